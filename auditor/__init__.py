@@ -1,0 +1,30 @@
+"""dataset-auditor: is this fine-tuning dataset ready? The public API for checks and plugins."""
+
+__version__ = "0.1.0"
+
+from .check import Check, NoOptions, option
+from .context import AuditContext, Settings
+from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
+from .results import CheckResult, Finding, Location, Severity, Status, Verdict
+from .text import normalize_series, normalize_text
+
+__all__ = [
+    "AuditContext",
+    "AuditorError",
+    "Check",
+    "CheckLoadError",
+    "CheckResult",
+    "ConfigError",
+    "DatasetLoadError",
+    "Finding",
+    "Location",
+    "NoOptions",
+    "Settings",
+    "Severity",
+    "Status",
+    "Verdict",
+    "__version__",
+    "normalize_series",
+    "normalize_text",
+    "option",
+]

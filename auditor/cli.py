@@ -1,0 +1,207 @@
+"""The `auditor` command: thin glue from typer options to the engine and the renderers.
+
+Heavy modules (polars, numpy, datasketch) are imported only inside commands: a pre-commit hook
+starts this program on every commit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+try:  # recent typer vendors its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
+
+from . import __version__
+from .errors import AuditorError, ConfigError
+
+app = typer.Typer(
+    name="auditor",
+    help="Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> None:
+    print(f"auditor: error: {message}", file=sys.stderr)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _split_names(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(name.strip() for value in values or [] for name in value.split(",") if name.strip())
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dataset-auditor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict."""
+
+
+@app.command()
+def audit(
+    train: Annotated[Optional[list[str]], typer.Argument(help="Training JSONL file(s), .jsonl or .jsonl.gz.",
+                                                         show_default=False)] = None,
+    eval: Annotated[Optional[list[str]], typer.Option("--eval", "-e", help="Held-out eval file; repeatable.")] = None,
+    schema: Annotated[Optional[str], typer.Option(help="JSON Schema the training targets must follow.")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="Record format instead of auto-detection: chat, prompt-completion, alpaca, "
+                         "text-label, sharegpt, preference.")] = None,
+    field: Annotated[Optional[list[str]], typer.Option(
+        "--field", help="Map a field for any other shape, e.g. --field prompt=question --field response=answer "
+                        "(targets: prompt, response, label, system; dotted paths allowed).")] = None,
+    min_examples: Annotated[Optional[int], typer.Option(help="Clean training examples required [default: 500].")] = None,
+    min_eval_examples: Annotated[Optional[int], typer.Option(help="Clean eval examples required [default: 50].")] = None,
+    select: Annotated[Optional[list[str]], typer.Option(help="Run only these checks (comma-separated or repeated).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(help="Skip these checks.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option(
+        "--option", "-o", help="A check option, e.g. -o count.min_per_label=20.")] = None,
+    report: Annotated[Optional[list[str]], typer.Option(
+        help="Report format to write (json, ...); pair each with --output; repeatable.")] = None,
+    output: Annotated[Optional[list[str]], typer.Option(help="Where to write the report; '-' for stdout.")] = None,
+    config: Annotated[Optional[str], typer.Option(help="Config file (default: nearest auditor.toml or "
+                                                       "pyproject.toml with [tool.auditor]).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="structured, classification or free-text.")] = None,
+    max_findings: Annotated[Optional[int], typer.Option(help="Findings kept per check (0: all) [default: 10000].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of every random choice [default: 1].")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 on READY WITH WARNINGS too.")] = False,
+    progress: Annotated[bool, typer.Option(help="Progress bars on a terminal.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
+) -> None:
+    """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit."""
+    from .config import load_config, parse_assignments
+    from .engine import audit as run_audit
+    from .engine import exit_code
+    from .progress import default_progress
+    from .render import renderer
+
+    reports = list(report or [])
+    outputs = list(output or [])
+    if len(reports) != len(outputs):
+        _fail("each --report needs its own --output (e.g. --report json --output audit.json)")
+    try:
+        writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
+        settings = load_config(config)
+        checks = {k: dict(v) for k, v in settings.checks.items()}
+        for key, value in parse_assignments(option or [], "--option").items():
+            check_id, dot, name = key.partition(".")
+            if not dot:
+                raise ConfigError(f"--option must look like CHECK.OPTION=VALUE, got {key!r}")
+            checks.setdefault(check_id, {})[name] = value
+        settings = settings.with_overrides(
+            train=tuple(train or ()), eval=tuple(eval or ()), schema=schema, format=format,
+            fields=parse_assignments(field or [], "--field"), min_examples=min_examples,
+            min_eval_examples=min_eval_examples, select=_split_names(select), ignore=_split_names(ignore),
+            checks=checks, task=task, max_findings=max_findings, seed=seed,
+        )
+        result = run_audit(settings, progress=default_progress(progress))
+    except AuditorError as exc:
+        _fail(str(exc))
+        return
+    to_stdout = "-" in outputs
+    for render, path in writers:
+        _write(path, render(result))
+    if not quiet:
+        _print_summary(result, to_stderr=to_stdout)
+    raise typer.Exit(exit_code(result, strict=strict))
+
+
+def _write(path: str, text: str) -> None:
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{path}: cannot write report: {exc.strerror or exc}")
+
+
+def _print_summary(result: dict, *, to_stderr: bool) -> None:
+    stream = sys.stderr if to_stderr else sys.stdout
+    if stream.isatty():
+        from rich.console import Console
+
+        from .render.console import print_rich
+
+        print_rich(result, Console(stderr=to_stderr))
+    else:
+        from .render.console import render_text
+
+        stream.write(render_text(result))
+
+
+@app.command("checks")
+def list_checks() -> None:
+    """List every installed check (built-in and plugins) with its summary."""
+    from .registry import Registry
+
+    try:
+        registry = Registry.from_entry_points()
+    except AuditorError as exc:
+        _fail(str(exc))
+        return
+    width = max((len(p.id) for p in registry), default=0)
+    for plugin in registry:
+        origin = "" if plugin.dist == "dataset-auditor" else f"  [{plugin.dist} {plugin.version}]"
+        print(f"{plugin.id:<{width}}  {plugin.cls.code}  {plugin.cls.summary()}{origin}")
+
+
+@app.command()
+def explain(check: Annotated[str, typer.Argument(help="A check id, e.g. near-duplicates.")]) -> None:
+    """Print a check's documentation and its options with their defaults."""
+    from .registry import Registry
+
+    try:
+        plugin = Registry.from_entry_points(selected=[check]).get(check)
+    except AuditorError as exc:
+        _fail(str(exc))
+        return
+    print(f"# {plugin.id} ({plugin.cls.code})\n")
+    print(plugin.cls.doc())
+    options = plugin.cls.option_table()
+    print("\n## Options")
+    if not options:
+        print("None.")
+    for row in options:
+        choices = f" (one of: {', '.join(map(str, row['choices']))})" if row["choices"] else ""
+        print(f"- `{row['name']}` ({row['type']}, default `{row['default']!r}`): {row['help']}{choices}")
+    print(f"\nSet them under [tool.auditor.checks.{plugin.id}] or with -o {plugin.id}.NAME=VALUE.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors become one line on stderr and exit code 2, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as exc:  # bare `auditor`: show help, like --help
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        code = EXIT_USAGE
+    except click_exceptions.UsageError as exc:
+        print(f"auditor: error: {exc.format_message()}", file=sys.stderr)
+        code = EXIT_USAGE
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        print("auditor: aborted", file=sys.stderr)
+        code = 130
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    sys.exit(code or 0)

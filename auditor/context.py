@@ -1,0 +1,98 @@
+"""The audit context handed to every check: the frames, the settings, and shared lazily built artefacts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .dataset import Dataset
+from .text import normalize_series
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Settings:
+    """Audit-wide settings every check may read."""
+
+    seed: int = 1
+    max_findings: int = 10_000
+    task: str | None = None  # "structured", "classification", "free-text" or None (unknown)
+    schema_path: str | None = None
+
+
+@dataclass
+class AuditContext:
+    """What a check sees. Frames hold one row per physical input line; most checks want `rows()`.
+
+    Columns: row (unique id, what `excluded` refers to), split ("train"/"eval"), source (file path),
+    line (1-based), format, valid, error, system, prompt (system + user side as one text), response
+    (the training target: final assistant turn, completion, output), label.
+    """
+
+    datasets: list[Dataset]
+    settings: Settings = field(default_factory=Settings)
+    schema: dict[str, Any] | None = None
+    _frame: Any = None
+    _shared: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def frame(self):
+        """Every row of every file, valid or not."""
+        if self._frame is None:
+            import polars as pl
+
+            self._frame = pl.concat([d.frame for d in self.datasets], rechunk=False)
+        return self._frame
+
+    def rows(self, split: str | None = None, *, source: str | None = None, valid_only: bool = True):
+        """The valid rows of a split (or of one source file), with all columns."""
+        import polars as pl
+
+        frame = self.frame
+        if valid_only:
+            frame = frame.filter(pl.col("valid"))
+        if split is not None:
+            frame = frame.filter(pl.col("split") == split)
+        if source is not None:
+            frame = frame.filter(pl.col("source") == source)
+        return frame
+
+    @property
+    def has_eval(self) -> bool:
+        return any(d.split == "eval" for d in self.datasets)
+
+    def sources(self, split: str) -> list[str]:
+        return [d.path for d in self.datasets if d.split == split]
+
+    def dataset(self, source: str) -> Dataset:
+        return next(d for d in self.datasets if d.path == source)
+
+    def records(self, split: str | None = None) -> Iterator[tuple[int, str, int, dict[str, Any]]]:
+        """(row, source, line, original record) of valid rows, for checks that need the raw structure.
+
+        Records are streamed from the files again rather than kept in memory: at a million rows the
+        original JSON would double the footprint of the normalized frame.
+        """
+        for data in self.datasets:
+            if split is None or data.split == split:
+                for row, line, record in data.records():
+                    yield row, data.path, line, record
+
+    def shared(self, key: Any, build: Callable[[], T]) -> T:
+        """Compute an artefact once per audit and hand the same object to every check that asks."""
+        if key not in self._shared:
+            self._shared[key] = build()
+        return self._shared[key]
+
+    def normalized(self, column: str):
+        """The matching form (NFKC, lower case, collapsed whitespace) of a text column, for all frame rows."""
+        return self.shared(("normalized", column), lambda: normalize_series(self.frame[column]))
+
+    def label_task(self) -> bool:
+        """True when the train rows carry class labels (classification data)."""
+        import polars as pl
+
+        return self.shared("label_task", lambda: self.rows("train")
+                           .select(pl.col("label").is_not_null().any()).item() or False)

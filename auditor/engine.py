@@ -1,0 +1,202 @@
+"""audit(config) -> report: load, normalize, run the checks, decide. The report dict is the JSON report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .config import AuditConfig
+from .context import AuditContext, Settings
+from .dataset import FORMAT_ERROR, FORMAT_WARNING, Dataset, load_dataset
+from .errors import AuditorError, CheckLoadError, ConfigError
+from .progress import NoProgress
+from .registry import Plugin, Registry
+from .results import CheckResult, Finding, Location, Status, Verdict, status_from_findings
+from .verdict import decide
+
+SCHEMA_VERSION = 1
+INPUT_CHECK = "input"
+# Line problems reported by the `format` check; every other line issue is the engine's own `input` result.
+FORMAT_CODES = {FORMAT_ERROR, FORMAT_WARNING}
+
+
+def audit(config: AuditConfig, *, registry: Registry | None = None, progress: Any = None) -> dict[str, Any]:
+    """Run a whole audit and return the report (see auditor/schemas/report.schema.json).
+
+    Raises:
+        AuditorError: bad configuration or an unreadable input; nothing was audited.
+    """
+    progress = progress or NoProgress()
+    if not config.train:
+        raise ConfigError("no training file: pass TRAIN.jsonl or set 'train' in [tool.auditor]")
+    if registry is None:
+        registry = Registry.from_entry_points(config.select, config.ignore)
+    checks = _instantiate(registry, config)
+    schema = load_schema(config.schema) if config.schema else None
+    datasets = _load_all(config, progress)
+    settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task,
+                        schema_path=config.schema)
+    ctx = AuditContext(datasets, settings, schema)
+
+    results = [_input_result(datasets, config.max_findings)]
+    for plugin, check in checks:
+        with progress.task(f"check {plugin.id}") as advance:
+            results.append(_run_check(plugin, check, ctx, config.max_findings))
+            advance(1)
+    verdict = decide(ctx, results, min_examples=config.min_examples,
+                     min_eval_examples=config.min_eval_examples, decision=config.decision)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "dataset-auditor", "version": __version__},
+        "inputs": [_input_info(d) for d in datasets],
+        "settings": {"min_examples": config.min_examples, "min_eval_examples": config.min_eval_examples,
+                     "seed": config.seed, "task": config.task, "schema": config.schema,
+                     "format": config.format, "fields": dict(config.fields),
+                     "checks": [p.id for p, _ in checks], "config_file": config.source},
+        "verdict": verdict,
+        "checks": {p.id: _check_info(p) for p, _ in checks},
+        "results": [r.to_dict() for r in results],
+    }
+
+
+def exit_code(report: dict[str, Any], *, strict: bool = False) -> int:
+    """0 ready, 1 not ready (or ready with warnings under --strict)."""
+    status = report["verdict"]["status"]
+    if status == Verdict.NOT_READY.value or (strict and status == Verdict.READY_WITH_WARNINGS.value):
+        return 1
+    return 0
+
+
+def load_schema(path: str) -> dict[str, Any]:
+    """Read a JSON Schema file and check it against its own draft's metaschema (2020-12 by default)."""
+    try:
+        with open(path, "rb") as handle:
+            schema = json.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: schema file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read schema: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    import jsonschema
+    from jsonschema.validators import validator_for
+
+    if not isinstance(schema, (dict, bool)):
+        raise ConfigError(f"{path}: a JSON Schema must be an object")
+    validator = validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        pointer = "/" + "/".join(map(str, exc.absolute_path)) if exc.absolute_path else "(root)"
+        raise ConfigError(f"{path}: invalid JSON Schema at {pointer}: {exc.message}") from None
+    return schema
+
+
+def _instantiate(registry: Registry, config: AuditConfig) -> list[tuple[Plugin, Any]]:
+    unknown = sorted(set(config.checks) - set(_all_known(registry, config)))
+    if unknown:
+        raise ConfigError(f"unknown check '{unknown[0]}' in checks configuration")
+    out = []
+    for plugin in registry:
+        values = dict(config.checks.get(plugin.id, {}))
+        blocking = values.pop("blocking", None)
+        if blocking is not None and not isinstance(blocking, bool):
+            raise ConfigError(f"'blocking' of check '{plugin.id}' must be true or false")
+        check = plugin.cls(plugin.cls.make_options(values))
+        if blocking is not None:
+            check.blocking = blocking
+        out.append((plugin, check))
+    return out
+
+
+def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
+    # Options of a check that --ignore removed are still legitimate config, not typos.
+    return [*registry.plugins, *config.ignore]
+
+
+def _load_all(config: AuditConfig, progress: Any) -> list[Dataset]:
+    datasets: list[Dataset] = []
+    first_row = 0
+    inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
+    for path, split in inputs:
+        with progress.task(f"load {path}") as advance:
+            data = load_dataset(path, split, first_row=first_row, fmt=config.format,
+                                fields=config.fields or None, progress=advance)
+        first_row += data.lines
+        datasets.append(data)
+    return datasets
+
+
+def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int) -> CheckResult:
+    missing = sorted(need for need in plugin.cls.requires if not _available(need, ctx))
+    if missing:
+        result = CheckResult(check=plugin.id, code=plugin.cls.code, status=Status.SKIPPED,
+                             summary=f"skipped: needs {', '.join(_NEEDS.get(m, m) for m in missing)}",
+                             blocking=check.blocking)
+    else:
+        try:
+            result = check.run(ctx)
+            if not isinstance(result, CheckResult):
+                raise TypeError(f"run() returned {type(result).__name__}, not CheckResult")
+        except AuditorError:
+            raise
+        except Exception as exc:  # a failing check is reported, the others still run
+            result = CheckResult(check=plugin.id, code=plugin.cls.code, status=Status.ERROR,
+                                 summary="the check failed", error=f"{type(exc).__name__}: {exc}",
+                                 blocking=check.blocking)
+    result.title = plugin.cls.summary()
+    result.plugin = plugin.dist
+    return _cap(result, max_findings)
+
+
+_NEEDS = {"eval": "an eval file (--eval)", "schema": "a JSON Schema (--schema)", "label": "labelled data"}
+
+
+def _available(need: str, ctx: AuditContext) -> bool:
+    if need == "eval":
+        return ctx.has_eval
+    if need == "schema":
+        return ctx.schema is not None
+    if need == "label":
+        return ctx.label_task()
+    raise CheckLoadError(f"unknown requirement '{need}'")
+
+
+def _cap(result: CheckResult, max_findings: int) -> CheckResult:
+    result.findings = sorted(result.findings, key=Finding.sort_key)
+    if max_findings and len(result.findings) > max_findings:
+        result.findings_omitted += len(result.findings) - max_findings
+        result.findings = result.findings[:max_findings]
+    return result
+
+
+def _input_result(datasets: Sequence[Dataset], max_findings: int) -> CheckResult:
+    """The engine's own findings: lines that could not be read as records at all."""
+    findings = [
+        Finding(check=INPUT_CHECK, code=issue.code, severity=issue.severity, message=issue.message,
+                location=Location(d.path, issue.line), split=d.split)
+        for d in datasets for issue in d.issues if issue.code not in FORMAT_CODES
+    ]
+    unusable = sum(1 for f in findings if f.code != "AUD003")
+    lines = sum(d.lines for d in datasets)
+    result = CheckResult(check=INPUT_CHECK, code="AUD001", status=status_from_findings(findings),
+                         summary=f"{unusable} of {lines:,} lines could not be read as records" if unusable
+                         else f"all {lines:,} lines read", metrics={"lines": lines, "unreadable_lines": unusable},
+                         findings=findings, title="Every input line is a readable JSON record", plugin="dataset-auditor")
+    return _cap(result, max_findings)
+
+
+def _input_info(data: Dataset) -> dict[str, Any]:
+    import polars as pl
+
+    return {"path": data.path, "split": data.split, "format": data.format, "formats": data.formats,
+            "lines": data.lines, "valid": data.frame.select(pl.col("valid").sum()).item(),
+            "sha256": data.sha256}
+
+
+def _check_info(plugin: Plugin) -> dict[str, Any]:
+    return {"title": plugin.cls.summary(), "code": plugin.cls.code, "doc": plugin.cls.doc(),
+            "plugin": plugin.dist, "version": plugin.version, "blocking": plugin.cls.blocking,
+            "options": plugin.cls.option_table()}

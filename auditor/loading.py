@@ -1,0 +1,142 @@
+"""JSONL -> (line, record | error) as a stream: every physical line is accounted for, nothing aborts."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from .errors import DatasetLoadError
+
+BOM = b"\xef\xbb\xbf"
+GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """One physical line: the parsed object, or why it could not be used."""
+
+    line: int
+    record: dict[str, Any] | None
+    error: str | None = None
+    warning: str | None = None  # usable, but worth telling (e.g. a byte-order mark)
+
+
+def parse_line(raw: bytes, line: int) -> RawLine:
+    """Parse one line (without its line end) into a record or an error that says why."""
+    warning = None
+    if line == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+        warning = "byte-order mark at the start of the file (ignored; many trainers reject it)"
+    if not raw.strip():
+        return RawLine(line, None, "blank line")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return RawLine(line, None, _explain_invalid(raw))
+    if not isinstance(value, dict):
+        return RawLine(line, None, f"JSON value is {_json_kind(value)}, not an object", warning)
+    return RawLine(line, value, None, warning)
+
+
+def _explain_invalid(raw: bytes) -> str:
+    # orjson is fast but terse; the stdlib parser gives the position people can act on.
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 at byte {exc.start + 1}"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg[0].lower() + exc.msg[1:]} at column {exc.colno}"
+    except RecursionError:
+        return "invalid JSON: nested too deeply"
+    return "invalid JSON: nested more than 1024 levels deep"
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
+def iter_lines(stream: IO[bytes]) -> Iterator[RawLine]:
+    """Parse a binary stream line by line; CRLF and a final line without newline are handled."""
+    for number, raw in enumerate(stream, start=1):
+        yield parse_line(raw.rstrip(b"\r\n"), number)
+
+
+class SourceFile:
+    """An input file opened for streaming, transparently gunzipped, with its SHA-256 computed as read."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sha256: str | None = None
+        self._check_readable()
+
+    def _check_readable(self) -> None:
+        if not os.path.exists(self.path):
+            raise DatasetLoadError(f"{self.path}: file not found")
+        if os.path.isdir(self.path):
+            raise DatasetLoadError(f"{self.path}: is a directory, expected a JSONL file")
+        try:
+            with open(self.path, "rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except OSError as exc:
+            raise DatasetLoadError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        self.compressed = head.startswith(GZIP_MAGIC)
+        if not self.compressed and _looks_binary(head):
+            raise DatasetLoadError(f"{self.path}: looks like a binary file, not JSONL text")
+
+    def lines(self) -> Iterator[RawLine]:
+        digest = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as handle:
+                stream = _HashingReader(handle, digest)
+                if self.compressed:
+                    with gzip.GzipFile(fileobj=stream) as unzipped:  # type: ignore[arg-type]
+                        yield from iter_lines(unzipped)
+                else:
+                    yield from iter_lines(stream)  # type: ignore[arg-type]
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DatasetLoadError(f"{self.path}: cannot read: {exc}") from None
+        self.sha256 = digest.hexdigest()
+
+
+class _HashingReader:
+    """A read-through wrapper that feeds every byte read into a digest (no second pass over the file)."""
+
+    def __init__(self, handle: IO[bytes], digest: Any) -> None:
+        self._handle = handle
+        self._digest = digest
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._digest.update(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._handle.readline(size)
+        self._digest.update(data)
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        for data in self._handle:
+            self._digest.update(data)
+            yield data
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A NUL-laden start that is not mostly JSON lines: an image, an archive, a model file."""
+    if not head or b"\x00" not in head:
+        return False
+    lines = [ln.strip() for ln in head.split(b"\n") if ln.strip()]
+    jsonish = sum(1 for ln in lines if ln[:1] in (b"{", b"["))
+    return jsonish * 2 < len(lines)

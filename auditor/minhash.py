@@ -1,0 +1,706 @@
+"""Vectorized shingling, datasketch-exact MinHash, LSH banding, candidate pairs and clustering."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "shingle_hashes",
+    "minhash_signatures",
+    "lsh_params",
+    "band_keys",
+    "candidate_pairs",
+    "cross_candidate_pairs",
+    "jaccard",
+    "estimated_jaccard",
+    "clusters",
+    "near_duplicate_pairs",
+]
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_MERSENNE = _U64((1 << 61) - 1)
+_MAX32 = (1 << 32) - 1
+# Odd multipliers (golden ratio / murmur / splitmix constants) for the polynomial hashes.
+_K_CHAR = _U64(0x9E3779B97F4A7C15)
+_NGRAM_MULTS = np.array(
+    [0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9,
+     0x94D049BB133111EB, 0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB],
+    dtype=np.uint64,
+)
+_PAD = _U64(0x5851F42D4C957F2D)  # stands for "past the end" in char grams of very short texts
+# Texts per internal chunk: keeps every temporary array a few MB, so it is reused from the heap
+# instead of being freshly page-faulted (first touch of new pages dominates otherwise).
+_CHUNK_TEXTS = 2048
+# Shingles per signature block: block x num_perm x itemsize stays within L2 (128 perms -> 512 KiB).
+_BLOCK_SHINGLES = 1024
+_THREADS = 2
+
+_lock = threading.Lock()
+_word_table: np.ndarray | None = None
+_char_tables: dict[int, np.ndarray] = {}
+_powers: tuple[np.ndarray, np.ndarray] | None = None
+
+
+# --------------------------------------------------------------------------- hashing helpers
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3 64-bit finalizer (bijective avalanche), in place on a uint64 array."""
+    h ^= h >> _U64(33)
+    h *= _U64(0xFF51AFD7ED558CCD)
+    h ^= h >> _U64(33)
+    h *= _U64(0xC4CEB9FE1A85EC53)
+    h ^= h >> _U64(33)
+    return h
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3 32-bit finalizer, identical to datasketch's ``_fmix(hv, 32)``."""
+    h = h.astype(np.uint32, copy=True)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+def _seed_mix(seed: int, salt: int) -> np.uint64:
+    """A 64-bit constant derived from (seed, salt), so each seed gives independent hashes."""
+    v = np.array([(seed * 0x9E3779B97F4A7C15 + salt * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF], np.uint64)
+    return _fmix64(v)[0]
+
+
+def _get_word_table() -> np.ndarray:
+    """Boolean table over all code points: True where Python's ``re`` ``\\w`` matches."""
+    global _word_table
+    with _lock:
+        if _word_table is None:
+            # One C-level regex pass over every code point reproduces `\w` exactly (50 ms, once).
+            allchars = "".join(map(chr, range(0x110000)))
+            marked = re.sub(r"\W", "\x00", allchars).encode("utf-32-le", "surrogatepass")
+            _word_table = np.frombuffer(marked, dtype=np.uint32) != 0
+        return _word_table
+
+
+def _get_char_table(seed: int) -> np.ndarray:
+    """Seeded random 64-bit value per code point (the 'hash' of one character)."""
+    with _lock:
+        tab = _char_tables.get(seed)
+        if tab is None:
+            tab = np.arange(0x110000, dtype=np.uint64)
+            tab ^= _seed_mix(seed, 1)
+            tab = _fmix64(tab)
+            tab |= _U64(1)  # never 0, so that no character is "invisible" in the polynomial
+            _char_tables[seed] = tab
+        return tab
+
+
+def _get_powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """K**i and K**-i mod 2**64 for i < n (K odd, hence invertible), grown on demand."""
+    global _powers
+    with _lock:
+        if _powers is None or len(_powers[0]) < n:
+            size = max(n, 1 << 20)
+            kinv = pow(int(_K_CHAR), -1, 1 << 64)
+            pw = np.full(size, _K_CHAR, dtype=np.uint64)
+            pw[0] = 1
+            np.cumprod(pw, out=pw)
+            ipw = np.full(size, kinv, dtype=np.uint64)
+            ipw[0] = 1
+            np.cumprod(ipw, out=ipw)
+            _powers = (pw, ipw)
+        return _powers
+
+
+def _as_text_list(texts) -> list[str]:
+    """Accept list/tuple of str (None -> "") or a polars Series (nulls -> "")."""
+    if hasattr(texts, "to_list") and not isinstance(texts, (list, tuple)):
+        texts = texts.to_list()
+    return [t if t is not None else "" for t in texts]
+
+
+# --------------------------------------------------------------------------- shingling
+
+
+def _shingle_chunk(texts: list[str], ngram: int, char_ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle one chunk of texts; returns (per-text counts int64, sorted unique uint32 hashes)."""
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    # One UTF-32 buffer for the whole chunk; "\0" (a non-word char) separates texts.
+    cps = np.frombuffer("\x00".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    text_start = np.zeros(n, np.int64)
+    np.cumsum(lengths[:-1] + 1, out=text_start[1:])
+
+    # --- words: `\w+` runs found from a code point table, hashed by a polynomial over
+    # per-character random values: sum_k c[s+k] * K**k, via prefix sums and inverse powers.
+    # Every distinct word thus gets a seeded 64-bit hash without any Python-level string work.
+    isw = _get_word_table()[cps].view(np.int8)
+    edges = np.diff(isw, prepend=np.int8(0), append=np.int8(0))
+    w_start = np.flatnonzero(edges == 1)
+    w_end = np.flatnonzero(edges == -1)
+    chars = _get_char_table(seed)[cps]
+    pw, ipw = _get_powers(len(cps) + 1)
+    chars *= pw[: len(cps)]
+    prefix = np.empty(len(cps) + 1, np.uint64)
+    prefix[0] = 0
+    np.cumsum(chars, out=prefix[1:])
+    words = prefix[w_end] - prefix[w_start]
+    words *= ipw[w_start]
+    words ^= _seed_mix(seed, 2)
+    words = _fmix64(words)
+    w_text = np.searchsorted(text_start, w_start, side="right") - 1
+    w_count = np.bincount(w_text, minlength=n)
+
+    rows_parts: list[np.ndarray] = []
+    hash_parts: list[np.ndarray] = []
+
+    # --- word n-grams: fixed-weight combination of n consecutive word hashes, only for
+    # windows that do not cross a text boundary.
+    nw = len(words)
+    if nw >= ngram:
+        m = nw - ngram + 1
+        acc = words[:m] * _NGRAM_MULTS[0]
+        for j in range(1, ngram):
+            acc += words[j : j + m] * _NGRAM_MULTS[j % len(_NGRAM_MULTS)] ^ _U64(j)
+        valid = w_text[:m] == w_text[ngram - 1 :]
+        acc = acc[valid]
+        acc ^= _seed_mix(seed, 3)
+        rows_parts.append(w_text[:m][valid])
+        hash_parts.append(_fmix64(acc) >> _U64(32))
+
+    # --- character n-grams for texts with too few words (short classification texts).
+    fb = np.flatnonzero((w_count < ngram) & (lengths > 0))
+    if len(fb):
+        L = lengths[fb]
+        nwin = np.maximum(L - char_ngram + 1, 1)
+        win_row = np.repeat(fb, nwin)
+        first = np.zeros(len(fb), np.int64)
+        np.cumsum(nwin[:-1], out=first[1:])
+        win_pos = np.repeat(text_start[fb] - first, nwin) + np.arange(int(nwin.sum()))
+        win_len = np.repeat(L, nwin)
+        ctab = _get_char_table(seed)
+        acc = np.zeros(len(win_pos), np.uint64)
+        for j in range(char_ngram):
+            inside = j < win_len
+            val = np.where(inside, ctab[cps[np.minimum(win_pos + j, len(cps) - 1)]], _PAD)
+            acc += val * _NGRAM_MULTS[j % len(_NGRAM_MULTS)] ^ _U64(j + 101)
+        acc ^= _seed_mix(seed, 4)
+        rows_parts.append(win_row)
+        hash_parts.append(_fmix64(acc) >> _U64(32))
+
+    if not rows_parts:
+        return np.zeros(n, np.int64), np.zeros(0, np.uint32)
+    key = np.concatenate(rows_parts).astype(np.uint64) << _U64(32)
+    key |= np.concatenate(hash_parts)
+    key.sort()
+    # Sets: drop repeats of the same (text, shingle) pair.
+    keep = np.empty(len(key), bool)
+    keep[0] = True
+    np.not_equal(key[1:], key[:-1], out=keep[1:])
+    key = key[keep]
+    counts = np.bincount((key >> _U64(32)).astype(np.int64), minlength=n)
+    return counts, (key & _MASK32).astype(np.uint32)
+
+
+def _iter_chunks(texts: list[str], size: int) -> Iterable[tuple[int, list[str]]]:
+    for lo in range(0, len(texts), size):
+        yield lo, texts[lo : lo + size]
+
+
+def shingle_hashes(texts, *, ngram: int = 3, char_ngram: int = 5, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Hash every text into its set of shingles.
+
+    Words are ``\\w+`` runs (Python ``re`` semantics). A text with at least ``ngram`` words
+    yields its word ``ngram``-grams; a shorter non-empty text yields character
+    ``char_ngram``-grams (or one shingle for the whole text if it is shorter than that);
+    an empty or null text yields no shingle. Hashes are seeded, deterministic and
+    computed with numpy only (no per-shingle Python strings).
+
+    Args:
+        texts: List of already normalized strings, or a polars Series (nulls are empty).
+        ngram: Words per shingle.
+        char_ngram: Characters per shingle in the short-text fallback.
+        seed: Hash seed.
+
+    Returns:
+        ``(offsets, hashes)``: CSR layout, ``hashes[offsets[i]:offsets[i+1]]`` is the sorted,
+        duplicate-free uint32 shingle set of text ``i``; ``offsets`` is int64 of length n+1.
+    """
+    if ngram < 1 or char_ngram < 1:
+        raise ValueError("ngram and char_ngram must be >= 1")
+    texts = _as_text_list(texts)
+    counts, hashes = [], []
+    for _, chunk in _iter_chunks(texts, _CHUNK_TEXTS):
+        c, h = _shingle_chunk(chunk, ngram, char_ngram, seed)
+        counts.append(c)
+        hashes.append(h)
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    if texts:
+        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    return offsets, (np.concatenate(hashes) if hashes else np.zeros(0, np.uint32))
+
+
+# --------------------------------------------------------------------------- MinHash
+
+
+def _permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) permutation parameters datasketch's MinHash draws for (num_perm, seed, scheme)."""
+    gen = np.random.RandomState(seed)
+    if scheme == "legacy":
+        # Same draw order as datasketch: (a, b) interleaved per permutation.
+        ab = np.array(
+            [(gen.randint(1, _MERSENNE, dtype=np.uint64), gen.randint(0, _MERSENNE, dtype=np.uint64))
+             for _ in range(num_perm)],
+            dtype=np.uint64,
+        ).T
+        return ab[0].copy(), ab[1].copy()
+    if scheme == "affine32":
+        a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+        return a, b
+    raise ValueError(f"scheme must be 'affine32' or 'legacy', got {scheme!r}")
+
+
+def _signature_rows(offsets, hv, a, b, scheme, out, r0, r1) -> None:
+    """Fill out[r0:r1] (pre-set to the max value) from the shingles of rows r0..r1-1, block-wise."""
+    lo, hi = int(offsets[r0]), int(offsets[r1])
+    if hi == lo:
+        return
+    num_perm = len(a)
+    dtype = out.dtype
+    buf = np.empty((_BLOCK_SHINGLES, num_perm), dtype)
+    tmp = np.empty((_BLOCK_SHINGLES, num_perm), dtype) if scheme == "legacy" else None
+    row_offsets = offsets[r0 : r1 + 1]
+    for s in range(lo, hi, _BLOCK_SHINGLES):
+        e = min(s + _BLOCK_SHINGLES, hi)
+        m = e - s
+        blk = buf[:m]
+        np.multiply(hv[s:e, None], a[None, :], out=blk)  # wraps mod 2**32 / 2**64 like datasketch
+        np.add(blk, b[None, :], out=blk)
+        if scheme == "legacy":
+            # x mod (2**61-1) without division: fold the top 3 bits down, then one conditional subtract.
+            t = tmp[:m]
+            np.right_shift(blk, _U64(61), out=t)
+            np.bitwise_and(blk, _MERSENNE, out=blk)
+            np.add(blk, t, out=blk)
+            np.greater_equal(blk, _MERSENNE, out=t, casting="unsafe")
+            np.multiply(t, _MERSENNE, out=t)
+            np.subtract(blk, t, out=blk)
+            np.bitwise_and(blk, _MASK32, out=blk)
+        # Rows that have shingles in [s, e): first and last row touching the block.
+        ra = int(np.searchsorted(row_offsets, s, side="right")) - 1
+        rb = int(np.searchsorted(row_offsets, e, side="left"))
+        starts = np.maximum(row_offsets[ra:rb], s) - s
+        nonempty = np.minimum(row_offsets[ra + 1 : rb + 1], e) - s > starts
+        idx = starts[nonempty]
+        red = np.minimum.reduceat(blk, idx, axis=0)
+        rows = np.arange(r0 + ra, r0 + rb)[nonempty]
+        # A row may span blocks: combine with what earlier blocks found.
+        np.minimum(out[rows], red, out=red)
+        out[rows] = red
+
+
+def minhash_signatures(
+    offsets: np.ndarray, hashes: np.ndarray, *, num_perm: int = 128, seed: int = 1,
+    scheme: str = "affine32", threads: int = _THREADS,
+) -> np.ndarray:
+    """MinHash signatures, bit-identical to datasketch.
+
+    Row ``i`` equals ``datasketch.MinHash(num_perm, seed, hashfunc=lambda x: x, scheme=scheme)``
+    updated with ``hashes[offsets[i]:offsets[i+1]]`` (``scheme="affine32"`` is datasketch 2.x's
+    default; ``"legacy"`` is the pre-2.0 ``(a*h+b) % (2**61-1) & (2**32-1)`` scheme). Rows
+    without shingles keep the all-max signature 2**32-1. Work is done in cache-sized blocks
+    of shingles (memory O(block x num_perm)) split over ``threads`` threads.
+
+    Args:
+        offsets: CSR offsets (n+1,) from :func:`shingle_hashes`.
+        hashes: uint32 shingle hashes (values must be < 2**32).
+        num_perm: Number of permutations.
+        seed: datasketch seed.
+        scheme: ``"affine32"`` (uint32 output) or ``"legacy"`` (uint64 output).
+        threads: Worker threads (numpy releases the GIL in the block kernels).
+
+    Returns:
+        Array (n, num_perm), dtype uint32 for affine32 / uint64 for legacy (datasketch's dtypes).
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n = len(offsets) - 1
+    a, b = _permutations(num_perm, seed, scheme)
+    if scheme == "legacy":
+        hv = np.asarray(hashes).astype(np.uint64, copy=False)
+        out = np.full((n, num_perm), _MAX32, dtype=np.uint64)
+    else:
+        hv = _fmix32(np.asarray(hashes))  # datasketch pre-mixes each input hash once
+        out = np.full((n, num_perm), _MAX32, dtype=np.uint32)
+    if n == 0:
+        return out
+    threads = max(1, int(threads))
+    if threads == 1 or offsets[-1] < 8 * _BLOCK_SHINGLES:
+        _signature_rows(offsets, hv, a, b, scheme, out, 0, n)
+        return out
+    # Split rows into equal-shingle parts; parts own disjoint row ranges of `out`.
+    cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], threads + 1)[1:-1])
+    bounds = [0, *sorted(set(int(c) for c in cuts)), n]
+    with ThreadPoolExecutor(threads) as pool:
+        futs = [pool.submit(_signature_rows, offsets, hv, a, b, scheme, out, r0, r1)
+                for r0, r1 in zip(bounds[:-1], bounds[1:]) if r1 > r0]
+        for f in futs:
+            f.result()
+    return out
+
+
+# --------------------------------------------------------------------------- LSH
+
+
+def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
+    """Bands and rows per band that ``datasketch.MinHashLSH(threshold, num_perm, weights)`` picks.
+
+    Minimizes ``w_fp * FP + w_fn * FN`` over all b * r <= num_perm where FP/FN are the
+    integrals of the S-curve below/above the threshold; integrated here with composite
+    Gauss-Legendre quadrature in numpy instead of scipy's ``quad``.
+
+    Args:
+        threshold: Jaccard threshold in (0, 1).
+        num_perm: Signature length.
+        weights: (false positive weight, false negative weight).
+
+    Returns:
+        ``(bands, rows)``.
+    """
+    wfp, wfn = weights
+    nodes, gw = np.polynomial.legendre.leggauss(32)
+    panels = 64
+
+    def grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        edges = np.linspace(lo, hi, panels + 1)
+        half = (edges[1:] - edges[:-1])[:, None] / 2
+        mid = (edges[1:] + edges[:-1])[:, None] / 2
+        return (mid + half * nodes).ravel(), (half * gw).ravel()
+
+    s_fp, w_fp = grid(0.0, threshold)
+    s_fn, w_fn = grid(threshold, 1.0)
+    best, opt = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
+        fp = (1 - (1 - s_fp ** r) ** b) @ w_fp
+        fn = (1 - (1 - (1 - s_fn ** r) ** b)) @ w_fn
+        err = fp * wfp + fn * wfn
+        i = int(np.argmin(err))  # first minimum, like datasketch's strict "<"
+        if err[i] < best:
+            best, opt = float(err[i]), (b, i + 1)
+    return opt
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int, *, seed: int = 1) -> np.ndarray:
+    """One 64-bit key per band: a seeded hash of the band's ``rows`` signature values.
+
+    The band index is mixed in, so equal values in different bands never share a key and
+    all bands can be bucketed together.
+
+    Args:
+        signatures: (n, num_perm) MinHash signatures.
+        bands: Number of bands (b * r <= num_perm; trailing columns are ignored).
+        rows: Signature values per band.
+        seed: Hash seed.
+
+    Returns:
+        uint64 array (n, bands).
+    """
+    n, num_perm = signatures.shape
+    if bands * rows > num_perm:
+        raise ValueError("bands * rows must be <= num_perm")
+    sig = signatures.astype(np.uint64, copy=False)
+    keys = np.empty((n, bands), np.uint64)
+    mult = _NGRAM_MULTS[0]
+    for j in range(bands):
+        h = np.full(n, _seed_mix(seed, 1000 + j), np.uint64)
+        for c in range(j * rows, (j + 1) * rows):
+            h *= mult
+            h += sig[:, c]
+        keys[:, j] = _fmix64(h)
+    return keys
+
+
+def _within_bucket_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int):
+    """Pairs (i < j) inside each bucket: all pairs up to max_bucket members, star+chain above."""
+    small = sizes <= max_bucket
+    st, sz = starts[small], sizes[small]
+    left_parts, right_parts = [], []
+    if len(sz):
+        # For element k of a bucket of size s: pairs with the s-1-k following elements.
+        elem_start = np.repeat(st, sz)
+        within = np.arange(int(sz.sum())) - np.repeat(np.cumsum(sz) - sz, sz)
+        cnt = np.repeat(sz, sz) - 1 - within
+        pos = elem_start + within
+        lp = np.repeat(pos, cnt)
+        run = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        left_parts.append(members[lp])
+        right_parts.append(members[lp + 1 + run])
+    big = ~small
+    if big.any():
+        # Huge bucket: rows sharing a whole band are near-identical with overwhelming
+        # probability (e.g. thousands of empty or boilerplate texts). All O(s^2) pairs
+        # would blow up time and memory, so link each member to the bucket's first member
+        # (star) and to its predecessor (chain): s-1 + s-1 pairs that keep the component
+        # connected, and verification on them still rejects members that do not match.
+        for s0, size in zip(starts[big], sizes[big]):
+            mem = members[s0 : s0 + size]
+            left_parts += [np.full(size - 1, mem[0]), mem[:-1]]
+            right_parts += [mem[1:], mem[1:]]
+    if not left_parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(left_parts), np.concatenate(right_parts)
+
+
+def _unique_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort (left, right) lexicographically and drop repeats (pairs found in several bands)."""
+    if len(left) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    packed = np.unique((left.astype(np.uint64) << _U64(32)) | right.astype(np.uint64))
+    return (packed >> _U64(32)).astype(np.int64), (packed & _MASK32).astype(np.int64)
+
+
+def _buckets(keys: np.ndarray):
+    """Group the flattened (row, band) keys: returns (row of each sorted entry, bucket starts, sizes)."""
+    n, nb = keys.shape
+    flat = keys.ravel()
+    order = np.argsort(flat, kind="stable")  # stable: rows stay ascending inside a bucket
+    sk = flat[order]
+    brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+    starts = np.concatenate(([0], brk)).astype(np.int64)
+    sizes = np.diff(np.concatenate((starts, [len(sk)])))
+    return (order // nb).astype(np.int64), starts, sizes, sk
+
+
+def candidate_pairs(keys: np.ndarray, *, ids: np.ndarray | None = None, max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """All row pairs sharing at least one band key.
+
+    Buckets with more than ``max_bucket`` members do not emit all pairs but a star (first
+    member to every other) plus a chain (consecutive members): linear in the bucket size,
+    the bucket stays one connected component for :func:`clusters`, and the pairs still go
+    through verification.
+
+    Args:
+        keys: (n, bands) uint64 from :func:`band_keys`.
+        ids: Optional (n,) int array mapping rows to caller ids (e.g. global row numbers).
+        max_bucket: Largest bucket that gets all of its pairs.
+
+    Returns:
+        ``(left, right)`` int64 arrays, left < right, unique, sorted by (left, right).
+    """
+    if keys.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    members, starts, sizes, _ = _buckets(keys)
+    multi = sizes >= 2
+    left, right = _within_bucket_pairs(members, starts[multi], sizes[multi], max_bucket)
+    # The same row can sit twice in a bucket only if two of its bands collide; drop self pairs.
+    ok = left != right
+    left, right = np.minimum(left[ok], right[ok]), np.maximum(left[ok], right[ok])
+    left, right = _unique_pairs(left, right)
+    if ids is not None:
+        ids = np.asarray(ids)
+        left, right = ids[left], ids[right]
+        swap = left > right
+        left, right = np.where(swap, right, left), np.where(swap, left, right)
+        left, right = _unique_pairs(left, right)
+    return left, right
+
+
+def cross_candidate_pairs(keys_a: np.ndarray, keys_b: np.ndarray, *, max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i in a, j in b) sharing at least one band key (train/eval leakage candidates).
+
+    A bucket whose product of sizes exceeds ``max_bucket**2`` is linked as a double star
+    (every b-member to the first a-member and every a-member to the first b-member), so
+    each affected row still gets a candidate without a quadratic blow-up.
+
+    Args:
+        keys_a: (n_a, bands) band keys of set a.
+        keys_b: (n_b, bands) band keys of set b (same bands/rows/seed).
+        max_bucket: See above.
+
+    Returns:
+        ``(ia, ib)`` int64 arrays, unique, sorted by (ia, ib).
+    """
+    if keys_a.shape[0] == 0 or keys_b.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ma, sa, za, ka = _buckets(keys_a)
+    mb, sb, zb, kb = _buckets(keys_b)
+    _, ia, ib = np.intersect1d(ka[sa], kb[sb], assume_unique=True, return_indices=True)
+    sa, za, sb, zb = sa[ia], za[ia], sb[ib], zb[ib]
+    prod = za * zb
+    small = prod <= max_bucket * max_bucket
+    lp, rp = [], []
+    if small.any():
+        s_a, z_a, s_b, z_b, p = sa[small], za[small], sb[small], zb[small], prod[small]
+        g = np.repeat(np.arange(len(p)), p)
+        t = np.arange(int(p.sum())) - np.repeat(np.cumsum(p) - p, p)
+        lp.append(ma[s_a[g] + t // z_b[g]])
+        rp.append(mb[s_b[g] + t % z_b[g]])
+    for s_a, z_a, s_b, z_b in zip(sa[~small], za[~small], sb[~small], zb[~small]):
+        lp += [np.full(z_b, ma[s_a]), ma[s_a : s_a + z_a]]
+        rp += [mb[s_b : s_b + z_b], np.full(z_a, mb[s_b])]
+    if not lp:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return _unique_pairs(np.concatenate(lp), np.concatenate(rp))
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def jaccard(offsets: np.ndarray, hashes: np.ndarray, left: np.ndarray, right: np.ndarray, *, chunk: int = 1 << 16) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of each pair (two empty sets -> 1.0).
+
+    Vectorized: for a chunk of pairs, both sets are tagged with the pair number, sorted, and
+    equal neighbours counted as the intersection (sets hold no repeats).
+
+    Args:
+        offsets: CSR offsets from :func:`shingle_hashes`.
+        hashes: Shingle hashes from :func:`shingle_hashes`.
+        left: Row indices.
+        right: Row indices, same length as ``left``.
+        chunk: Pairs per vectorized batch (bounds memory).
+
+    Returns:
+        float64 array of similarities.
+    """
+    offsets = np.asarray(offsets, np.int64)
+    left = np.asarray(left, np.int64)
+    right = np.asarray(right, np.int64)
+    sizes = np.diff(offsets)
+    out = np.empty(len(left), np.float64)
+    for lo in range(0, len(left), chunk):
+        l, r = left[lo : lo + chunk], right[lo : lo + chunk]
+        la, lb = sizes[l], sizes[r]
+        cnt = la + lb
+        pair = np.repeat(np.arange(len(l), dtype=np.uint64), cnt)
+        # Gather both sets' elements: positions offsets[row] + k.
+        srcrow = np.stack([l, r], axis=1).ravel()
+        srccnt = np.stack([la, lb], axis=1).ravel()
+        pos = np.repeat(offsets[srcrow] - (np.cumsum(srccnt) - srccnt), srccnt) + np.arange(int(srccnt.sum()))
+        key = (pair << _U64(32)) | hashes[pos].astype(np.uint64)
+        key.sort()
+        dup = key[1:] == key[:-1]
+        inter = np.bincount((key[1:][dup] >> _U64(32)).astype(np.int64), minlength=len(l))
+        union = cnt - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[lo : lo + chunk] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+    return out
+
+
+def estimated_jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray, *, chunk: int = 1 << 15) -> np.ndarray:
+    """MinHash estimate of Jaccard: fraction of equal signature positions per pair.
+
+    Args:
+        signatures: (n, num_perm) from :func:`minhash_signatures`.
+        left: Row indices.
+        right: Row indices.
+        chunk: Pairs per batch (bounds memory).
+
+    Returns:
+        float64 array.
+    """
+    out = np.empty(len(left), np.float64)
+    for lo in range(0, len(left), chunk):
+        eq = signatures[left[lo : lo + chunk]] == signatures[right[lo : lo + chunk]]
+        out[lo : lo + chunk] = eq.mean(axis=1) if eq.shape[1] else 0.0
+    return out
+
+
+def clusters(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected components of the pair graph; each row's label is its component's smallest index.
+
+    Array union-find: hook the larger root under the smaller (``np.minimum.at``) and compress
+    paths by pointer jumping until every edge joins equal labels. Pointers only point down,
+    so the surviving root is the component minimum (deterministic labels).
+
+    Args:
+        n: Number of rows.
+        left: Row indices.
+        right: Row indices.
+
+    Returns:
+        int64 array (n,) of labels.
+    """
+    labels = np.arange(n, dtype=np.int64)
+    left = np.asarray(left, np.int64)
+    right = np.asarray(right, np.int64)
+    while len(left):
+        lr, rr = labels[left], labels[right]
+        diff = lr != rr
+        if not diff.any():
+            break
+        left, right, lr, rr = left[diff], right[diff], lr[diff], rr[diff]
+        np.minimum.at(labels, np.maximum(lr, rr), np.minimum(lr, rr))
+        while True:
+            nxt = labels[labels]
+            if np.array_equal(nxt, labels):
+                break
+            labels = nxt
+    return labels
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def near_duplicate_pairs(
+    texts, threshold: float = 0.8, num_perm: int = 128, ngram: int = 3, seed: int = 1,
+    verify: str = "jaccard", *, char_ngram: int = 5, scheme: str = "affine32",
+    chunk_size: int = 32768, max_bucket: int = 200,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Near-duplicate pairs: shingles -> MinHash -> LSH candidates -> verification.
+
+    Texts are processed in chunks and only the (n, bands) band keys are kept (plus the
+    signatures when ``verify="estimate"``), so memory stays flat; for ``verify="jaccard"``
+    the shingle sets of the candidate rows alone are recomputed for the exact check.
+
+    Args:
+        texts: Normalized texts (list of str or polars Series).
+        threshold: Jaccard threshold; pairs with similarity >= threshold are returned.
+        num_perm: MinHash permutations.
+        ngram: Words per shingle.
+        seed: Seed for shingle hashes and MinHash permutations.
+        verify: ``"jaccard"`` (exact shingle-set Jaccard) or ``"estimate"`` (MinHash estimate).
+        char_ngram: Characters per shingle for texts with fewer than ``ngram`` words.
+        scheme: MinHash scheme, see :func:`minhash_signatures`.
+        chunk_size: Texts per pipeline chunk.
+        max_bucket: Huge-bucket guard, see :func:`candidate_pairs`.
+
+    Returns:
+        ``(left, right, similarity)``: int64, int64, float64; left < right, sorted.
+    """
+    if verify not in ("jaccard", "estimate"):
+        raise ValueError("verify must be 'jaccard' or 'estimate'")
+    texts = _as_text_list(texts)
+    n = len(texts)
+    bands, rows = lsh_params(threshold, num_perm)
+    keys = np.empty((n, bands), np.uint64)
+    sigs = None
+    for lo, chunk in _iter_chunks(texts, chunk_size):
+        off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed)
+        sig = minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
+        keys[lo : lo + len(chunk)] = band_keys(sig, bands, rows, seed=seed)
+        if verify == "estimate":
+            if sigs is None:
+                sigs = np.empty((n, num_perm), sig.dtype)
+            sigs[lo : lo + len(chunk)] = sig
+    left, right = candidate_pairs(keys, max_bucket=max_bucket)
+    if len(left) == 0:
+        return left, right, np.zeros(0, np.float64)
+    if verify == "estimate":
+        sim = estimated_jaccard(sigs, left, right)
+    else:
+        cand = np.unique(np.concatenate([left, right]))
+        off, hs = shingle_hashes([texts[i] for i in cand], ngram=ngram, char_ngram=char_ngram, seed=seed)
+        sim = jaccard(off, hs, np.searchsorted(cand, left), np.searchsorted(cand, right))
+    keep = sim >= threshold
+    return left[keep], right[keep], sim[keep]

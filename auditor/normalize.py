@@ -1,0 +1,278 @@
+"""Every record format -> one schema: system, prompt, response, label; with the format's own validity rules.
+
+The validity rules live beside the extraction because they are the same knowledge: which fields a
+format has and what they must hold. The `format` check reports the problems found here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .errors import ConfigError
+
+FORMATS = ("chat", "prompt-completion", "alpaca", "text-label", "sharegpt", "preference", "mapped")
+CHAT_ROLES = ("system", "user", "assistant", "tool", "function")
+SHAREGPT_ROLES = {
+    "system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+    "function_call": "assistant", "observation": "tool", "tool": "tool", "function": "tool",
+}
+CHAT_RECORD_KEYS = {"messages", "tools", "functions", "parallel_tool_calls", "metadata"}
+CHAT_MESSAGE_KEYS = {
+    "role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight", "refusal",
+}
+MAPPABLE_FIELDS = ("prompt", "response", "label", "system")
+
+
+@dataclass(slots=True)
+class Normalized:
+    """One record in the common schema, with the problems that make it unusable (errors) or odd."""
+
+    system: str | None = None
+    prompt: str | None = None
+    response: str | None = None
+    label: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def detect_format(record: Mapping[str, Any]) -> str | None:
+    """The format a record's keys announce, or None when they match no known format."""
+    if "messages" in record:
+        return "chat"
+    if "conversations" in record:
+        return "sharegpt"
+    if "chosen" in record and "rejected" in record:
+        return "preference"
+    if "prompt" in record and "completion" in record:
+        return "prompt-completion"
+    if "instruction" in record and "output" in record:
+        return "alpaca"
+    if "text" in record and "label" in record:
+        return "text-label"
+    return None
+
+
+def _text(value: Any, where: str, out: Normalized, *, allow_empty: bool = False) -> str | None:
+    if value is None:
+        out.errors.append(f"{where} is missing")
+        return None
+    if not isinstance(value, str):
+        out.errors.append(f"{where} must be a string, got {_kind(value)}")
+        return None
+    if not allow_empty and not value.strip():
+        out.errors.append(f"{where} is empty")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number",
+            str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _join(parts: list[str]) -> str | None:
+    return "\n".join(parts) if parts else None
+
+
+def _content_text(content: Any) -> str | None:
+    """Text of a message content: a string, or the text parts of a multimodal parts array."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return "\n".join(texts)
+    return None
+
+
+def _turns(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,
+           role_key: str, content_key: str, *, strict_keys: bool) -> list[tuple[str, str, Any]] | None:
+    """Validate a list of turns into (role, text, weight); None when any turn is unusable."""
+    if not isinstance(messages, list):
+        out.errors.append(f"{where} must be an array, got {_kind(messages)}")
+        return None
+    if not messages:
+        out.errors.append(f"{where} is empty")
+        return None
+    turns: list[tuple[str, str, Any]] = []
+    allowed = tuple(roles) if roles is not None else CHAT_ROLES
+    for index, message in enumerate(messages):
+        here = f"{where}[{index}]"
+        if not isinstance(message, dict):
+            out.errors.append(f"{here} must be an object, got {_kind(message)}")
+            continue
+        raw_role = message.get(role_key)
+        role = roles.get(raw_role) if roles is not None and isinstance(raw_role, str) else raw_role
+        if not isinstance(raw_role, str) or role not in CHAT_ROLES:
+            out.errors.append(f"{here}.{role_key} {_repr(raw_role)} is not one of {', '.join(allowed)}")
+            continue
+        calls = message.get("tool_calls") or message.get("function_call")
+        content = message.get(content_key)
+        text = _content_text(content)
+        if content is None and not (role == "assistant" and calls):
+            out.errors.append(f"{here}.{content_key} is missing or null"
+                              + (" (allowed only with tool calls)" if role == "assistant" else ""))
+        elif content is not None and text is None:
+            out.errors.append(f"{here}.{content_key} must be a string, got {_kind(content)}")
+        if role == "assistant" and calls and not text:
+            # A tool-calling turn's training target is the call itself.
+            text = orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode()
+        weight = message.get("weight", 1)
+        if "weight" in message and (role != "assistant" or weight not in (0, 1) or isinstance(weight, bool)):
+            out.errors.append(f"{here}.weight must be 0 or 1 on an assistant turn, got {_repr(weight)}")
+        if strict_keys:
+            unknown = sorted(set(message) - CHAT_MESSAGE_KEYS)
+            if unknown:
+                out.warnings.append(f"{here} has unknown keys: {', '.join(unknown)}")
+        turns.append((role, text or "", weight))
+    return turns if len(turns) == len(messages) else None
+
+
+def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,
+                  role_key: str, content_key: str, *, strict_keys: bool) -> None:
+    """Shared by chat and ShareGPT: validate turns, then split into system / prompt / final response."""
+    turns = _turns(messages, where, out, roles, role_key, content_key, strict_keys=strict_keys)
+    if turns is None:
+        return
+    final = len(turns) - 1
+    if turns[final][0] != "assistant":
+        out.errors.append(f"conversation ends with a {turns[final][0]} turn, not an assistant turn")
+        final = max((i for i, t in enumerate(turns) if t[0] == "assistant"), default=-1)
+    if not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight in turns):
+        out.errors.append("no assistant turn with a non-empty training target")
+    out.system = _join([text for role, text, _ in turns if role == "system"])
+    out.prompt = _join([text for _, text, _ in (turns[:final] if final >= 0 else turns)])
+    out.response = turns[final][1] if final >= 0 else None
+
+
+def _repr(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else _kind(value)
+
+
+def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
+    _conversation(record.get("messages"), "messages", out, None, "role", "content", strict_keys=True)
+    unknown = sorted(set(record) - CHAT_RECORD_KEYS)
+    if unknown:
+        out.warnings.append(f"unknown top-level keys: {', '.join(unknown)}")
+
+
+def normalize_sharegpt(record: Mapping[str, Any], out: Normalized) -> None:
+    _conversation(record.get("conversations"), "conversations", out, SHAREGPT_ROLES, "from", "value",
+                  strict_keys=False)
+    system = record.get("system")
+    if isinstance(system, str) and system.strip():
+        out.system = system if out.system is None else f"{system}\n{out.system}"
+        out.prompt = system if out.prompt is None else f"{system}\n{out.prompt}"
+
+
+def normalize_prompt_completion(record: Mapping[str, Any], out: Normalized) -> None:
+    out.prompt = _text(record.get("prompt"), "prompt", out)
+    out.response = _text(record.get("completion"), "completion", out)
+
+
+def normalize_alpaca(record: Mapping[str, Any], out: Normalized) -> None:
+    instruction = _text(record.get("instruction"), "instruction", out)
+    extra = record.get("input", "")
+    extra = _text(extra, "input", out, allow_empty=True) if extra is not None else ""
+    system = record.get("system")
+    if system is not None and _text(system, "system", out, allow_empty=True):
+        out.system = system
+    parts = [p for p in (out.system, instruction, extra) if p]
+    out.prompt = "\n".join(parts) if parts else None
+    out.response = _text(record.get("output"), "output", out)
+
+
+def normalize_text_label(record: Mapping[str, Any], out: Normalized) -> None:
+    out.prompt = _text(record.get("text"), "text", out)
+    out.label = _label(record.get("label"), "label", out)
+
+
+def _label(value: Any, where: str, out: Normalized) -> str | None:
+    if isinstance(value, bool) or isinstance(value, (int, str)):
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if not text.strip():
+            out.errors.append(f"{where} is empty")
+        return text
+    out.errors.append(f"{where} is missing" if value is None else
+                      f"{where} must be a string or an integer, got {_kind(value)}")
+    return None
+
+
+def normalize_preference(record: Mapping[str, Any], out: Normalized) -> None:
+    prompt = record.get("prompt")
+    if isinstance(prompt, list):
+        turns = _turns(prompt, "prompt", out, None, "role", "content", strict_keys=False) or []
+        out.system = _join([text for role, text, _ in turns if role == "system"])
+        out.prompt = _join([text for _, text, _ in turns])
+    else:
+        out.prompt = _text(prompt, "prompt", out)
+    sides = {}
+    for side in ("chosen", "rejected"):
+        value = record.get(side)
+        if isinstance(value, list):
+            probe = Normalized()
+            _conversation(value, side, probe, None, "role", "content", strict_keys=False)
+            out.errors.extend(probe.errors)
+            sides[side] = probe.response
+        else:
+            sides[side] = _text(value, side, out)
+    out.response = sides["chosen"]
+    if sides["chosen"] is not None and sides["chosen"] == sides["rejected"]:
+        out.errors.append("chosen and rejected are identical")
+
+
+NORMALIZERS: dict[str, Callable[[Mapping[str, Any], Normalized], None]] = {
+    "chat": normalize_chat,
+    "prompt-completion": normalize_prompt_completion,
+    "alpaca": normalize_alpaca,
+    "text-label": normalize_text_label,
+    "sharegpt": normalize_sharegpt,
+    "preference": normalize_preference,
+}
+
+
+def make_mapped(fields: Mapping[str, str]) -> Callable[[Mapping[str, Any], Normalized], None]:
+    """A normalizer for an explicit field mapping such as {"prompt": "question", "response": "answer"}.
+
+    A source field may be a dotted path into nested objects ("meta.intent").
+    """
+    unknown = sorted(set(fields) - set(MAPPABLE_FIELDS))
+    if unknown:
+        raise ConfigError(f"unknown field mapping target '{unknown[0]}' (choose from {', '.join(MAPPABLE_FIELDS)})")
+    if "prompt" not in fields:
+        raise ConfigError("a field mapping needs at least 'prompt' (e.g. --field prompt=question)")
+
+    def normalize_mapped(record: Mapping[str, Any], out: Normalized) -> None:
+        for target, source in fields.items():
+            value = _lookup(record, source)
+            if target == "label":
+                out.label = _label(value, source, out)
+            else:
+                setattr(out, target, _text(value, source, out))
+        if out.system and out.prompt:
+            out.prompt = f"{out.system}\n{out.prompt}"
+
+    return normalize_mapped
+
+
+def _lookup(record: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = record
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def normalize_record(record: Mapping[str, Any], fmt: str,
+                     normalizer: Callable[[Mapping[str, Any], Normalized], None]) -> Normalized:
+    out = Normalized()
+    try:
+        normalizer(record, out)
+    except RecursionError:
+        out.errors.append(f"record nested too deeply to read as {fmt}")
+    return out

@@ -1,0 +1,85 @@
+"""Check discovery through the `auditor.checks` entry point group; built-ins are found the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+
+from .check import Check
+from .errors import CheckLoadError, ConfigError
+
+GROUP = "auditor.checks"
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A loaded check class with the distribution that provides it."""
+
+    id: str
+    cls: type[Check]
+    dist: str
+    version: str
+
+
+def discover() -> list[EntryPoint]:
+    """Entry points of the group, sorted by name; a name declared twice is an error."""
+    found = sorted(entry_points(group=GROUP), key=lambda ep: (ep.name, ep.value))
+    seen: dict[str, EntryPoint] = {}
+    for ep in found:
+        if ep.name in seen and seen[ep.name].value != ep.value:
+            raise CheckLoadError(f"check '{ep.name}' is declared twice: {seen[ep.name].value} and {ep.value}")
+        seen[ep.name] = ep
+    return list(seen.values())
+
+
+def select(names: Iterable[str], selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> list[str]:
+    """Filter check ids by --select / --ignore before anything is imported (cheap in a hook)."""
+    names = list(names)
+    for wanted in [*selected, *ignored]:
+        if wanted not in names:
+            raise ConfigError(f"unknown check '{wanted}' (installed: {', '.join(names)})")
+    chosen = [n for n in names if not selected or n in selected]
+    return [n for n in chosen if n not in ignored]
+
+
+def load(ep: EntryPoint) -> Plugin:
+    """Import one entry point and verify it is a Check whose id matches the entry point name."""
+    try:
+        obj = ep.load()
+    except Exception as exc:  # a broken plugin must not take the audit down with a traceback
+        raise CheckLoadError(f"check '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Check)):
+        raise CheckLoadError(f"check '{ep.name}' ({ep.value}) is not a subclass of auditor.Check")
+    if getattr(obj, "id", None) != ep.name:
+        raise CheckLoadError(f"check '{ep.name}' ({ep.value}) has id {getattr(obj, 'id', None)!r}; they must match")
+    dist = getattr(ep, "dist", None)
+    return Plugin(ep.name, obj, dist.name if dist else "unknown", dist.version if dist else "")
+
+
+class Registry:
+    """The checks available to an audit, keyed by id."""
+
+    def __init__(self, plugins: Iterable[Plugin]) -> None:
+        self.plugins = {p.id: p for p in sorted(plugins, key=lambda p: p.id)}
+
+    @classmethod
+    def from_entry_points(cls, selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> Registry:
+        eps = {ep.name: ep for ep in discover()}
+        return cls(load(eps[name]) for name in select(eps, selected, ignored))
+
+    @classmethod
+    def from_classes(cls, classes: Iterable[type[Check]]) -> Registry:
+        """For tests and embedding: a registry of given classes, no discovery."""
+        return cls(Plugin(c.id, c, c.__module__.split(".")[0], "") for c in classes)
+
+    def __iter__(self):
+        return iter(self.plugins.values())
+
+    def __contains__(self, check_id: str) -> bool:
+        return check_id in self.plugins
+
+    def get(self, check_id: str) -> Plugin:
+        if check_id not in self.plugins:
+            raise ConfigError(f"unknown check '{check_id}' (installed: {', '.join(self.plugins)})")
+        return self.plugins[check_id]

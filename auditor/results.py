@@ -1,0 +1,119 @@
+"""Plain, serializable records that flow from checks to the verdict and the renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class Verdict(str, Enum):
+    READY = "ready"
+    READY_WITH_WARNINGS = "ready_with_warnings"
+    NOT_READY = "not_ready"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A physical line of an input file (1-based), the unit editors and SARIF viewers point at."""
+
+    path: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    code: str
+    severity: Severity
+    message: str
+    location: Location
+    split: str | None = None
+    related: tuple[Location, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple:
+        return (self.location.path, self.location.line or 0, self.code, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "path": self.location.path,
+            "line": self.location.line,
+            "split": self.split,
+            "related": [loc.to_dict() for loc in self.related],
+            "data": dict(self.data),
+        }
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What one check measured: its findings, numbers, and the rows it removes from the clean set.
+
+    `excluded` holds row ids (the `row` column of the context frames); the verdict takes the union
+    over all checks, so a row removed by two checks is removed once.
+    """
+
+    check: str
+    code: str
+    status: Status = Status.PASS
+    summary: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    excluded: frozenset[int] = frozenset()
+    blocking: bool = True
+    findings_omitted: int = 0
+    error: str | None = None
+    title: str = ""
+    plugin: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "code": self.code,
+            "title": self.title,
+            "plugin": self.plugin,
+            "status": self.status.value,
+            "blocking": self.blocking,
+            "summary": self.summary,
+            "metrics": self.metrics,
+            "excluded_rows": len(self.excluded),
+            "findings": [f.to_dict() for f in self.findings],
+            "findings_total": len(self.findings) + self.findings_omitted,
+            "findings_omitted": self.findings_omitted,
+            "error": self.error,
+        }
+
+
+def status_from_findings(findings: Sequence[Finding]) -> Status:
+    """FAIL on any error finding, WARN on any warning, PASS otherwise."""
+    severities = {f.severity for f in findings}
+    if Severity.ERROR in severities:
+        return Status.FAIL
+    if Severity.WARNING in severities:
+        return Status.WARN
+    return Status.PASS

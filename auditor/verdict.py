@@ -1,0 +1,118 @@
+"""The readiness gate: clean example counts, the verdict with every blocking reason, the decision checklist.
+
+This is the one home of readiness policy; checks only measure and grade themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .results import CheckResult, Status, Verdict
+
+FORMAT_CHECKS = ("format", "output-format", "output-schema", "tool-calls")
+
+# Questions of the fine-tuning decision framework that data cannot answer: read from [tool.auditor.decision].
+STATED_QUESTIONS = {
+    "prompting_tried": "Were prompting and retrieval (RAG) tried first and found short?",
+    "behaviour_gap": "Is the gap behaviour or output format, rather than missing knowledge?",
+    "task_stable": "Is the task stable enough that a fine-tuned model will not go stale?",
+}
+
+
+def decide(ctx: Any, results: Sequence[CheckResult], *, min_examples: int, min_eval_examples: int,
+           decision: dict[str, bool]) -> dict[str, Any]:
+    """Count clean rows, apply the gate, and answer the checklist."""
+    import polars as pl
+
+    excluded = set().union(*(r.excluded for r in results)) if results else set()
+    excluded_series = pl.Series("row", sorted(excluded), dtype=pl.Int64)
+    valid = ctx.rows()
+    clean = valid.filter(~pl.col("row").is_in(excluded_series.implode()))
+    valid_train = valid.filter(pl.col("split") == "train").height
+    clean_train = clean.filter(pl.col("split") == "train").height
+    eval_sources = ctx.sources("eval")
+    clean_eval_by_source = {src: clean.filter(pl.col("source") == src).height for src in eval_sources}
+    clean_eval = sum(clean_eval_by_source.values())
+
+    reasons: list[str] = []
+    if clean_train < min_examples:
+        reasons.append(f"{clean_train} clean training examples, {min_examples} required")
+    if not eval_sources:
+        reasons.append("no eval set: pass a held-out eval file with --eval")
+    elif clean_eval < min_eval_examples:
+        reasons.append(f"{clean_eval} clean eval examples, {min_eval_examples} required")
+    for result in results:
+        if result.blocking and result.status in (Status.FAIL, Status.ERROR):
+            what = result.error if result.status is Status.ERROR else result.summary
+            reasons.append(f"{result.check}: {what}")
+
+    warned = any(r.status in (Status.WARN, Status.FAIL, Status.ERROR) for r in results)
+    status = Verdict.NOT_READY if reasons else (Verdict.READY_WITH_WARNINGS if warned else Verdict.READY)
+    by_id = {r.check: r for r in results}
+    return {
+        "status": status.value,
+        "reasons": reasons,
+        "min_examples": min_examples,
+        "min_eval_examples": min_eval_examples,
+        "train_rows": ctx.frame.filter(pl.col("split") == "train").height,
+        "valid_examples": valid_train,
+        "clean_examples": clean_train,
+        "excluded_examples": valid_train - clean_train,
+        "eval_rows": ctx.frame.filter(pl.col("split") == "eval").height,
+        "clean_eval_examples": clean_eval,
+        "clean_eval_by_file": clean_eval_by_source,
+        "checklist": _checklist(by_id, clean_train, clean_eval, bool(eval_sources), min_examples,
+                                min_eval_examples, decision),
+    }
+
+
+def _item(key: str, question: str, answer: str, evidence: str) -> dict[str, str]:
+    return {"id": key, "question": question, "answer": answer, "evidence": evidence}
+
+
+def _checklist(by_id: dict[str, CheckResult], clean_train: int, clean_eval: int, has_eval: bool,
+               min_examples: int, min_eval: int, decision: dict[str, bool]) -> list[dict[str, str]]:
+    items = [_item("enough_examples", f"Are there {min_examples}+ clean training examples?",
+                   "yes" if clean_train >= min_examples else "no",
+                   f"{clean_train} clean examples, {min_examples} required")]
+
+    leakage = by_id.get("leakage")
+    if not has_eval:
+        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no", "no eval file given"))
+    elif clean_eval < min_eval:
+        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no",
+                           f"{clean_eval} clean eval examples, {min_eval} required"))
+    elif leakage is None or leakage.status in (Status.SKIPPED, Status.ERROR):
+        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "not measured",
+                           f"{clean_eval} clean eval examples; leakage was not checked"))
+    else:
+        held_out = leakage.status in (Status.PASS, Status.WARN)
+        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?",
+                           "yes" if held_out else "no", f"{clean_eval} clean eval examples; {leakage.summary}"))
+
+    ran = [by_id[c] for c in FORMAT_CHECKS if c in by_id and by_id[c].status is not Status.SKIPPED]
+    if not ran:
+        items.append(_item("consistent_format", "Is the output format consistent?", "not measured",
+                           "no format check ran"))
+    else:
+        bad = [r for r in ran if r.status in (Status.FAIL, Status.ERROR)]
+        items.append(_item("consistent_format", "Is the output format consistent?", "no" if bad else "yes",
+                           "; ".join(f"{r.check}: {r.summary}" for r in (bad or ran))))
+
+    contradictions = by_id.get("contradictions")
+    if contradictions is None or contradictions.status in (Status.SKIPPED, Status.ERROR):
+        items.append(_item("no_contradictions", "Is the data free of contradictory examples?", "not measured",
+                           "the contradictions check did not run"))
+    else:
+        clean = contradictions.status is Status.PASS
+        items.append(_item("no_contradictions", "Is the data free of contradictory examples?",
+                           "yes" if clean else "no", contradictions.summary))
+
+    for key, question in STATED_QUESTIONS.items():
+        if key in decision:
+            items.append(_item(key, question, "yes" if decision[key] else "no", "stated in [tool.auditor.decision]"))
+        else:
+            items.append(_item(key, question, "unanswered",
+                               f"state it as {key} = true/false in [tool.auditor.decision]"))
+    return items

@@ -1,0 +1,1 @@
+"""The built-in checks of dataset-auditor, registered through the `auditor.checks` entry point group."""

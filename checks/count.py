@@ -1,0 +1,84 @@
+"""Check `count`: how many examples there are, per split, file and label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor import Check, Severity, option
+
+
+class Count(Check):
+    """Counts rows, parsed and valid records per file, and examples per class label.
+
+    ## What it does
+    Reports the number of lines, parsed records and valid records of every input file. For
+    classification data (a label column) it counts the examples of each label in train, names the
+    smallest class, and warns about every label with fewer than `min_per_label` examples; labels
+    that appear in eval but never in train are errors.
+
+    ## Why is this bad?
+    A class with a handful of examples is not learned, it is guessed; an eval label the model never
+    saw in training measures nothing but luck. The readiness gate itself (500+ clean examples) is
+    applied by the verdict after every check has removed its rows.
+
+    ## Example
+    ```jsonl
+    {"text": "card never arrived", "label": "card_arrival"}
+    {"text": "how do I top up?", "label": "top_up"}
+    ```
+    With `min_per_label = 10`, both labels are reported when they have fewer than ten examples.
+    """
+
+    id = "count"
+    code = "CNT001"
+
+    @dataclass(frozen=True)
+    class Options:
+        min_per_label: int = option(10, "Labels with fewer train examples than this are a warning.")
+
+        def __post_init__(self):
+            if self.min_per_label < 0:
+                raise ValueError("min_per_label must be >= 0")
+
+    def run(self, ctx):
+        import polars as pl
+
+        files = {}
+        for data in ctx.datasets:
+            frame = data.frame
+            files[data.path] = {"split": data.split, "lines": frame.height,
+                                "parsed": frame.filter(pl.col("error").is_null()).height,
+                                "valid": frame.filter(pl.col("valid")).height}
+        metrics = {"files": files}
+        for split in ("train", "eval"):
+            metrics[f"{split}_valid"] = ctx.rows(split).height
+        findings = []
+        summary = f"{metrics['train_valid']:,} valid train records, {metrics['eval_valid']:,} valid eval records"
+        if ctx.label_task():
+            findings, label_metrics = self._labels(ctx)
+            metrics.update(label_metrics)
+            summary += f"; {label_metrics['labels']} labels, smallest '{label_metrics['smallest_label']}' " \
+                       f"({label_metrics['smallest_count']})"
+        return self.result(findings, summary=summary, metrics=metrics)
+
+    def _labels(self, ctx):
+        import polars as pl
+
+        train = ctx.rows("train").filter(pl.col("label").is_not_null())
+        counts = train.group_by("label").agg(n=pl.len(), first_line=pl.col("line").min(),
+                                              source=pl.col("source").first()).sort(["n", "label"])
+        findings = []
+        for label, n, line, source in counts.select("label", "n", "first_line", "source").iter_rows():
+            if n < self.options.min_per_label:
+                findings.append(self.finding(
+                    f"Label '{label}' has {n} train examples, fewer than {self.options.min_per_label}",
+                    source=source, line=line, split="train", severity=Severity.WARNING, label=label, count=n))
+        known = set(counts["label"].to_list())
+        unseen = ctx.rows("eval").filter(pl.col("label").is_not_null() & ~pl.col("label").is_in(list(known)))
+        for source, line, label in unseen.select("source", "line", "label").iter_rows():
+            findings.append(self.finding(f"Eval label '{label}' never appears in train", source=source, line=line,
+                                         split="eval", severity=Severity.ERROR, label=label))
+        per_label = dict(sorted((k, v) for k, v in counts.select("label", "n").iter_rows()))
+        smallest = counts.row(0, named=True) if counts.height else {"label": None, "n": 0}
+        return findings, {"labels": len(per_label), "per_label": per_label,
+                          "smallest_label": smallest["label"], "smallest_count": smallest["n"]}
