@@ -7,6 +7,23 @@ from dataclasses import dataclass
 from auditor import Check, Severity, option
 
 
+# Character-length bins shared by every report, so histograms of two audits can be compared.
+LENGTH_BINS = (0, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
+
+
+def _length_histogram(texts) -> dict:
+    """Counts of texts per character-length bin: {"bins": lower edges, "counts": [...]}."""
+    import polars as pl
+
+    lengths = texts.drop_nulls().str.len_chars()
+    # index of the last lower edge <= length; the final bin is open-ended
+    index = pl.Series(LENGTH_BINS).search_sorted(lengths, side="right") - 1
+    counts = [0] * len(LENGTH_BINS)
+    for position, n in index.value_counts().iter_rows():
+        counts[position] = n
+    return {"bins": list(LENGTH_BINS), "counts": counts, "unit": "characters"}
+
+
 class Count(Check):
     """Counts rows, parsed and valid records per file, and examples per class label.
 
@@ -51,7 +68,10 @@ class Count(Check):
                                 "valid": frame.filter(pl.col("valid")).height}
         metrics = {"files": files}
         for split in ("train", "eval"):
-            metrics[f"{split}_valid"] = ctx.rows(split).height
+            rows = ctx.rows(split)
+            metrics[f"{split}_valid"] = rows.height
+            for column in ("prompt", "response"):
+                metrics[f"{split}_{column}_length_histogram"] = _length_histogram(rows[column])
         findings = []
         summary = f"{metrics['train_valid']:,} valid train records, {metrics['eval_valid']:,} valid eval records"
         if ctx.label_task():
