@@ -153,11 +153,17 @@ GREETINGS = [
     "[Dear|Hello] [support team|customer service],",
 ]
 
+SHOP_INTROS = [
+    "[I've|I have] [ordered from|shopped with] {brand} [a few times|for years] [without problems|and usually love it|].",
+    "[First time|Second time] ordering from {brand}[ and|,] [so far it's not going well|I hope this is a one-off].",
+    "[I'm|I am] writing [from|in] {city} about [an online order|my recent order].",
+]
+
 INTROS = [
     "[I'm|I am] the {role} at {company}[ in {city}|].",
     "[Long-time|Loyal|Longtime] customer here, [on the {plan} plan|using {brand}] since {year}.",
     "[I run|I manage|I look after] the {brand} account for {company}.",
-    "We [have been|are] [on|using] {brand} [for about {n} months|since {month} {year}|for a couple of years now].",
+    "We [have been on|have been using] {brand} [for about {n} months|since {month} {year}|for a couple of years now].",
     "[Quick|Small|Short] context: [I use|we use] {brand} [every day|daily|for most of our work] at {company}.",
 ]
 
@@ -165,7 +171,7 @@ URGENCY = {
     "urgent": [
         "This is [blocking|stopping] [our whole team|{seats} people|everyone at {company}] [right now|today|as we speak].",
         "We have [a payroll run|a client demo|a product launch|an external audit] [tomorrow morning|in {hours} hours|this afternoon] and [can't|cannot] [move forward|proceed|get anything done].",
-        "[Please|Could you] treat this as urgent[, it is costing us money every hour| because customers are waiting|].",
+        "[Please treat|I would ask you to treat] this as urgent[, it is costing us money every hour| because customers are waiting|].",
         "[I need|We need] [someone|a person] on this [immediately|today|in the next hour or two] [please|if at all possible|].",
     ],
     "high": [
@@ -175,7 +181,7 @@ URGENCY = {
     ],
     "medium": [
         "[It's not|This is not] an emergency, but [I'd like|I would appreciate|it would be nice to get] [an answer|a fix|an update] [this week|soon|when you can].",
-        "[Whenever|When] [someone|your team] [has|gets] a [moment|minute|chance] this week[, please take a look|, I'd appreciate a reply|].",
+        "[Whenever|When] [someone|your team] [has|gets] a [moment|minute|chance] this week[, please take a look|, I'd appreciate a reply].",
         "We can [work around|live with] it for [now|a few days], but [not forever|it's getting old|I'd rather not keep doing that].",
     ],
     "low": [
@@ -189,7 +195,7 @@ TONE = {
     "negative": [
         "[Honestly|Frankly|To be honest], this is [really|incredibly|pretty] [frustrating|annoying|disappointing].",
         "I'm [losing patience|getting fed up|not happy] [with this|at this point|with how this is going].",
-        "This is the [second|third|fourth] time [I've had to write in|I'm contacting you|I'm chasing this] [about it|on this].",
+        "This is the [second|third|fourth] time [I've had to write in about this|I'm contacting you about it|I'm chasing this].",
         "[I expected better|This isn't what I expected|I didn't sign up for this] [for what we pay|from {brand}|after {n} months as a customer].",
     ],
     "neutral": [
@@ -248,7 +254,7 @@ ATTEMPTS = {
         "[Store credit|A voucher|A replacement] [won't work|is not useful|doesn't help] for me, I'd [prefer|like] the money back.",
     ],
     "cancellation": [
-        "I [looked|searched] [in the settings|on the account page|in the app] but [couldn't find|there is no] [a cancel option|anywhere to cancel].",
+        "I [looked|searched] [in the settings|on the account page|in the app] but [couldn't find a cancel option|there is no cancel button|there is nowhere to cancel].",
         "[Please|Kindly] [don't|do not] [offer me a discount|try to keep me on], [my mind is made up|we've decided|it's final].",
     ],
     "data_privacy": [
@@ -294,15 +300,17 @@ SUBISSUES = {
              summary=["Renewal payment for {plan} plan failing and account at risk of suspension",
                       "Customer card declined on {brand} renewal despite card being valid"],
              tags=["payment-failed", "renewal", "card-declined", "suspension-risk"],
+             attempts=["I [already|] [called|contacted] [my bank|the card issuer] and they [see no problem|say everything is fine] on their end."],
              priorities=["high", "urgent", "medium"], sentiments=["negative", "neutral"]),
         dict(key="invoice_details",
-             problem=["[Could you|Can you|Is it possible to] [add|put] our VAT number {vat} [to|on] [the invoices|invoice {invoice}|all future invoices]?",
+             problem=["[Could you|Can you|Is it possible to] [add|print] our VAT number {vat} on [the invoices|invoice {invoice}|all future invoices]?",
                       "[Our|The] invoices [show|list] [the wrong company name|an old address|my personal name] and [our accountant|finance] [needs|wants] them [corrected|reissued]."],
              details=["The [legal|registered] name [should be|is] {company} [and the address is in {city}|since we incorporated|as of {month}].",
                       "[We need|Finance needs] [the corrected copies|updated PDFs] for [{month} and {month2}|the last two quarters|our tax filing]."],
              summary=["Customer asks to correct company details on {brand} invoices",
                       "Request to reissue invoice {invoice} with VAT number and legal name"],
              tags=["invoice", "vat", "billing-details"],
+             attempts=["[Our accountant|Our bookkeeper|Finance] [flagged|spotted|caught] [this|it] [during the audit|at quarter end|last week]."],
              priorities=["low", "medium", "low"], sentiments=["neutral", "positive"]),
     ],
     "account_access": [
@@ -345,12 +353,12 @@ SUBISSUES = {
     ],
     "shipping": [
         dict(key="late",
-             problem=["[I ordered|We ordered|I bought] a {item} [on|back on] {date} (order {order}) and it [still hasn't arrived|is still not here|never showed up].",
+             problem=["[I ordered|We ordered|I bought] {a_item} [on|back on] {date} (order {order}) and it [still hasn't arrived|is still not here|never showed up].",
                       "[My|Our] order {order} [was supposed to|should] arrive [by|on] {date} but [tracking|the {carrier} page] [hasn't updated|has been stuck] for [{n} days|a week]."],
              details=["[The|Your] tracking number {tracking} [just says|only shows] \"[label created|in transit|awaiting collection]\" [since|from] {date2}.",
                       "[It was|This was] [meant as|supposed to be] a [birthday|wedding|housewarming] gift [for|on] {weekday}.",
                       "[I paid|We paid] {amount} [extra|for] express shipping [for exactly this reason|so it would be on time]."],
-             summary=["Order {order} for a {item} delayed with tracking not updating",
+             summary=["Order {order} for {a_item} delayed with tracking not updating",
                       "Customer order {order} not delivered by promised date {date}"],
              tags=["late-delivery", "tracking", "order-status"],
              priorities=["medium", "high", "medium"], sentiments=["negative", "neutral"]),
@@ -362,6 +370,7 @@ SUBISSUES = {
              summary=["{item} in order {order} arrived damaged and customer wants a replacement",
                       "Customer received damaged {item} from order {order} via {carrier}"],
              tags=["damaged-item", "replacement", "carrier"],
+             attempts=["I [already|] [contacted|called|messaged] {carrier} and they [told me to ask you|said it's on your end|couldn't help]."],
              priorities=["medium", "high"], sentiments=["negative", "negative", "neutral"]),
         dict(key="wrong_address",
              problem=["[I just|I] [realised|noticed] order {order} [is going|was sent] to my old address in {city} [instead of|rather than] [my new one|the new flat].",
@@ -371,6 +380,7 @@ SUBISSUES = {
              summary=["Customer needs delivery address changed on order {order} before shipping",
                       "Order {order} addressed to an old {city} address and needs updating"],
              tags=["address-change", "order-update", "delivery"],
+             attempts=["I [tried|looked for a way] to [edit|change] the address [on the order page|in my account] but [it's greyed out|there's no option for it]."],
              priorities=["high", "medium", "urgent"], sentiments=["neutral", "neutral", "negative"]),
         dict(key="delivered_not_received",
              problem=["[Tracking|{carrier}] [says|shows] order {order} was delivered [on {date}|yesterday|at {time}] but [nothing|no parcel] [arrived|was left here].",
@@ -489,11 +499,12 @@ SUBISSUES = {
              tags=["cancellation", "subscription", "churn"],
              priorities=["medium", "medium", "high"], sentiments=["neutral", "negative", "neutral"]),
         dict(key="cancel_order",
-             problem=["[Please|Can you|Could you] cancel order {order} [for the|with the] {item}[, I placed it by mistake| before it ships|]?",
+             problem=["[Can you|Could you] cancel order {order} [for the|with the] {item}[, I placed it by mistake| before it ships|]?",
+                      "Please cancel order {order} [for the|with the] {item}[, I placed it by mistake| before it ships|].",
                       "I [accidentally|mistakenly] [ordered|placed] [two|a second] {item} [orders|order] ({order}) and [need|want] [one|it] cancelled."],
              details=["[The order|It] [was placed|went through] [about|only] [{n} minutes|an hour|{hours} hours] ago[ so it shouldn't have shipped yet|].",
                       "[Please|Kindly] [refund|return] the {amount} to the [original card|same card|card ending {card4}]."],
-             summary=["Customer asks to cancel order {order} for a {item} before shipping",
+             summary=["Customer asks to cancel order {order} for {a_item} before shipping",
                       "Accidental duplicate order {order} needs cancelling and refunding"],
              tags=["order-cancellation", "duplicate-order"],
              priorities=["high", "medium", "urgent"], sentiments=["neutral", "neutral", "negative"]),
@@ -538,7 +549,7 @@ SUBISSUES = {
     ],
     "performance": [
         dict(key="slow_pages",
-             problem=["[Pages|Everything] in {brand} [take|takes] [{n}0 seconds|almost a minute|forever] to load [since|after] {weekday}[, especially the dashboard|].",
+             problem=["[Pages in {brand} take|Everything in {brand} takes] [{n}0 seconds|almost a minute|forever] to load [since|after] {weekday}[, especially the dashboard|].",
                       "[The|Our] {brand} [dashboard|reports page|project list] [has become|is now] [painfully|extremely|really] slow [for everyone|for the whole team|on every browser]."],
              details=["[It's|It is] [worst|slowest] [in the morning|around lunchtime|at the start of the day] [when|as] [everyone logs in|people start work].",
                       "[The|Our] [account|workspace] has [about|roughly|around] {n}000 [records|contacts|tasks], [which|but that] [wasn't|never was] a problem before."],
@@ -557,11 +568,11 @@ SUBISSUES = {
              priorities=["high", "urgent", "medium"], sentiments=["negative", "neutral"]),
         dict(key="battery_mobile",
              problem=["The {brand} [mobile app|app] [drains|eats] my {device} battery [really fast|in a few hours|overnight] [since|after] [the update|version {version}].",
-                      "[Scrolling|Typing|Switching tabs] in the {brand} app on {os} [is|feels] [laggy|choppy|sluggish] [and the phone gets hot|with noticeable delays]."],
+                      "[Scrolling|Typing|Switching tabs] in the {brand} app on my {device} [is|feels] [laggy|choppy|sluggish] [and the phone gets hot|with noticeable delays]."],
              details=["[Battery settings|The phone's battery page] [show|says] {brand} [used|is responsible for] [{n}0 percent|most] of the [battery|power] [today|yesterday].",
                       "[Other|Similar] apps [run|work] [fine|smoothly] on the same [phone|device]."],
              summary=["{brand} mobile app draining battery and lagging on {device}",
-                      "Mobile app performance degraded on {os} after version {version}"],
+                      "Mobile app performance degraded on {device} and the phone runs hot"],
              tags=["mobile", "battery", "lag"],
              priorities=["medium", "low", "medium"], sentiments=["negative", "neutral", "positive"]),
     ],
