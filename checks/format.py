@@ -35,21 +35,19 @@ class Format(Check):
     def run(self, ctx):
         import polars as pl
 
-        findings = []
+        findings, rows = [], set()
         for data in ctx.datasets:
             for issue in data.issues:
                 if issue.code.startswith("FMT"):
                     findings.append(self.finding(issue.message, source=data.path, line=issue.line,
                                                  split=data.split, severity=issue.severity, code=issue.code))
-        invalid = ctx.frame.filter(
-            ~pl.col("valid") & pl.col("error").is_null() & pl.col("format").is_not_null()
-        )
-        rows = invalid["row"].to_list()
+                    if issue.severity is Severity.ERROR:
+                        rows.add(data.first_row + issue.line - 1)
         checked = ctx.frame.filter(pl.col("format").is_not_null()).height
         errors = sum(1 for f in findings if f.severity is Severity.ERROR)
         warnings = len(findings) - errors
         summary = (f"{len(rows)} of {checked:,} records break their format" if rows
                    else f"all {checked:,} records valid" + (f" ({warnings} warnings)" if warnings else ""))
-        return self.result(findings, summary=summary, excluded=rows,
+        return self.result(findings, summary=summary, excluded=sorted(rows),
                            metrics={"records": checked, "invalid_records": len(rows),
                                     "errors": errors, "warnings": warnings})

@@ -1,0 +1,89 @@
+import gzip
+
+import pytest
+
+from auditor.dataset import load_dataset
+from auditor.errors import DatasetLoadError
+from auditor.loading import SourceFile, parse_line
+
+CHAT = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
+
+
+def issues_of(data):
+    return [(i.line, i.code, i.message) for i in data.issues]
+
+
+def test_ten_lines_with_three_broken_give_three_findings_and_seven_rows(tmp_path):
+    lines = [CHAT] * 10
+    lines[2] = b'{"messages": [1, 2'
+    lines[5] = b"[1, 2]"
+    lines[8] = b'{"a": 1,}'
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    data = load_dataset(str(path), "train")
+    assert data.lines == 10
+    assert data.frame["valid"].sum() == 7
+    assert [(line, code) for line, code, _ in issues_of(data)] == [(3, "AUD001"), (6, "AUD001"), (9, "AUD001")]
+    assert issues_of(data)[1][2] == "JSON value is an array, not an object"
+
+
+def test_invalid_json_message_names_the_column():
+    result = parse_line(b'{"a": 1 "b": 2}', 17)
+    assert result.record is None
+    assert result.error == "invalid JSON: expecting ',' delimiter at column 9"
+
+
+def test_invalid_utf8_names_the_byte():
+    assert parse_line(b'{"a": "\xff"}', 1).error == "invalid UTF-8 at byte 8"
+
+
+def test_bom_crlf_and_blank_lines(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + CHAT + b"\r\n" + b"\r\n" + CHAT + b"\r\n   \n" + CHAT)
+    data = load_dataset(str(path), "train")
+    assert data.lines == 5
+    assert data.frame["valid"].to_list() == [True, False, True, False, True]
+    assert [(line, code) for line, code, _ in issues_of(data)] == [(1, "AUD003"), (2, "AUD002"), (4, "AUD002")]
+    assert data.frame["response"].to_list()[0] == "hello"
+
+
+def test_nul_bytes_and_deep_nesting_become_line_errors():
+    assert parse_line(b'{"a": "x\x00y"}', 1).error.startswith("invalid JSON")
+    deep = b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    result = parse_line(deep, 1)
+    assert result.record is None and "nested" in result.error
+
+
+def test_gzip_is_read_transparently(tmp_path):
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(gzip.compress(CHAT + b"\n" + b"{oops\n"))
+    data = load_dataset(str(path), "train")
+    assert data.frame["valid"].to_list() == [True, False]
+    assert data.format == "chat"
+
+
+def test_sha256_covers_the_raw_file(tmp_path):
+    import hashlib
+
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(CHAT + b"\n")
+    assert load_dataset(str(path), "train").sha256 == hashlib.sha256(CHAT + b"\n").hexdigest()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p, "file not found"),
+    (lambda p: (p.mkdir(), p)[1], "is a directory"),
+    (lambda p: (p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))), p)[1], "binary"),
+], ids=["missing", "directory", "binary"])
+def test_unreadable_inputs_raise_one_line_errors(tmp_path, make, message):
+    path = make(tmp_path / "x.jsonl")
+    with pytest.raises(DatasetLoadError) as exc:
+        SourceFile(str(path))
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_corrupt_gzip_is_a_load_error(tmp_path):
+    path = tmp_path / "t.jsonl.gz"
+    path.write_bytes(gzip.compress(CHAT * 100)[:40])
+    with pytest.raises(DatasetLoadError, match="cannot read"):
+        load_dataset(str(path), "train")

@@ -1,0 +1,68 @@
+"""Thousands of generated broken inputs: never a traceback, every line is either a row or a finding."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditor.dataset import load_dataset
+from auditor.normalize import NORMALIZERS, detect_format
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+FIELDS = ["messages", "role", "content", "tool_calls", "weight", "prompt", "completion", "instruction", "input",
+          "output", "text", "label", "conversations", "from", "value", "chosen", "rejected", "system", "tools"]
+
+
+def shaped_record():
+    """Records that look like a known format but hold wrong types anywhere."""
+    message = st.dictionaries(st.sampled_from(["role", "content", "tool_calls", "weight", "from", "value", "name"]),
+                              st.sampled_from(["user", "assistant", "system", "tool", "gpt", "human", "bot"])
+                              | JSON_VALUES, max_size=4)
+    return st.dictionaries(st.sampled_from(FIELDS), st.lists(message, max_size=4) | JSON_VALUES, min_size=1,
+                           max_size=5)
+
+
+def broken_line():
+    valid = shaped_record().map(lambda r: json.dumps(r).encode())
+    return st.one_of(
+        valid,
+        valid.flatmap(lambda b: st.integers(0, max(len(b) - 1, 0)).map(lambda cut: b[:cut])),  # truncated
+        st.binary(max_size=60).filter(lambda b: b"\n" not in b and b"\r" not in b),
+        valid.map(lambda b: b.replace(b":", b":\x00", 1)),  # NUL byte
+        valid.map(lambda b: b"\xef\xbb\xbf" + b),  # BOM (only meaningful on line 1)
+        valid.map(lambda b: b[:5] + b"\xff\xfe" + b[5:]),  # invalid UTF-8
+        st.integers(1, 3000).map(lambda n: b'{"a": ' + b"[" * n + b"]" * n + b"}"),  # deep nesting
+        st.integers(1, 50).map(lambda n: b'{"text": "' + b"x" * (n * 4000) + b'", "label": 1}'),  # long line
+        JSON_VALUES.map(lambda v: json.dumps(v).encode()),  # non-object JSON
+        st.just(b""), st.just(b"   "),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(broken_line(), min_size=1, max_size=12), crlf=st.booleans())
+def test_every_line_is_a_row_or_a_finding(tmp_path_factory, lines, crlf):
+    path = tmp_path_factory.mktemp("prop") / "train.jsonl"
+    path.write_bytes((b"\r\n" if crlf else b"\n").join(lines) + b"\n")
+    data = load_dataset(str(path), "train")
+    assert data.lines == len(lines)
+    invalid = set(data.frame.filter(~data.frame["valid"])["line"].to_list())
+    reported = {issue.line for issue in data.issues if issue.severity.value == "error" or issue.code == "AUD002"}
+    assert invalid == reported
+
+
+@settings(max_examples=2000, deadline=None)
+@given(record=shaped_record(), fmt=st.sampled_from(sorted(NORMALIZERS)))
+def test_normalizers_never_raise_and_explain_every_rejection(record, fmt):
+    out = NORMALIZERS[fmt]
+    from auditor.normalize import normalize_record
+
+    result = normalize_record(record, fmt, out)
+    for name in ("system", "prompt", "response", "label"):
+        assert getattr(result, name) is None or isinstance(getattr(result, name), str)
+    if not result.errors and fmt != "text-label":
+        assert result.response is not None
+    detect_format(record)

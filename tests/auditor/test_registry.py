@@ -1,0 +1,108 @@
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from auditor import Check, Severity
+from auditor import registry as registry_module
+from auditor.config import AuditConfig
+from auditor.engine import audit
+from auditor.errors import CheckLoadError, ConfigError
+from auditor.registry import Registry, discover, load, select
+from conftest import distinct_chats
+
+
+class ShoutingCheck(Check):
+    """Flags responses written in capitals.
+
+    ## What it does
+    Reports every response that is entirely upper case.
+
+    ## Why is this bad?
+    The model learns to shout.
+
+    ## Example
+    ```jsonl
+    {"prompt": "hi", "completion": "HELLO"}
+    ```
+    """
+
+    id = "shouting"
+    code = "SHT001"
+
+    def run(self, ctx):
+        rows = ctx.rows("train")
+        loud = rows.filter(rows["response"].str.to_uppercase() == rows["response"])
+        findings = [self.finding("Response is all capitals", source=s, line=ln, split="train",
+                                 severity=Severity.WARNING) for s, ln in loud.select("source", "line").iter_rows()]
+        return self.result(findings, summary=f"{len(findings)} shouting responses", excluded=loud["row"].to_list())
+
+
+def fake_entry_points(monkeypatch, extra):
+    real = registry_module.entry_points
+
+    def patched(group):
+        return [*real(group=group), *extra]
+    monkeypatch.setattr(registry_module, "entry_points", patched)
+
+
+def test_builtin_checks_are_found_through_the_entry_point_group():
+    names = [ep.name for ep in discover()]
+    assert {"count", "format"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_a_third_party_plugin_runs_and_appears_in_the_report(monkeypatch, tmp_path):
+    import sys
+
+    module = tmp_path / "shouting_plugin.py"
+    module.write_text("from test_registry import ShoutingCheck\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_entry_points(monkeypatch, [EntryPoint("shouting", "shouting_plugin:ShoutingCheck", "auditor.checks")])
+    records = distinct_chats(5)
+    records[3]["messages"][2]["content"] = "STOP SHOUTING"
+    path = tmp_path / "train.jsonl"
+    from auditor.testing import write_jsonl
+    write_jsonl(path, records)
+    report = audit(AuditConfig(train=(str(path),), min_examples=1))
+    result = next(r for r in report["results"] if r["check"] == "shouting")
+    assert [(f["line"], f["code"]) for f in result["findings"]] == [(4, "SHT001")]
+    assert report["verdict"]["clean_examples"] == 4
+    assert "shouting" in report["checks"]
+    sys.modules.pop("shouting_plugin", None)
+
+
+def test_plugin_that_fails_to_import_is_a_load_error(monkeypatch):
+    with pytest.raises(CheckLoadError, match="failed to load: ModuleNotFoundError"):
+        load(EntryPoint("ghost", "no_such_module:Ghost", "auditor.checks"))
+
+
+def test_plugin_whose_id_differs_from_its_entry_point_name_is_rejected():
+    with pytest.raises(CheckLoadError, match="has id 'shouting'; they must match"):
+        load(EntryPoint("loud", "test_registry:ShoutingCheck", "auditor.checks"))
+
+
+def test_plugin_that_is_not_a_check_is_rejected():
+    with pytest.raises(CheckLoadError, match="not a subclass"):
+        load(EntryPoint("path", "os.path:join", "auditor.checks"))
+
+
+def test_select_and_ignore():
+    assert select(["a", "b", "c"], ["a", "c"], ["c"]) == ["a"]
+    assert select(["a", "b"], (), ["a"]) == ["b"]
+    with pytest.raises(ConfigError, match="unknown check 'z'"):
+        select(["a"], ["z"])
+
+
+def test_registry_from_classes_bypasses_discovery(tmp_path):
+    from auditor.testing import write_jsonl
+
+    path = write_jsonl(tmp_path / "t.jsonl", distinct_chats(3))
+    report = audit(AuditConfig(train=(str(path),)), registry=Registry.from_classes([ShoutingCheck]))
+    assert [r["check"] for r in report["results"]] == ["input", "shouting"]
+
+
+def test_check_ids_and_codes_are_validated_at_class_creation():
+    with pytest.raises(TypeError, match="kebab-case"):
+        type("Bad", (Check,), {"id": "Bad_Name", "code": "BAD001"})
+    with pytest.raises(TypeError, match="ABC001"):
+        type("Bad", (Check,), {"id": "bad", "code": "bad"})

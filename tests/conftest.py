@@ -1,0 +1,26 @@
+import json
+
+import pytest
+
+from auditor.testing import write_jsonl
+
+
+def chat(user: str, answer: str, system: str = "You are a helpful support triage assistant.") -> dict:
+    return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user},
+                         {"role": "assistant", "content": answer}]}
+
+
+def distinct_chats(n: int, start: int = 0) -> list[dict]:
+    """n chat records that share nothing but the system prompt."""
+    return [chat(f"ticket {i} about order {i * 7919} and item {i * 104729}",
+                 json.dumps({"category": "billing", "id": i})) for i in range(start, start + n)]
+
+
+@pytest.fixture
+def make_files(tmp_path):
+    def make(train, eval=None):
+        paths = [str(write_jsonl(tmp_path / "train.jsonl", train))]
+        if eval is not None:
+            paths.append(str(write_jsonl(tmp_path / "eval.jsonl", eval)))
+        return paths
+    return make

@@ -1,0 +1,163 @@
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from auditor.cli import main
+from conftest import chat, distinct_chats
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_ready_dataset_exits_0(make_files, capsys):
+    train, eval = make_files(distinct_chats(30), distinct_chats(10, start=100))
+    code, out, err = run(["audit", train, "--eval", eval, "--min-examples", "30", "--min-eval-examples", "10",
+                          "--select", "count,format"], capsys)
+    assert code == 0, out
+    assert out.startswith("READY: 30 clean training examples (30 required), 10 clean eval examples (10 required)")
+
+
+def test_not_enough_examples_exits_1_with_the_reason(make_files, capsys):
+    train, eval = make_files(distinct_chats(30), distinct_chats(10, start=100))
+    code, out, _ = run(["audit", train, "--eval", eval, "--min-eval-examples", "10"], capsys)
+    assert code == 1
+    assert out.splitlines()[:2] == ["NOT READY: 30 clean training examples (500 required), "
+                                    "10 clean eval examples (10 required)",
+                                    "  - 30 clean training examples, 500 required"]
+
+
+def test_broken_lines_are_reported_as_path_line_findings(make_files, capsys):
+    records = distinct_chats(5)
+    records[1] = '{"messages": [oops'
+    (train,) = make_files(records)
+    code, out, _ = run(["audit", train, "--min-examples", "1"], capsys)
+    assert code == 1
+    assert f"{train}:2: AUD001 invalid JSON: expecting value at column 15" in out
+
+
+@pytest.mark.parametrize("setup, expected", [
+    (lambda p: str(p / "missing.jsonl"), "file not found"),
+    (lambda p: str(p), "is a directory"),
+    (lambda p: (p.joinpath("b.jsonl").write_bytes(bytes(range(256)) * 40), str(p / "b.jsonl"))[1], "binary"),
+], ids=["missing", "directory", "binary"])
+def test_unusable_input_exits_2_with_one_line(tmp_path, capsys, setup, expected):
+    code, out, err = run(["audit", setup(tmp_path)], capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err
+
+
+def test_unknown_config_key_exits_2_naming_the_key(make_files, tmp_path, capsys, monkeypatch):
+    (train,) = make_files(distinct_chats(3))
+    (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nmin_exmaples = 3\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["audit", train], capsys)
+    assert code == 2
+    assert err.strip().endswith("(known: checks, decision, eval, fields, format, ignore, max_findings, min_eval_examples, "
+                                "min_examples, schema, seed, select, task, train)")
+    assert "unknown key 'tool.auditor.min_exmaples'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_check_option_exits_2(make_files, capsys):
+    (train,) = make_files(distinct_chats(3))
+    code, _, err = run(["audit", train, "-o", "count.min_per_lable=3"], capsys)
+    assert code == 2 and "check 'count' has no option 'min_per_lable' (options: min_per_label)" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bogus"], "No such option: --bogus"),
+    (["--report", "json"], "each --report needs its own --output"),
+    (["--report", "pdf", "--output", "x"], "unknown report format 'pdf'"),
+    (["--format", "csv"], "'format' must be one of chat"),
+    (["--select", "nope"], "unknown check 'nope'"),
+    (["--min-examples", "-3"], "'min_examples' must be a whole number >= 0"),
+])
+def test_bad_options_exit_2_with_one_line(make_files, capsys, args, message):
+    (train,) = make_files(distinct_chats(3))
+    code, out, err = run(["audit", train, *args], capsys)
+    assert code == 2, err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_config_is_found_by_walking_up_and_cli_overrides_it(make_files, tmp_path, capsys, monkeypatch):
+    train, eval = make_files(distinct_chats(20), distinct_chats(5, start=50))
+    (tmp_path / "auditor.toml").write_text(
+        f'train = "train.jsonl"\neval = ["eval.jsonl"]\nmin_examples = 20\nmin_eval_examples = 5\n'
+        f'[checks.count]\nmin_per_label = 2\n[decision]\nprompting_tried = true\n')
+    sub = tmp_path / "deep" / "er"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    code, out, _ = run(["audit", "--report", "json", "--output", "-", "-q"], capsys)
+    report = json.loads(out)
+    assert code == 0
+    assert report["settings"]["config_file"] == str(tmp_path / "auditor.toml")
+    assert [i["path"] for i in report["inputs"]] == ["../../train.jsonl", "../../eval.jsonl"]
+    checklist = {item["id"]: item["answer"] for item in report["verdict"]["checklist"]}
+    assert checklist["prompting_tried"] == "yes" and checklist["task_stable"] == "unanswered"
+    code, out, _ = run(["audit", "--min-examples", "21", "-q", "--report", "json", "--output", "-"], capsys)
+    assert code == 1 and json.loads(out)["verdict"]["min_examples"] == 21
+
+
+def test_json_report_to_stdout_moves_the_summary_to_stderr(make_files, capsys):
+    (train,) = make_files(distinct_chats(3))
+    code, out, err = run(["audit", train, "--report", "json", "--output", "-"], capsys)
+    report = json.loads(out)
+    assert report["schema_version"] == 1 and report["verdict"]["status"] == "not_ready"
+    assert err.startswith("NOT READY")
+
+
+def test_same_input_gives_byte_identical_reports(make_files, tmp_path, capsys):
+    records = distinct_chats(20)
+    records[4] = "not json"
+    train, eval = make_files(records, distinct_chats(5, start=40))
+    outputs = []
+    for name in ("a.json", "b.json"):
+        run(["audit", train, "--eval", eval, "--report", "json", "--output", str(tmp_path / name), "-q"], capsys)
+        outputs.append((tmp_path / name).read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_input_files_are_never_modified(make_files, capsys):
+    records = distinct_chats(10)
+    records[2] = '{"broken": '
+    train, eval = make_files(records, distinct_chats(3, start=20))
+    before = [hashlib.sha256(open(p, "rb").read()).hexdigest() for p in (train, eval)]
+    run(["audit", train, "--eval", eval], capsys)
+    after = [hashlib.sha256(open(p, "rb").read()).hexdigest() for p in (train, eval)]
+    assert before == after
+
+
+def test_checks_and_explain(capsys):
+    code, out, _ = run(["checks"], capsys)
+    assert code == 0
+    assert any(line.startswith("count ") and "CNT001" in line for line in out.splitlines())
+    code, out, _ = run(["explain", "count"], capsys)
+    assert code == 0 and "## Why is this bad?" in out and "`min_per_label` (int, default `10`)" in out
+    code, _, err = run(["explain", "nope"], capsys)
+    assert code == 2 and "unknown check 'nope'" in err
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys; from auditor.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('polars', 'numpy', 'datasketch', 'scipy') if m in sys.modules]\n"
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
+
+
+def test_field_mapping_from_the_command_line(tmp_path, capsys):
+    from auditor.testing import write_jsonl
+
+    path = write_jsonl(tmp_path / "qa.jsonl", [{"question": f"q{i}", "answer": f"a{i}"} for i in range(3)])
+    code, out, _ = run(["audit", str(path), "--field", "prompt=question", "--field", "response=answer",
+                        "--min-examples", "3", "-q", "--report", "json", "--output", "-"], capsys)
+    report = json.loads(out)
+    assert report["inputs"][0]["format"] == "mapped" and report["verdict"]["clean_examples"] == 3
