@@ -56,7 +56,9 @@ def _explain_invalid(raw: bytes) -> str:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg[0].lower() + exc.msg[1:]} at column {exc.colno}"
+        reason = exc.msg[0].lower() + exc.msg[1:]
+        # "Unterminated string starting at" already ends with the preposition
+        return f"invalid JSON: {reason.removesuffix(' at')} at column {exc.colno}"
     except RecursionError:
         return "invalid JSON: nested too deeply"
     return "invalid JSON: nested more than 1024 levels deep"

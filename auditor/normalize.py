@@ -142,7 +142,7 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
     if turns[final][0] != "assistant":
         out.errors.append(f"conversation ends with a {turns[final][0]} turn, not an assistant turn")
         final = max((i for i, t in enumerate(turns) if t[0] == "assistant"), default=-1)
-    if not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight in turns):
+    elif not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight in turns):
         out.errors.append("no assistant turn with a non-empty training target")
     out.system = _join([text for role, text, _ in turns if role == "system"])
     out.prompt = _join([text for _, text, _ in (turns[:final] if final >= 0 else turns)])

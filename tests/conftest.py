@@ -24,3 +24,13 @@ def make_files(tmp_path):
             paths.append(str(write_jsonl(tmp_path / "eval.jsonl", eval)))
         return paths
     return make
+
+
+SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def planted_problems() -> dict:
+    """The oracle of sample_data/README.md: every planted problem with its lines."""
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- planted:begin -->", 1)[1].split("<!-- planted:end -->", 1)[0]
+    return json.loads(block.split("```json", 1)[1].split("```", 1)[0])

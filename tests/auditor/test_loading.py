@@ -33,6 +33,10 @@ def test_invalid_json_message_names_the_column():
     assert result.error == "invalid JSON: expecting ',' delimiter at column 9"
 
 
+def test_unterminated_string_message_reads_naturally():
+    assert parse_line(b'{"a": "abc', 1).error == "invalid JSON: unterminated string starting at column 7"
+
+
 def test_invalid_utf8_names_the_byte():
     assert parse_line(b'{"a": "\xff"}', 1).error == "invalid UTF-8 at byte 8"
 

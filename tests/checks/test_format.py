@@ -14,7 +14,6 @@ def test_reports_each_violation_with_its_line_and_excludes_invalid_rows():
     result = run_check(Format, train)
     assert [(f.location.line, f.code, f.severity.value, f.message) for f in result.findings] == [
         (2, "FMT001", "error", "conversation ends with a user turn, not an assistant turn"),
-        (2, "FMT001", "error", "no assistant turn with a non-empty training target"),
         (3, "FMT001", "error", "messages[0].role 'bot' is not one of system, user, assistant, tool, function"),
         (5, "FMT002", "warning", "unknown top-level keys: id"),
     ]
