@@ -1,0 +1,45 @@
+"""Every check documents itself like a linter rule, and the README lists every check."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from auditor.registry import Registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+PLUGINS = list(Registry.from_entry_points())
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[p.id for p in PLUGINS])
+def test_check_docstring_has_the_rule_sections(plugin):
+    doc = plugin.cls.doc()
+    assert doc.splitlines()[0].strip(), "summary line"
+    for section in ("## What it does", "## Why is this bad?", "## Example"):
+        assert section in doc, f"{plugin.id} lacks {section}"
+    for row in plugin.cls.option_table():
+        assert row["help"], f"option {row['name']} of {plugin.id} has no help"
+
+
+def test_every_module_in_checks_is_registered_in_pyproject():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["auditor.checks"]
+    modules = {value.split(":")[0] for value in declared.values()}
+    on_disk = {f"checks.{p.stem}" for p in (ROOT / "checks").glob("*.py") if not p.stem.startswith("_")}
+    assert on_disk == modules
+
+
+def test_readme_check_table_is_current(capsys):
+    from auditor.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["checks", "--markdown"])
+    table = capsys.readouterr().out.strip()
+    readme = (ROOT / "README.md").read_text()
+    current = re.search(r"<!-- checks:begin -->\n(.*?)\n<!-- checks:end -->", readme, re.S).group(1).strip()
+    assert current == table, "update the table in README.md with `auditor checks --markdown`"
