@@ -9,6 +9,9 @@ from typing import Any
 # format name -> "module:function"; modules are imported only when that format is asked for.
 RENDERERS: dict[str, str] = {
     "json": "auditor.render.json_report:render_json",
+    "markdown": "auditor.render.markdown:render_markdown",
+    "html": "auditor.render.html:render_html",
+    "sarif": "auditor.render.sarif:render_sarif",
     "text": "auditor.render.console:render_text",
 }
 ALIASES = {"md": "markdown", "htm": "html"}

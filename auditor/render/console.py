@@ -1,56 +1,49 @@
-"""The terminal summary: verdict first, then the checklist, the checks table and the top findings.
+"""The terminal summary, in the Markdown report's order: verdict, checklist, checks table, top findings.
 
-On a terminal it is drawn with rich; piped or in CI it is plain text whose finding lines read
-`path:line: CODE message`, the form editors and pre-commit users know.
+On a terminal it is drawn with rich and fits the terminal's width (narrow terminals drop the
+secondary columns); piped or in CI it is plain text whose finding lines read `path:line: CODE message`,
+the form editors and pre-commit users know.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .common import VERDICT_TEXT, normalized, one_line, top_findings, verdict_line, where
+
 TOP_FINDINGS = 10
-VERDICT_TEXT = {"ready": "READY", "ready_with_warnings": "READY WITH WARNINGS", "not_ready": "NOT READY"}
 VERDICT_STYLE = {"ready": "bold green", "ready_with_warnings": "bold yellow", "not_ready": "bold red"}
 ANSWER_MARK = {"yes": "✔", "no": "✘", "not measured": "?", "unanswered": "?"}
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "error": "bold red", "skipped": "dim"}
+NARROW = 100  # below this width the checklist evidence and the excluded/summary columns are folded away
 
-
-def verdict_line(report: dict[str, Any]) -> str:
-    v = report["verdict"]
-    line = (f"{VERDICT_TEXT[v['status']]}: {v['clean_examples']:,} clean training examples "
-            f"({v['min_examples']:,} required)")
-    if report["settings"].get("min_eval_examples") is not None and v["eval_rows"]:
-        line += f", {v['clean_eval_examples']:,} clean eval examples ({v['min_eval_examples']:,} required)"
-    return line
-
-
-def top_findings(result: dict[str, Any], limit: int = TOP_FINDINGS) -> list[dict[str, Any]]:
-    """The most severe findings of a result first, in file and line order within a severity."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(result["findings"], key=lambda f: (order[f["severity"]], f["path"], f["line"] or 0))[:limit]
+__all__ = ["TOP_FINDINGS", "VERDICT_TEXT", "finding_line", "print_rich", "render_text", "top_findings",
+           "verdict_line"]
 
 
 def finding_line(f: dict[str, Any]) -> str:
-    where = f"{f['path']}:{f['line']}" if f["line"] else f["path"]
-    return f"{where}: {f['code']} {f['message']}"
+    return f"{where(f)}: {f['code']} {one_line(f['message'], 500)}"
 
 
 def render_text(report: dict[str, Any]) -> str:
     """Plain text, for pipes, CI logs and pre-commit output."""
+    report = normalized(report)
     v = report["verdict"]
     out = [verdict_line(report)]
-    out += [f"  - {reason}" for reason in v["reasons"]]
+    out += [f"  - {one_line(reason, 500)}" for reason in v["reasons"]]
     out.append("")
     out.append("Checklist:")
     for item in v["checklist"]:
         out.append(f"  [{item['answer']}] {item['question']} ({item['evidence']})")
     out.append("")
     out.append("Checks:")
-    width = max(len(r["check"]) for r in report["results"])
+    width = max((len(r["check"]) for r in report["results"]), default=0)
     for r in report["results"]:
-        out.append(f"  {r['check']:<{width}}  {r['status']:<7}  {r['findings_total']:>6} findings  {r['summary']}")
+        out.append(f"  {r['check']:<{width}}  {r['status']:<7}  {r['findings_total']:>6} findings  "
+                   f"{one_line(r['error'] or r['summary'], 300)}")
     shown = False
     for r in report["results"]:
-        findings = top_findings(r)
+        findings = top_findings(r, TOP_FINDINGS)
         if findings:
             if not shown:
                 out.append("")
@@ -68,46 +61,56 @@ def print_rich(report: dict[str, Any], console: Any) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
+    report = normalized(report)
+    narrow = console.width < NARROW
     v = report["verdict"]
-    body = escape(verdict_line(report))
+    body = f"[{VERDICT_STYLE[v['status']]}]{escape(VERDICT_TEXT[v['status']])}[/]: " \
+           f"{escape(verdict_line(report).split(': ', 1)[1])}"
     if v["reasons"]:
-        body += "\n" + "\n".join(f"• {escape(reason)}" for reason in v["reasons"])
+        body += "\n" + "\n".join(f"• {escape(one_line(reason, 500))}" for reason in v["reasons"])
     console.print(Panel(body, title="dataset-auditor", border_style=VERDICT_STYLE[v["status"]]))
 
     checklist = Table(title="Decision checklist", show_header=False, expand=True)
-    checklist.add_column(width=2)
+    checklist.add_column(width=2, no_wrap=True)
     checklist.add_column(ratio=3)
-    checklist.add_column(ratio=4, style="dim")
+    if not narrow:
+        checklist.add_column(ratio=4, style="dim")
     for item in v["checklist"]:
         style = {"yes": "green", "no": "red"}.get(item["answer"], "yellow")
-        checklist.add_row(f"[{style}]{ANSWER_MARK.get(item['answer'], '?')}[/]", escape(item["question"]),
-                          escape(item["evidence"]))
+        cells = [f"[{style}]{ANSWER_MARK.get(item['answer'], '?')}[/]", escape(item["question"])]
+        if not narrow:
+            cells.append(escape(item["evidence"]))
+        checklist.add_row(*cells)
     console.print(checklist)
 
     table = Table(title="Checks", expand=True)
-    table.add_column("check", no_wrap=True)
+    table.add_column("check", no_wrap=not narrow, overflow="fold")
     table.add_column("status", no_wrap=True)
-    table.add_column("findings", justify="right")
-    table.add_column("excluded", justify="right")
-    table.add_column("summary", ratio=1)
-    status_style = {"pass": "green", "warn": "yellow", "fail": "red", "error": "bold red", "skipped": "dim"}
+    table.add_column("findings", justify="right", no_wrap=True)
+    if not narrow:
+        table.add_column("excluded", justify="right", no_wrap=True)
+    table.add_column("summary", ratio=1, overflow="fold")
     for r in report["results"]:
-        table.add_row(r["check"], f"[{status_style[r['status']]}]{r['status']}[/]", f"{r['findings_total']:,}",
-                      f"{r['excluded_rows']:,}", escape(r["summary"]))
+        cells = [escape(r["check"]), f"[{STATUS_STYLE.get(r['status'], '')}]{escape(r['status'])}[/]",
+                 f"{r['findings_total']:,}"]
+        if not narrow:
+            cells.append(f"{r['excluded_rows']:,}")
+        cells.append(escape(one_line(r["error"] or r["summary"], 300)))
+        table.add_row(*cells)
     console.print(table)
 
+    limit = 5 if narrow else TOP_FINDINGS
     for r in report["results"]:
-        findings = top_findings(r)
+        findings = top_findings(r, limit)
         if not findings:
             continue
-        grid = Table(title=f"{r['check']}: top findings", show_header=False, expand=True)
-        grid.add_column(no_wrap=True, style="cyan")
+        grid = Table(title=f"{escape(r['check'])}: top findings", show_header=False, expand=True)
+        grid.add_column(no_wrap=not narrow, overflow="fold", style="cyan")
         grid.add_column(no_wrap=True)
         grid.add_column(ratio=1, overflow="fold")
         for f in findings:
-            where = f"{f['path']}:{f['line']}" if f["line"] else f["path"]
             sev = {"error": "red", "warning": "yellow"}.get(f["severity"], "dim")
-            grid.add_row(escape(where), f"[{sev}]{f['code']}[/]", escape(f["message"]))
+            grid.add_row(escape(where(f)), f"[{sev}]{escape(f['code'])}[/]", escape(one_line(f["message"], 300)))
         if r["findings_total"] > len(findings):
             grid.add_row("", "", f"[dim]… and {r['findings_total'] - len(findings):,} more[/]")
         console.print(grid)

@@ -1,0 +1,238 @@
+"""Helpers shared by the renderers: verdict wording, finding order, excerpts, and chart data from a report.
+
+Every function reads the report dict (the JSON report) only, so a report re-rendered from its JSON file
+gives the same output as one rendered in the audit run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+VERDICT_TEXT = {"ready": "READY", "ready_with_warnings": "READY WITH WARNINGS", "not_ready": "NOT READY"}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+STATUS_ORDER = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "skipped": 4}
+# Documentation of the engine's own line codes (the `input` pseudo-check has no entry in report["checks"]).
+ENGINE_RULES = {
+    "AUD001": "A line that is not valid JSON, or not a JSON object, cannot be used as a training record.",
+    "AUD002": "A blank line in a JSONL file; most fine-tuning services reject the file.",
+    "AUD003": "The file starts with a byte order mark, which some JSONL readers reject.",
+    "AUD004": "A JSON object that matches no known record format.",
+    "AUD005": "A record whose format differs from the rest of its file.",
+}
+TEXT_KEYS = ("excerpt", "text", "prompt", "response")
+
+
+def normalized(report: dict[str, Any]) -> dict[str, Any]:
+    """The report exactly as it reads back from its JSON file (string keys, lists), so that rendering
+    in the audit run and re-rendering from the saved JSON give byte-identical output."""
+    return json.loads(json.dumps(report, ensure_ascii=False))
+
+
+def verdict_counts(report: dict[str, Any]) -> str:
+    """'601 clean training examples (500 required), 60 clean eval examples (50 required)'."""
+    v = report["verdict"]
+    line = f"{v['clean_examples']:,} clean training examples ({v['min_examples']:,} required)"
+    if v.get("eval_rows"):
+        line += f", {v['clean_eval_examples']:,} clean eval examples ({v['min_eval_examples']:,} required)"
+    else:
+        line += ", no eval set"
+    return line
+
+
+def verdict_line(report: dict[str, Any]) -> str:
+    return f"{VERDICT_TEXT[report['verdict']['status']]}: {verdict_counts(report)}"
+
+
+def sorted_findings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Most severe first, then file and line order (stable: the engine already sorted by path, line)."""
+    return sorted(result["findings"],
+                  key=lambda f: (SEVERITY_ORDER.get(f["severity"], 3), f["path"], f["line"] or 0))
+
+
+def top_findings(result: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
+    return sorted_findings(result)[:limit]
+
+
+def where(f: dict[str, Any]) -> str:
+    return f"{f['path']}:{f['line']}" if f.get("line") else f["path"]
+
+
+def one_line(text: Any, limit: int) -> str:
+    """Text on one line (newlines and tabs shown as spaces), cut to `limit` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def finding_text(f: dict[str, Any]) -> str | None:
+    """The dataset text a finding is about, when the check put it in `data`: `excerpt`, `text`, `prompt`,
+    `response`, or the member of `members` at the finding's own line."""
+    data = f.get("data") or {}
+    for key in TEXT_KEYS:
+        if isinstance(data.get(key), str) and data[key]:
+            return data[key]
+    for member in members(f):
+        if member.get("line") == f.get("line") and member.get("path", f["path"]) == f["path"]:
+            text = member_text(member)
+            if text:
+                return text
+    return None
+
+
+def members(f: dict[str, Any]) -> list[dict[str, Any]]:
+    """`data["members"]` when it is a list of objects, else []."""
+    value = (f.get("data") or {}).get("members")
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        return value
+    return []
+
+
+def member_text(member: dict[str, Any]) -> str:
+    for key in ("text", "prompt"):
+        if isinstance(member.get(key), str):
+            return member[key]
+    return ""
+
+
+def scalar_metrics(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The numbers, strings and booleans of a metrics dict, in its own order (nested values are charts)."""
+    return [(k, v) for k, v in metrics.items()
+            if isinstance(v, (int, float, str, bool)) or v is None]
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if value is None:
+        return "–"
+    return str(value)
+
+
+# ----- chart data ---------------------------------------------------------------------------------
+
+def result(report: dict[str, Any], check: str) -> dict[str, Any] | None:
+    return next((r for r in report["results"] if r["check"] == check), None)
+
+
+def _histogram(value: Any) -> tuple[list[str], list[int]] | None:
+    """{"bins": lower edges (len == counts) or edges (len == counts + 1), "counts": [...]} -> labels, counts."""
+    if not isinstance(value, dict):
+        return None
+    bins, counts = value.get("bins"), value.get("counts")
+    if not (isinstance(bins, list) and isinstance(counts, list) and counts
+            and all(isinstance(c, (int, float)) for c in counts)):
+        return None
+    if len(bins) == len(counts) + 1:
+        labels = [f"{_short(a)}–{_short(b)}" for a, b in zip(bins, bins[1:])]
+    elif len(bins) == len(counts):
+        labels = [f"{_short(a)}–{_short(b)}" for a, b in zip(bins, bins[1:])] + [f"{_short(bins[-1])}+"]
+    else:
+        return None
+    return labels, [int(c) for c in counts]
+
+
+def _short(n: Any) -> str:
+    if isinstance(n, (int, float)) and n >= 1000 and n % 100 == 0:
+        return f"{n / 1000:g}k"
+    return format_value(n)
+
+
+def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], dict[str, list[int]]] | None:
+    """Bin labels and counts per split of `{split}_{column}_length_histogram` in the `count` metrics."""
+    count = result(report, "count")
+    if not count:
+        return None
+    labels, series = None, {}
+    for split in ("train", "eval"):
+        parsed = _histogram(count["metrics"].get(f"{split}_{column}_length_histogram"))
+        if parsed and sum(parsed[1]) and (labels is None or parsed[0] == labels):
+            labels = parsed[0]
+            series[split] = parsed[1]
+    return (labels, series) if labels else None
+
+
+def label_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Examples per label: `per_label` (train) and `eval_per_label` of the `count` metrics."""
+    count = result(report, "count")
+    out = {}
+    if count:
+        for key, split in (("per_label", "train"), ("train_per_label", "train"), ("eval_per_label", "eval")):
+            value = count["metrics"].get(key)
+            if isinstance(value, dict) and value and split not in out:
+                out[split] = {str(k): v for k, v in value.items() if isinstance(v, (int, float))}
+    return out
+
+
+def language_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """`prompt_languages` / `response_languages` ({language: count}) from any check's metrics."""
+    out = {}
+    for r in report["results"]:
+        for key in ("prompt_languages", "response_languages"):
+            value = r["metrics"].get(key)
+            if isinstance(value, dict) and value and key not in out:
+                out[key] = {str(k): v for k, v in value.items() if isinstance(v, (int, float))}
+    return out
+
+
+def cluster_sizes(report: dict[str, Any]) -> dict[str, dict[int, int]]:
+    """Clusters per size, per duplicate check: `metrics["cluster_sizes"]` ({size: clusters}) when given,
+    else counted from the distinct `data["lines"]` / `data["members"]` groups of checks named *duplicate*."""
+    out: dict[str, dict[int, int]] = {}
+    for r in report["results"]:
+        given = r["metrics"].get("cluster_sizes")
+        if isinstance(given, dict) and given:
+            try:
+                out[r["check"]] = {int(k): int(v) for k, v in sorted(given.items(), key=lambda kv: int(kv[0]))}
+            except (TypeError, ValueError):
+                pass
+            continue
+        if "duplicate" not in r["check"]:
+            continue
+        groups = set()
+        for f in r["findings"]:
+            group = _group(f)
+            if group:
+                groups.add(group)
+        if groups:
+            sizes: dict[int, int] = {}
+            for group in groups:
+                sizes[len(group)] = sizes.get(len(group), 0) + 1
+            out[r["check"]] = dict(sorted(sizes.items()))
+    return out
+
+
+def _group(f: dict[str, Any]) -> frozenset | None:
+    found = members(f)
+    if found:
+        return frozenset((m.get("path", f["path"]), m.get("line")) for m in found)
+    lines = (f.get("data") or {}).get("lines")
+    if isinstance(lines, list) and lines:
+        return frozenset((f["path"], line) for line in lines if isinstance(line, int))
+    return None
+
+
+def leakage_by_file(report: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
+    """Leaked eval rows per eval file -> (leaked, total or None): `metrics["per_file"]` of the `leakage`
+    check ({path: n} or {path: {"leaked": n, "total": m}}) when given, else distinct eval lines of its findings."""
+    leakage = result(report, "leakage")
+    if not leakage or leakage["status"] in ("skipped", "error"):
+        return {}
+    totals = {i["path"]: i.get("valid") for i in report["inputs"] if i["split"] == "eval"}
+    given = leakage["metrics"].get("per_file")
+    out: dict[str, tuple[int, int | None]] = {}
+    if isinstance(given, dict) and given:
+        for path, value in given.items():
+            if isinstance(value, dict) and isinstance(value.get("leaked"), (int, float)):
+                out[path] = (int(value["leaked"]), value.get("total", totals.get(path)))
+            elif isinstance(value, (int, float)):
+                out[path] = (int(value), totals.get(path))
+        return out
+    lines: dict[str, set] = {path: set() for path in totals}
+    for f in leakage["findings"]:
+        if f.get("split") == "eval" or f["path"] in totals:
+            lines.setdefault(f["path"], set()).add(f["line"])
+    return {path: (len(found), totals.get(path)) for path, found in lines.items()}

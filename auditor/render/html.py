@@ -1,0 +1,479 @@
+"""The HTML report: one self-contained file (inline CSS, inline SVG charts, one hashed inline script).
+
+Verdict banner, decision checklist, checks table, charts drawn only when their data is in the report,
+then one section per check: metrics, side-by-side views of duplicate clusters and contradictions
+(word-level differences highlighted) and a findings table that can be filtered by check, severity and
+text. At most MAX_ROWS findings per check are written (the rest are counted and left to the JSON and
+SARIF reports), and the script shows them PAGE rows at a time, so the file opens fast with 100,000
+findings. Without the script (or printed) every written row shows.
+
+Dataset text is untrusted: everything is HTML-escaped, and a Content-Security-Policy allows no network
+access and only the one script whose hash it names, so even a missed escape cannot run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from difflib import SequenceMatcher
+from typing import Any
+
+from . import common
+from .common import (VERDICT_TEXT, finding_text, format_value, members, normalized, one_line, scalar_metrics,
+                     sorted_findings, verdict_counts, where)
+
+MAX_ROWS = 200  # findings written per check
+MAX_GROUPS = 8  # side-by-side views per check
+MAX_MEMBERS = 4  # columns of one side-by-side view
+PAGE = 50  # rows the script shows at a time
+TEXT_CAP = 3000  # characters of a row shown in a side-by-side view
+CELL_CAP = 240  # characters of an excerpt in a findings table
+CHARTED = {"cluster_sizes", "prompt_languages", "response_languages", "per_label", "eval_per_label",
+           "train_per_label", "per_file"}
+
+SCRIPT = """
+(function () {
+  var d = document, PAGE = %d;
+  d.documentElement.setAttribute("data-js", "ready");
+  var bar = d.getElementById("filters");
+  if (!bar) return;
+  bar.hidden = false;
+  var check = d.getElementById("f-check"), text = d.getElementById("f-text");
+  var sevs = Array.prototype.slice.call(d.querySelectorAll("input.f-sev"));
+  var sections = Array.prototype.slice.call(d.querySelectorAll("section.check"));
+  function apply() {
+    var want = check.value, q = text.value.toLowerCase(), on = {}, total = 0;
+    sevs.forEach(function (s) { on[s.value] = s.checked; });
+    sections.forEach(function (sec) {
+      var hide = want !== "" && sec.getAttribute("data-check") !== want;
+      sec.classList.toggle("off", hide);
+      var table = sec.querySelector("table.findings");
+      if (!table) return;
+      var limit = +table.getAttribute("data-limit"), rows = table.tBodies[0].rows, match = 0;
+      for (var i = 0; i < rows.length; i++) {
+        var r = rows[i];
+        var ok = on[r.getAttribute("data-sev")] && (!q || r.textContent.toLowerCase().indexOf(q) >= 0);
+        r.classList.toggle("filtered", !ok);
+        if (ok) { match++; }
+        r.classList.toggle("paged", ok && match > limit);
+      }
+      if (!hide) total += match;
+      var more = sec.querySelector("button.more");
+      more.hidden = match <= limit;
+      more.textContent = "Show " + Math.min(PAGE, match - limit) + " more (" + (match - limit) + " hidden)";
+      sec.querySelector(".shown").textContent = Math.min(match, limit) + " of " + match + " matching rows shown";
+    });
+    d.getElementById("f-count").textContent = total + " matching findings in the written rows";
+  }
+  Array.prototype.slice.call(d.querySelectorAll("button.more")).forEach(function (b) {
+    b.addEventListener("click", function () {
+      var t = b.parentNode.querySelector("table.findings");
+      t.setAttribute("data-limit", +t.getAttribute("data-limit") + PAGE);
+      apply();
+    });
+  });
+  check.addEventListener("change", apply);
+  text.addEventListener("input", apply);
+  sevs.forEach(function (s) { s.addEventListener("change", apply); });
+  apply();
+})();
+""" % PAGE
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+CSP = (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{SCRIPT_HASH}'; "
+       "img-src data:; base-uri 'none'; form-action 'none'")
+
+CSS = """
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;
+--okbg:#dafbe1;--warnbg:#fff8c5;--badbg:#ffebe9;--accent:#0969da}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:var(--fg);
+background:#fff}
+main{max-width:1200px;margin:0 auto;padding:0 24px 48px}
+h1{font-size:28px;margin:0}h2{font-size:20px;margin:32px 0 12px;padding-bottom:6px;border-bottom:1px solid var(--line)}
+h3{font-size:16px;margin:0}
+code,.mono{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.banner{padding:20px 24px;border-radius:0 0 10px 10px;margin:0 0 16px;border:1px solid var(--line);border-top:0}
+.banner.v-ready{background:var(--okbg);border-color:#aceebb}.banner.v-ready h1{color:var(--ok)}
+.banner.v-ready_with_warnings{background:var(--warnbg);border-color:#f5e0a0}.banner.v-ready_with_warnings h1{color:var(--warn)}
+.banner.v-not_ready{background:var(--badbg);border-color:#ffcecb}.banner.v-not_ready h1{color:var(--bad)}
+.banner .counts{font-size:16px;margin-top:4px}.banner ul{margin:10px 0 0;padding-left:20px}
+.banner .meta{color:var(--muted);font-size:12px;margin-top:10px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:var(--bg)}
+.card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:12px}
+nav.toc{font-size:13px;color:var(--muted);margin:8px 0}nav.toc a{margin-right:14px}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+table{border-collapse:collapse;width:100%;margin:8px 0}
+th,td{border:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th{background:var(--bg);font-weight:600}td.num,th.num{text-align:right;white-space:nowrap}
+td.loc{white-space:nowrap}td.wrap,.wrap{overflow-wrap:anywhere;word-break:break-word}
+.pill{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
+.s-pass,.a-yes{background:var(--okbg);color:var(--ok)}.s-warn,.a-unanswered,.a-not-measured{background:var(--warnbg);color:var(--warn)}
+.s-fail,.s-error,.a-no{background:var(--badbg);color:var(--bad)}.s-skipped{background:var(--bg);color:var(--muted)}
+.sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}.sev-info{color:var(--muted)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
+figcaption{font-weight:600;margin-bottom:6px}svg{display:block;max-width:100%;height:auto}
+section.check{border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:14px 0;break-inside:auto}
+section.check.off{display:none}
+.check-head{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.check-head .title{color:var(--muted)}
+dl.metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:2px 16px;margin:10px 0}
+dl.metrics div{display:flex;justify-content:space-between;border-bottom:1px dotted var(--line)}
+dl.metrics dt{color:var(--muted)}dl.metrics dd{margin:0;font-weight:600}
+details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
+pre{background:var(--bg);padding:8px;border-radius:6px;overflow:auto;max-height:300px;white-space:pre-wrap;
+overflow-wrap:anywhere}
+.group{border:1px solid var(--line);border-radius:6px;margin:10px 0;break-inside:avoid}
+.group-head{background:var(--bg);padding:4px 10px;font-size:12px;color:var(--muted);border-bottom:1px solid var(--line)}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr))}
+.col{padding:8px 10px;border-right:1px solid var(--line);min-width:0}.col:last-child{border-right:0}
+.col .field{margin:4px 0}.col .field b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
+.col .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+ins{background:#aceebb;text-decoration:none;border-radius:2px}del{background:#ffcecb;text-decoration:none;border-radius:2px}
+.note{color:var(--muted);font-size:12px}
+.filters{position:sticky;top:0;background:#fff;z-index:1;padding:8px 0;border-bottom:1px solid var(--line);
+display:flex;gap:14px;align-items:center;flex-wrap:wrap}
+.filters input[type=search]{padding:3px 6px;min-width:220px}
+tr.filtered,tr.paged{display:none}
+button.more{margin:4px 0;padding:3px 10px;border:1px solid var(--line);background:var(--bg);border-radius:6px;cursor:pointer}
+.error-text{color:var(--bad)}
+footer{color:var(--muted);font-size:12px;margin-top:32px}
+@media print{.filters,button.more,nav.toc{display:none!important}tr.paged{display:table-row}
+section.check.off{display:block}body{font-size:11px}main{padding:0}.charts{grid-template-columns:1fr 1fr}
+pre{max-height:none}}
+"""
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def slug(text: str) -> str:
+    return "check-" + (re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "x")
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The whole report as one HTML document."""
+    report = normalized(report)
+    v = report["verdict"]
+    status = v["status"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>Dataset audit: {esc(VERDICT_TEXT[status])}</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<main>",
+        _banner(report),
+        '<nav class="toc"><a href="#checklist">Checklist</a><a href="#checks">Checks</a>'
+        '<a href="#charts">Charts</a><a href="#findings">Findings</a></nav>',
+        _cards(report),
+        _checklist(report),
+        _checks_table(report),
+        _charts(report),
+        _findings(report),
+        f"<footer>{esc(report['tool']['name'])} {esc(report['tool']['version'])} · report schema "
+        f"{esc(report['schema_version'])} · seed {esc(report['settings'].get('seed'))}. The JSON report is the "
+        "source of truth: <code>auditor report AUDIT.json --format html --output report.html</code>.</footer>",
+        "</main>",
+        f"<script>{SCRIPT}</script>",
+        "</body></html>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _banner(report: dict[str, Any]) -> str:
+    v = report["verdict"]
+    reasons = "".join(f"<li>{esc(r)}</li>" for r in v["reasons"])
+    inputs = ", ".join(f"<code>{esc(i['path'])}</code> ({esc(i['split'])}, {i['lines']:,} lines, "
+                       f"{esc(i['format'] or 'unknown format')})" for i in report["inputs"])
+    return (f'<header class="banner v-{esc(v["status"])}" id="verdict"><h1>{esc(VERDICT_TEXT[v["status"]])}</h1>'
+            f'<div class="counts">{esc(verdict_counts(report))}</div>'
+            + (f"<ul>{reasons}</ul>" if reasons else "")
+            + f'<div class="meta">Inputs: {inputs}</div></header>')
+
+
+def _cards(report: dict[str, Any]) -> str:
+    v = report["verdict"]
+    total = sum(r["findings_total"] for r in report["results"])
+    cards = [(f"{v['clean_examples']:,}", f"clean training examples ({v['min_examples']:,} required)"),
+             (f"{v['excluded_examples']:,}", f"excluded of {v['valid_examples']:,} valid training examples"),
+             (f"{v['clean_eval_examples']:,}", f"clean eval examples ({v['min_eval_examples']:,} required)"),
+             (f"{total:,}", f"findings from {len(report['results'])} checks")]
+    return '<div class="cards">' + "".join(f"<div class=\"card\"><b>{esc(a)}</b><span>{esc(b)}</span></div>"
+                                           for a, b in cards) + "</div>"
+
+
+def _checklist(report: dict[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><td><span class="pill a-{esc(i["answer"].replace(" ", "-"))}">{esc(i["answer"])}</span></td>'
+        f'<td>{esc(i["question"])}</td><td class="wrap">{esc(i["evidence"])}</td></tr>'
+        for i in report["verdict"]["checklist"])
+    return ('<h2 id="checklist">Decision checklist</h2><table><thead><tr><th>Answer</th><th>Question</th>'
+            f"<th>Evidence</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _checks_table(report: dict[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><td><a href="#{slug(r["check"])}"><code>{esc(r["check"])}</code></a></td>'
+        f'<td><span class="pill s-{esc(r["status"])}">{esc(r["status"])}</span></td>'
+        f'<td>{"yes" if r["blocking"] else "no"}</td><td class="num">{r["findings_total"]:,}</td>'
+        f'<td class="num">{r["excluded_rows"]:,}</td><td class="wrap">{esc(r["error"] or r["summary"])}</td></tr>'
+        for r in report["results"])
+    return ('<h2 id="checks">Checks</h2><table><thead><tr><th>Check</th><th>Status</th><th>Blocking</th>'
+            '<th class="num">Findings</th><th class="num">Excluded rows</th><th>Summary</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
+
+
+# ----- charts ---------------------------------------------------------------------------------------
+
+PALETTE = {"train": "#0969da", "eval": "#bf8700"}
+BAR = "#0969da"
+
+
+def hbar_chart(items: list[tuple[str, float]], *, note: str = "", max_items: int = 15) -> str:
+    """Horizontal bars, largest first as given; the rest folded into 'other'."""
+    if len(items) > max_items:
+        rest = sum(v for _, v in items[max_items - 1:])
+        items = items[: max_items - 1] + [("other", rest)]
+    top = max((v for _, v in items), default=0) or 1
+    width, label_w, row = 560, 150, 22
+    height = row * len(items) + 8
+    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">']
+    for n, (label, value) in enumerate(items):
+        y = 4 + n * row
+        w = max(1.0, (width - label_w - 80) * value / top) if value else 0
+        out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end"><title>{esc(label)}</title>'
+                   f"{esc(one_line(label, 22))}</text>"
+                   f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{BAR}" rx="2"/>'
+                   f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" fill="#59636e">{esc(format_value(value))}</text>')
+    out.append("</svg>")
+    return "".join(out) + (f'<div class="note">{esc(note)}</div>' if note else "")
+
+
+def column_chart(labels: list[str], series: dict[str, list[int]]) -> str:
+    """Vertical grouped bars (one group per bin, one bar per series) with a legend."""
+    width, height, left, bottom, top_pad = 560, 220, 44, 40, 22
+    plot_w, plot_h = width - left - 8, height - bottom - top_pad
+    top = max((max(c) for c in series.values()), default=0) or 1
+    group_w = plot_w / len(labels)
+    bar_w = max(2.0, (group_w - 6) / len(series))
+    out = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+           f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
+           f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 8}" y2="{top_pad + plot_h}" stroke="#d1d9e0"/>',
+           f'<text x="{left - 4}" y="{top_pad + 4}" text-anchor="end" fill="#59636e">{esc(format_value(top))}</text>',
+           f'<text x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end" fill="#59636e">0</text>']
+    for n, label in enumerate(labels):
+        x0 = left + n * group_w + 3
+        for k, (name, counts) in enumerate(series.items()):
+            value = counts[n]
+            h = plot_h * value / top
+            out.append(f'<rect x="{x0 + k * bar_w:.1f}" y="{top_pad + plot_h - h:.1f}" width="{bar_w - 1:.1f}" '
+                       f'height="{h:.1f}" fill="{PALETTE.get(name, BAR)}"><title>{esc(name)} {esc(label)}: '
+                       f"{value:,}</title></rect>")
+        out.append(f'<text x="{left + (n + 0.5) * group_w:.1f}" y="{top_pad + plot_h + 14}" text-anchor="middle" '
+                   f'fill="#59636e" font-size="9">{esc(label)}</text>')
+    x = left
+    for name in series:
+        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{PALETTE.get(name, BAR)}"/>'
+                   f'<text x="{x + 14}" y="13">{esc(name)}</text>')
+        x += 70
+    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#59636e">'
+               "length in characters</text></svg>")
+    return "".join(out)
+
+
+def _charts(report: dict[str, Any]) -> str:
+    figures = []
+    for column in ("prompt", "response"):
+        data = common.length_histograms(report, column)
+        if data:
+            figures.append((f"{column.capitalize()} length distribution", column_chart(*data)))
+    for split, counts in common.label_distribution(report).items():
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        figures.append((f"Label distribution ({split})", hbar_chart(items, note=f"{len(items)} labels")))
+    for key, counts in common.language_distribution(report).items():
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        title = "Prompt languages" if key.startswith("prompt") else "Response languages"
+        figures.append((title, hbar_chart(items)))
+    for check, sizes in common.cluster_sizes(report).items():
+        items = [(f"{size} rows", n) for size, n in sizes.items()]
+        figures.append((f"Cluster sizes ({check})",
+                        hbar_chart(items, note=f"{sum(sizes.values()):,} clusters; bars = clusters of each size")))
+    leakage = common.leakage_by_file(report)
+    if leakage:
+        items = [(path, leaked) for path, (leaked, _) in leakage.items()]
+        note = "; ".join(f"{path}: {leaked:,} of {total:,} rows ({leaked / total:.1%})" if total else
+                         f"{path}: {leaked:,} rows" for path, (leaked, total) in leakage.items())
+        figures.append(("Leaked eval rows per eval file", hbar_chart(items, note=note)))
+    if not figures:
+        return '<h2 id="charts">Charts</h2><p class="note">No chart data in this report.</p>'
+    body = "".join(f"<figure><figcaption>{esc(title)}</figcaption>{svg}</figure>" for title, svg in figures)
+    return f'<h2 id="charts">Charts</h2><div class="charts">{body}</div>'
+
+
+# ----- findings ---------------------------------------------------------------------------------------
+
+def _findings(report: dict[str, Any]) -> str:
+    results = report["results"]
+    options = "".join(f'<option value="{esc(r["check"])}">{esc(r["check"])} ({r["findings_total"]:,})</option>'
+                      for r in results)
+    severities = "".join(f'<label><input type="checkbox" class="f-sev" value="{s}" checked> {s}</label>'
+                         for s in ("error", "warning", "info"))
+    bar = (f'<div class="filters" id="filters" hidden><label>Check <select id="f-check"><option value="">all checks'
+           f"</option>{options}</select></label>{severities}"
+           '<input type="search" id="f-text" placeholder="Filter by text" aria-label="Filter by text">'
+           '<span class="note" id="f-count"></span></div>')
+    return '<h2 id="findings">Checks in detail</h2>' + bar + "".join(_check_section(report, r) for r in results)
+
+
+def _check_section(report: dict[str, Any], r: dict[str, Any]) -> str:
+    info = report["checks"].get(r["check"], {})
+    head = (f'<div class="check-head"><h3><code>{esc(r["check"])}</code></h3>'
+            f'<span class="pill s-{esc(r["status"])}">{esc(r["status"])}</span>'
+            f'<span class="title">{esc(r.get("title") or info.get("title") or "")}</span></div>'
+            f'<p class="wrap">{esc(r["summary"])}</p>')
+    if r.get("error"):
+        head += f'<p class="error-text wrap">Error: {esc(r["error"])}</p>'
+    parts = [f'<section class="check" id="{slug(r["check"])}" data-check="{esc(r["check"])}">', head,
+             _metrics(r["metrics"])]
+    if info.get("doc"):
+        parts.append(f"<details><summary>About this check</summary><pre>{esc(info['doc'])}</pre></details>")
+    parts.append(_groups(r))
+    parts.append(_findings_table(r))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _metrics(metrics: dict[str, Any]) -> str:
+    scalars = scalar_metrics(metrics)
+    out = ""
+    if scalars:
+        out += '<dl class="metrics">' + "".join(
+            f"<div><dt>{esc(k.replace('_', ' '))}</dt><dd>{esc(format_value(v))}</dd></div>" for k, v in scalars
+        ) + "</dl>"
+    simple = {k for k, _ in scalars}
+    nested = {k: v for k, v in metrics.items() if k not in simple and k not in CHARTED
+              and not k.endswith("_histogram")}
+    if nested:
+        out += ("<details><summary>More metrics</summary><pre>"
+                f"{esc(json.dumps(nested, indent=2, ensure_ascii=False)[:20000])}</pre></details>")
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\s+|\w+|[^\w\s]", text)
+
+
+def word_diff(a: str, b: str) -> tuple[str, str]:
+    """Both texts escaped, with the words only in `a` in <del> and the words only in `b` in <ins>."""
+    ta, tb = _tokens(a), _tokens(b)
+    out_a, out_b = [], []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        sa, sb = esc("".join(ta[i1:i2])), esc("".join(tb[j1:j2]))
+        if op == "equal":
+            out_a.append(sa)
+            out_b.append(sb)
+        else:
+            if sa:
+                out_a.append(f"<del>{sa}</del>")
+            if sb:
+                out_b.append(f"<ins>{sb}</ins>")
+    return "".join(out_a), "".join(out_b)
+
+
+def _cap(text: Any) -> tuple[str, str]:
+    text = "" if text is None else str(text)
+    if len(text) <= TEXT_CAP:
+        return text, ""
+    return text[:TEXT_CAP], f'<span class="note"> … {len(text) - TEXT_CAP:,} more characters</span>'
+
+
+def _groups(r: dict[str, Any]) -> str:
+    """Side-by-side views of `data["members"]`, one per distinct group, differences against the first member."""
+    seen, views = set(), []
+    for f in sorted_findings(r):
+        group = members(f)
+        if len(group) < 2:
+            continue
+        key = tuple((m.get("path", f["path"]), m.get("line")) for m in group)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(views) == MAX_GROUPS:
+            views.append(None)
+            break
+        views.append(_group_view(f, group))
+    if not views:
+        return ""
+    more = ""
+    if views[-1] is None:
+        views.pop()
+        more = f'<p class="note">Showing the first {MAX_GROUPS} groups; every group is in the findings below.</p>'
+    return "".join(views) + more
+
+
+def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
+    data = f.get("data") or {}
+    fields = [k for k in ("text", "prompt", "response", "label") if any(k in m for m in group)]
+    shown = group[:MAX_MEMBERS]
+    first = shown[0]
+    columns = []
+    for n, member in enumerate(shown):
+        cells = []
+        for key in fields:
+            if key not in member:
+                continue
+            text, note = _cap(member[key])
+            if n == 0:
+                other = _cap(shown[1].get(key))[0] if len(shown) == 2 and key in shown[1] else None
+                body = word_diff(text, other)[0] if other is not None else esc(text)
+            else:
+                base = _cap(first.get(key))[0] if key in first else ""
+                body = word_diff(base, text)[1]
+            cells.append(f'<div class="field"><b>{esc(key)}</b><div class="text">{body}{note}</div></div>')
+        loc = f"{member.get('path', f['path'])}:{member.get('line')}"
+        columns.append(f'<div class="col"><div class="mono">{esc(loc)}</div>{"".join(cells)}</div>')
+    extra = f" · {len(group) - MAX_MEMBERS} more members not shown" if len(group) > MAX_MEMBERS else ""
+    similarity = data.get("similarity")
+    sim = f" · similarity {format_value(similarity)}" if isinstance(similarity, (int, float)) else ""
+    return (f'<div class="group"><div class="group-head">{esc(f["code"])} · {len(group)} rows{esc(sim)}'
+            f'{esc(extra)} · <span class="wrap">{esc(one_line(f["message"], 200))}</span></div>'
+            f'<div class="cols">{"".join(columns)}</div></div>')
+
+
+def _findings_table(r: dict[str, Any]) -> str:
+    total = r["findings_total"]
+    if not total:
+        return '<p class="note">No findings.</p>'
+    rows = []
+    for f in sorted_findings(r)[:MAX_ROWS]:
+        related = ", ".join(esc(f"{x['path']}:{x['line']}" if x.get("line") else x["path"]) for x in f["related"][:10])
+        if len(f["related"]) > 10:
+            related += f" … +{len(f['related']) - 10}"
+        excerpt = finding_text(f)
+        detector = (f.get("data") or {}).get("detector")
+        extra = f' <span class="note">[{esc(detector)}]</span>' if isinstance(detector, str) else ""
+        rows.append(f'<tr data-sev="{esc(f["severity"])}"><td class="loc mono">{esc(where(f))}</td>'
+                    f'<td class="mono">{esc(f["code"])}</td><td class="sev-{esc(f["severity"])}">{esc(f["severity"])}</td>'
+                    f'<td class="wrap">{esc(f["message"])}{extra}</td>'
+                    f'<td class="wrap mono">{esc(one_line(excerpt, CELL_CAP)) if excerpt else ""}</td>'
+                    f'<td class="wrap mono">{related}</td></tr>')
+    written = len(rows)
+    note = ""
+    if total > written:
+        note = (f'<p class="note">{written:,} of {total:,} findings written here (most severe first); all '
+                f"{len(r['findings']):,} kept findings are in the JSON and SARIF reports"
+                + (f", {r['findings_omitted']:,} more were counted but not kept (--max-findings)"
+                   if r["findings_omitted"] else "") + ".</p>")
+    return (f'<p class="note shown">{written:,} rows</p>'
+            f'<table class="findings" data-limit="{PAGE}"><thead><tr><th>Location</th><th>Code</th><th>Severity</th>'
+            f"<th>Message</th><th>Excerpt</th><th>Related</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<button type="button" class="more" hidden>Show more</button>{note}')

@@ -1,0 +1,153 @@
+"""SARIF 2.1.0: one result per finding, anchored to its JSONL file and line, so code hosts annotate the rows.
+
+- `ruleId` is the finding's code (`DUP001`), the code users see in `path:line: CODE message` lines;
+  a check with several codes gets one rule per code. Each rule carries the check's documentation
+  (`report["checks"][id]["doc"]`): `name` = check id, `shortDescription` = its summary line,
+  `fullDescription` and `help` = the whole Markdown docstring.
+- `level`: error -> error, warning -> warning, info -> note.
+- Locations: relative paths as relative URIs with `uriBaseId` "%SRCROOT%", absolute paths as file URIs;
+  `region.startLine` when the finding has a line; `related` becomes `relatedLocations`.
+- Deterministic: no timestamps, no absolute working directory; the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from .common import ENGINE_RULES, normalized
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def render_sarif(report: dict[str, Any]) -> str:
+    report = normalized(report)
+    artifacts, artifact_index = _artifacts(report)
+    rules, rule_index = _rules(report)
+    results = []
+    for r in report["results"]:
+        for f in r["findings"]:
+            results.append(_result(f, r, rule_index, artifact_index))
+    notifications = [
+        {"level": "error", "message": {"text": f"check {r['check']} failed: {r['error']}"},
+         "descriptor": {"id": r["check"]}}
+        for r in report["results"] if r["status"] == "error"
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": True}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    omitted = {r["check"]: r["findings_omitted"] for r in report["results"] if r["findings_omitted"]}
+    run = {
+        "tool": {"driver": {
+            "name": report["tool"]["name"],
+            "version": report["tool"]["version"],
+            "semanticVersion": report["tool"]["version"],
+            "rules": rules,
+        }},
+        "originalUriBaseIds": {"%SRCROOT%": {"description": {
+            "text": "The directory the audit ran in; input paths are relative to it."}}},
+        "artifacts": artifacts,
+        "invocations": [invocation],
+        "results": results,
+        "properties": {"verdict": report["verdict"]["status"], "reasons": report["verdict"]["reasons"],
+                       "cleanExamples": report["verdict"]["clean_examples"],
+                       "findingsOmitted": omitted},
+    }
+    sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+def artifact_location(path: str) -> dict[str, Any]:
+    """A relative path as a %SRCROOT%-based relative URI; an absolute one as a file:// URI."""
+    if PureWindowsPath(path).drive or path.startswith("/"):
+        posix = PureWindowsPath(path).as_posix() if PureWindowsPath(path).drive else path
+        return {"uri": "file://" + ("" if posix.startswith("/") else "/") + quote(posix)}
+    posix = PurePosixPath(path.replace("\\", "/")).as_posix()
+    return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
+
+
+def _artifacts(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    artifacts, index = [], {}
+    for i in report["inputs"]:
+        if i["path"] in index:
+            continue
+        index[i["path"]] = len(artifacts)
+        entry: dict[str, Any] = {"location": artifact_location(i["path"]), "mimeType": "application/jsonl",
+                                 "roles": ["analysisTarget"], "properties": {"split": i["split"]}}
+        if i.get("sha256"):
+            entry["hashes"] = {"sha-256": i["sha256"]}
+        artifacts.append(entry)
+    return artifacts, index
+
+
+def _rules(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One rule per finding code present (plus each check's own code), documented from the check."""
+    seen: dict[str, str] = {}
+    for r in report["results"]:
+        info = report["checks"].get(r["check"], {})
+        for c in [info.get("code") or r["code"], *(f["code"] for f in r["findings"])]:
+            seen.setdefault(c, r["check"])
+    rules, index = [], {}
+    for rule_id in sorted(seen):
+        check = seen[rule_id]
+        info = report["checks"].get(check)
+        if info:
+            short = info.get("title") or check
+            doc = info.get("doc") or short
+        else:  # the engine's own `input` results
+            result = next(r for r in report["results"] if r["check"] == check)
+            short = ENGINE_RULES.get(rule_id, result.get("title") or check)
+            doc = short
+        index[rule_id] = len(rules)
+        rule: dict[str, Any] = {
+            "id": rule_id,
+            "name": check,
+            "shortDescription": {"text": short},
+            "fullDescription": {"text": doc, "markdown": doc},
+            "help": {"text": doc, "markdown": doc},
+            "properties": {"check": check},
+        }
+        if info:
+            rule["properties"]["plugin"] = info.get("plugin")
+            rule["properties"]["blocking"] = info.get("blocking")
+        rules.append(rule)
+    return rules, index
+
+
+def _physical(path: str, line: int | None, artifact_index: dict[str, int]) -> dict[str, Any]:
+    location = artifact_location(path)
+    if path in artifact_index:
+        location["index"] = artifact_index[path]
+    physical: dict[str, Any] = {"artifactLocation": location}
+    if isinstance(line, int) and line >= 1:
+        physical["region"] = {"startLine": line}
+    return physical
+
+
+def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
+            artifact_index: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ruleId": f["code"],
+        "ruleIndex": rule_index[f["code"]],
+        "level": LEVEL.get(f["severity"], "note"),
+        "message": {"text": f["message"] or f["code"]},
+        "locations": [{"physicalLocation": _physical(f["path"], f["line"], artifact_index)}],
+    }
+    related = [{"id": n, "physicalLocation": _physical(loc["path"], loc.get("line"), artifact_index),
+                "message": {"text": f"Related line {loc.get('line')}" if loc.get("line") else "Related file"}}
+               for n, loc in enumerate(f["related"], start=1)]
+    if related:
+        out["relatedLocations"] = related
+    identity = json.dumps([f["code"], f["path"], f["line"], f["message"]], ensure_ascii=False)
+    out["partialFingerprints"] = {"auditorFinding/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+    properties: dict[str, Any] = {"check": f["check"], "severity": f["severity"], "blocking": r["blocking"]}
+    if f.get("split"):
+        properties["split"] = f["split"]
+    if f.get("data"):
+        properties["data"] = f["data"]
+    out["properties"] = properties
+    return out
