@@ -1,0 +1,178 @@
+"""Check `output-format`: structured training targets share one shape (no schema needed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from auditor import Check, Severity, Status, option
+
+NOT_JSON = "OUT002"
+
+
+class OutputFormat(Check):
+    """Structured training targets whose JSON shape differs from the rest of the dataset.
+
+    ## What it does
+    Parses every final training target (final assistant turn, completion, output). When at least
+    `min_share` of the train targets are JSON objects, the task is structured and its dominant shape
+    is inferred from train: the keys present in at least `min_share` of the objects (expected), the
+    keys present in at most `1 - min_share` of them (outliers; keys in between are optional), and
+    for each key the JSON type (string, number, boolean, null, array, object) held by at least
+    `min_share` of its values. Then every train and eval target is compared with it:
+
+    - `OUT001`: a JSON target that is not an object, lacks an expected key, has an outlier key, or
+      holds a value of another type than the dominant one. The finding names each difference and
+      carries the expected and the actual shape.
+    - `OUT002`: a target that is not JSON at all (a Markdown code fence counts as not JSON).
+
+    Plain-text tasks (fewer JSON objects than `min_share`, or `task = "free-text"` /
+    `"classification"`) are left alone. With `task = "structured"` the shape is checked whenever
+    the targets hold any JSON object. Findings are warnings and remove no rows: with a JSON Schema,
+    `output-schema` is the strict gate; this check catches inconsistency without one.
+
+    ## Why is this bad?
+    A structured task is only as good as its consistency. A model trained on targets that mostly
+    say `"priority": 2` but sometimes `"priority": "high"`, or that sometimes drop a key, learns
+    that either is acceptable, and the parser downstream fails on the rare variant.
+
+    ## Example
+    ```jsonl
+    {"prompt": "Ticket: refund please", "completion": "{\\"category\\": \\"refund\\", \\"priority\\": 2}"}
+    {"prompt": "Ticket: app crashes", "completion": "{\\"category\\": \\"bug\\", \\"priority\\": \\"high\\"}"}
+    {"prompt": "Ticket: card declined", "completion": "{\\"category\\": \\"billing\\"}"}
+    ```
+    Among many records shaped like the first, the second holds a string where the others hold a
+    number, and the third lacks `priority`.
+    """
+
+    id = "output-format"
+    code = "OUT001"
+
+    @dataclass(frozen=True)
+    class Options:
+        min_share: float = option(0.9, "Share of targets that must be JSON objects for the task to count as "
+                                       "structured; also the share that makes a key expected or a type dominant.")
+
+        def __post_init__(self):
+            if not 0.5 < self.min_share <= 1:
+                raise ValueError("min_share must be in (0.5, 1]")
+
+    def run(self, ctx):
+        import polars as pl
+
+        frame = ctx.rows().filter(pl.col("response").is_not_null()).select("source", "line", "split", "response")
+        targets = [(source, line, split, _parse(text)) for source, line, split, text in frame.iter_rows()]
+        train = [value for _, _, split, value in targets if split == "train"]
+        objects = [value for value in train if isinstance(value, dict)]
+        share = len(objects) / len(train) if train else 0.0
+        metrics = {"targets": len(targets), "json_objects_share": round(share, 6)}
+        task = ctx.settings.task
+        structured = objects and (share >= self.options.min_share if task is None else task == "structured")
+        if not structured:
+            why = f"task '{task}'" if task in ("free-text", "classification") else \
+                f"{share:.0%} of train targets are JSON objects"
+            return self.result(summary=f"plain text targets ({why}): shape not checked", status=Status.PASS,
+                               metrics={**metrics, "kind": "plain text"})
+        shape = dominant_shape(objects, self.options.min_share)
+        expected = describe(shape)
+        findings = []
+        for source, line, split, value in targets:
+            if value is _NOT_JSON:
+                findings.append(self.finding(
+                    f"Target is not JSON, expected an object with keys {_keys(shape['expected'])}",
+                    source=source, line=line, split=split, severity=Severity.WARNING, code=NOT_JSON,
+                    expected=expected, actual={"type": "text"}))
+                continue
+            differences = deviations(shape, value)
+            if differences:
+                findings.append(self.finding(
+                    "Target shape differs from the dominant shape: " + "; ".join(differences),
+                    source=source, line=line, split=split, severity=Severity.WARNING,
+                    expected=expected, actual=actual_shape(value), differences=differences))
+        affected = len(findings)
+        summary = (f"{affected} of {len(targets):,} targets differ from the dominant JSON shape" if affected
+                   else f"all {len(targets):,} targets share one JSON shape")
+        metrics.update(kind="json", dominant_shape=expected, affected=affected,
+                       not_json=sum(1 for f in findings if f.code == NOT_JSON))
+        return self.result(findings, summary=summary, metrics=metrics)
+
+
+_NOT_JSON = object()
+_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+          dict: "object"}
+
+
+def _parse(text: str) -> Any:
+    import json
+
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses integers beyond 64 bits, which are valid JSON
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return _NOT_JSON
+
+
+def json_type(value: Any) -> str:
+    return _TYPES.get(type(value), type(value).__name__)
+
+
+def dominant_shape(objects: list[dict], min_share: float) -> dict[str, Any]:
+    """Expected keys, outlier keys and the dominant type of each key, from a list of JSON objects."""
+    presence: Counter[str] = Counter()
+    types: dict[str, Counter[str]] = {}
+    for obj in objects:
+        for key, value in obj.items():
+            presence[key] += 1
+            types.setdefault(key, Counter())[json_type(value)] += 1
+    total = len(objects)
+    expected, optional, dominant = [], [], {}
+    for key, count in presence.items():
+        share = count / total
+        if share >= min_share:
+            expected.append(key)
+        elif share > 1 - min_share:
+            optional.append(key)
+        else:
+            continue  # an outlier key: not part of the shape
+        kind, n = max(types[key].items(), key=lambda item: (item[1], item[0]))
+        dominant[key] = kind if n / count >= min_share else None  # None: mixed types, not checked
+    return {"expected": sorted(expected), "optional": sorted(optional), "types": dict(sorted(dominant.items()))}
+
+
+def deviations(shape: dict[str, Any], value: Any) -> list[str]:
+    """How a parsed target differs from the dominant shape ([] when it matches)."""
+    if not isinstance(value, dict):
+        return [f"a JSON {json_type(value)}, expected an object"]
+    out = [f"missing key '{key}'" for key in shape["expected"] if key not in value]
+    known = shape["types"]
+    out += [f"unexpected key '{key}'" for key in sorted(value) if key not in known]
+    for key in sorted(value):
+        kind = known.get(key)
+        if kind is not None and json_type(value[key]) != kind:
+            out.append(f"'{key}' is {_article(json_type(value[key]))}, expected {kind}")
+    return out
+
+
+def describe(shape: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "keys": {k: t or "mixed" for k, t in shape["types"].items()},
+            "required": shape["expected"], "optional": shape["optional"]}
+
+
+def actual_shape(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {"type": json_type(value)}
+    return {"type": "object", "keys": {k: json_type(v) for k, v in sorted(value.items())}}
+
+
+def _keys(keys: list[str]) -> str:
+    return ", ".join(keys) if keys else "(none)"
+
+
+def _article(kind: str) -> str:
+    return "null" if kind == "null" else ("an " if kind[0] in "aeiou" else "a ") + kind

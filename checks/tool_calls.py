@@ -1,0 +1,242 @@
+"""Check `tool-calls`: tool calls in chat records name declared functions with schema-valid arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor import Check
+
+UNDECLARED = "TOOL001"
+ARGUMENTS_NOT_JSON = "TOOL002"
+ARGUMENTS_INVALID = "TOOL003"
+UNKNOWN_CALL_ID = "TOOL004"
+BAD_DECLARATION = "TOOL005"
+_MESSAGE_CHARS = 200
+
+
+class ToolCalls(Check):
+    """Tool calls that name undeclared functions, carry broken arguments, or replies to unknown calls.
+
+    ## What it does
+    For every chat record (OpenAI format, train and eval) that declares `tools` (or the legacy
+    `functions`) or makes tool calls:
+
+    - `TOOL001`: an assistant `tool_calls` entry (or legacy `function_call`) names a function the
+      record does not declare.
+    - `TOOL002`: the call's `arguments` is not a string holding JSON (the parser's message and position).
+    - `TOOL003`: the arguments break the function's `parameters` JSON Schema (every violation, with
+      the JSON pointer of the failing value and the schema keyword).
+    - `TOOL004`: a `tool` message answers a `tool_call_id` that no earlier assistant turn issued (or
+      has none).
+    - `TOOL005`: the `tools` declaration itself is broken: not an array of function declarations,
+      or a `parameters` that is not a valid JSON Schema (checked against the 2020-12 metaschema
+      unless it names its own `$schema`).
+
+    Findings name the line, the message index and the function. Records with any of these are
+    removed from the clean set. Records without tools or tool calls are fine.
+
+    ## Why is this bad?
+    A tool-calling model learns the calls in its training data literally: a call to a function
+    that does not exist, or arguments that do not parse or do not fit the schema, teaches it to
+    emit calls the application cannot execute. Fine-tuning services also reject files whose tool
+    definitions or tool replies do not line up.
+
+    ## Example
+    ```jsonl
+    {"tools": [{"type": "function", "function": {"name": "get_order", "parameters": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}}}], "messages": [{"role": "user", "content": "Where is order 42?"}, {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_order", "arguments": "{\\"id\\": \\"42\\"}"}}]}]}
+    ```
+    `/id`: '42' is not of type 'integer' (`TOOL003`).
+    """
+
+    id = "tool-calls"
+    code = UNDECLARED
+
+    def run(self, ctx):
+        self._cache: dict[str, tuple[Any, str | None]] = {}
+        findings, excluded = [], set()
+        counts = {"records": 0, "records_with_tools": 0, "records_with_tool_calls": 0, "tool_calls": 0,
+                  "broken_calls": 0}
+        for split in ("train", "eval"):
+            for row, source, line, record in ctx.records(split):
+                counts["records"] += 1
+                found = self._record(record, counts)
+                if found:
+                    excluded.add(row)
+                    findings.extend(self.finding(message, source=source, line=line, split=split, code=code, **data)
+                                    for code, message, data in found)
+        broken = len(excluded)
+        summary = (f"{broken} of {counts['records_with_tool_calls'] + counts['records_with_tools']:,} records "
+                   f"with tools have broken tool calls or declarations" if broken else
+                   f"{counts['records_with_tool_calls']:,} records with tool calls, all valid"
+                   if counts["records_with_tool_calls"] else "no tool calls")
+        return self.result(findings, summary=summary, metrics={**counts, "broken_records": broken,
+                                                               "distinct_parameter_schemas": len(self._cache)},
+                           excluded=excluded)
+
+    # -- one record ----------------------------------------------------------------------------
+    def _record(self, record: dict, counts: dict) -> list[tuple[str, str, dict]]:
+        messages = record.get("messages")
+        if not isinstance(messages, list):
+            return []
+        out: list[tuple[str, str, dict]] = []
+        declared, has_tools = self._declarations(record, out)
+        if has_tools:
+            counts["records_with_tools"] += 1
+        issued: set[str] = set()
+        calls_in_record = 0
+        for index, message in enumerate(messages):
+            if not isinstance(message, dict):
+                continue
+            role = message.get("role")
+            if role == "assistant":
+                calls = []
+                tool_calls = message.get("tool_calls")
+                if isinstance(tool_calls, list):
+                    for position, call in enumerate(tool_calls):
+                        if isinstance(call, dict):
+                            if isinstance(call.get("id"), str):
+                                issued.add(call["id"])
+                            calls.append((f"messages[{index}].tool_calls[{position}]", call.get("function")))
+                        else:
+                            calls.append((f"messages[{index}].tool_calls[{position}]", None))
+                elif tool_calls is not None:
+                    out.append((UNDECLARED, f"messages[{index}].tool_calls must be an array",
+                                {"message_index": index}))
+                if message.get("function_call") is not None:
+                    calls.append((f"messages[{index}].function_call", message.get("function_call")))
+                for where, function in calls:
+                    calls_in_record += 1
+                    problems = self._call(where, index, function, declared, has_tools)
+                    counts["broken_calls"] += bool(problems)
+                    out.extend(problems)
+            elif role == "tool":
+                call_id = message.get("tool_call_id")
+                if not isinstance(call_id, str):
+                    out.append((UNKNOWN_CALL_ID, f"messages[{index}] is a tool reply without a tool_call_id",
+                                {"message_index": index}))
+                elif call_id not in issued:
+                    known = ", ".join(sorted(issued)) or "none"
+                    out.append((UNKNOWN_CALL_ID, f"messages[{index}] answers tool_call_id '{call_id}', which no "
+                                f"earlier assistant turn issued (issued: {known})",
+                                {"message_index": index, "tool_call_id": call_id}))
+        counts["tool_calls"] += calls_in_record
+        counts["records_with_tool_calls"] += bool(calls_in_record)
+        return out
+
+    def _declarations(self, record: dict, out: list) -> tuple[dict[str, Any], bool]:
+        """name -> compiled validator (or None when parameters are absent or broken) of declared functions."""
+        declared: dict[str, Any] = {}
+        has_tools = False
+        for key in ("tools", "functions"):
+            entries = record.get(key)
+            if entries is None:
+                continue
+            has_tools = True
+            if not isinstance(entries, list):
+                out.append((BAD_DECLARATION, f"{key} must be an array of function declarations", {}))
+                continue
+            for position, entry in enumerate(entries):
+                where = f"{key}[{position}]"
+                function = entry.get("function") if key == "tools" and isinstance(entry, dict) else entry
+                if key == "tools" and isinstance(entry, dict) and entry.get("type", "function") != "function":
+                    continue  # built-in tools of other types (code interpreter, ...) declare no function
+                if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                    out.append((BAD_DECLARATION, f"{where} does not declare a function with a name", {}))
+                    continue
+                name = function["name"]
+                validator = None
+                if "parameters" in function:
+                    validator, error = self._validator(function["parameters"])
+                    if error:
+                        out.append((BAD_DECLARATION, f"{where} declares '{name}' with parameters that are not a "
+                                    f"valid JSON Schema: {error}", {"function": name}))
+                declared[name] = validator
+        return declared, has_tools
+
+    def _validator(self, parameters: Any) -> tuple[Any, str | None]:
+        """A compiled validator per distinct parameters schema (keyed by canonical JSON): rows repeat tools."""
+        import orjson
+
+        try:
+            key = orjson.dumps(parameters, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:
+            key = repr(parameters)
+        if key not in self._cache:
+            self._cache[key] = _compile(parameters)
+        return self._cache[key]
+
+    def _call(self, where: str, index: int, function: Any, declared: dict, has_tools: bool) -> list:
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            return [(UNDECLARED, f"{where} has no function name", {"message_index": index})]
+        name = function["name"]
+        data = {"message_index": index, "function": name}
+        out = []
+        if name not in declared:
+            known = ", ".join(sorted(declared)) if declared else ("none" if has_tools else "the record declares no tools")
+            out.append((UNDECLARED, f"{where} calls '{name}', which is not declared (declared: {known})", data))
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            kind = "missing" if arguments is None else f"{_kind(arguments)}, not a JSON string"
+            out.append((ARGUMENTS_NOT_JSON, f"{where} calls '{name}' with arguments {kind}", data))
+            return out
+        value, error = _parse(arguments)
+        if error:
+            out.append((ARGUMENTS_NOT_JSON, f"{where} calls '{name}' with arguments that are not JSON: {error}",
+                        data))
+            return out
+        validator = declared.get(name)
+        if validator is not None:
+            violations = _violations(validator, value)
+            if violations:
+                shown = "; ".join(f"{v['pointer'] or '(root)'}: {v['message']} ({v['keyword']})" for v in violations)
+                out.append((ARGUMENTS_INVALID, f"{where} calls '{name}' with arguments that break its parameters: "
+                            f"{shown}", {**data, "violations": violations}))
+        return out
+
+
+def _compile(schema: Any) -> tuple[Any, str | None]:
+    import jsonschema
+    from jsonschema.validators import validator_for
+
+    if not isinstance(schema, (dict, bool)):
+        return None, f"a JSON Schema must be an object, got {_kind(schema)}"
+    cls = validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        pointer = "".join(f"/{p}" for p in exc.absolute_path) or "(root)"
+        return None, f"{pointer}: {exc.message[:_MESSAGE_CHARS]}"
+    return cls(schema), None
+
+
+def _violations(validator: Any, value: Any) -> list[dict[str, str]]:
+    errors = []
+    for error in validator.iter_errors(value):
+        path = list(error.absolute_path)
+        errors.append(((tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path),
+                        str(error.validator), error.message),
+                       {"pointer": "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path),
+                        "keyword": str(error.validator), "message": error.message[:_MESSAGE_CHARS]}))
+    return [item for _, item in sorted(errors, key=lambda e: e[0])]
+
+
+def _parse(text: str) -> tuple[Any, str | None]:
+    import json
+
+    import orjson
+
+    try:
+        return orjson.loads(text), None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"{exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})"
+    except (ValueError, RecursionError) as exc:
+        return None, str(exc)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", bool: "a boolean", int: "a number", float: "a number",
+            str: "a string", type(None): "null"}.get(type(value), type(value).__name__)
