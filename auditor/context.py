@@ -36,6 +36,7 @@ class AuditContext:
     schema: dict[str, Any] | None = None
     _frame: Any = None
     _shared: dict[Any, Any] = field(default_factory=dict)
+    _cache: Any = None  # auditor.cache.Cache of this audit, or None (no caching)
 
     @property
     def frame(self):
@@ -88,7 +89,26 @@ class AuditContext:
 
     def normalized(self, column: str):
         """The matching form (NFKC, lower case, collapsed whitespace) of a text column, for all frame rows."""
-        return self.shared(("normalized", column), lambda: normalize_series(self.frame[column]))
+        return self.per_file(("normalized", column), lambda frame: normalize_series(frame[column]))
+
+    def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True) -> T:
+        """An artefact computed file by file and kept in the incremental cache between runs.
+
+        `build(frame)` gets one input file's frame (every row, valid or not, the columns of `ctx.frame`)
+        and returns a numpy array, a polars Series or DataFrame, or a JSON-serializable list. The values
+        of all files are concatenated in file order, which is the order of `ctx.frame` (so an array with
+        one entry per frame row stays aligned with `ctx.frame`); `concat=False` returns the list of
+        per-file values aligned with `ctx.datasets`. `key` (str, int, float, bool, None and tuples of
+        them) must name everything the result depends on besides the file: the artefact, the column,
+        the options and a version of your algorithm, e.g. `("minhash", "prompt", num_perm, seed, 2)`.
+        `build` must read only the content columns (line, format, valid, error, system, prompt,
+        response, label), never `row`, `split` or `source`, which depend on the audit. Unchanged files
+        are served from `.auditor_cache/`; the result is memoized per audit like `shared`.
+        """
+        from .cache import canonical_key, per_file
+
+        return self.shared(("per-file", canonical_key(key), concat),
+                           lambda: per_file(self._cache, self.datasets, key, build, concat=concat))
 
     def label_task(self) -> bool:
         """True when the train rows carry class labels (classification data)."""

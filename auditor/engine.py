@@ -22,8 +22,12 @@ INPUT_CHECK = "input"
 FORMAT_CODES = {FORMAT_ERROR, FORMAT_WARNING}
 
 
-def audit(config: AuditConfig, *, registry: Registry | None = None, progress: Any = None) -> dict[str, Any]:
+def audit(config: AuditConfig, *, registry: Registry | None = None, progress: Any = None,
+          cache: Any = None) -> dict[str, Any]:
     """Run a whole audit and return the report (see auditor/schemas/report.schema.json).
+
+    `cache` (an auditor.cache.Cache, or None for none) serves unchanged files and their per-file
+    artefacts from earlier runs; the report is the same with or without it.
 
     Raises:
         AuditorError: bad configuration or an unreadable input; nothing was audited.
@@ -35,10 +39,10 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         registry = Registry.from_entry_points(config.select, config.ignore)
     checks = _instantiate(registry, config)
     schema = load_schema(config.schema) if config.schema else None
-    datasets = _load_all(config, progress)
+    datasets = _load_all(config, progress, cache)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task,
                         schema_path=config.schema)
-    ctx = AuditContext(datasets, settings, schema)
+    ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
     results = [_input_result(datasets, config.max_findings)]
     for plugin, check in checks:
@@ -116,14 +120,19 @@ def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
     return [*registry.plugins, *config.ignore]
 
 
-def _load_all(config: AuditConfig, progress: Any) -> list[Dataset]:
+def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dataset]:
     datasets: list[Dataset] = []
     first_row = 0
     inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
     for path, split in inputs:
-        with progress.task(f"load {path}") as advance:
-            data = load_dataset(path, split, first_row=first_row, fmt=config.format,
-                                fields=config.fields or None, progress=advance)
+        data = cache.load(path, split, first_row=first_row, fmt=config.format,
+                          fields=config.fields or None) if cache is not None else None
+        if data is None:
+            with progress.task(f"load {path}") as advance:
+                data = load_dataset(path, split, first_row=first_row, fmt=config.format,
+                                    fields=config.fields or None, progress=advance)
+            if cache is not None:
+                cache.store(data)
         first_row += data.lines
         datasets.append(data)
     return datasets
