@@ -168,7 +168,7 @@ def _value_bounds(objects: list[dict], max_enum: int) -> tuple[dict, dict, bool]
     """Enums for categorical string fields and maxItems for arrays, leaving out rare outliers.
 
     A string field is categorical when, among at least 20 values, at most `max_enum` distinct values
-    occur at least `max(2, 0.5%)` times each and the rarer ones make up at most 1% of the values:
+    occur at least `max(2, 0.5%)` times each and the rarer ones make up at most 1% of the values (or one):
     those rarer values are left out of the enum. An array's maxItems is the largest length seen that
     often; longer arrays are left out.
     """
@@ -190,7 +190,7 @@ def _value_bounds(objects: list[dict], max_enum: int) -> tuple[dict, dict, bool]
             continue
         common = sorted(v for v, c in counts.items() if c >= _rare_threshold(n))
         uncommon = n - sum(counts[v] for v in common)
-        if 1 <= len(common) <= max_enum and uncommon <= 0.01 * n and n >= 5 * len(common):
+        if 1 <= len(common) <= max_enum and uncommon <= max(1, 0.01 * n) and n >= 5 * len(common):
             enums[path] = common
             rare = rare or uncommon > 0
     max_items = {}

@@ -13,6 +13,7 @@ CODE_FENCE = "SCH003"
 # A whole target wrapped in one Markdown fence: ```json ... ``` (the info string is optional).
 _FENCE = re.compile(r"\A\s*```[\w+-]*[ \t]*\r?\n(.*?)\r?\n?[ \t]*```\s*\Z", re.DOTALL)
 _MESSAGE_CHARS = 200
+_SHOWN = 10  # violations spelled out in a message
 _CONVERSATION_KEYS = {"chat": ("messages", "role", "content"), "sharegpt": ("conversations", "from", "value")}
 _ASSISTANT = {"assistant", "gpt"}
 
@@ -148,7 +149,10 @@ class OutputSchema(Check):
             return findings
         violations = validator.violations(value)
         if violations:
-            shown = "; ".join(f"{v['pointer'] or '(root)'}: {v['message']} ({v['keyword']})" for v in violations)
+            shown = "; ".join(f"{v['pointer'] or '(root)'}: {v['message']} ({v['keyword']})"
+                              for v in violations[:_SHOWN])
+            if len(violations) > _SHOWN:  # the finding's data keeps every violation
+                shown += f"; and {len(violations) - _SHOWN} more"
             count = f"{len(violations)} violations" if len(violations) > 1 else "1 violation"
             findings.append(self.finding(f"{subject} breaks the schema, {count}: {shown}", source=source,
                                          line=line, split=split, violations=violations, **extra))
