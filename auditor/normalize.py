@@ -20,10 +20,11 @@ SHAREGPT_ROLES = {
     "system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
     "function_call": "assistant", "observation": "tool", "tool": "tool", "function": "tool",
 }
+_ROLE_SET = frozenset(CHAT_ROLES)
 CHAT_RECORD_KEYS = {"messages", "tools", "functions", "parallel_tool_calls", "metadata"}
-CHAT_MESSAGE_KEYS = {
+CHAT_MESSAGE_KEYS = frozenset({
     "role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight", "refusal",
-}
+})
 MAPPABLE_FIELDS = ("prompt", "response", "label", "system")
 
 
@@ -99,37 +100,43 @@ def _turns(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] 
         out.errors.append(f"{where} is empty")
         return None
     turns: list[tuple[str, str, Any]] = []
-    allowed = tuple(roles) if roles is not None else CHAT_ROLES
     for index, message in enumerate(messages):
-        here = f"{where}[{index}]"
-        if not isinstance(message, dict):
-            out.errors.append(f"{here} must be an object, got {_kind(message)}")
+        # The common, valid case is kept to a few dict lookups: this loop runs for every turn of every row.
+        if type(message) is not dict:
+            out.errors.append(f"{where}[{index}] must be an object, got {_kind(message)}")
             continue
         raw_role = message.get(role_key)
         role = roles.get(raw_role) if roles is not None and isinstance(raw_role, str) else raw_role
-        if not isinstance(raw_role, str) or role not in CHAT_ROLES:
-            out.errors.append(f"{here}.{role_key} {_repr(raw_role)} is not one of {', '.join(allowed)}")
+        if not isinstance(raw_role, str) or role not in _ROLE_SET:
+            allowed = tuple(roles) if roles is not None else CHAT_ROLES
+            out.errors.append(f"{where}[{index}].{role_key} {_repr(raw_role)} is not one of {', '.join(allowed)}")
             continue
-        calls = message.get("tool_calls") or message.get("function_call")
         content = message.get(content_key)
-        text = _content_text(content)
-        if content is None and not (role == "assistant" and calls):
-            out.errors.append(f"{here}.{content_key} is missing or null"
-                              + (" (allowed only with tool calls)" if role == "assistant" else ""))
-        elif content is not None and text is None:
-            out.errors.append(f"{here}.{content_key} must be a string, got {_kind(content)}")
-        if role == "assistant" and calls and not text:
-            # A tool-calling turn's training target is the call itself.
-            text = orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode()
+        text = content if type(content) is str else _odd_content(message, content, role, f"{where}[{index}]",
+                                                                 content_key, out)
         weight = message.get("weight", 1)
         if "weight" in message and (role != "assistant" or weight not in (0, 1) or isinstance(weight, bool)):
-            out.errors.append(f"{here}.weight must be 0 or 1 on an assistant turn, got {_repr(weight)}")
-        if strict_keys:
+            out.errors.append(f"{where}[{index}].weight must be 0 or 1 on an assistant turn, got {_repr(weight)}")
+        if strict_keys and not message.keys() <= CHAT_MESSAGE_KEYS:
             unknown = sorted(set(message) - CHAT_MESSAGE_KEYS)
-            if unknown:
-                out.warnings.append(f"{here} has unknown keys: {', '.join(unknown)}")
-        turns.append((role, text or "", weight))
+            out.warnings.append(f"{where}[{index}] has unknown keys: {', '.join(unknown)}")
+        turns.append((role, text, weight))
     return turns if len(turns) == len(messages) else None
+
+
+def _odd_content(message: dict, content: Any, role: str, here: str, content_key: str, out: Normalized) -> str:
+    """Text of a content that is not a plain string: parts arrays, or tool calls in place of content."""
+    calls = message.get("tool_calls") or message.get("function_call")
+    text = _content_text(content)
+    if content is None and not (role == "assistant" and calls):
+        out.errors.append(f"{here}.{content_key} is missing or null"
+                          + (" (allowed only with tool calls)" if role == "assistant" else ""))
+    elif content is not None and text is None:
+        out.errors.append(f"{here}.{content_key} must be a string, got {_kind(content)}")
+    if role == "assistant" and calls and not text:
+        # A tool-calling turn's training target is the call itself.
+        text = orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode()
+    return text or ""
 
 
 def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,

@@ -5,7 +5,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest
+
 from auditor.dataset import load_dataset
+from auditor.errors import DatasetLoadError
+from auditor.loading import _looks_binary
 from auditor.normalize import NORMALIZERS, detect_format
 
 JSON_VALUES = st.recursive(
@@ -46,7 +50,13 @@ def broken_line():
 @given(lines=st.lists(broken_line(), min_size=1, max_size=12), crlf=st.booleans())
 def test_every_line_is_a_row_or_a_finding(tmp_path_factory, lines, crlf):
     path = tmp_path_factory.mktemp("prop") / "train.jsonl"
-    path.write_bytes((b"\r\n" if crlf else b"\n").join(lines) + b"\n")
+    content = (b"\r\n" if crlf else b"\n").join(lines) + b"\n"
+    path.write_bytes(content)
+    if _looks_binary(content[:8192]):
+        # A NUL-laden file that is mostly not JSON is refused whole, with one clear line (exit 2).
+        with pytest.raises(DatasetLoadError, match="looks like a binary file"):
+            load_dataset(str(path), "train")
+        return
     data = load_dataset(str(path), "train")
     assert data.lines == len(lines)
     invalid = set(data.frame.filter(~data.frame["valid"])["line"].to_list())
