@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -83,9 +83,27 @@ def audit(
     strict: Annotated[bool, typer.Option(help="Exit 1 on READY WITH WARNINGS too.")] = False,
     progress: Annotated[bool, typer.Option(help="Progress bars on a terminal.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
+    hook: Annotated[bool, typer.Option(
+        "--hook", help="Pre-commit hook mode: audit the datasets the given files belong to, print a short "
+                       "summary and 'path:line: check: message' lines, fail per --fail-on and --gate.")] = False,
+    fail_on: Annotated[Optional[str], typer.Option(
+        help="Hook mode: findings that fail the run: error, warning or never [default: error].")] = None,
+    gate: Annotated[Optional[bool], typer.Option(
+        "--gate/--no-gate", help="Hook mode: whether NOT READY fails the run [default: no].",
+        show_default=False)] = None,
+    cache: Annotated[Optional[bool], typer.Option(
+        "--cache/--no-cache", help="Reuse results of unchanged files from the cache [default: on].",
+        show_default=False)] = None,
+    cache_dir: Annotated[Optional[str], typer.Option(
+        help="Cache directory [default: .auditor_cache next to the config file, or here].")] = None,
 ) -> None:
-    """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit."""
-    from .config import load_config, parse_assignments
+    """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit.
+
+    With [[datasets]] configured, files select the datasets they belong to and no files audits them all.
+    """
+    from dataclasses import replace
+
+    from .config import expand, load_config, parse_assignments, plan_audits, PlannedAudit
     from .engine import audit as run_audit
     from .engine import exit_code
     from .progress import default_progress
@@ -95,31 +113,113 @@ def audit(
     outputs = list(output or [])
     if len(reports) != len(outputs):
         _fail("each --report needs its own --output (e.g. --report json --output audit.json)")
+    results: list[tuple[str | None, dict, Any]] = []
+    cache_store = None
     try:
         writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
-        settings = load_config(config)
-        checks = {k: dict(v) for k, v in settings.checks.items()}
+        settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir)
+        cli_checks: dict[str, dict[str, str]] = {}
         for key, value in parse_assignments(option or [], "--option").items():
             check_id, dot, name = key.partition(".")
             if not dot:
                 raise ConfigError(f"--option must look like CHECK.OPTION=VALUE, got {key!r}")
-            checks.setdefault(check_id, {})[name] = value
-        settings = settings.with_overrides(
-            train=tuple(train or ()), eval=tuple(eval or ()), schema=schema, format=format,
-            fields=parse_assignments(field or [], "--field"), min_examples=min_examples,
-            min_eval_examples=min_eval_examples, select=_split_names(select), ignore=_split_names(ignore),
-            checks=checks, task=task, max_findings=max_findings, seed=seed,
-        )
-        result = run_audit(settings, progress=default_progress(progress))
+            cli_checks.setdefault(check_id, {})[name] = value
+        if eval:  # the command line describes the whole audit
+            plans = [PlannedAudit(None, replace(settings, datasets=(), train=expand(train or settings.train),
+                                                eval=tuple(eval)))]
+        else:
+            plans = plan_audits(settings, train or (), hook=hook)
+        if writers and len(plans) > 1:
+            names = ", ".join(plan.name or plan.config.train[0] for plan in plans)
+            raise ConfigError(f"--report writes one audit but {len(plans)} are selected ({names}); "
+                              "pass the files of one dataset")
+        if settings.cache:
+            from .cache import default_cache_dir, open_cache
+
+            cache_store = open_cache(settings.cache_dir or default_cache_dir(settings.source))
+        for plan in plans:
+            checks = {k: dict(v) for k, v in plan.config.checks.items()}
+            for check_id, values in cli_checks.items():
+                checks.setdefault(check_id, {}).update(values)
+            job = plan.config.with_overrides(
+                schema=schema, format=format, fields=parse_assignments(field or [], "--field"),
+                min_examples=min_examples, min_eval_examples=min_eval_examples, select=_split_names(select),
+                ignore=_split_names(ignore), checks=checks, task=task, max_findings=max_findings, seed=seed,
+            )
+            report_dict = run_audit(job, progress=default_progress(progress and not hook), cache=cache_store)
+            results.append((plan.name, report_dict, job))
     except AuditorError as exc:
         _fail(str(exc))
         return
+    finally:
+        if cache_store is not None and cache_store.writes:
+            cache_store.prune()
     to_stdout = "-" in outputs
-    for render, path in writers:
-        _write(path, render(result))
-    if not quiet:
-        _print_summary(result, to_stderr=to_stdout)
-    raise typer.Exit(exit_code(result, strict=strict))
+    codes = []
+    for name, result, job in results:
+        for render, path in writers:
+            _write(path, render(result))
+        label = name or ", ".join(entry["path"] for entry in result["inputs"] if entry["split"] == "train")
+        if hook:
+            text, code = hook_summary(result, label, fail_on=job.fail_on, gate=bool(job.gate))
+            if not quiet:
+                sys.stdout.write(text)
+        else:
+            if not quiet:
+                if len(results) > 1:
+                    (sys.stderr if to_stdout else sys.stdout).write(f"== {label} ==\n")
+                _print_summary(result, to_stderr=to_stdout)
+            code = exit_code(result, strict=strict)
+            if fail_on is not None or gate is not None:  # asked for on the command line: the hook's policy
+                code = hook_summary(result, label, fail_on=job.fail_on, gate=bool(job.gate))[1]
+        codes.append(code)
+    raise typer.Exit(max(codes, default=0))
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool = False) -> tuple[str, int]:
+    """The hook's output for one audit and its exit code (0 pass, 1 fail the commit).
+
+    Findings print as `path:line: check: message` (errors and warnings, in file order); the summary says
+    the verdict and what failed the run. A finding of severity `fail_on` or worse fails it, and NOT READY
+    fails it only with `gate`: a dataset grows over many commits, so the example-count gate is reported
+    but not enforced by default.
+    """
+    verdict = report["verdict"]
+    findings = [f for r in report["results"] for f in r["findings"] if f["severity"] in ("error", "warning")]
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    warnings = len(findings) - errors
+    crashed = [r["check"] for r in report["results"] if r["status"] == "error"]
+    status = {"ready": "READY", "ready_with_warnings": "READY WITH WARNINGS", "not_ready": "NOT READY"}[verdict["status"]]
+    head = (f"{label}: {status}: {verdict['clean_examples']:,} clean training examples "
+            f"({verdict['min_examples']:,} required)")
+    if verdict["eval_rows"]:
+        head += f", {verdict['clean_eval_examples']:,} clean eval examples ({verdict['min_eval_examples']:,} required)"
+    failing = []
+    if fail_on != "never" and (errors or crashed):
+        failing.append(f"{errors} error{'s' * (errors != 1)}" if errors else f"check failed: {', '.join(crashed)}")
+    if fail_on == "warning" and warnings:
+        failing.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    if gate and verdict["status"] == "not_ready":
+        failing.append("not ready (gate = true)")
+    lines = [head]
+    lines += [f"  - {reason}" for reason in verdict["reasons"]]
+    counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    if failing:
+        lines.append(f"{label}: failed ({'; '.join(failing)}; fail_on = {fail_on})")
+    else:
+        note = "" if gate or verdict["status"] != "not_ready" else "; the readiness gate is not enforced (gate = false)"
+        lines.append(f"{label}: passed ({counts}; fail_on = {fail_on}{note})")
+    order = sorted(findings, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
+    for f in order:
+        where = f"{f['path']}:{f['line']}" if f["line"] else f["path"]
+        lines.append(f"{where}: {f['check']}: {f['message']}")
+    omitted = sum(r["findings_omitted"] for r in report["results"])
+    if omitted:
+        lines.append(f"... and {omitted:,} more findings (raise max_findings to see them)")
+    return "\n".join(lines) + "\n", 1 if failing else 0
 
 
 def _write(path: str, text: str) -> None:

@@ -1,9 +1,37 @@
-"""[tool.auditor] in pyproject.toml or auditor.toml, found by walking up; validated, CLI values override."""
+"""[tool.auditor] in pyproject.toml or auditor.toml, found by walking up; validated, CLI values override.
+
+Top-level keys: train, eval (paths or globs), schema, format, fields, min_examples, min_eval_examples,
+select, ignore, max_findings, seed, task, decision, checks.<id>, and for the hook and the cache:
+`fail_on` ("error" default, "warning", "never"), `gate` (true: NOT READY fails a hook run; default
+false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
+
+Several datasets in one repository are `[[datasets]]` tables (`[[tool.auditor.datasets]]` in
+pyproject.toml). Each needs `train`; every other key overrides the top-level value for that dataset
+(`checks` and `decision` are merged per key):
+
+    [[datasets]]
+    name = "support"                       # shown in the output; default: the first train path
+    train = ["data/support/train-*.jsonl"] # paths or globs (**, *, ?), relative to the config file
+    eval = "data/support/eval.jsonl"
+    schema = "schemas/ticket.json"
+    format = "chat"
+    fields = {}                            # or prompt = "question", response = "answer"
+    min_examples = 1000                    # also min_eval_examples, task, select, ignore, seed,
+    checks.count = { min_per_label = 20 }  # max_findings, decision, fail_on, gate
+
+`auditor audit` with no files audits every dataset (top-level train/eval count as one more, unnamed).
+Files on the command line select the datasets they belong to (as train or eval: an edited eval file
+re-checks its leakage against its train files). Files of no dataset are, in hook mode, each audited
+alone; otherwise they are the training files of one audit with the top-level settings (and top-level
+eval), as without datasets. With --eval on the command line, the files given are the whole audit.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +46,19 @@ else:  # pragma: no cover
 
 DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
+FAIL_ON = ("error", "warning", "never")
+DATASET_KEYS = ("name", "train", "eval", "schema", "format", "fields", "min_examples", "min_eval_examples",
+                "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One `[[datasets]]` table: its file patterns (relative to the working directory) and overrides."""
+
+    name: str
+    train: tuple[str, ...]
+    eval: tuple[str, ...] = ()
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,6 +79,11 @@ class AuditConfig:
     task: str | None = None
     decision: dict[str, bool] = field(default_factory=dict)
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    datasets: tuple[DatasetSpec, ...] = ()
+    cache: bool = True
+    cache_dir: str | None = None
+    fail_on: str = "error"  # hook mode: findings of this severity or worse fail the run
+    gate: bool | None = None  # hook mode: does NOT READY fail the run (None: no)
     source: str | None = None  # the config file this came from, for messages
 
     def with_overrides(self, **values: Any) -> AuditConfig:
@@ -105,12 +151,37 @@ def parse_config(data: dict[str, Any], *, source: str = "config", prefix: str = 
             if key in ("train", "eval") and base is not None:
                 value = [_relative(base, v) for v in value]
             value = tuple(value)
-        elif key == "schema" and base is not None and isinstance(value, str):
+        elif key in ("schema", "cache_dir") and base is not None and isinstance(value, str):
             value = _relative(base, value)
+        elif key == "datasets":
+            value = _parse_datasets(value, source=source, prefix=prefix, base=base)
         values[key] = value
     config = AuditConfig(source=source, **values)
     validate(config, prefix=prefix, source=source)
     return config
+
+
+def _parse_datasets(tables: Any, *, source: str, prefix: str, base: Path | None) -> tuple[DatasetSpec, ...]:
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{source}: '{prefix}datasets' must be an array of tables ([[{prefix}datasets]])")
+    specs: list[DatasetSpec] = []
+    for index, table in enumerate(tables, start=1):
+        where = f"{prefix}datasets[{index}]."
+        for key in table:
+            if key not in DATASET_KEYS:
+                raise ConfigError(f"{source}: unknown key '{where}{key}' (known: {', '.join(sorted(DATASET_KEYS))})")
+        if not table.get("train"):
+            raise ConfigError(f"{source}: '{where}train' is required (paths or globs of the training files)")
+        values = {k: v for k, v in table.items() if k != "name"}
+        parsed = parse_config(values, source=source, prefix=where, base=base)
+        name = table.get("name", parsed.train[0])
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{source}: '{where}name' must be a non-empty string")
+        if any(spec.name == name for spec in specs):
+            raise ConfigError(f"{source}: two datasets are named '{name}'")
+        overrides = {k: getattr(parsed, k) for k in values if k not in ("train", "eval")}
+        specs.append(DatasetSpec(name, parsed.train, parsed.eval, overrides))
+    return tuple(specs)
 
 
 def _relative(base: Path, value: str) -> str:
@@ -143,6 +214,14 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
             raise ConfigError(f"{where}'{prefix}decision.{key}' must be true or false")
     if not isinstance(config.checks, dict) or not all(isinstance(v, dict) for v in config.checks.values()):
         raise ConfigError(f"{where}'{prefix}checks' must hold one table per check, e.g. [{prefix}checks.count]")
+    if not isinstance(config.cache, bool):
+        raise ConfigError(f"{where}'{prefix}cache' must be true or false")
+    if config.cache_dir is not None and not isinstance(config.cache_dir, str):
+        raise ConfigError(f"{where}'{prefix}cache_dir' must be a path")
+    if config.fail_on not in FAIL_ON:
+        raise ConfigError(f"{where}'{prefix}fail_on' must be one of {', '.join(FAIL_ON)}, got {config.fail_on!r}")
+    if config.gate is not None and not isinstance(config.gate, bool):
+        raise ConfigError(f"{where}'{prefix}gate' must be true or false")
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
@@ -154,3 +233,72 @@ def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:
             raise ConfigError(f"{what} must look like key=value, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
+
+
+@dataclass(frozen=True)
+class PlannedAudit:
+    """One audit to run: a configured dataset (`name`) or a file audited alone (`name` None)."""
+
+    name: str | None
+    config: AuditConfig
+
+
+def expand(patterns: Sequence[str]) -> tuple[str, ...]:
+    """Paths and globs -> files, sorted per pattern, each once; a plain path is kept even if missing
+    (loading then says "file not found")."""
+    out: dict[str, None] = {}
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            for match in sorted(glob.glob(pattern, recursive=True)):
+                if os.path.isfile(match):
+                    out.setdefault(match, None)
+        else:
+            out.setdefault(pattern, None)
+    return tuple(out)
+
+
+def dataset_config(config: AuditConfig, spec: DatasetSpec) -> AuditConfig:
+    """The settings of one configured dataset: its files, its overrides over the top level."""
+    values = dict(spec.overrides)
+    checks = {k: dict(v) for k, v in config.checks.items()}
+    for check_id, options in values.pop("checks", {}).items():
+        checks.setdefault(check_id, {}).update(options)
+    decision = {**config.decision, **values.pop("decision", {})}
+    train = expand(spec.train)
+    if not train:
+        what = f"dataset '{spec.name}'" if spec.name else "top level"
+        raise ConfigError(f"{config.source or 'config'}: {what}: no file matches train = {list(spec.train)}")
+    return replace(config, datasets=(), train=train, eval=expand(spec.eval), checks=checks,
+                   decision=decision, **values)
+
+
+def plan_audits(config: AuditConfig, files: Sequence[str] = (), *, hook: bool = False) -> list[PlannedAudit]:
+    """Which audits `auditor audit FILES...` runs under this config (see the module docstring).
+
+    FILES select the configured datasets they belong to; the files of none are, in hook mode, each
+    audited alone, otherwise the training files of one audit with the top-level eval (the behaviour
+    without datasets). No FILES: every configured dataset.
+    """
+    specs = list(config.datasets)
+    if config.train:  # top-level train/eval: one more dataset, unnamed
+        specs.insert(0, DatasetSpec("", config.train, config.eval))
+    base = replace(config, datasets=(), train=(), eval=())
+    resolved = [(spec, dataset_config(base, spec)) for spec in specs]
+    if not files:
+        if not resolved:
+            return [PlannedAudit(None, replace(base, eval=config.eval))]
+        return [PlannedAudit(spec.name or None, cfg) for spec, cfg in resolved]
+    members = [{os.path.realpath(p) for p in (*cfg.train, *cfg.eval)} for _, cfg in resolved]
+    selected: set[int] = set()
+    alone: dict[str, None] = {}
+    for path in files:
+        hits = {i for i, paths in enumerate(members) if os.path.realpath(path) in paths}
+        selected |= hits
+        if not hits:
+            alone.setdefault(path, None)
+    plans = [PlannedAudit(spec.name or None, cfg) for i, (spec, cfg) in enumerate(resolved) if i in selected]
+    if hook:
+        plans += [PlannedAudit(None, replace(base, train=(path,))) for path in alone]
+    elif alone:
+        plans.append(PlannedAudit(None, replace(base, train=tuple(alone), eval=config.eval)))
+    return plans
