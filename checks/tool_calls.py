@@ -54,8 +54,8 @@ class ToolCalls(Check):
     def run(self, ctx):
         self._cache: dict[str, tuple[Any, str | None]] = {}
         findings, excluded = [], set()
-        counts = {"records": 0, "records_with_tools": 0, "records_with_tool_calls": 0, "tool_calls": 0,
-                  "broken_calls": 0}
+        counts = {"records": 0, "records_with_tools": 0, "records_with_tool_calls": 0,
+                  "records_with_tools_or_calls": 0, "tool_calls": 0, "broken_calls": 0}
         for split in ("train", "eval"):
             for row, source, line, record in ctx.records(split):
                 counts["records"] += 1
@@ -65,8 +65,8 @@ class ToolCalls(Check):
                     findings.extend(self.finding(message, source=source, line=line, split=split, code=code, **data)
                                     for code, message, data in found)
         broken = len(excluded)
-        summary = (f"{broken} of {counts['records_with_tool_calls'] + counts['records_with_tools']:,} records "
-                   f"with tools have broken tool calls or declarations" if broken else
+        summary = (f"{broken} of {counts['records_with_tools_or_calls']:,} records with tools have broken "
+                   f"tool calls or declarations" if broken else
                    f"{counts['records_with_tool_calls']:,} records with tool calls, all valid"
                    if counts["records_with_tool_calls"] else "no tool calls")
         return self.result(findings, summary=summary, metrics={**counts, "broken_records": broken,
@@ -121,6 +121,7 @@ class ToolCalls(Check):
                                 {"message_index": index, "tool_call_id": call_id}))
         counts["tool_calls"] += calls_in_record
         counts["records_with_tool_calls"] += bool(calls_in_record)
+        counts["records_with_tools_or_calls"] += bool(has_tools or calls_in_record)
         return out
 
     def _declarations(self, record: dict, out: list) -> tuple[dict[str, Any], bool]:
