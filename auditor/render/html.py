@@ -121,8 +121,8 @@ section.check{border:1px solid var(--line);border-radius:8px;padding:14px 16px;m
 section.check.off{display:none}
 .check-head{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.check-head .title{color:var(--muted)}
 dl.metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:2px 16px;margin:10px 0}
-dl.metrics div{display:flex;justify-content:space-between;border-bottom:1px dotted var(--line)}
-dl.metrics dt{color:var(--muted)}dl.metrics dd{margin:0;font-weight:600}
+dl.metrics div{display:flex;justify-content:space-between;gap:8px;border-bottom:1px dotted var(--line);min-width:0}
+dl.metrics dt{color:var(--muted);white-space:nowrap}dl.metrics dd{margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere;text-align:right}
 details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
 pre{background:var(--bg);padding:8px;border-radius:6px;overflow:auto;max-height:300px;white-space:pre-wrap;
 overflow-wrap:anywhere}
@@ -163,7 +163,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',  # a constant without " or <
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
         f"<title>Dataset audit: {esc(VERDICT_TEXT[status])}</title>",
@@ -309,7 +309,7 @@ def _charts(report: dict[str, Any]) -> str:
                         hbar_chart(items, note=f"{sum(sizes.values()):,} clusters; bars = clusters of each size")))
     leakage = common.leakage_by_file(report)
     if leakage:
-        items = [(path, leaked) for path, (leaked, _) in leakage.items()]
+        items = [(path if len(path) <= 22 else "…" + path[-21:], leaked) for path, (leaked, _) in leakage.items()]
         note = "; ".join(f"{path}: {leaked:,} of {total:,} rows ({leaked / total:.1%})" if total else
                          f"{path}: {leaked:,} rows" for path, (leaked, total) in leakage.items())
         figures.append(("Leaked eval rows per eval file", hbar_chart(items, note=note)))
@@ -357,7 +357,8 @@ def _metrics(metrics: dict[str, Any]) -> str:
     out = ""
     if scalars:
         out += '<dl class="metrics">' + "".join(
-            f"<div><dt>{esc(k.replace('_', ' '))}</dt><dd>{esc(format_value(v))}</dd></div>" for k, v in scalars
+            f"<div><dt>{esc(k.replace('_', ' '))}</dt><dd>{esc(one_line(format_value(v), 120))}</dd></div>"
+            for k, v in scalars
         ) + "</dl>"
     simple = {k for k, _ in scalars}
     nested = {k: v for k, v in metrics.items() if k not in simple and k not in CHARTED

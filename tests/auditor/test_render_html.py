@@ -1,0 +1,59 @@
+import base64
+import hashlib
+import re
+import time
+
+from render_samples import MARK, PAYLOADS, big_report, enrich, hostile_train, real_report
+
+from auditor.render.html import MAX_ROWS, render_html, word_diff
+
+
+def test_self_contained_with_a_csp_that_allows_only_its_own_script(tmp_path):
+    text = render_html(enrich(real_report(tmp_path, hostile_train())))
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text).group(1)
+    assert "default-src 'none'" in csp
+    scripts = re.findall(r"<script>(.*?)</script>", text, re.S)
+    assert len(scripts) == 1 and text.count("<script") == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # no network resource
+    assert "<link" not in text and "@import" not in text
+
+
+def test_dataset_text_is_escaped(tmp_path):
+    text = render_html(enrich(real_report(tmp_path, hostile_train())))
+    assert "<img src=x" not in text and "onerror=\"document" not in text and "<svg onload" not in text
+    assert "&lt;script&gt;document.title=&#x27;PWNED&#x27;" in text  # shown as text
+    assert not re.search(r'href="javascript:', text, re.I)
+    assert text.count(MARK) > 5
+
+
+def test_charts_drawn_only_when_their_data_is_there(tmp_path):
+    plain = render_html(real_report(tmp_path, [{"text": f"t {i}", "label": "a"} for i in range(5)]))
+    assert "Prompt languages" not in plain and "Cluster sizes" not in plain and "Leaked eval rows" not in plain
+    rich = render_html(enrich(real_report(tmp_path, hostile_train(), [{"text": "x", "label": "delivery"}] * 6)))
+    for title in ("Prompt length distribution", "Label distribution (train)", "Prompt languages",
+                  "Response languages", "Cluster sizes (near-duplicates)", "Leaked eval rows per eval file"):
+        assert title in rich, title
+    assert rich.count("<figure>") == 6
+
+
+def test_side_by_side_views_highlight_the_differing_words(tmp_path):
+    text = render_html(enrich(real_report(tmp_path, hostile_train())))
+    assert text.count('<div class="group">') == 2  # one near-duplicate cluster, one contradiction
+    old, new = word_diff("How do I reset my password", "How can I reset my password")
+    assert old == "How <del>do</del> I reset my password" and new == "How <ins>can</ins> I reset my password"
+    assert word_diff("<b>", "<i>") == ("&lt;<del>b</del>&gt;", "&lt;<ins>i</ins>&gt;")
+    assert "long long" in text and "more characters" in text  # the 20,000-character row is capped
+
+
+def test_100000_findings_are_capped_and_fast(tmp_path):
+    report = big_report(real_report(tmp_path, hostile_train()), 100_000)
+    start = time.perf_counter()
+    text = render_html(report)
+    elapsed = time.perf_counter() - start
+    section = text[text.index('data-check="near-duplicates"'):]
+    assert section.count("<tr data-sev=") == MAX_ROWS
+    assert "200 of 100,000 findings written here" in section
+    assert len(text) < 2_000_000 and elapsed < 20
+    assert PAYLOADS[3][:5] in text

@@ -1,0 +1,63 @@
+import re
+
+from render_samples import MARK, big_report, enrich, hostile_train, real_report
+
+from auditor.render.markdown import LIMIT, code, escape, render_markdown
+
+
+def cells(row: str) -> list[str]:
+    """Cells of a GFM table row as cmark-gfm splits them: on every pipe not escaped by a backslash."""
+    return re.split(r"(?<!\\)\|", row.strip().strip("|"))
+
+
+def tables(text: str) -> list[list[str]]:
+    out, current = [], []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            out.append(current)
+            current = []
+    return out + ([current] if current else [])
+
+
+def test_verdict_first_then_checklist_checks_and_top_findings(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    text = render_markdown(report)
+    first = text.splitlines()[0]
+    assert first.startswith("## ❌ NOT READY: 46 clean training examples (10 required)")
+    assert text.index("### Decision checklist") < text.index("### Checks") < text.index("### Top findings")
+    assert "| `input` | ❌ fail | yes | 1 |" in text
+    assert "#### `contradictions`" in text and "#### `near-duplicates`" in text
+    assert "`train.jsonl:47`" in text.replace(str(tmp_path) + "/", "")  # the broken line, by number
+    assert "(related lines 5)" in text
+
+
+def test_hostile_rows_keep_table_columns_and_stay_inert(tmp_path):
+    text = render_markdown(enrich(real_report(tmp_path, hostile_train())))
+    found = tables(text)
+    assert len(found) >= 5
+    for table in found:
+        width = len(cells(table[0]))
+        assert all(len(cells(row)) == width for row in table), table
+    outside_code = re.sub(r"(`+).*?\1", "", text)
+    assert not re.search(r"(?<!\\)<(script|img|svg|a)\b", outside_code)
+    assert not re.search(r"(?<!\\)\]\(javascript:", outside_code)  # no link: its bracket is escaped
+    assert MARK in text  # the text is there, shown, not dropped
+    assert max(len(line) for line in text.splitlines()) < 2000  # the 20,000-character row is cut
+
+
+def test_escape_and_code_spans():
+    assert escape("a|b <x> `c` [d](e) *f* _g_") == r"a\|b \<x\> \`c\` \[d\](e) \*f\* \_g\_"
+    assert escape("- item") == r"\- item" and escape("12. item") == r"12\. item"
+    assert code("a ``b`` c") == "``` a ``b`` c ```"
+    assert code("x|y") == r"`x\|y`"
+    assert code("line\nbreak") == "`line break`"
+
+
+def test_stays_under_the_comment_limit_with_100000_findings(tmp_path):
+    report = big_report(real_report(tmp_path, hostile_train()), 100_000)
+    text = render_markdown(report)
+    assert len(text) <= LIMIT
+    assert "99,990 more" in text or "more `near-duplicates` findings" in text
+    assert "### Top findings" in text and text.startswith("## ❌ NOT READY")

@@ -1,0 +1,73 @@
+import json
+from pathlib import Path
+
+import pytest
+from render_samples import big_report, enrich, hostile_train, real_report
+
+from auditor.render.sarif import artifact_location, render_sarif
+
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def validate(sarif: dict) -> None:
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"official SARIF 2.1.0 schema not found at {SARIF_SCHEMA}")
+    from jsonschema.validators import validator_for
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator = validator_for(schema)  # the draft the schema declares
+    errors = sorted(validator(schema).iter_errors(sarif), key=lambda e: list(e.absolute_path))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+
+
+@pytest.fixture
+def report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = real_report(tmp_path, hostile_train(), [{"text": "late parcel", "label": "delivery"}] * 6)
+    for item in base["inputs"]:  # relative paths, as from `auditor audit data/train.jsonl`
+        item["path"] = Path(item["path"]).name
+    for r in base["results"]:
+        for f in r["findings"]:
+            f["path"] = Path(f["path"]).name
+    return enrich(base)
+
+
+def test_one_result_per_finding_anchored_to_file_and_line(report):
+    sarif = json.loads(render_sarif(report))
+    validate(sarif)
+    run = sarif["runs"][0]
+    findings = [f for r in report["results"] for f in r["findings"]]
+    assert len(run["results"]) == len(findings)
+    by_rule = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    contradiction = next(r for r in run["results"] if r["ruleId"] == "CON001")
+    location = contradiction["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "train.jsonl"
+    assert location["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert location["region"] == {"startLine": 7}
+    assert contradiction["relatedLocations"][0]["physicalLocation"]["region"] == {"startLine": 5}
+    assert contradiction["level"] == "error"
+    assert next(r for r in run["results"] if r["ruleId"] == "DUP002")["level"] == "warning"
+    assert next(r for r in run["results"] if r["ruleId"] == "LNG001")["level"] == "note"
+    rule = by_rule["CON001"]
+    assert rule["name"] == "contradictions" and "## What it does" in rule["help"]["markdown"]
+    assert rule["shortDescription"]["text"] == "The contradictions check"
+    assert by_rule["AUD001"]["name"] == "input"
+    assert run["results"][0]["ruleIndex"] == list(by_rule).index(run["results"][0]["ruleId"])
+
+
+def test_deterministic_and_no_timestamps(report):
+    first, second = render_sarif(report), render_sarif(json.loads(json.dumps(report)))
+    assert first == second
+    assert "startTimeUtc" not in first and "endTimeUtc" not in first
+
+
+def test_absolute_paths_become_file_uris():
+    assert artifact_location("/data/my set/train.jsonl") == {"uri": "file:///data/my%20set/train.jsonl"}
+    assert artifact_location("C:\\data\\train.jsonl") == {"uri": "file:///C%3A/data/train.jsonl"}
+    assert artifact_location("data/train#1.jsonl") == {"uri": "data/train%231.jsonl", "uriBaseId": "%SRCROOT%"}
+
+
+def test_large_report_validates(report):
+    sarif = json.loads(render_sarif(big_report(report, 2_000)))
+    assert len(sarif["runs"][0]["results"]) >= 2_000
+    validate(sarif)
