@@ -10,6 +10,7 @@ from .dataset import Dataset
 from .text import normalize_series
 
 T = TypeVar("T")
+TEXT_PARTS = ("prompt", "input", "response", "system", "label")
 
 
 @dataclass(slots=True)
@@ -91,6 +92,18 @@ class AuditContext:
         """The matching form (NFKC, lower case, collapsed whitespace) of a text column, for all frame rows."""
         return self.per_file(("normalized", column), lambda frame: normalize_series(frame[column]))
 
+    def text(self, spec: str):
+        """Matching form of a text selection for all frame rows (index i = row i), "" where missing.
+
+        `spec` joins parts with "+": `prompt` (the input side, system included), `input` (the input
+        side without the system prompt: what the user wrote), `response`, `system`, `label`.
+        """
+        parts = spec.split("+")
+        unknown = [part for part in parts if part not in TEXT_PARTS]
+        if unknown:
+            raise ValueError(f"unknown text part '{unknown[0]}' (choose from {', '.join(TEXT_PARTS)})")
+        return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts))
+
     def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True) -> T:
         """An artefact computed file by file and kept in the incremental cache between runs.
 
@@ -116,3 +129,17 @@ class AuditContext:
 
         return self.shared("label_task", lambda: self.rows("train")
                            .select(pl.col("label").is_not_null().any()).item() or False)
+
+
+def _matching_text(frame, parts: list[str]):
+    """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text."""
+    import polars as pl
+
+    system, prompt = pl.col("system"), pl.col("prompt")
+    # The normalizer puts the system turns first, joined to the rest by one newline.
+    user_side = (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
+                 .then(prompt.str.slice(system.str.len_chars() + 1))
+                 .otherwise(prompt))
+    columns = [user_side if part == "input" else pl.col(part) for part in parts]
+    joined = frame.select(pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text"))
+    return normalize_series(joined["text"])

@@ -1,0 +1,107 @@
+"""Near-duplicate artefacts shared by checks: MinHash signatures and LSH band keys of a text selection.
+
+Signatures are computed once per audit (and per file, so the incremental cache keeps them between
+runs); near-duplicates, contradictions and leakage all ask for pairs through `near_pairs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALGORITHM_VERSION = 1
+CHAR_NGRAM = 5
+
+
+def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
+    """MinHash signatures (datasketch-compatible, seeded by ctx.settings.seed) of `ctx.text(text)`.
+
+    Returns an array of shape (frame rows, num_perm), row i = frame row i.
+    """
+    from . import minhash
+
+    seed = ctx.settings.seed
+    texts = ctx.text(text)
+
+    def build(frame):
+        data = next(d for d in ctx.datasets if d.frame is frame)
+        chunk = texts.slice(data.first_row, data.lines)
+        offsets, hashes = minhash.shingle_hashes(chunk, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
+        return minhash.minhash_signatures(offsets, hashes, num_perm=num_perm, seed=seed)
+
+    return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION), build)
+
+
+def lsh_threshold(threshold: float) -> float:
+    """The threshold LSH bands are tuned for: below the verification threshold, for recall.
+
+    datasketch's (bands, rows) for 0.8 finds a pair of Jaccard exactly 0.8 only ~40% of the time;
+    every candidate is verified afterwards, so tuning lower buys recall at no cost in precision.
+    """
+    return max(threshold - 0.15, 0.05)
+
+
+def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3):
+    """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard."""
+    from . import minhash
+
+    bands, rows = minhash.lsh_params(lsh_threshold(threshold), num_perm)
+    return ctx.shared(("band-keys", text, num_perm, ngram, bands, rows),
+                      lambda: minhash.band_keys(signatures(ctx, text, num_perm=num_perm, ngram=ngram), bands, rows,
+                                                seed=ctx.settings.seed))
+
+
+def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,
+               ngram: int = 3, verify: str = "jaccard"):
+    """Pairs of rows whose `text` has Jaccard similarity >= threshold, found by LSH, never all-pairs.
+
+    Args:
+        ctx: the audit context.
+        rows: row ids to compare among themselves (or with `other_rows`).
+        text: the text selection, as for `ctx.text` (e.g. "input+response").
+        threshold: minimum similarity of a reported pair.
+        other_rows: when given, only pairs (a in rows, b in other_rows) are returned.
+        verify: "jaccard" (exact Jaccard of the shingle sets) or "estimate" (MinHash estimate).
+
+    Returns:
+        A polars DataFrame with columns left, right (row ids; left < right within one set, left from
+        `rows` and right from `other_rows` across sets) and similarity, sorted by (left, right).
+        Rows with empty text never pair.
+    """
+    import numpy as np
+    import polars as pl
+
+    from . import minhash
+
+    if verify not in ("jaccard", "estimate"):
+        raise ValueError("verify must be 'jaccard' or 'estimate'")
+    texts = ctx.text(text)
+    keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
+    nonempty = (texts.str.len_bytes() > 0).to_numpy()
+    ids_a = _ids(rows, nonempty)
+    if other_rows is None:
+        left, right = minhash.candidate_pairs(keys[ids_a])
+        left, right = ids_a[left], ids_a[right]
+    else:
+        ids_b = _ids(other_rows, nonempty)
+        left, right = minhash.cross_candidate_pairs(keys[ids_a], keys[ids_b])
+        left, right = ids_a[left], ids_b[right]
+    if verify == "estimate":
+        sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
+        similarity = minhash.estimated_jaccard(sigs, left, right)
+    else:
+        involved = np.unique(np.concatenate([left, right]))
+        offsets, hashes = minhash.shingle_hashes(texts.gather(involved), ngram=ngram, char_ngram=CHAR_NGRAM,
+                                                 seed=ctx.settings.seed)
+        similarity = minhash.jaccard(offsets, hashes, np.searchsorted(involved, left),
+                                     np.searchsorted(involved, right))
+    keep = similarity >= threshold
+    return pl.DataFrame({"left": left[keep], "right": right[keep], "similarity": similarity[keep]},
+                        schema={"left": pl.Int64, "right": pl.Int64, "similarity": pl.Float64}).sort("left", "right")
+
+
+def _ids(rows, nonempty):
+    import numpy as np
+
+    ids = np.asarray(rows.to_numpy() if hasattr(rows, "to_numpy") else rows, dtype=np.int64)
+    ids = np.unique(ids)
+    return ids[nonempty[ids]]
