@@ -86,23 +86,24 @@ class Cache:
         self.misses = 0
         self.writes = 0
         self._keys: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
+        self._digests: dict[str, tuple[tuple[int, int], str]] = {}
         self._broken = False
 
     # ------------------------------------------------------------------ loaded files
 
     def file_key(self, path: str, split: str, fmt: str | None, fields: Mapping[str, str] | None) -> str | None:
         """The entry key of one input file as this audit reads it; None when the file cannot be hashed."""
-        memo = self._keys.get((path, split))
-        if memo is not None:
-            return memo[0]
         try:
-            before = _stamp(path)
-            content = file_digest(path)
+            stamp = _stamp(path)
+            memo = self._digests.get(path)
+            if memo is None or memo[0] != stamp:
+                memo = self._digests[path] = (stamp, file_digest(path))
         except OSError:
             return None  # the loader reports the problem with its own message
-        parts = ["rows", __version__, LAYOUT, split, fmt, sorted((fields or {}).items()), content]
+        parts = ["rows", __version__, LAYOUT, split, fmt, sorted((fields or {}).items()), memo[1]]
         key = xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
-        self._keys[(path, split)] = (key, before)
+        # the entry that `store` and `artefact` use for this file in the audit being run
+        self._keys[(path, split)] = (key, stamp)
         return key
 
     def load(self, path: str, split: str, *, first_row: int, fmt: str | None,
