@@ -6,6 +6,7 @@ from .check import Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .results import CheckResult, Finding, Location, Severity, Status, Verdict
+from . import shapes
 from .text import normalize_series, normalize_text
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "normalize_series",
     "normalize_text",
     "option",
+    "shapes",
 ]

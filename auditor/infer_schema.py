@@ -14,11 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import shapes
 from .errors import AuditorError
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
-          dict: "object"}
 ITEMS = "[]"  # path step into the items of an array
 
 
@@ -58,7 +57,7 @@ def infer_schema(targets: Iterable[tuple[str, str]], *, min_share: float = 0.9, 
     parsed, total = [], 0
     for where, text in targets:
         total += 1
-        value = _parse(text)
+        value = shapes.parse_json(text)
         if isinstance(value, dict):
             parsed.append((where, value))
     notes: list[str] = []
@@ -67,11 +66,11 @@ def infer_schema(targets: Iterable[tuple[str, str]], *, min_share: float = 0.9, 
                            "schema from")
     if total - len(parsed):
         notes.append(f"{total - len(parsed)} targets left out: not a JSON object")
-    shape = dominant_shape([v for _, v in parsed], min_share)
-    kept = [(w, v) for w, v in parsed if not _deviates(shape, v)]
+    shape = shapes.dominant_shape([v for _, v in parsed], min_share)
+    kept = [(w, v) for w, v in parsed if not shapes.deviations(shape, v)]
     if len(kept) < len(parsed):
         notes.append(f"{len(parsed) - len(kept)} targets left out: not of the dominant shape ("
-                     + ", ".join(w for w, v in parsed if _deviates(shape, v))[:400] + ")")
+                     + ", ".join(w for w, v in parsed if shapes.deviations(shape, v))[:400] + ")")
     enums, max_items, rare = _value_bounds([v for _, v in kept], max_enum)
     if rare:
         dropped = [(w, why) for w, v in kept for why in [_rare_reason(v, enums, max_items)] if why]
@@ -96,58 +95,6 @@ def infer_schema(targets: Iterable[tuple[str, str]], *, min_share: float = 0.9, 
             node["maxItems"] = limit
             notes.append(f"{_path_text(path)}: maxItems {limit} inferred")
     return Inference({"$schema": DRAFT_2020_12, **schema}, total, len(kept), notes)
-
-
-def _parse(text: str) -> Any:
-    import orjson
-
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-
-
-def json_type(value: Any) -> str:
-    return _TYPES.get(type(value), type(value).__name__)
-
-
-def dominant_shape(objects: list[dict], min_share: float) -> dict[str, Any]:
-    """Expected keys (in >= min_share of objects), optional keys, and each kept key's dominant type.
-
-    The same rule as the `output-format` check, so its findings are the targets left out here.
-    """
-    presence: Counter[str] = Counter()
-    types: dict[str, Counter[str]] = {}
-    for obj in objects:
-        for key, value in obj.items():
-            presence[key] += 1
-            types.setdefault(key, Counter())[json_type(value)] += 1
-    total = len(objects)
-    expected, dominant = [], {}
-    for key, count in presence.items():
-        share = count / total
-        if share >= min_share:
-            expected.append(key)
-        elif share <= 1 - min_share:
-            continue  # an outlier key
-        kind, n = max(types[key].items(), key=lambda item: (item[1], item[0]))
-        dominant[key] = kind if n / count >= min_share else None
-    return {"expected": sorted(expected), "types": dominant}
-
-
-def _deviates(shape: dict[str, Any], value: dict) -> bool:
-    if any(key not in value for key in shape["expected"]):
-        return True
-    for key, item in value.items():
-        if key not in shape["types"]:
-            return True
-        kind = shape["types"][key]
-        if kind is not None and json_type(item) != kind:
-            return True
-    return False
 
 
 def _walk(value: Any, path: tuple = ()) -> Iterable[tuple[tuple, Any]]:

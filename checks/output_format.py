@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
-from auditor import Check, Severity, Status, option
+from auditor import Check, Severity, Status, option, shapes
 
 NOT_JSON = "OUT002"
 
@@ -63,7 +61,7 @@ class OutputFormat(Check):
         import polars as pl
 
         frame = ctx.rows().filter(pl.col("response").is_not_null()).select("source", "line", "split", "response")
-        targets = [(source, line, split, _parse(text)) for source, line, split, text in frame.iter_rows()]
+        targets = [(source, line, split, shapes.parse_json(text)) for source, line, split, text in frame.iter_rows()]
         train = [value for _, _, split, value in targets if split == "train"]
         objects = [value for value in train if isinstance(value, dict)]
         share = len(objects) / len(train) if train else 0.0
@@ -75,22 +73,22 @@ class OutputFormat(Check):
                 f"{share:.0%} of train targets are JSON objects"
             return self.result(summary=f"plain text targets ({why}): shape not checked", status=Status.PASS,
                                metrics={**metrics, "kind": "plain text"})
-        shape = dominant_shape(objects, self.options.min_share)
-        expected = describe(shape)
+        shape = shapes.dominant_shape(objects, self.options.min_share)
+        expected = shapes.describe(shape)
         findings = []
         for source, line, split, value in targets:
-            if value is _NOT_JSON:
+            if value is shapes.NOT_JSON:
                 findings.append(self.finding(
                     f"Target is not JSON, expected an object with keys {_keys(shape['expected'])}",
                     source=source, line=line, split=split, severity=Severity.WARNING, code=NOT_JSON,
                     expected=expected, actual={"type": "text"}))
                 continue
-            differences = deviations(shape, value)
+            differences = shapes.deviations(shape, value)
             if differences:
                 findings.append(self.finding(
                     "Target shape differs from the dominant shape: " + "; ".join(differences),
                     source=source, line=line, split=split, severity=Severity.WARNING,
-                    expected=expected, actual=actual_shape(value), differences=differences))
+                    expected=expected, actual=shapes.actual_shape(value), differences=differences))
         affected = len(findings)
         summary = (f"{affected} of {len(targets):,} targets differ from the dominant JSON shape" if affected
                    else f"all {len(targets):,} targets share one JSON shape")
@@ -99,80 +97,5 @@ class OutputFormat(Check):
         return self.result(findings, summary=summary, metrics=metrics)
 
 
-_NOT_JSON = object()
-_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
-          dict: "object"}
-
-
-def _parse(text: str) -> Any:
-    import json
-
-    import orjson
-
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        try:  # orjson refuses integers beyond 64 bits, which are valid JSON
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return _NOT_JSON
-
-
-def json_type(value: Any) -> str:
-    return _TYPES.get(type(value), type(value).__name__)
-
-
-def dominant_shape(objects: list[dict], min_share: float) -> dict[str, Any]:
-    """Expected keys, outlier keys and the dominant type of each key, from a list of JSON objects."""
-    presence: Counter[str] = Counter()
-    types: dict[str, Counter[str]] = {}
-    for obj in objects:
-        for key, value in obj.items():
-            presence[key] += 1
-            types.setdefault(key, Counter())[json_type(value)] += 1
-    total = len(objects)
-    expected, optional, dominant = [], [], {}
-    for key, count in presence.items():
-        share = count / total
-        if share >= min_share:
-            expected.append(key)
-        elif share > 1 - min_share:
-            optional.append(key)
-        else:
-            continue  # an outlier key: not part of the shape
-        kind, n = max(types[key].items(), key=lambda item: (item[1], item[0]))
-        dominant[key] = kind if n / count >= min_share else None  # None: mixed types, not checked
-    return {"expected": sorted(expected), "optional": sorted(optional), "types": dict(sorted(dominant.items()))}
-
-
-def deviations(shape: dict[str, Any], value: Any) -> list[str]:
-    """How a parsed target differs from the dominant shape ([] when it matches)."""
-    if not isinstance(value, dict):
-        return [f"a JSON {json_type(value)}, expected an object"]
-    out = [f"missing key '{key}'" for key in shape["expected"] if key not in value]
-    known = shape["types"]
-    out += [f"unexpected key '{key}'" for key in sorted(value) if key not in known]
-    for key in sorted(value):
-        kind = known.get(key)
-        if kind is not None and json_type(value[key]) != kind:
-            out.append(f"'{key}' is {_article(json_type(value[key]))}, expected {kind}")
-    return out
-
-
-def describe(shape: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "keys": {k: t or "mixed" for k, t in shape["types"].items()},
-            "required": shape["expected"], "optional": shape["optional"]}
-
-
-def actual_shape(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        return {"type": json_type(value)}
-    return {"type": "object", "keys": {k: json_type(v) for k, v in sorted(value.items())}}
-
-
 def _keys(keys: list[str]) -> str:
     return ", ".join(keys) if keys else "(none)"
-
-
-def _article(kind: str) -> str:
-    return "null" if kind == "null" else ("an " if kind[0] in "aeiou" else "a ") + kind
