@@ -168,13 +168,17 @@ def label_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def language_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """`prompt_languages` / `response_languages` ({language: count}) from any check's metrics."""
+    """`prompt_languages` / `response_languages` ({language: count}) from any check's metrics, either at the
+    top of its metrics or per split (`metrics["train"]["prompt_languages"]`); keys "prompt_languages (train)"."""
     out = {}
     for r in report["results"]:
-        for key in ("prompt_languages", "response_languages"):
-            value = r["metrics"].get(key)
-            if isinstance(value, dict) and value and key not in out:
-                out[key] = {str(k): v for k, v in value.items() if isinstance(v, (int, float))}
+        scopes = [("", r["metrics"])] + [(f" ({split})", r["metrics"][split]) for split in ("train", "eval")
+                                         if isinstance(r["metrics"].get(split), dict)]
+        for suffix, metrics in scopes:
+            for key in ("prompt_languages", "response_languages"):
+                value = metrics.get(key)
+                if isinstance(value, dict) and value and key + suffix not in out:
+                    out[key + suffix] = {str(k): v for k, v in value.items() if isinstance(v, (int, float))}
     return out
 
 

@@ -301,7 +301,8 @@ def _charts(report: dict[str, Any]) -> str:
         figures.append((f"Label distribution ({split})", hbar_chart(items, note=f"{len(items)} labels")))
     for key, counts in common.language_distribution(report).items():
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        title = "Prompt languages" if key.startswith("prompt") else "Response languages"
+        scope = key.partition(" ")[2]
+        title = ("Prompt languages" if key.startswith("prompt") else "Response languages") + (f" {scope}" if scope else "")
         figures.append((title, hbar_chart(items)))
     for check, sizes in common.cluster_sizes(report).items():
         items = [(f"{size} rows", n) for size, n in sizes.items()]
