@@ -39,7 +39,7 @@ MAX_BYTES = 1 << 30  # least recently used entries are removed beyond this
 _HASH_CHUNK = 1 << 20
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of dataset-auditor.\n"
 # Columns a `.rows` entry keeps; row, split and source depend on the audit and are added back on load.
-_STORED = ("line", "format", "valid", "error", "system", "prompt", "response", "label")
+_STORED = ("line", "format", "valid", "error", "system", "prompt", "response", "label", "tool_call")
 
 
 class CacheMiss(Exception):

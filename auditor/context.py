@@ -29,7 +29,8 @@ class AuditContext:
 
     Columns: row (unique id, what `excluded` refers to), split ("train"/"eval"), source (file path),
     line (1-based), format, valid, error, system, prompt (system + user side as one text), response
-    (the training target: final assistant turn, completion, output), label.
+    (the training target: final assistant turn, completion, output), label, tool_call (the response is
+    an assistant tool call, rendered as compact JSON, rather than text).
     """
 
     datasets: list[Dataset]

@@ -36,7 +36,7 @@ class LineIssue:
 @dataclass(slots=True)
 class Dataset:
     """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
-    prompt, response, label; `row` is unique across every file of one audit."""
+    prompt, response, label, tool_call; `row` is unique across every file of one audit."""
 
     path: str
     split: str
@@ -118,9 +118,9 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
                    first_row)
 
 
-_COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label")
+_COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "tool_call")
 FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
-                 "response", "label")
+                 "response", "label", "tool_call")
 
 
 def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | None,
@@ -131,6 +131,7 @@ def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | N
     columns["invalid"].append(error is not None or norm is None or bool(norm.errors))
     for name in ("system", "prompt", "response", "label"):
         columns[name].append(getattr(norm, name) if norm is not None else None)
+    columns["tool_call"].append(norm is not None and norm.tool_call)
 
 
 def _frame(columns: dict[str, list]):
@@ -139,7 +140,8 @@ def _frame(columns: dict[str, list]):
     frame = pl.DataFrame(
         columns,
         schema={"line": pl.Int64, "format": pl.String, "error": pl.String, "invalid": pl.Boolean,
-                "system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String},
+                "system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String,
+                "tool_call": pl.Boolean},
     )
     return frame.with_columns(valid=~pl.col("invalid")).drop("invalid")
 

@@ -36,6 +36,7 @@ class Normalized:
     prompt: str | None = None
     response: str | None = None
     label: str | None = None
+    tool_call: bool = False  # the response is a tool call (its JSON), not text the model writes
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -91,15 +92,15 @@ def _content_text(content: Any) -> str | None:
 
 
 def _turns(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,
-           role_key: str, content_key: str, *, strict_keys: bool) -> list[tuple[str, str, Any]] | None:
-    """Validate a list of turns into (role, text, weight); None when any turn is unusable."""
+           role_key: str, content_key: str, *, strict_keys: bool) -> list[tuple[str, str, Any, bool]] | None:
+    """Validate a list of turns into (role, text, weight, is_tool_call); None when any turn is unusable."""
     if not isinstance(messages, list):
         out.errors.append(f"{where} must be an array, got {_kind(messages)}")
         return None
     if not messages:
         out.errors.append(f"{where} is empty")
         return None
-    turns: list[tuple[str, str, Any]] = []
+    turns: list[tuple[str, str, Any, bool]] = []
     for index, message in enumerate(messages):
         # The common, valid case is kept to a few dict lookups: this loop runs for every turn of every row.
         if type(message) is not dict:
@@ -112,20 +113,21 @@ def _turns(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] 
             out.errors.append(f"{where}[{index}].{role_key} {_repr(raw_role)} is not one of {', '.join(allowed)}")
             continue
         content = message.get(content_key)
-        text = content if type(content) is str else _odd_content(message, content, role, f"{where}[{index}]",
-                                                                 content_key, out)
+        text, is_call = (content, False) if type(content) is str else _odd_content(
+            message, content, role, f"{where}[{index}]", content_key, out)
         weight = message.get("weight", 1)
         if "weight" in message and (role != "assistant" or weight not in (0, 1) or isinstance(weight, bool)):
             out.errors.append(f"{where}[{index}].weight must be 0 or 1 on an assistant turn, got {_repr(weight)}")
         if strict_keys and not message.keys() <= CHAT_MESSAGE_KEYS:
             unknown = sorted(set(message) - CHAT_MESSAGE_KEYS)
             out.warnings.append(f"{where}[{index}] has unknown keys: {', '.join(unknown)}")
-        turns.append((role, text, weight))
+        turns.append((role, text, weight, is_call))
     return turns if len(turns) == len(messages) else None
 
 
-def _odd_content(message: dict, content: Any, role: str, here: str, content_key: str, out: Normalized) -> str:
-    """Text of a content that is not a plain string: parts arrays, or tool calls in place of content."""
+def _odd_content(message: dict, content: Any, role: str, here: str, content_key: str,
+                 out: Normalized) -> tuple[str, bool]:
+    """(text, is_tool_call) of a content that is not a plain string: a parts array, or tool calls."""
     calls = message.get("tool_calls") or message.get("function_call")
     text = _content_text(content)
     if content is None and not (role == "assistant" and calls):
@@ -135,8 +137,8 @@ def _odd_content(message: dict, content: Any, role: str, here: str, content_key:
         out.errors.append(f"{here}.{content_key} must be a string, got {_kind(content)}")
     if role == "assistant" and calls and not text:
         # A tool-calling turn's training target is the call itself.
-        text = orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode()
-    return text or ""
+        return orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode(), True
+    return text or "", False
 
 
 def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,
@@ -149,11 +151,12 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
     if turns[final][0] != "assistant":
         out.errors.append(f"conversation ends with a {turns[final][0]} turn, not an assistant turn")
         final = max((i for i, t in enumerate(turns) if t[0] == "assistant"), default=-1)
-    elif not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight in turns):
+    elif not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight, _ in turns):
         out.errors.append("no assistant turn with a non-empty training target")
-    out.system = _join([text for role, text, _ in turns if role == "system"])
-    out.prompt = _join([text for _, text, _ in (turns[:final] if final >= 0 else turns)])
-    out.response = turns[final][1] if final >= 0 else None
+    out.system = _join([text for role, text, _, _ in turns if role == "system"])
+    out.prompt = _join([text for _, text, _, _ in (turns[:final] if final >= 0 else turns)])
+    if final >= 0:
+        out.response, out.tool_call = turns[final][1], turns[final][3]
 
 
 def _repr(value: Any) -> str:
@@ -213,8 +216,8 @@ def normalize_preference(record: Mapping[str, Any], out: Normalized) -> None:
     prompt = record.get("prompt")
     if isinstance(prompt, list):
         turns = _turns(prompt, "prompt", out, None, "role", "content", strict_keys=False) or []
-        out.system = _join([text for role, text, _ in turns if role == "system"])
-        out.prompt = _join([text for _, text, _ in turns])
+        out.system = _join([text for role, text, _, _ in turns if role == "system"])
+        out.prompt = _join([text for _, text, _, _ in turns])
     else:
         out.prompt = _text(prompt, "prompt", out)
     sides = {}

@@ -60,7 +60,8 @@ class OutputFormat(Check):
     def run(self, ctx):
         import polars as pl
 
-        frame = ctx.rows().filter(pl.col("response").is_not_null()).select("source", "line", "split", "response")
+        frame = (ctx.rows().filter(pl.col("response").is_not_null() & ~pl.col("tool_call"))
+                 .select("source", "line", "split", "response"))
         targets = [(source, line, split, shapes.parse_json(text)) for source, line, split, text in frame.iter_rows()]
         train = [value for _, _, split, value in targets if split == "train"]
         objects = [value for value in train if isinstance(value, dict)]

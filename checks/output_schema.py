@@ -98,7 +98,8 @@ class OutputSchema(Check):
         """(row, source, line, split, (messages key, index) or None, text) of every training target."""
         import polars as pl
 
-        frame = ctx.rows().filter(pl.col("response").is_not_null())
+        # A final turn that only calls a tool is judged by `tool-calls`, not against the output schema.
+        frame = ctx.rows().filter(pl.col("response").is_not_null() & ~pl.col("tool_call"))
         if self.options.targets == "final":
             columns = frame.select("row", "source", "line", "split", "response")
             for row, source, line, split, text in columns.iter_rows():

@@ -38,8 +38,9 @@ def test_chat_tool_call_turn_has_the_call_as_target():
                                 "function": {"name": "get_weather", "arguments": "{}"}}]}],
               "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]}
     out = norm(record)
-    assert out.errors == []
+    assert out.errors == [] and out.tool_call
     assert '"name":"get_weather"' in out.response
+    assert not norm(CHAT).tool_call
 
 
 @pytest.mark.parametrize("record, message", [

@@ -181,3 +181,11 @@ def test_sample_data_planted_targets_are_found_exactly(capsys):
     planted = len(oracle["schema_invalid"]) + len(oracle["not_json"]) + len(oracle["code_fence"])
     assert result["excluded_rows"] == planted
     assert result["metrics"]["invalid_targets"] == planted
+
+
+def test_a_final_tool_call_is_left_to_the_tool_calls_check():
+    call = {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}]}
+    records = [chat(json.dumps(GOOD)), {"messages": [{"role": "user", "content": "order 7?"}, call]}]
+    result = run_check(OutputSchema, ctx=make_context(records, schema=SCHEMA))
+    assert result.findings == [] and result.status.value == "pass"
