@@ -99,6 +99,8 @@ class Count(Check):
             findings.append(self.finding(f"Eval label '{label}' never appears in train", source=source, line=line,
                                          split="eval", severity=Severity.ERROR, label=label))
         per_label = dict(sorted((k, v) for k, v in counts.select("label", "n").iter_rows()))
+        eval_counts = ctx.rows("eval").filter(pl.col("label").is_not_null()).group_by("label").len()
+        eval_per_label = dict(sorted(eval_counts.iter_rows()))
         smallest = counts.row(0, named=True) if counts.height else {"label": None, "n": 0}
-        return findings, {"labels": len(per_label), "per_label": per_label,
+        return findings, {"labels": len(per_label), "per_label": per_label, "eval_per_label": eval_per_label,
                           "smallest_label": smallest["label"], "smallest_count": smallest["n"]}

@@ -14,6 +14,7 @@ def test_counts_per_file_and_label_and_warns_on_small_classes():
     train.insert(5, "{broken")
     result = run_check(Count, train, [{"text": "x", "label": "top_up"}, {"text": "y", "label": "lost_card"}])
     assert result.metrics["per_label"] == {"card_arrival": 12, "refund": 10, "top_up": 3}
+    assert result.metrics["eval_per_label"] == {"lost_card": 1, "top_up": 1}
     assert (result.metrics["smallest_label"], result.metrics["smallest_count"]) == ("top_up", 3)
     files = result.metrics["files"]
     assert [(f["lines"], f["parsed"], f["valid"]) for f in files.values()] == [(26, 25, 25), (2, 2, 2)]
