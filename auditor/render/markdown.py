@@ -43,6 +43,8 @@ def render_markdown(report: dict[str, Any]) -> str:
 def escape(text: Any, limit: int = 300) -> str:
     """Untrusted text as inert Markdown in a table cell or list item: one line, syntax backslash-escaped."""
     text = _PUNCT.sub(r"\\\1", one_line(text, limit))
+    # A word joiner after "@" keeps dataset text from mentioning (notifying) people in a PR comment.
+    text = text.replace("@", "@\u2060")
     return _BLOCK_START.sub(r"\1\\\2", text)
 
 

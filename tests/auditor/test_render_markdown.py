@@ -61,3 +61,7 @@ def test_stays_under_the_comment_limit_with_100000_findings(tmp_path):
     assert len(text) <= LIMIT
     assert "99,990 more" in text or "more `near-duplicates` findings" in text
     assert "### Top findings" in text and text.startswith("## ❌ NOT READY")
+
+
+def test_dataset_text_cannot_mention_people():
+    assert escape("ping @octocat now") == "ping @\u2060octocat now"
