@@ -1,0 +1,305 @@
+"""Check `contradictions`: the same prompt taught with different labels or different answers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from auditor import Check, Severity, normalize_text, option
+
+LABELS = "CON001"
+STRUCTURED = "CON002"
+FREE_TEXT = "CON003"
+MEMBERS = 4
+MEMBER_TEXT = 300
+_WORD = re.compile(r"\w+")
+
+
+class Contradictions(Check):
+    """Rows that give different labels or different answers to the same prompt.
+
+    ## What it does
+    Groups rows whose prompt is the same after normalization (case, whitespace, Unicode NFKC). For
+    chat data the prompt is the whole conversation before the final assistant turn, system prompt
+    included, so one user message under two different system prompts is two different prompts.
+    With `near` on (the default), rows whose user side (the prompt without its system prompt) is a
+    near-duplicate (word 3-gram Jaccard >= `threshold`, found through the audit's shared MinHash
+    signatures and LSH buckets) and whose system prompt is identical join the same group; groups are
+    the connected components of identical-or-near prompts. Train is checked as one set and every
+    eval file on its own (overlap between train and eval is the `leakage` check's job).
+
+    - `CON001` (error), classification data (a label column): a group whose rows carry different
+      labels. The finding lists every line with its label, the label counts and the majority label.
+    - `CON002` (error), structured targets: a group whose responses differ. JSON responses are
+      compared as parsed values, so key order and whitespace do not matter.
+    - `CON003` (warning), free-text targets: a group whose responses differ in content. Several
+      good answers to one prompt can be fine, so this is a warning, and responses that only reword
+      each other (word 3-gram Jaccard >= `threshold`) are not reported at all.
+
+    Targets count as structured when `task` is `"structured"` or `"classification"`, or when a JSON
+    Schema is configured; as free text when `task` is `"free-text"` (an explicit `task` wins over a
+    schema). When the task is unknown, a group whose responses all parse as JSON is structured and
+    any other group is free text.
+
+    `resolve` decides what leaves the clean set: `drop-all` (every row of a contradicting group) or
+    `keep-majority` (only the rows that disagree with the most common label or response; a tie
+    removes the whole group). The finding sits on the group's first line; `related` holds the others.
+
+    ## Why is this bad?
+    Training data that gives two different answers to the same input teaches the model to guess, and
+    caps the accuracy any model can reach on those inputs. Fix the wrong rows, or drop the group.
+
+    ## Example
+    ```jsonl
+    {"text": "I was charged twice this month", "label": "billing"}
+    {"text": "I was charged twice this month", "label": "refund"}
+    {"text": "I was charged twice this month!", "label": "billing"}
+    ```
+    Three rows share one prompt with two labels: 'billing' (2, majority) and 'refund' (1). With
+    `resolve = "keep-majority"` only the 'refund' row is removed.
+    """
+
+    id = "contradictions"
+    code = LABELS
+
+    @dataclass(frozen=True)
+    class Options:
+        near: bool = option(True, "Also group prompts that are near-duplicates (same system prompt, user side "
+                                  "at or above `threshold`), not only identical ones.")
+        threshold: float = option(0.9, "Word 3-gram Jaccard at which two prompts (with `near`), or two free-text "
+                                       "responses, count as the same.")
+        resolve: str = option("drop-all", "Rows removed from the clean set: every row of a contradicting group, or "
+                                          "only the minority rows (a tie removes all).",
+                              choices=("drop-all", "keep-majority"))
+
+        def __post_init__(self):
+            if not 0 < self.threshold <= 1:
+                raise ValueError("threshold must be in (0, 1]")
+
+    def run(self, ctx):
+        import polars as pl
+
+        labels = ctx.label_task()
+        column = "label" if labels else "response"
+        prompts = ctx.text("prompt")
+        systems = ctx.text("system") if self.options.near else None
+        scopes = [ctx.rows("train")] + [ctx.rows("eval", source=source) for source in ctx.sources("eval")]
+        findings, excluded, involved = [], set(), 0
+        for frame in scopes:
+            frame = frame.select("row", "source", "line", "split", column).filter(pl.col(column).is_not_null())
+            frame = frame.with_columns(key=prompts.gather(frame["row"])).filter(pl.col("key").str.len_bytes() > 0)
+            if frame.height < 2:
+                continue
+            for members, near in self._groups(ctx, frame, systems):
+                verdict = self._judge(ctx, members, labels, near)
+                if verdict is None:
+                    continue
+                finding, dropped = verdict
+                findings.append(finding)
+                excluded.update(dropped)
+                involved += len(members)
+        summary = (f"{len(findings)} groups of rows share a prompt but disagree ({involved} rows, "
+                   f"{len(excluded)} excluded)" if findings else "no prompt is taught two different ways")
+        return self.result(findings, summary=summary, excluded=sorted(excluded),
+                           metrics={"groups": len(findings), "rows_involved": involved,
+                                    "rows_excluded": len(excluded), "compared": column,
+                                    "near": self.options.near, "resolve": self.options.resolve})
+
+    # -- grouping --------------------------------------------------------------------------------
+    def _groups(self, ctx, frame, systems):
+        """(member rows as tuples sorted by row, near?) for each group of identical-or-near prompts."""
+        import polars as pl
+
+        exact = (frame.group_by("key").agg(pl.col("row"), pl.len().alias("n"))
+                 .filter(pl.col("n") >= 2)["row"].to_list())
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            root = parent.setdefault(x, x)
+            while parent.get(root, root) != root:
+                root = parent[root]
+            while parent.get(x, x) != root:  # path compression
+                parent[x], x = root, parent[x]
+            return root
+
+        def union(a: int, b: int) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+
+        for rows in exact:
+            first = min(rows)
+            for row in rows:
+                union(first, row)
+        near_rows: set[int] = set()
+        if systems is not None:
+            from auditor import similarity
+
+            pairs = similarity.near_pairs(ctx, frame["row"], text="input", threshold=self.options.threshold)
+            if pairs.height:
+                left, right = pairs["left"], pairs["right"]
+                same_system = (systems.gather(left) == systems.gather(right)).fill_null(False)
+                for a, b in zip(left.filter(same_system).to_list(), right.filter(same_system).to_list()):
+                    union(a, b)
+                    near_rows.update((a, b))
+        components: dict[int, list[int]] = {}
+        for row in list(parent):
+            components.setdefault(find(row), []).append(row)
+        groups = [sorted(rows) for rows in components.values() if len(rows) >= 2]
+        if not groups:
+            return []
+        wanted = pl.Series([row for rows in groups for row in rows], dtype=pl.Int64)
+        info = {r[0]: r for r in frame.filter(pl.col("row").is_in(wanted.implode())).iter_rows()}
+        out = []
+        for rows in sorted(groups):
+            members = [info[row] for row in rows]
+            near = len({m[5] for m in members}) > 1
+            out.append((members, near))
+        return out
+
+    # -- judging one group -----------------------------------------------------------------------
+    def _judge(self, ctx, members, labels: bool, near: bool):
+        """(finding, rows to exclude) when the group contradicts itself, else None."""
+        values = [str(m[4]) for m in members]
+        if labels:
+            variants = values
+            structured, code, severity = True, LABELS, Severity.ERROR
+        else:
+            parsed = [_parse(text) for text in values]
+            structured = _structured(ctx, parsed)
+            canonical = [text.strip() if value is _NOT_JSON else _canonical(value)
+                         for text, value in zip(values, parsed)]
+            variants = canonical if structured else _reword_clusters(canonical, self.options.threshold)
+            code, severity = (STRUCTURED, Severity.ERROR) if structured else (FREE_TEXT, Severity.WARNING)
+        if len(set(variants)) < 2:
+            return None
+        counts = Counter(variants)
+        order = sorted(counts, key=lambda v: (-counts[v], variants.index(v)))
+        top = [v for v in order if counts[v] == counts[order[0]]]
+        majority = top[0] if len(top) == 1 else None
+        rows = [m[0] for m in members]
+        if self.options.resolve == "keep-majority" and majority is not None:
+            dropped = [row for row, v in zip(rows, variants) if v != majority]
+        else:
+            dropped = rows
+        # One source per scope except when several train files were given: then lines carry their path.
+        single = len({m[1] for m in members}) == 1
+        keys = [m[2] if single else f"{m[1]}:{m[2]}" for m in members]
+        where = "this prompt or a near-identical one" if near else "this prompt"
+        if labels:
+            described = {v: f"'{v}'" for v in order}
+            message = f"{len(members)} rows share {where} with {len(order)} different labels: "
+        else:
+            differing, described = _describe(order, parsed, variants)
+            message = f"{len(members)} rows share {where} with {len(order)} different responses"
+            message += f", differing in {differing}: " if differing else ": "
+        message += ", ".join(f"{described[v]} ({counts[v]}{', majority' if v == majority else ''})" for v in order)
+        # Side-by-side members: the first line, then the first line of every other variant, then the rest.
+        picked: list[int] = [0]
+        for v in order:
+            first = variants.index(v)
+            if first not in picked:
+                picked.append(first)
+        picked += [i for i in range(len(members)) if i not in picked]
+        shown = []
+        for i in sorted(picked[:MEMBERS]):
+            member = {"line": members[i][2], "text": values[i][:MEMBER_TEXT]}
+            if not single:
+                member["path"] = members[i][1]
+            shown.append(member)
+        first = members[0]
+        finding = self.finding(
+            message, source=first[1], line=first[2], split=first[3], severity=severity, code=code,
+            related=[(m[1], m[2]) for m in members[1:]],
+            lines=keys, **{"labels" if labels else "responses": dict(zip(keys, values))},
+            counts={v: counts[v] for v in order}, majority=majority, members=shown,
+            kind="label" if labels else ("structured" if structured else "free-text"), near=near)
+        return finding, dropped
+
+
+_NOT_JSON = object()
+
+
+def _parse(text: str) -> Any:
+    import json
+
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        try:  # orjson refuses integers beyond 64 bits, which are valid JSON
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return _NOT_JSON
+
+
+def _canonical(value: Any) -> str:
+    """Key order and whitespace do not matter: sorted keys, compact separators."""
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _structured(ctx, parsed: list[Any]) -> bool:
+    task = ctx.settings.task
+    if task == "free-text":
+        return False
+    if task in ("structured", "classification") or ctx.schema is not None:
+        return True
+    return all(value is not _NOT_JSON for value in parsed)
+
+
+def _shingles(text: str, n: int = 3, chars: int = 5) -> frozenset:
+    """Word n-grams of the matching form; character n-grams for texts of fewer than n words."""
+    text = normalize_text(text)
+    words = _WORD.findall(text)
+    if len(words) >= n:
+        return frozenset(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+    return frozenset(text[i:i + chars] for i in range(max(len(text) - chars + 1, 1)))
+
+
+def _reword_clusters(texts: list[str], threshold: float) -> list[str]:
+    """Each text's variant: responses that reword each other (Jaccard >= threshold) share one, the first.
+
+    Distinct texts are compared with the representative of each variant found so far, so a large group
+    costs distinct x variants comparisons rather than all pairs.
+    """
+    variant_of: dict[str, str] = {}
+    reps: list[tuple[str, frozenset]] = []
+    for text in texts:
+        if text in variant_of:
+            continue
+        mine = _shingles(text)
+        for rep, theirs in reps:
+            union = len(mine | theirs)
+            if union and len(mine & theirs) / union >= threshold:
+                variant_of[text] = rep
+                break
+        else:
+            reps.append((text, mine))
+            variant_of[text] = text
+    return [variant_of[text] for text in texts]
+
+
+def _describe(order: list[str], parsed: list[Any], variants: list[str]) -> tuple[str, dict[str, str]]:
+    """Short evidence per variant; when every response is a JSON object, only the differing keys."""
+    first = {v: parsed[variants.index(v)] for v in order}
+    if all(isinstance(value, dict) for value in parsed):
+        differing = sorted({k for a in first.values() for b in first.values()
+                            for k in set(a) | set(b) if a.get(k, _NOT_JSON) != b.get(k, _NOT_JSON)})
+        if len(differing) == 1:
+            key = differing[0]
+            return f"'{key}'", {v: _short(_canonical(first[v][key]), 60) if key in first[v] else "(missing)"
+                                for v in order}
+        if differing:
+            return (", ".join(f"'{k}'" for k in differing),
+                    {v: _short(_canonical({k: first[v][k] for k in differing if k in first[v]}), 80) for v in order})
+    return "", {v: f"'{_short(v, 60)}'" for v in order}
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
