@@ -1,0 +1,252 @@
+"""contradictions: one prompt taught with different labels or different answers."""
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor import ConfigError, Settings
+from auditor.testing import make_context, run_check
+from checks.contradictions import Contradictions
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = ("account invoice order parcel refund screen login password card payment router update crash "
+         "printer shipping tracking address browser laptop phone discount coupon plan upgrade error "
+         "message delay warehouse courier battery charger cable monitor keyboard subscription renewal").split()
+
+
+def sentence(i, n=30):
+    """A distinct pseudo-random ticket text (seeded by i) of n words."""
+    rng = random.Random(i)
+    return f"ticket {i} " + " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def labelled(texts_labels):
+    return [{"text": t, "label": label} for t, label in texts_labels]
+
+
+def filler(start, count):
+    return [(sentence(i), ["billing", "refund", "shipping"][i % 3]) for i in range(start, start + count)]
+
+
+def chat(user, answer, system="You are a support assistant."):
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    return {"messages": messages + [{"role": "user", "content": user},
+                                    {"role": "assistant", "content": answer if isinstance(answer, str)
+                                     else json.dumps(answer)}]}
+
+
+def pc(prompt, completion):
+    return {"prompt": prompt, "completion": completion}
+
+
+def lines(result):
+    return [(f.location.line, f.code, f.severity.value, [r.line for r in f.related]) for f in result.findings]
+
+
+# -- classification ----------------------------------------------------------------------------
+
+def test_label_conflict_is_an_error_with_counts_and_majority():
+    rows = filler(0, 10)
+    rows[2] = ("I was charged twice this month", "billing")
+    rows[5] = ("I was charged twice this month", "refund")
+    rows[8] = ("i was  CHARGED twice this month", "billing")  # same after normalization
+    result = run_check(Contradictions, labelled(rows))
+    assert lines(result) == [(3, "CON001", "error", [6, 9])]
+    finding = result.findings[0]
+    assert finding.message == ("3 rows share this prompt with 2 different labels: "
+                               "'billing' (2, majority), 'refund' (1)")
+    assert finding.data["lines"] == [3, 6, 9]
+    assert finding.data["labels"] == {3: "billing", 6: "refund", 9: "billing"}
+    assert finding.data["counts"] == {"billing": 2, "refund": 1}
+    assert finding.data["majority"] == "billing"
+    assert finding.data["members"] == [{"line": 3, "text": "billing"}, {"line": 6, "text": "refund"},
+                                       {"line": 9, "text": "billing"}]
+    assert result.status.value == "fail"
+    assert result.excluded == frozenset({2, 5, 8})  # drop-all: row ids of lines 3, 6, 9
+    assert result.metrics["groups"] == 1 and result.metrics["rows_involved"] == 3
+    assert result.metrics["rows_excluded"] == 3
+
+
+def test_same_label_twice_is_not_a_conflict():
+    rows = filler(0, 10)
+    rows[1] = rows[7] = ("Where is my parcel?", "shipping")
+    result = run_check(Contradictions, labelled(rows))
+    assert result.findings == [] and result.status.value == "pass" and result.excluded == frozenset()
+    assert result.metrics["groups"] == 0
+
+
+def test_clean_dataset_passes():
+    result = run_check(Contradictions, labelled(filler(0, 40)))
+    assert result.findings == [] and result.status.value == "pass"
+
+
+def test_keep_majority_excludes_only_the_minority():
+    rows = filler(0, 10)
+    for i in (1, 4, 7):
+        rows[i] = ("Cancel my plan please", "cancellation")
+    rows[9] = ("Cancel my plan please", "refund")
+    result = run_check(Contradictions, labelled(rows), resolve="keep-majority")
+    assert lines(result) == [(2, "CON001", "error", [5, 8, 10])]
+    assert result.excluded == frozenset({9})
+    assert result.metrics["rows_excluded"] == 1 and result.metrics["rows_involved"] == 4
+    assert run_check(Contradictions, labelled(rows)).excluded == frozenset({1, 4, 7, 9})  # drop-all
+
+
+def test_keep_majority_tie_excludes_the_whole_group():
+    rows = filler(0, 6)
+    rows[0] = rows[3] = ("Refund the duplicate charge", "billing")
+    rows[4] = ("Refund the duplicate charge", "refund")
+    rows[5] = ("Refund the duplicate charge", "refund")
+    result = run_check(Contradictions, labelled(rows), resolve="keep-majority")
+    assert result.findings[0].data["majority"] is None
+    assert "(2)" in result.findings[0].message and "majority" not in result.findings[0].message
+    assert result.excluded == frozenset({0, 3, 4, 5})
+
+
+def test_near_identical_prompts_conflict_only_when_near_is_on():
+    base = sentence(1000, 40)
+    reworded = base + " thanks"  # one extra word: 3-gram Jaccard 38/39
+    rows = filler(0, 12)
+    rows[3] = (base, "billing")
+    rows[10] = (reworded, "refund")
+    result = run_check(Contradictions, labelled(rows))
+    assert lines(result) == [(4, "CON001", "error", [11])]
+    assert result.findings[0].message.startswith("2 rows share this prompt or a near-identical one with 2 different")
+    assert result.findings[0].data["near"] is True
+    off = run_check(Contradictions, labelled(rows), near=False)
+    assert off.findings == [] and off.excluded == frozenset()
+    # Below the threshold: not the same prompt.
+    assert run_check(Contradictions, labelled(rows), threshold=0.99).findings == []
+
+
+def test_eval_files_are_checked_separately_from_train():
+    train = filler(0, 10)
+    train[0] = ("My invoice is wrong", "billing")
+    evaluation = filler(100, 6)
+    evaluation[1] = ("My invoice is wrong", "refund")  # train/eval overlap: not this check's job
+    evaluation[2] = ("Package never arrived", "shipping")
+    evaluation[4] = ("Package never arrived", "refund")
+    result = run_check(Contradictions, labelled(train), labelled(evaluation))
+    assert [(Path(f.location.path).name, f.location.line, f.split) for f in result.findings] == [
+        ("eval.jsonl", 3, "eval")]
+    assert [r.line for r in result.findings[0].related] == [5]
+
+
+# -- generation --------------------------------------------------------------------------------
+
+def test_json_outputs_equal_up_to_key_order_are_not_a_conflict():
+    records = [pc(sentence(i), json.dumps({"category": "billing", "n": i})) for i in range(8)]
+    records[2] = pc("Charged twice", '{"a":1,"b":2}')
+    records[6] = pc("Charged twice", '{"b": 2,  "a": 1}')
+    result = run_check(Contradictions, records)
+    assert result.findings == [] and result.status.value == "pass"
+
+
+def test_structured_differing_responses_are_an_error():
+    records = [pc(sentence(i), json.dumps({"category": "billing", "n": i})) for i in range(8)]
+    records[1] = pc("Charged twice", '{"category": "billing", "priority": "high"}')
+    records[5] = pc("Charged twice", '{"priority": "low", "category": "billing"}')
+    result = run_check(Contradictions, records)
+    assert lines(result) == [(2, "CON002", "error", [6])]
+    finding = result.findings[0]
+    assert finding.message == ("2 rows share this prompt with 2 different responses, differing in 'priority': "
+                               '"high" (1), "low" (1)')
+    assert finding.data["kind"] == "structured"
+    assert finding.data["responses"] == {2: '{"category": "billing", "priority": "high"}',
+                                         6: '{"priority": "low", "category": "billing"}'}
+    assert finding.data["majority"] is None
+    assert [m["line"] for m in finding.data["members"]] == [2, 6]
+
+
+def test_structured_task_or_schema_makes_plain_text_differences_errors():
+    records = [pc(sentence(i), f"Answer {i}") for i in range(6)]
+    records[0] = pc("Is the store open on Sunday?", "Yes, from 10 to 4.")
+    records[3] = pc("Is the store open on Sunday?", "No, it is closed.")
+    free = run_check(Contradictions, records)  # unknown task, not JSON: free text
+    assert lines(free) == [(1, "CON003", "warning", [4])]
+    assert free.status.value == "warn"
+    for settings, schema in ((Settings(task="structured"), None), (Settings(task="classification"), None),
+                             (Settings(), {"type": "string"})):
+        ctx = make_context(records, settings=settings, schema=schema)
+        assert lines(run_check(Contradictions, ctx=ctx)) == [(1, "CON002", "error", [4])]
+    ctx = make_context(records, settings=Settings(task="free-text"), schema={"type": "string"})
+    assert lines(run_check(Contradictions, ctx=ctx)) == [(1, "CON003", "warning", [4])]
+
+
+def test_free_text_reworded_responses_are_not_reported_but_different_ones_warn():
+    answer = ("To reset your password open the settings page, choose security, click reset password and "
+              "follow the link we send to your email address within the next twenty four hours")
+    reworded = answer.replace("within the next twenty four hours", "within the next twenty four hours please")
+    records = [pc(sentence(i), f"Reply {i}: " + sentence(i + 500, 12)) for i in range(10)]
+    records[2] = pc("How do I reset my password?", answer)
+    records[7] = pc("How do I reset my password?", reworded)
+    ctx = make_context(records, settings=Settings(task="free-text"))
+    assert run_check(Contradictions, ctx=ctx).findings == []
+    records[7] = pc("How do I reset my password?", "Call our hotline, an agent will reset it for you.")
+    records[9] = pc("How do I reset my password?", reworded)  # same variant as line 3
+    ctx = make_context(records, settings=Settings(task="free-text"))
+    result = run_check(Contradictions, ctx=ctx, resolve="keep-majority")
+    assert lines(result) == [(3, "CON003", "warning", [8, 10])]
+    assert result.findings[0].message.startswith(
+        "3 rows share this prompt with 2 different responses: 'To reset your password")  # the text as written
+    assert "(2, majority)" in result.findings[0].message and "'Call our hotline" in result.findings[0].message
+    assert result.excluded == frozenset({7})  # the majority is the reworded pair
+
+
+def test_same_user_turn_under_different_system_prompts_is_not_a_conflict():
+    user = sentence(2000, 40)
+    records = [chat(sentence(i), {"category": "billing", "n": i}) for i in range(10)]
+    records[1] = chat(user, {"category": "billing"}, system="You triage tickets for the billing team.")
+    records[6] = chat(user, {"category": "refund"}, system="You triage tickets for the refunds team.")
+    records[8] = chat(user + " thanks", {"category": "shipping"}, system="You triage tickets for the shop.")
+    assert run_check(Contradictions, records).findings == []
+    # Same system prompt: exact and near-identical user turns now conflict.
+    records[6] = chat(user, {"category": "refund"}, system="You triage tickets for the billing team.")
+    records[8] = chat(user + " thanks", {"category": "shipping"}, system="You triage tickets for the billing team.")
+    result = run_check(Contradictions, records)
+    assert lines(result) == [(2, "CON002", "error", [7, 9])]
+    assert result.findings[0].data["near"] is True
+    assert lines(run_check(Contradictions, records, near=False)) == [(2, "CON002", "error", [7])]
+
+
+def test_members_show_every_variant_and_at_most_four_rows():
+    rows = filler(0, 12)
+    for i, label in zip((0, 2, 3, 4, 5, 9), ("a", "a", "a", "a", "a", "b")):
+        rows[i] = ("Same question", label)
+    finding = run_check(Contradictions, labelled(rows)).findings[0]
+    assert [m["line"] for m in finding.data["members"]] == [1, 3, 4, 10]
+    assert len(finding.related) == 5
+
+
+def test_threshold_out_of_range_is_a_config_error():
+    with pytest.raises(ConfigError):
+        run_check(Contradictions, labelled(filler(0, 3)), threshold=1.5)
+    with pytest.raises(ConfigError):
+        run_check(Contradictions, labelled(filler(0, 3)), resolve="keep-first")
+
+
+# -- sample_data oracle ------------------------------------------------------------------------
+
+def oracle():
+    text = (ROOT / "sample_data" / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)```", text, re.S).group(1)
+    return json.loads(block)
+
+
+@pytest.mark.parametrize("with_schema", [True, False], ids=["schema", "no-schema"])
+def test_sample_data_contradictions_match_the_oracle(with_schema):
+    from auditor.context import AuditContext
+    from auditor.dataset import load_dataset
+
+    train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train", first_row=0)
+    evaluation = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
+    schema = json.loads((ROOT / "sample_data" / "schema.json").read_text()) if with_schema else None
+    result = Contradictions().run(AuditContext([train, evaluation], Settings(), schema))
+    found = [[f.location.line] + [r.line for r in f.related] for f in result.findings]
+    assert found == oracle()["train.jsonl"]["contradictions"]
+    assert all(Path(f.location.path).name == "train.jsonl" for f in result.findings)
+    assert {f.code for f in result.findings} == {"CON002"}
+    assert result.metrics["rows_excluded"] == 2 * len(found)
