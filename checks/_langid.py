@@ -341,8 +341,12 @@ def script_counts(text: str) -> tuple[int, dict[str, int], int, int]:
     return letters, counts, nonspace, symbols
 
 
-def prose(text: str) -> str:
-    """The natural-language part of a text: JSON string values instead of JSON, no code, URLs or emails."""
+def prose(text: str, *, sentences_only: bool = False) -> str:
+    """The natural-language part of a text: JSON string values instead of JSON, no code, URLs or emails.
+
+    With `sentences_only`, single-token JSON values (enums, tags, ids such as "data_privacy") are
+    left out too: the second opinion asked before a JSON target is flagged.
+    """
     stripped = text.strip()
     if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
         try:
@@ -350,7 +354,8 @@ def prose(text: str) -> str:
         except ValueError:
             value = None
         if isinstance(value, (dict, list)):
-            return "\n".join(_strings(value))
+            strings = _strings(value)
+            return "\n".join(s for s in strings if len(s.split()) > 1) if sentences_only else "\n".join(strings)
     text = _FENCE.sub(" ", text)
     text = _INLINE_CODE.sub(" ", text)
     text = _URL.sub(" ", text)
@@ -377,18 +382,18 @@ def prefix(text: str, max_chars: int) -> str:
 
 
 def judge(text: str | None, seed: int, min_chars: int, max_chars: int,
-          min_probability: float = 0.0) -> tuple[str | None, float]:
+          min_probability: float = 0.0, *, sentences_only: bool = False) -> tuple[str | None, float]:
     """(language code, probability) of a text, or (None, p) when it is too short, not prose, or unclear."""
-    lang, prob = _judge(text, seed, min_chars, max_chars)
+    lang, prob = _judge(text, seed, min_chars, max_chars, sentences_only)
     if lang is not None and prob < min_probability:
         return None, prob
     return lang, prob
 
 
-def _judge(text, seed, min_chars, max_chars):
+def _judge(text, seed, min_chars, max_chars, sentences_only=False):
     if not text:
         return None, 0.0
-    body = prefix(prose(text), max_chars)
+    body = prefix(prose(text, sentences_only=sentences_only), max_chars)
     letters, scripts, nonspace, code_chars = script_counts(body)
     if letters < min_chars:
         return None, 0.0

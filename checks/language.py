@@ -157,12 +157,15 @@ class Language(Check):
         o = self.options
         expected = set(o.languages)
         severity = Severity(o.severity)
-        where = ctx.rows(split).select("row", "source", "line")
+        where = ctx.rows(split).select("row", "source", "line", "response")
         joined = frame.join(where, on="row", how="left").sort("row")
         findings, excluded = [], set()
         mismatched = outside = 0
-        for row, plang, pprob, rlang, rprob, source, line in joined.select(
-                "row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source", "line").iter_rows():
+        for row, plang, pprob, rlang, rprob, source, line, response in joined.select(
+                "row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source", "line",
+                "response").iter_rows():
+            if rlang is not None and ((expected and rlang not in expected) or (plang and plang != rlang)):
+                rlang = self._confirmed(response, rlang, ctx.settings.seed)
             data = {"prompt_lang": plang, "prompt_prob": _round(pprob),
                     "response_lang": rlang, "response_prob": _round(rprob)}
             if expected:
@@ -193,6 +196,21 @@ class Language(Check):
             metrics["expected"] = sorted(expected)
             metrics["unexpected_rows"] = outside
         return findings, excluded, metrics
+
+    def _confirmed(self, response, lang, seed):
+        """The response language, or None when a JSON target's verdict hangs on its identifiers.
+
+        Enum and tag values ("data_privacy", "high") sway langdetect on a short summary; before a
+        JSON target is flagged, its multi-word values alone must give the same language.
+        """
+        from checks import _langid
+
+        o = self.options
+        if _langid.prose(response or "", sentences_only=True) == _langid.prose(response or ""):
+            return lang
+        second, _ = _langid.judge(response, seed, o.min_chars, o.max_chars, o.min_probability,
+                                  sentences_only=True)
+        return lang if second == lang else None
 
     def _describe(self, split, m):
         judged = m["sample_size"]
