@@ -8,6 +8,7 @@ from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .results import CheckResult, Finding, Location, Severity, Status, Verdict
 from . import shapes
 from .text import normalize_series, normalize_text
+from . import similarity  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
 
 __all__ = [
     "AuditContext",
@@ -29,4 +30,5 @@ __all__ = [
     "normalize_text",
     "option",
     "shapes",
+    "similarity",
 ]

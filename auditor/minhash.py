@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import sys
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "hash_version",
     "shingle_hashes",
+    "text_signatures",
     "minhash_signatures",
     "lsh_params",
     "band_keys",
@@ -35,18 +36,16 @@ _NGRAM_MULTS = np.array(
     dtype=np.uint64,
 )
 _PAD = _U64(0x5851F42D4C957F2D)  # stands for "past the end" in char grams of very short texts
-# Texts per internal chunk: keeps every temporary array a few MB, so it is reused from the heap
-# instead of being freshly page-faulted (first touch of new pages dominates otherwise).
-_CHUNK_TEXTS = 2048
+# Texts per shingling chunk: large enough to amortize the polars calls, small enough that the
+# exploded words of a chunk (~3M for chat records) stay a few tens of MB.
+_CHUNK_TEXTS = 16384
 # Shingles per signature block: block x num_perm x itemsize stays within L2 (128 perms -> 1 MiB).
 _BLOCK_SHINGLES = 2048
 # Measured: 2 threads were slower than 1 on the shared 2-core box (memory-bound kernels), so 1 by default.
 _THREADS = 1
 
 _lock = threading.Lock()
-_word_table: np.ndarray | None = None
 _char_tables: dict[int, np.ndarray] = {}
-_powers: tuple[np.ndarray, np.ndarray] | None = None
 
 
 # --------------------------------------------------------------------------- hashing helpers
@@ -79,18 +78,6 @@ def _seed_mix(seed: int, salt: int) -> np.uint64:
     return _fmix64(v)[0]
 
 
-def _get_word_table() -> np.ndarray:
-    """Boolean table over all code points: True where Python's ``re`` ``\\w`` matches."""
-    global _word_table
-    with _lock:
-        if _word_table is None:
-            # One C-level regex pass over every code point reproduces `\w` exactly (50 ms, once).
-            allchars = "".join(map(chr, range(0x110000)))
-            marked = re.sub(r"\W", "\x00", allchars).encode("utf-32-le", "surrogatepass")
-            _word_table = np.frombuffer(marked, dtype=np.uint32) != 0
-        return _word_table
-
-
 def _get_char_table(seed: int) -> np.ndarray:
     """Seeded random 64-bit value per code point (the 'hash' of one character)."""
     with _lock:
@@ -104,69 +91,70 @@ def _get_char_table(seed: int) -> np.ndarray:
         return tab
 
 
-def _get_powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """K**i and K**-i mod 2**64 for i < n (K odd, hence invertible), grown on demand."""
-    global _powers
-    with _lock:
-        if _powers is None or len(_powers[0]) < n:
-            size = max(n, 1 << 20)
-            kinv = pow(int(_K_CHAR), -1, 1 << 64)
-            pw = np.full(size, _K_CHAR, dtype=np.uint64)
-            pw[0] = 1
-            np.cumprod(pw, out=pw)
-            ipw = np.full(size, kinv, dtype=np.uint64)
-            ipw[0] = 1
-            np.cumprod(ipw, out=ipw)
-            _powers = (pw, ipw)
-        return _powers
-
-
-def _as_text_list(texts) -> list[str]:
-    """Accept list/tuple of str (None -> "") or a polars Series (nulls -> "")."""
-    if hasattr(texts, "to_list") and not isinstance(texts, (list, tuple)):
-        texts = texts.to_list()
-    return [t if t is not None else "" for t in texts]
-
-
 # --------------------------------------------------------------------------- shingling
 
 
-def _shingle_chunk(texts: list[str], ngram: int, char_ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle one chunk of texts; returns (per-text counts int64, sorted unique uint32 hashes)."""
+def hash_version() -> str:
+    """What shingle hashes depend on besides the text and seed: word hashes come from polars'
+    ``Series.hash``, which is stable within one polars version only (put this in cache keys)."""
+    import polars as pl
+
+    return f"shingles-2/polars-{pl.__version__}"
+
+
+def _as_series(texts):
+    """A polars String Series (nulls -> "") from a list/tuple of str (None allowed) or a Series."""
+    import polars as pl
+
+    if isinstance(texts, pl.Series):
+        series = texts.cast(pl.String)
+    else:
+        series = pl.Series("text", [t if t is not None else "" for t in texts], dtype=pl.String)
+    return series.fill_null("")
+
+
+def _char_grams(texts: list[str], char_ngram: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Character ``char_ngram``-gram hashes of a few texts (one shingle if shorter): (text index, uint32 hash)."""
     n = len(texts)
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    # One UTF-32 buffer for the whole chunk; "\0" (a non-word char) separates texts.
     cps = np.frombuffer("\x00".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     text_start = np.zeros(n, np.int64)
     np.cumsum(lengths[:-1] + 1, out=text_start[1:])
+    nwin = np.maximum(lengths - char_ngram + 1, 1)
+    win_row = np.repeat(np.arange(n), nwin)
+    first = np.zeros(n, np.int64)
+    np.cumsum(nwin[:-1], out=first[1:])
+    win_pos = np.repeat(text_start - first, nwin) + np.arange(int(nwin.sum()))
+    win_len = np.repeat(lengths, nwin)
+    ctab = _get_char_table(seed)
+    acc = np.zeros(len(win_pos), np.uint64)
+    for j in range(char_ngram):
+        inside = j < win_len
+        val = np.where(inside, ctab[cps[np.minimum(win_pos + j, len(cps) - 1)]], _PAD)
+        acc += val * _NGRAM_MULTS[j % len(_NGRAM_MULTS)] ^ _U64(j + 101)
+    acc ^= _seed_mix(seed, 4)
+    return win_row, (_fmix64(acc) >> _U64(32)).astype(np.uint32)
 
-    # --- words: `\w+` runs found from a code point table, hashed by a polynomial over
-    # per-character random values: sum_k c[s+k] * K**k, via prefix sums and inverse powers.
-    # Every distinct word thus gets a seeded 64-bit hash without any Python-level string work.
-    isw = _get_word_table()[cps].view(np.int8)
-    edges = np.diff(isw, prepend=np.int8(0), append=np.int8(0))
-    w_start = np.flatnonzero(edges == 1)
-    w_end = np.flatnonzero(edges == -1)
-    chars = _get_char_table(seed)[cps]
-    pw, ipw = _get_powers(len(cps) + 1)
-    chars *= pw[: len(cps)]
-    prefix = np.empty(len(cps) + 1, np.uint64)
-    prefix[0] = 0
-    np.cumsum(chars, out=prefix[1:])
-    words = prefix[w_end] - prefix[w_start]
-    words *= ipw[w_start]
-    words ^= _seed_mix(seed, 2)
-    words = _fmix64(words)
-    w_text = np.searchsorted(text_start, w_start, side="right") - 1
+
+def _shingle_chunk(series, ngram: int, char_ngram: int, seed: int, unique: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle one chunk of texts; returns (per-text counts int64, uint32 hashes grouped by text)."""
+    n = len(series)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    # --- words: `\w+` runs, found and hashed by polars (Rust) on the whole chunk at once:
+    # non-word characters become spaces, split, explode, drop the empty pieces, hash.
+    pieces = series.str.replace_all(r"[^\w ]+", " ").str.split(" ")
+    flat = pieces.explode().drop_nulls()
+    nonempty = (flat.str.len_bytes() > 0).to_numpy()
+    per_text = pieces.list.len().fill_null(0).to_numpy().astype(np.int64)
+    piece_text = np.repeat(np.arange(n), per_text)
+    words = flat.hash(seed).to_numpy()[nonempty]
+    w_text = piece_text[nonempty]
     w_count = np.bincount(w_text, minlength=n)
-
-    rows_parts: list[np.ndarray] = []
-    hash_parts: list[np.ndarray] = []
+    del pieces, flat
 
     # --- word n-grams: fixed-weight combination of n consecutive word hashes, only for
-    # windows that do not cross a text boundary.
+    # windows that do not cross a text boundary (arithmetic on the exploded array).
     nw = len(words)
     if nw >= ngram:
         m = nw - ngram + 1
@@ -176,33 +164,30 @@ def _shingle_chunk(texts: list[str], ngram: int, char_ngram: int, seed: int) -> 
         valid = w_text[:m] == w_text[ngram - 1 :]
         acc = acc[valid]
         acc ^= _seed_mix(seed, 3)
-        rows_parts.append(w_text[:m][valid])
-        hash_parts.append(_fmix64(acc) >> _U64(32))
+        g_text = w_text[:m][valid]
+        g_hash = (_fmix64(acc) >> _U64(32)).astype(np.uint32)
+    else:
+        g_text, g_hash = np.zeros(0, np.int64), np.zeros(0, np.uint32)
 
-    # --- character n-grams for texts with too few words (short classification texts).
-    fb = np.flatnonzero((w_count < ngram) & (lengths > 0))
+    # --- character n-grams for non-empty texts with too few words (short classification texts).
+    # A text has either word n-grams or character n-grams, never both.
+    fb = np.flatnonzero((w_count < ngram) & (series.str.len_bytes().to_numpy() > 0))
     if len(fb):
-        L = lengths[fb]
-        nwin = np.maximum(L - char_ngram + 1, 1)
-        win_row = np.repeat(fb, nwin)
-        first = np.zeros(len(fb), np.int64)
-        np.cumsum(nwin[:-1], out=first[1:])
-        win_pos = np.repeat(text_start[fb] - first, nwin) + np.arange(int(nwin.sum()))
-        win_len = np.repeat(L, nwin)
-        ctab = _get_char_table(seed)
-        acc = np.zeros(len(win_pos), np.uint64)
-        for j in range(char_ngram):
-            inside = j < win_len
-            val = np.where(inside, ctab[cps[np.minimum(win_pos + j, len(cps) - 1)]], _PAD)
-            acc += val * _NGRAM_MULTS[j % len(_NGRAM_MULTS)] ^ _U64(j + 101)
-        acc ^= _seed_mix(seed, 4)
-        rows_parts.append(win_row)
-        hash_parts.append(_fmix64(acc) >> _U64(32))
-
-    if not rows_parts:
-        return np.zeros(n, np.int64), np.zeros(0, np.uint32)
-    key = np.concatenate(rows_parts).astype(np.uint64) << _U64(32)
-    key |= np.concatenate(hash_parts)
+        c_idx, c_hash = _char_grams(series.gather(fb).to_list(), char_ngram, seed)
+        c_text = fb[c_idx]
+        counts = np.bincount(g_text, minlength=n) + np.bincount(c_text, minlength=n)
+        hashes = np.empty(len(g_hash) + len(c_hash), np.uint32)
+        is_char = np.repeat(np.isin(np.arange(n), fb), counts)
+        hashes[~is_char] = g_hash
+        hashes[is_char] = c_hash
+        rows = np.repeat(np.arange(n), counts)
+    else:
+        counts = np.bincount(g_text, minlength=n)
+        hashes, rows = g_hash, g_text
+    if not unique or len(hashes) == 0:
+        return counts, hashes
+    key = rows.astype(np.uint64) << _U64(32)
+    key |= hashes
     key.sort()
     # Sets: drop repeats of the same (text, shingle) pair.
     keep = np.empty(len(key), bool)
@@ -213,42 +198,63 @@ def _shingle_chunk(texts: list[str], ngram: int, char_ngram: int, seed: int) -> 
     return counts, (key & _MASK32).astype(np.uint32)
 
 
-def _iter_chunks(texts: list[str], size: int) -> Iterable[tuple[int, list[str]]]:
+def _iter_chunks(texts, size: int) -> Iterable[tuple[int, Any]]:
     for lo in range(0, len(texts), size):
         yield lo, texts[lo : lo + size]
 
 
-def shingle_hashes(texts, *, ngram: int = 3, char_ngram: int = 5, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(texts, *, ngram: int = 3, char_ngram: int = 5, seed: int = 1,
+                   unique: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Hash every text into its set of shingles.
 
-    Words are ``\\w+`` runs (Python ``re`` semantics). A text with at least ``ngram`` words
-    yields its word ``ngram``-grams; a shorter non-empty text yields character
-    ``char_ngram``-grams (or one shingle for the whole text if it is shorter than that);
-    an empty or null text yields no shingle. Hashes are seeded, deterministic and
-    computed with numpy only (no per-shingle Python strings).
+    Words are ``\\w+`` runs (Unicode word characters, polars/Rust regex semantics). A text with
+    at least ``ngram`` words yields its word ``ngram``-grams; a shorter non-empty text yields
+    character ``char_ngram``-grams (or one shingle for the whole text if it is shorter than
+    that); an empty or null text yields no shingle. Words are split and hashed by polars over
+    the whole chunk (``Series.hash(seed)``, stable within one polars version, see
+    :func:`hash_version`), n-grams are combined arithmetically with numpy: no per-row Python.
 
     Args:
-        texts: List of already normalized strings, or a polars Series (nulls are empty).
+        texts: Already normalized strings: a polars Series or a list (nulls are empty).
         ngram: Words per shingle.
         char_ngram: Characters per shingle in the short-text fallback.
         seed: Hash seed.
+        unique: Sort each text's hashes and drop repeats (sets, needed for exact Jaccard).
+            MinHash does not need it (min is idempotent), so signatures skip the sort.
 
     Returns:
-        ``(offsets, hashes)``: CSR layout, ``hashes[offsets[i]:offsets[i+1]]`` is the sorted,
-        duplicate-free uint32 shingle set of text ``i``; ``offsets`` is int64 of length n+1.
+        ``(offsets, hashes)``: CSR layout, ``hashes[offsets[i]:offsets[i+1]]`` are the uint32
+        shingle hashes of text ``i`` (sorted and duplicate-free when ``unique``); ``offsets``
+        is int64 of length n+1.
     """
     if ngram < 1 or char_ngram < 1:
         raise ValueError("ngram and char_ngram must be >= 1")
-    texts = _as_text_list(texts)
+    series = _as_series(texts)
     counts, hashes = [], []
-    for _, chunk in _iter_chunks(texts, _CHUNK_TEXTS):
-        c, h = _shingle_chunk(chunk, ngram, char_ngram, seed)
+    for _, chunk in _iter_chunks(series, _CHUNK_TEXTS):
+        c, h = _shingle_chunk(chunk, ngram, char_ngram, seed, unique)
         counts.append(c)
         hashes.append(h)
-    offsets = np.zeros(len(texts) + 1, np.int64)
-    if texts:
+    offsets = np.zeros(len(series) + 1, np.int64)
+    if len(series):
         np.cumsum(np.concatenate(counts), out=offsets[1:])
     return offsets, (np.concatenate(hashes) if hashes else np.zeros(0, np.uint32))
+
+
+def text_signatures(texts, *, num_perm: int = 128, ngram: int = 3, char_ngram: int = 5, seed: int = 1,
+                    scheme: str = "affine32", chunk_size: int = 1 << 15) -> np.ndarray:
+    """MinHash signatures of normalized texts, shingled and signed chunk by chunk (flat memory).
+
+    Row ``i`` equals ``minhash_signatures(*shingle_hashes(texts))[i]``, without ever holding
+    more than ``chunk_size`` texts' shingles.
+    """
+    series = _as_series(texts)
+
+    out = np.empty((len(series), num_perm), np.uint64 if scheme == "legacy" else np.uint32)
+    for lo, chunk in _iter_chunks(series, chunk_size):
+        off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed, unique=False)
+        out[lo : lo + len(chunk)] = minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
+    return out
 
 
 # --------------------------------------------------------------------------- MinHash
@@ -478,7 +484,7 @@ def _unique_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _buckets(keys: np.ndarray):
     """Group the flattened (row, band) keys: returns (row of each sorted entry, bucket starts, sizes)."""
-    n, nb = keys.shape
+    _, nb = keys.shape
     flat = keys.ravel()
     order = np.argsort(flat, kind="stable")  # stable: rows stay ascending inside a bucket
     sk = flat[order]
@@ -690,7 +696,7 @@ def near_duplicate_pairs(
     """
     if verify not in ("jaccard", "estimate"):
         raise ValueError("verify must be 'jaccard' or 'estimate'")
-    texts = _as_text_list(texts)
+    texts = _as_series(texts)
     n = len(texts)
     if lsh_threshold is None:
         lsh_threshold = max(threshold - 0.15, 0.05)
@@ -698,7 +704,7 @@ def near_duplicate_pairs(
     keys = np.empty((n, bands), np.uint64)
     sigs = None
     for lo, chunk in _iter_chunks(texts, chunk_size):
-        off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed)
+        off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed, unique=False)
         sig = minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
         keys[lo : lo + len(chunk)] = band_keys(sig, bands, rows, seed=seed)
         if verify == "estimate":
@@ -712,7 +718,7 @@ def near_duplicate_pairs(
         sim = estimated_jaccard(sigs, left, right)
     else:
         cand = np.unique(np.concatenate([left, right]))
-        off, hs = shingle_hashes([texts[i] for i in cand], ngram=ngram, char_ngram=char_ngram, seed=seed)
+        off, hs = shingle_hashes(texts.gather(cand), ngram=ngram, char_ngram=char_ngram, seed=seed)
         sim = jaccard(off, hs, np.searchsorted(cand, left), np.searchsorted(cand, right))
     keep = sim >= threshold
     return left[keep], right[keep], sim[keep]

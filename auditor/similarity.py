@@ -24,11 +24,11 @@ def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
 
     def build(frame):
         data = next(d for d in ctx.datasets if d.frame is frame)
-        chunk = texts.slice(data.first_row, data.lines)
-        offsets, hashes = minhash.shingle_hashes(chunk, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
-        return minhash.minhash_signatures(offsets, hashes, num_perm=num_perm, seed=seed)
+        return minhash.text_signatures(texts.slice(data.first_row, data.lines), num_perm=num_perm, ngram=ngram,
+                                       char_ngram=CHAR_NGRAM, seed=seed)
 
-    return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION), build)
+    return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION,
+                         minhash.hash_version()), build)
 
 
 def lsh_threshold(threshold: float) -> float:
@@ -105,3 +105,82 @@ def _ids(rows, nonempty):
     ids = np.asarray(rows.to_numpy() if hasattr(rows, "to_numpy") else rows, dtype=np.int64)
     ids = np.unique(ids)
     return ids[nonempty[ids]]
+
+
+def exact_groups(ctx: Any):
+    """Exact-duplicate representative of every frame row: the smallest row id of the same file whose
+    normalized system prompt, user side, response and label are all identical (itself when unique
+    or invalid). An int64 array aligned with ctx.frame, computed once per audit.
+
+    Comparing the parts (not one joined text) keeps "prompt" and "response" apart; the user side and
+    response come joined from `ctx.text("input+response")`, the selection near-duplicates also uses.
+    """
+
+    def build():
+        import numpy as np
+        import polars as pl
+
+        frame = ctx.frame
+        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"],
+                             "system": ctx.text("system"), "text": ctx.text("input+response"),
+                             "label": ctx.text("label")})
+        reps = (keys.filter(pl.col("valid"))
+                .select("row", pl.col("row").min().over("source", "system", "text", "label").alias("rep")))
+        out = np.arange(frame.height, dtype=np.int64)
+        out[reps["row"].to_numpy()] = reps["rep"].to_numpy()
+        return out
+
+    return ctx.shared(("exact-groups", ALGORITHM_VERSION), build)
+
+
+def same_prompt(ctx: Any, left, right):
+    """For each pair (left[i], right[i]) of row ids: True when the normalized prompts (system prompt and
+    user side) are identical but the response or label differs: a contradiction, not a duplicate."""
+    import numpy as np
+    import polars as pl
+
+    from .context import _matching_text
+
+    left = np.asarray(left, np.int64)
+    right = np.asarray(right, np.int64)
+    if len(left) == 0:
+        return np.zeros(0, bool)
+    ids = np.unique(np.concatenate([left, right]))
+    sub = ctx.frame[pl.Series(ids)]
+    parts = {name: _matching_text(sub, [name]).to_numpy() for name in ("system", "input", "response", "label")}
+    a, b = np.searchsorted(ids, left), np.searchsorted(ids, right)
+    prompt_equal = (parts["system"][a] == parts["system"][b]) & (parts["input"][a] == parts["input"][b])
+    answer_equal = (parts["response"][a] == parts["response"][b]) & (parts["label"][a] == parts["label"][b])
+    return prompt_equal & ~answer_equal
+
+
+def clusters(left, right):
+    """Connected components of a pair graph of row ids (union-find).
+
+    Returns:
+        ``(ids, labels)``: the sorted distinct row ids in any pair and, for each, its component label
+        (the component's smallest row id).
+    """
+    import numpy as np
+
+    from . import minhash
+
+    left = np.asarray(left, np.int64)
+    right = np.asarray(right, np.int64)
+    ids = np.unique(np.concatenate([left, right]))
+    labels = minhash.clusters(len(ids), np.searchsorted(ids, left), np.searchsorted(ids, right))
+    return ids, ids[labels]
+
+
+def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
+    """What a report shows of each row: the raw user side (system prompt left out, it is usually shared),
+    a newline, the response (or `label: ...`), cut to about `limit` characters."""
+    import polars as pl
+
+    sub = ctx.frame[pl.Series(list(ids), dtype=pl.Int64)]
+    system, prompt = pl.col("system"), pl.col("prompt")
+    user = (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
+            .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
+    answer = pl.coalesce(pl.col("response"), pl.lit("label: ") + pl.col("label"), pl.lit(""))
+    texts = sub.select(pl.concat_str([user.fill_null(""), answer], separator="\n").alias("t"))["t"].to_list()
+    return [t if len(t) <= limit else t[: limit - 1] + "…" for t in texts]

@@ -1,0 +1,174 @@
+"""Exact + near-duplicate checks end to end: quality against brute force, wall time and peak memory.
+
+    flock /tmp/auditor-bench.lock python benchmarks/bench_dedup.py quality --rows 5000
+    flock /tmp/auditor-bench.lock python benchmarks/bench_dedup.py speed --rows 100000
+    flock /tmp/auditor-bench.lock python benchmarks/bench_dedup.py speed --rows 1000000
+
+`quality`: 5,000 chat records with planted near-duplicates (1-6 word edits, so true Jaccards spread
+around the threshold); every pair with true Jaccard >= threshold found by brute force (all pairs)
+is the truth; recall and precision of the near-duplicates check's pairs (clusters expanded to
+pairs by the kernel's verified pairs) are printed.
+
+`speed`: writes N chat records (system prompt, 40-90 word user turn, 60-140 word answer, 1% exact
+and 2% near duplicates) to a temporary JSONL and runs
+`auditor audit FILE --select exact-duplicates,near-duplicates --no-cache -q` in a fresh process
+(so loading is included), printing wall time and the child's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+SYSTEM = ("You are a helpful support assistant for an online shop. Answer politely and precisely, "
+          "in at most three short paragraphs.")
+
+
+def _vocab(size: int, rng) -> np.ndarray:
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    return np.array(["".join(rng.choice(letters, rng.integers(2, 9))) for _ in range(size)])
+
+
+def _edit(words: list[str], edits: int, vocab: np.ndarray, rng) -> list[str]:
+    words = list(words)
+    for _ in range(edits):
+        k = int(rng.integers(0, len(words)))
+        if rng.random() < 0.5:
+            words[k] = str(vocab[rng.integers(0, len(vocab))])
+        else:
+            words.insert(k, str(vocab[rng.integers(0, len(vocab))]))
+    return words
+
+
+def make_records(n: int, seed: int = 1, exact_rate: float = 0.01, near_rate: float = 0.02,
+                 max_edits: int = 3, vocab_size: int = 20000):
+    """Chat records as dicts, plus the planted (source, copy) index pairs."""
+    rng = np.random.default_rng(seed)
+    vocab = _vocab(vocab_size, rng)
+    p = 1.0 / np.arange(1, vocab_size + 1) ** 0.9
+    p /= p.sum()
+    ulen = rng.integers(40, 91, n)
+    alen = rng.integers(60, 141, n)
+    words = vocab[rng.choice(vocab_size, size=int(ulen.sum() + alen.sum()), p=p)].tolist()
+    users, answers, pos = [], [], 0
+    for u, a in zip(ulen.tolist(), alen.tolist()):
+        users.append(words[pos : pos + u])
+        answers.append(words[pos + u : pos + u + a])
+        pos += u + a
+    n_exact, n_near = int(n * exact_rate), int(n * near_rate)
+    picks = rng.choice(n, 2 * (n_exact + n_near), replace=False)
+    src, dst = picks[: n_exact + n_near], picks[n_exact + n_near :]
+    planted = []
+    for k, (s, d) in enumerate(zip(src.tolist(), dst.tolist())):
+        if k < n_exact:
+            users[d], answers[d] = list(users[s]), list(answers[s])
+        else:
+            edits = int(rng.integers(1, max_edits + 1))
+            if rng.random() < 0.5:
+                users[d], answers[d] = _edit(users[s], edits, vocab, rng), list(answers[s])
+            else:
+                users[d], answers[d] = list(users[s]), _edit(answers[s], edits, vocab, rng)
+        planted.append((min(s, d), max(s, d)))
+    records = [{"messages": [{"role": "system", "content": SYSTEM},
+                             {"role": "user", "content": " ".join(u).capitalize() + "?"},
+                             {"role": "assistant", "content": " ".join(a).capitalize() + "."}]}
+               for u, a in zip(users, answers)]
+    return records, planted
+
+
+def write(path: str, records) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+
+
+def quality(args) -> None:
+    from auditor import minhash as mh
+    from auditor.testing import make_context
+
+    from checks.near_duplicates import NearDuplicates
+
+    records, _ = make_records(args.rows, seed=args.seed, exact_rate=0.0, near_rate=0.06, max_edits=8)
+    ctx = make_context(records)
+    texts = ctx.text("input+response")
+    off, hs = mh.shingle_hashes(texts, seed=ctx.settings.seed)
+    started = time.perf_counter()
+    n = len(texts)
+    truth = set()
+    for lo in range(0, n, 500):  # brute force, all pairs, in blocks
+        left = np.repeat(np.arange(lo, min(lo + 500, n)), n)
+        right = np.tile(np.arange(n), min(lo + 500, n) - lo)
+        keep = left < right
+        left, right = left[keep], right[keep]
+        sim = mh.jaccard(off, hs, left, right, chunk=1 << 20)
+        hit = sim >= args.threshold
+        truth |= set(zip(left[hit].tolist(), right[hit].tolist()))
+    brute = time.perf_counter() - started
+    started = time.perf_counter()
+    check = NearDuplicates(NearDuplicates.make_options({"threshold": args.threshold}))
+    result = check.run(ctx)
+    elapsed = time.perf_counter() - started
+    found = set()
+    for finding in result.findings:
+        rows = [line - 1 for line in finding.data["lines"]]
+        found |= {(a, b) for i, a in enumerate(rows) for b in rows[i + 1 :]}
+    # Pairs of the check's clusters vs the brute-force truth (clusters are transitive, so a cluster
+    # pair below the threshold counts against precision).
+    hits = len(found & truth)
+    print(f"records={n:,} threshold={args.threshold} true pairs (brute force, {brute:.1f} s)={len(truth)}")
+    print(f"check: {elapsed:.2f} s, clusters={len(result.findings)}, cluster pairs={len(found)}")
+    print(f"recall={hits / max(len(truth), 1):.4f} precision={hits / max(len(found), 1):.4f}")
+
+
+def speed(args) -> None:
+    folder = tempfile.mkdtemp(prefix="bench-dedup-")
+    path = args.keep or os.path.join(folder, "big.jsonl")
+    if not os.path.exists(path):
+        started = time.perf_counter()
+        records, _ = make_records(args.rows, seed=args.seed)
+        write(path, records)
+        del records
+        print(f"generated {args.rows:,} records, {os.path.getsize(path) / 1e6:.0f} MB "
+              f"in {time.perf_counter() - started:.1f} s")
+    auditor = os.path.join(os.path.dirname(sys.executable), "auditor")
+    command = [auditor, "audit", path, "--select", "exact-duplicates,near-duplicates", "--no-cache", "-q"]
+    with open("/proc/loadavg") as handle:
+        load = handle.read().split()[:3]
+    started = time.perf_counter()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(" ".join(command))
+    print(f"exit={proc.returncode} wall={elapsed:.2f} s peak_rss={peak:.0f} MiB load_avg={' '.join(load)}")
+    if proc.returncode not in (0, 1):
+        print(proc.stderr[-2000:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["quality", "speed"])
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--keep", help="speed: write the data here and keep it (reused when it exists)")
+    args = parser.parse_args()
+    if args.mode == "quality":
+        args.rows = args.rows or 5000
+        quality(args)
+    else:
+        args.rows = args.rows or 100_000
+        speed(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Check `exact-duplicates`: rows whose normalized prompt and response are identical."""
+
+from __future__ import annotations
+
+from auditor import Check, Severity, similarity
+
+MAX_LISTED = 10
+
+
+class ExactDuplicates(Check):
+    """Rows whose prompt and response are identical after normalization.
+
+    ## What it does
+    Within each file (train and every eval file, separately), groups the valid rows whose
+    normalized system prompt, user side, response and label are all identical (normalization:
+    Unicode NFKC, case-folding, whitespace collapsed), so copies differing only in case, spacing
+    or Unicode form are caught. Each group of two or more rows is one finding, on its first line,
+    with the other lines as related locations; `data.lines` lists every line and `data.members`
+    shows the first two copies side by side. Every row but the first of a group is excluded from
+    the clean set, so the verdict counts each example once.
+
+    ## Why is this bad?
+    Duplicates inflate the example count (a set of 800 rows holding 300 copies does not have 800
+    examples) and over-weight the copied examples, so the model over-fits to them. Duplicates
+    across train and eval are leakage, reported by the `leakage` check.
+
+    ## Example
+    ```jsonl
+    {"messages": [{"role": "user", "content": "Where is my parcel?"}, {"role": "assistant", "content": "It ships today."}]}
+    {"messages": [{"role": "user", "content": "where is  my parcel?"}, {"role": "assistant", "content": "It ships TODAY."}]}
+    ```
+    Line 2 is a copy of line 1; it is reported and excluded. Remove the copies (keep one), or if
+    an example matters more, weight it explicitly rather than by repetition.
+    """
+
+    id = "exact-duplicates"
+    code = "DUP001"
+
+    def run(self, ctx):
+        import polars as pl
+
+        reps = similarity.exact_groups(ctx)
+        valid = ctx.frame.filter(pl.col("valid")).select("row", "source", "split", "line")
+        valid = valid.with_columns(rep=pl.Series(reps[valid["row"].to_numpy()]))
+        groups = (valid.group_by("rep").agg(pl.col("row").sort(), pl.col("line").sort_by("row"), pl.col("source").first(),
+                                           pl.col("split").first())
+                  .filter(pl.col("row").list.len() > 1).sort("rep"))
+        texts = similarity.member_texts(ctx, [r for rows in groups["row"] for r in rows[:2]])
+        findings, excluded, sizes = [], [], {}
+        for k, (rows, lines, source, split) in enumerate(groups.select("row", "line", "source", "split").iter_rows()):
+            excluded += rows[1:]
+            sizes[len(rows)] = sizes.get(len(rows), 0) + 1
+            shown = ", ".join(map(str, lines[:MAX_LISTED])) + (f" and {len(lines) - MAX_LISTED} more"
+                                                              if len(lines) > MAX_LISTED else "")
+            members = [{"line": line, "text": text} for line, text in zip(lines[:2], texts[2 * k : 2 * k + 2])]
+            findings.append(self.finding(
+                f"Same prompt and response on {len(lines)} lines: {shown}", source=source, line=lines[0],
+                split=split, severity=Severity.WARNING, related=[(source, line) for line in lines[1:]],
+                lines=lines, members=members))
+        summary = (f"{len(findings)} groups of identical rows, {len(excluded)} copies excluded" if findings
+                   else f"no exact duplicates among {valid.height:,} rows")
+        return self.result(findings, summary=summary, excluded=excluded,
+                           metrics={"rows": valid.height, "clusters": len(findings), "duplicate_rows": len(excluded),
+                                    "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())}})

@@ -1,0 +1,146 @@
+"""Check `near-duplicates`: rows that are reworded copies of each other (MinHash + LSH)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor import Check, Severity, option, similarity
+
+MAX_LISTED = 10
+# The `fields` option -> the text selection compared (see the docstring: "prompt" is the user side).
+FIELDS = {"prompt+response": "input+response", "prompt": "input", "response": "response"}
+
+
+class NearDuplicates(Check):
+    """Rows that are near-copies of each other: MinHash + LSH over word n-grams.
+
+    ## What it does
+    Within each file (train and every eval file, separately; train/eval overlap is the `leakage`
+    check's job), compares the normalized text of the valid rows as sets of word `ngram`-grams
+    (texts with fewer words than `ngram`, e.g. short classification texts, are compared as
+    character 5-grams) and reports the groups of rows whose Jaccard similarity is at least
+    `threshold`.
+
+    - `fields`: what is compared. `prompt+response` (default), `prompt` or `response`. "prompt"
+      means the user side *without* the system prompt: a system prompt shared by every row would
+      add the same shingles to every row and inflate every pair's similarity (two unrelated short
+      questions under one long system prompt would look like copies).
+    - Candidates come from MinHash signatures (`num_perm` permutations, datasketch-compatible)
+      and LSH banding. Deliberate deviation from datasketch's `MinHashLSH`: the band/row split is
+      the one datasketch chooses for `threshold - 0.15`, not for `threshold`, because its split
+      for 0.8 finds a pair of similarity exactly 0.8 only ~40% of the time; every candidate is
+      verified afterwards, so the lower tuning buys recall and costs no precision.
+    - Each candidate pair is verified: `verify = "jaccard"` (default) computes the exact Jaccard
+      similarity of the two shingle sets, `"estimate"` uses the MinHash estimate (faster on huge
+      data, noisier near the threshold).
+    - Pairs with an identical prompt (system prompt and user side) but a different response or
+      label are contradictions, not duplicates: they are left to the `contradictions` check.
+    - Linked pairs form clusters (union-find, so a cluster may hold pairs below the threshold
+      joined through a middle row). Rows that are exact duplicates of each other count once: they
+      are the `exact-duplicates` check's findings, and a cluster that is only one exact group is
+      not reported again (a larger cluster lists the first row of each exact group).
+
+    One finding per cluster, on its first line: `data.lines`, `data.similarity` = [min, max] of
+    the verified pairs that link the cluster, and `data.members` with the first two rows side by
+    side. Every row but the first of a cluster is excluded from the clean set.
+
+    The signatures and band keys are computed once per file, vectorized (polars + numpy), shared
+    with `contradictions` and `leakage`, and kept in the incremental cache.
+
+    ## Why is this bad?
+    Reworded copies inflate the example count as much as exact copies do, and over-weight one
+    behaviour: a set of 800 rows with 300 near-copies has about 500 distinct examples.
+
+    ## Example
+    ```jsonl
+    {"messages": [{"role": "user", "content": "My order #1234 arrived damaged, the box was crushed and the mug inside is broken."}, {"role": "assistant", "content": "Sorry! A replacement ships today."}]}
+    {"messages": [{"role": "user", "content": "My order #1234 arrived damaged, the box was crushed and the cup inside is broken."}, {"role": "assistant", "content": "Sorry! A replacement ships today."}]}
+    ```
+    One word differs: the second row is reported and excluded. Keep one of them, or make the
+    rewording meaningful (different facts, not different words).
+    """
+
+    id = "near-duplicates"
+    code = "DUP002"
+
+    @dataclass(frozen=True)
+    class Options:
+        threshold: float = option(0.8, "Jaccard similarity of the shingle sets at which two rows are near-duplicates.")
+        num_perm: int = option(128, "MinHash permutations (signature length).")
+        ngram: int = option(3, "Words per shingle (shorter texts use character 5-grams).")
+        fields: str = option("prompt+response", "Text compared: prompt (user side, without the system prompt), "
+                             "response, or both.", choices=tuple(FIELDS))
+        verify: str = option("jaccard", "How candidate pairs are verified: exact Jaccard or the MinHash estimate.",
+                             choices=("jaccard", "estimate"))
+
+        def __post_init__(self):
+            if not 0.0 < self.threshold <= 1.0:
+                raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+            if not 16 <= self.num_perm <= 1024:
+                raise ValueError(f"num_perm must be between 16 and 1024, got {self.num_perm}")
+            if not 1 <= self.ngram <= 10:
+                raise ValueError(f"ngram must be between 1 and 10, got {self.ngram}")
+            if self.fields not in FIELDS:
+                raise ValueError(f"fields must be one of {', '.join(FIELDS)}, got {self.fields!r}")
+            if self.verify not in ("jaccard", "estimate"):
+                raise ValueError(f"verify must be 'jaccard' or 'estimate', got {self.verify!r}")
+
+    def run(self, ctx):
+        import numpy as np
+        import polars as pl
+
+        opts = self.options
+        text = FIELDS[opts.fields]
+        reps = similarity.exact_groups(ctx)
+        frame = ctx.frame
+        findings, excluded, sizes = [], [], {}
+        pairs_found = contradictions = 0
+        for data in ctx.datasets:
+            rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
+            pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
+                                          ngram=opts.ngram, verify=opts.verify)
+            left, right, sim = (pairs[c].to_numpy() for c in ("left", "right", "similarity"))
+            conflict = similarity.same_prompt(ctx, left, right)
+            contradictions += int(conflict.sum())
+            left, right, sim = left[~conflict], right[~conflict], sim[~conflict]
+            # Exact copies count once: link representatives of exact groups.
+            left, right = reps[left], reps[right]
+            keep = left != right
+            left, right, sim = left[keep], right[keep], sim[keep]
+            pairs_found += len(left)
+            if not len(left):
+                continue
+            ids, labels = similarity.clusters(left, right)
+            edge_label = labels[np.searchsorted(ids, left)]
+            stats = (pl.DataFrame({"label": edge_label, "sim": sim}).group_by("label")
+                     .agg(pl.col("sim").min().alias("lo"), pl.col("sim").max().alias("hi")))
+            low = dict(zip(stats["label"].to_list(), stats["lo"].to_list()))
+            high = dict(zip(stats["label"].to_list(), stats["hi"].to_list()))
+            order = np.lexsort((ids, labels))
+            ids, labels = ids[order], labels[order]
+            starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+            groups = np.split(ids, starts[1:])
+            texts = similarity.member_texts(ctx, [int(r) for g in groups for r in g[:2]])
+            for k, group in enumerate(groups):
+                members_rows = [int(r) for r in group]
+                lines = [r - data.first_row + 1 for r in members_rows]
+                lo, hi = round(low[int(group[0])], 4), round(high[int(group[0])], 4)
+                excluded += members_rows[1:]
+                sizes[len(lines)] = sizes.get(len(lines), 0) + 1
+                shown = ", ".join(map(str, lines[:MAX_LISTED])) + (f" and {len(lines) - MAX_LISTED} more"
+                                                                  if len(lines) > MAX_LISTED else "")
+                similar = f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}"
+                findings.append(self.finding(
+                    f"Near-duplicates on {len(lines)} lines (similarity {similar}): {shown}", source=data.path,
+                    line=lines[0], split=data.split, severity=Severity.WARNING,
+                    related=[(data.path, line) for line in lines[1:]], lines=lines,
+                    members=[{"line": line, "text": t} for line, t in zip(lines[:2], texts[2 * k : 2 * k + 2])],
+                    similarity=[lo, hi]))
+        compared = int(frame["valid"].sum())
+        summary = (f"{len(findings)} clusters of near-duplicates, {len(excluded)} rows excluded" if findings
+                   else f"no near-duplicates among {compared:,} rows (threshold {opts.threshold})")
+        return self.result(findings, summary=summary, excluded=excluded,
+                           metrics={"rows": compared, "clusters": len(findings), "duplicate_rows": len(excluded),
+                                    "pairs": pairs_found, "same_prompt_pairs_skipped": contradictions,
+                                    "threshold": opts.threshold, "fields": opts.fields,
+                                    "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())}})

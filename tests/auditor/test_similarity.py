@@ -1,0 +1,60 @@
+"""Tests for auditor.similarity: shared signatures, pairs, exact groups, contradiction pairs, clusters."""
+
+import numpy as np
+
+from auditor import similarity
+from auditor.testing import make_context
+from conftest import chat
+
+
+def _ctx():
+    train = [chat("where is my parcel, it has been ten days now", "it ships today from our warehouse"),
+             chat("Where is my parcel, it has been TEN days now", "it ships today from our warehouse"),
+             chat("where is my parcel, it has been ten days now", "it ships tomorrow from our warehouse"),
+             chat("where is my parcel, it has been ten days now", "it ships today from our warehouse",
+                  system="You are a pirate."),
+             chat("how do i reset my password on the mobile app", "tap settings then account then reset"),
+             '{"broken']
+    return make_context(train, [chat("where is my parcel, it has been ten days now",
+                                     "it ships today from our warehouse")])
+
+
+def test_exact_groups_per_file_and_parts():
+    reps = similarity.exact_groups(_ctx())
+    # rows 0 and 1 equal after normalization; 2 (response), 3 (system) differ; 5 is invalid; 6 is eval.
+    assert reps.tolist() == [0, 0, 2, 3, 4, 5, 6]
+
+
+def test_same_prompt_marks_contradictions_only():
+    ctx = _ctx()
+    mask = similarity.same_prompt(ctx, [0, 0, 0, 0], [1, 2, 3, 4])
+    assert mask.tolist() == [False, True, False, False]
+    assert similarity.same_prompt(ctx, [], []).tolist() == []
+
+
+def test_near_pairs_within_and_across():
+    ctx = _ctx()
+    pairs = similarity.near_pairs(ctx, [0, 1, 2, 3, 4, 5], text="input+response", threshold=0.6)
+    assert pairs.select("left", "right").rows() == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    assert pairs.filter(left=0, right=1)["similarity"].item() == 1.0
+    cross = similarity.near_pairs(ctx, [0, 4], other_rows=[6], text="input+response", threshold=0.9)
+    assert cross.select("left", "right").rows() == [(0, 6)]
+    est = similarity.near_pairs(ctx, [0, 1, 4], text="input+response", threshold=0.9, verify="estimate")
+    assert est.select("left", "right").rows() == [(0, 1)]
+
+
+def test_signatures_shared_and_aligned_with_frame():
+    ctx = _ctx()
+    sig = similarity.signatures(ctx, "input+response")
+    assert sig.shape == (ctx.frame.height, 128)
+    assert sig is similarity.signatures(ctx, "input+response")
+    np.testing.assert_array_equal(sig[0], sig[1])
+    assert (sig[5] == 2**32 - 1).all()  # the invalid row has no text
+
+
+def test_clusters_and_member_texts():
+    ids, labels = similarity.clusters(np.array([7, 3, 20]), np.array([3, 9, 21]))
+    assert ids.tolist() == [3, 7, 9, 20, 21] and labels.tolist() == [3, 3, 3, 20, 20]
+    texts = similarity.member_texts(_ctx(), [3, 4], limit=30)
+    assert texts[0] == "where is my parcel, it has be…"
+    assert len(texts[1]) == 30
