@@ -9,7 +9,7 @@ import pytest
 
 from auditor.dataset import load_dataset
 from auditor.errors import DatasetLoadError
-from auditor.loading import _looks_binary
+from auditor.loading import GZIP_MAGIC, _looks_binary
 from auditor.normalize import NORMALIZERS, detect_format
 
 JSON_VALUES = st.recursive(
@@ -52,6 +52,11 @@ def test_every_line_is_a_row_or_a_finding(tmp_path_factory, lines, crlf):
     path = tmp_path_factory.mktemp("prop") / "train.jsonl"
     content = (b"\r\n" if crlf else b"\n").join(lines) + b"\n"
     path.write_bytes(content)
+    if content.startswith(GZIP_MAGIC):
+        # gzip's magic number makes it a compressed file; a corrupt one is unreadable, said in one line
+        with pytest.raises(DatasetLoadError, match="cannot read"):
+            load_dataset(str(path), "train")
+        return
     if _looks_binary(content[:8192]):
         # A NUL-laden file that is mostly not JSON is refused whole, with one clear line (exit 2).
         with pytest.raises(DatasetLoadError, match="looks like a binary file"):

@@ -32,10 +32,11 @@ def test_charts_drawn_only_when_their_data_is_there(tmp_path):
     plain = render_html(real_report(tmp_path, [{"text": f"t {i}", "label": "a"} for i in range(5)]))
     assert "Prompt languages" not in plain and "Cluster sizes" not in plain and "Leaked eval rows" not in plain
     rich = render_html(enrich(real_report(tmp_path, hostile_train(), [{"text": "x", "label": "delivery"}] * 6)))
-    for title in ("Prompt length distribution", "Label distribution (train)", "Prompt languages",
+    for title in ("Prompt length distribution", "Label distribution (train)", "Label distribution (eval)",
+                  "Prompt languages",
                   "Response languages", "Cluster sizes (near-duplicates)", "Leaked eval rows per eval file"):
         assert title in rich, title
-    assert rich.count("<figure>") == 6
+    assert rich.count("<figure>") == 7
 
 
 def test_side_by_side_views_highlight_the_differing_words(tmp_path):
