@@ -14,6 +14,8 @@ STRUCTURED = "CON002"
 FREE_TEXT = "CON003"
 MEMBERS = 4
 MEMBER_TEXT = 300
+MAX_REPRESENTATIVES = 64
+MESSAGE_VARIANTS = 5
 _WORD = re.compile(r"\w+")
 
 
@@ -176,7 +178,10 @@ class Contradictions(Check):
         if len(set(variants)) < 2:
             return None
         counts = Counter(variants)
-        order = sorted(counts, key=lambda v: (-counts[v], variants.index(v)))
+        first_at: dict[str, int] = {}
+        for i, v in enumerate(variants):
+            first_at.setdefault(v, i)
+        order = sorted(counts, key=lambda v: (-counts[v], first_at[v]))
         top = [v for v in order if counts[v] == counts[order[0]]]
         majority = top[0] if len(top) == 1 else None
         rows = [m[0] for m in members]
@@ -189,20 +194,19 @@ class Contradictions(Check):
         keys = [m[2] if single else f"{m[1]}:{m[2]}" for m in members]
         where = "this prompt or a near-identical one" if near else "this prompt"
         if labels:
-            described = {v: f"'{v}'" for v in order}
+            described = {v: f"'{_short(v, 60)}'" for v in order[:MESSAGE_VARIANTS]}
             message = f"{len(members)} rows share {where} with {len(order)} different labels: "
         else:
-            differing, described = _describe(order, parsed, variants)
+            differing, described = _describe(order, {v: parsed[first_at[v]] for v in order}, parsed)
             message = f"{len(members)} rows share {where} with {len(order)} different responses"
             message += f", differing in {differing}: " if differing else ": "
-        message += ", ".join(f"{described[v]} ({counts[v]}{', majority' if v == majority else ''})" for v in order)
+        message += ", ".join(f"{described[v]} ({counts[v]}{', majority' if v == majority else ''})"
+                             for v in order[:MESSAGE_VARIANTS])
+        if len(order) > MESSAGE_VARIANTS:
+            message += f" and {len(order) - MESSAGE_VARIANTS} more"
         # Side-by-side members: the first line, then the first line of every other variant, then the rest.
-        picked: list[int] = [0]
-        for v in order:
-            first = variants.index(v)
-            if first not in picked:
-                picked.append(first)
-        picked += [i for i in range(len(members)) if i not in picked]
+        picked = list(dict.fromkeys([0] + [first_at[v] for v in order[:MEMBERS]]
+                                      + list(range(min(len(members), 2 * MEMBERS)))))
         shown = []
         for i in sorted(picked[:MEMBERS]):
             member = {"line": members[i][2], "text": values[i][:MEMBER_TEXT]}
@@ -265,12 +269,16 @@ def _reword_clusters(texts: list[str], threshold: float) -> list[str]:
     """Each text's variant: responses that reword each other (Jaccard >= threshold) share one, the first.
 
     Distinct texts are compared with the representative of each variant found so far, so a large group
-    costs distinct x variants comparisons rather than all pairs.
+    costs distinct x variants comparisons rather than all pairs; past MAX_REPRESENTATIVES variants a new
+    text is its own variant without comparison (the group is reported either way).
     """
     variant_of: dict[str, str] = {}
     reps: list[tuple[str, frozenset]] = []
     for text in texts:
         if text in variant_of:
+            continue
+        if len(reps) >= MAX_REPRESENTATIVES:
+            variant_of[text] = text
             continue
         mine = _shingles(text)
         for rep, theirs in reps:
@@ -284,10 +292,9 @@ def _reword_clusters(texts: list[str], threshold: float) -> list[str]:
     return [variant_of[text] for text in texts]
 
 
-def _describe(order: list[str], parsed: list[Any], variants: list[str]) -> tuple[str, dict[str, str]]:
+def _describe(order: list[str], first: dict[str, Any], parsed: list[Any]) -> tuple[str, dict[str, str]]:
     """Short evidence per variant; when every response is a JSON object, only the differing keys."""
-    first = {v: parsed[variants.index(v)] for v in order}
-    if all(isinstance(value, dict) for value in parsed):
+    if len(order) <= MAX_REPRESENTATIVES and all(isinstance(value, dict) for value in parsed):
         differing = sorted({k for a in first.values() for b in first.values()
                             for k in set(a) | set(b) if a.get(k, _NOT_JSON) != b.get(k, _NOT_JSON)})
         if len(differing) == 1:
