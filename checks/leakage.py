@@ -1,0 +1,417 @@
+"""Check `leakage`: eval rows that also sit in train, found by exact, near-duplicate and n-gram matching."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+from auditor import Check, Severity, normalize_series, option
+from auditor import similarity
+
+DETECTORS = ("exact", "exact-pair", "near", "ngram")
+EXCLUDE = ("eval", "train", "both")
+# Bump when the window hashing changes: cached window artefacts of older versions are then ignored.
+NGRAM_VERSION = 1
+# Rows tokenized per step while hashing windows, and windows scanned per step of the train join:
+# both keep every temporary array at a few hundred MB whatever the file size.
+_HASH_ROWS = 50_000
+_SCAN_WINDOWS = 8_000_000
+_MEMBER_CHARS = 300
+_SHOWN = 10
+
+
+class Leakage(Check):
+    """Eval rows that also appear in train (or in an earlier eval file): exact, near-duplicate or n-gram leaks.
+
+    ## What it does
+    Compares every row of every `--eval` file with the train rows, by three detectors, each named
+    in the finding:
+
+    - `exact`: the same normalized prompt (case, whitespace and Unicode folded); `exact-pair` is
+      reported as well when the response is also the same.
+    - `near`: a MinHash near-duplicate of a train row with Jaccard similarity >= `threshold`
+      (shared signatures, LSH band keys across the two splits, candidates verified exactly).
+    - `ngram`: the row shares at least `min_overlap` windows of `ngram` consecutive normalized words
+      with a train row, the decontamination rule used for large-model evaluation. A row shorter
+      than the window is one window of its whole text, so it matches only a row with exactly the
+      same words. Windows found in more than `max_window_share` of the rows compared against (and
+      in at least `boilerplate_min_rows` of them) are boilerplate, such as a disclaimer pasted
+      into every ticket, and are ignored.
+
+    Matching uses what the user wrote: the system prompt is left out (`include_system = false`),
+    so a system prompt shared by train and eval never counts as a leak. Responses are not
+    compared except by `exact-pair`.
+
+    Each eval file is also compared with the eval files given before it: a row of `test.jsonl`
+    that is also in `eval.jsonl` is reported on its `test.jsonl` line (code `LEAK002`).
+    There is one finding per leaked eval row, naming the matching lines (first ten in `related`,
+    the count in `data.train_matches`) and the best similarity (1.0 for exact; Jaccard for near;
+    the share of the row's windows found in the train row for ngram).
+
+    Leaked eval rows leave the clean eval count (`exclude = "eval"`). With `exclude = "train"`
+    the matching train rows leave the clean train count instead, so the eval set stays whole;
+    `"both"` removes both. A leak between two eval files always removes the later row. The check
+    fails when the leaked share of any eval file is above `max_leakage_rate` (default 0: any leak
+    fails); leaks at or below it are warnings.
+
+    ## Why is this bad?
+    An eval row the model saw in training measures memory, not skill: every score computed on a
+    contaminated eval set is inflated, and the decision to ship is taken on false confidence.
+    Evaluation and hold-out sets must be separate from the training corpus.
+
+    ## Example
+    ```jsonl
+    {"prompt": "My order 1234 never arrived, the tracking page has not moved for a week.", "completion": "..."}
+    ```
+    The same ticket in `train.jsonl` (line 88) and in `eval.jsonl` (line 3) is reported on
+    `eval.jsonl:3` as an `exact` leak of line 88. Remove it from one side, or deduplicate the
+    split before sampling the eval set.
+    """
+
+    id = "leakage"
+    code = "LEAK001"
+    requires = frozenset({"eval"})
+
+    @dataclass(frozen=True)
+    class Options:
+        detectors: list = option(list(DETECTORS), "Detectors to run: exact, exact-pair, near, ngram.")
+        threshold: float = option(0.8, "Jaccard similarity at which a near-duplicate counts as a leak.")
+        ngram: int = option(13, "Words per n-gram window.")
+        min_overlap: int = option(1, "Shared windows needed for an ngram leak (a shorter row needs all of its own).")
+        max_window_share: float = option(
+            0.01, "Windows found in more than this share of the compared rows are boilerplate and ignored.")
+        boilerplate_min_rows: int = option(
+            10, "A window is boilerplate only if also found in at least this many rows (protects small train sets).")
+        include_system: bool = option(False, "Match the system prompt as well (it is left out by default).")
+        max_leakage_rate: float = option(0.0, "Leaked share of an eval file above which the check fails.")
+        exclude: str = option("eval", "Rows to remove from the clean set: eval, train or both.", choices=EXCLUDE)
+
+        def __post_init__(self):
+            unknown = [d for d in self.detectors if d not in DETECTORS]
+            if unknown:
+                raise ValueError(f"unknown detector '{unknown[0]}' (choose from {', '.join(DETECTORS)})")
+            if not 0.0 < self.threshold <= 1.0:
+                raise ValueError("threshold must be in (0, 1]")
+            if self.ngram < 1:
+                raise ValueError("ngram must be >= 1")
+            if self.min_overlap < 1:
+                raise ValueError("min_overlap must be >= 1")
+            if not 0.0 <= self.max_window_share <= 1.0:
+                raise ValueError("max_window_share must be in [0, 1]")
+            if self.boilerplate_min_rows < 1:
+                raise ValueError("boilerplate_min_rows must be >= 1")
+            if not 0.0 <= self.max_leakage_rate <= 1.0:
+                raise ValueError("max_leakage_rate must be in [0, 1]")
+            if self.exclude not in EXCLUDE:
+                raise ValueError(f"exclude must be one of {', '.join(EXCLUDE)}")
+
+    # ------------------------------------------------------------------------------------------------
+    def run(self, ctx):
+        import numpy as np
+        import polars as pl
+
+        opts = self.options
+        text = "prompt" if opts.include_system else "input"
+        eval_sources = ctx.sources("eval")
+        # order of a row: -1 for train, the eval file's position otherwise; a row may leak only from
+        # rows of a lower order (train, or an eval file given before its own).
+        order = np.full(ctx.frame.height, -2, dtype=np.int32)
+        for data in ctx.datasets:
+            order[data.first_row:data.first_row + data.lines] = (
+                -1 if data.split == "train" else eval_sources.index(data.path))
+        valid = ctx.rows().select("row", "split", "source", "line")
+        valid_ids = valid["row"].to_numpy()
+        valid_order = order[valid_ids]
+
+        parts = []
+        if "exact" in opts.detectors or "exact-pair" in opts.detectors:
+            parts.append(self._exact(ctx, text, valid_ids, valid_order))
+        if "near" in opts.detectors:
+            parts.append(self._near(ctx, text, valid_ids, valid_order, len(eval_sources)))
+        if "ngram" in opts.detectors:
+            parts.append(self._ngram(ctx, text, valid_ids, valid_order, order))
+        schema = {"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String, "similarity": pl.Float64}
+        pairs = pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)
+        return self._report(ctx, pairs, valid, eval_sources, order)
+
+    # -- detectors -------------------------------------------------------------------------------
+    def _exact(self, ctx, text, valid_ids, valid_order):
+        import polars as pl
+
+        texts = ctx.text(text).gather(valid_ids)
+        rows = pl.DataFrame({"row": valid_ids, "order": valid_order, "text": texts}).filter(pl.col("text") != "")
+        pairs = (rows.filter(pl.col("order") >= 0)
+                 .join(rows, on="text", suffix="_ref")
+                 .filter(pl.col("order_ref") < pl.col("order"))
+                 .select(eval_row="row", ref_row="row_ref"))
+        out = []
+        if "exact" in self.options.detectors:
+            out.append(pairs.with_columns(detector=pl.lit("exact"), similarity=pl.lit(1.0)))
+        if "exact-pair" in self.options.detectors and pairs.height:
+            response = ctx.frame["response"]
+            same = (normalize_series(response.gather(pairs["eval_row"]))
+                    == normalize_series(response.gather(pairs["ref_row"])))
+            out.append(pairs.filter(same.to_numpy()).with_columns(detector=pl.lit("exact-pair"),
+                                                                  similarity=pl.lit(1.0)))
+        return pl.concat(out) if out else pairs.with_columns(detector=pl.lit(""), similarity=pl.lit(1.0)).clear()
+
+    def _near(self, ctx, text, valid_ids, valid_order, n_eval_files):
+        import polars as pl
+
+        out = []
+        for k in range(n_eval_files):
+            rows, others = valid_ids[valid_order == k], valid_ids[(valid_order < k) & (valid_order >= -1)]
+            if not len(rows) or not len(others):
+                continue
+            found = similarity.near_pairs(ctx, rows, other_rows=others, text=text,
+                                          threshold=self.options.threshold)
+            out.append(found.select(eval_row="left", ref_row="right", detector=pl.lit("near"),
+                                    similarity="similarity"))
+        if not out:
+            return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
+                                        "similarity": pl.Float64})
+        return pl.concat(out)
+
+    def _ngram(self, ctx, text, valid_ids, valid_order, order):
+        import numpy as np
+        import polars as pl
+
+        opts = self.options
+        per_file = window_artefacts(ctx, text, opts.ngram)
+        is_valid = np.zeros(ctx.frame.height, dtype=bool)
+        is_valid[valid_ids] = True
+
+        def rows_of(data, part):
+            rows = part["pos"].cast(pl.Int64).to_numpy() + data.first_row
+            keep = is_valid[rows]
+            return pl.DataFrame({"row": rows[keep], "hash": part["hash"].to_numpy()[keep]})
+
+        eval_windows = pl.concat([rows_of(d, p) for d, p in zip(ctx.datasets, per_file) if d.split == "eval"]).unique()
+        wanted = eval_windows["hash"].unique().implode()
+        # The train side is scanned in slices and only windows that occur in some eval row are kept, so
+        # the join never sees the whole train window table at once.
+        found = [eval_windows]
+        for data, part in zip(ctx.datasets, per_file):
+            if data.split != "train":
+                continue
+            for start in range(0, part.height, _SCAN_WINDOWS):
+                piece = part.slice(start, _SCAN_WINDOWS)
+                found.append(rows_of(data, piece.filter(pl.col("hash").is_in(wanted))))
+        windows = pl.concat(found).unique()
+        windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32))
+        windows_per_row = eval_windows.group_by("row").len("windows")
+
+        out = []
+        for k in range(int(valid_order.max(initial=-1)) + 1):
+            ref = windows.filter(pl.col("order") < k)
+            n_ref = int(((valid_order < k) & (valid_order >= -1)).sum())
+            if not n_ref or not ref.height:
+                continue
+            counts = ref.group_by("hash").len("rows")
+            boiler = counts.filter((pl.col("rows") > opts.max_window_share * n_ref)
+                                   & (pl.col("rows") >= opts.boilerplate_min_rows))["hash"].implode()
+            mine = windows.filter(pl.col("order") == k).filter(~pl.col("hash").is_in(boiler))
+            shared = (mine.select("row", "hash")
+                      .join(ref.filter(~pl.col("hash").is_in(boiler)).select(ref_row="row", hash="hash"), on="hash")
+                      .group_by("row", "ref_row").len("shared")
+                      .join(windows_per_row, on="row")
+                      .filter(pl.col("shared") >= pl.min_horizontal(pl.col("windows"), pl.lit(opts.min_overlap))))
+            out.append(shared.select(eval_row="row", ref_row="ref_row", detector=pl.lit("ngram"),
+                                     similarity=pl.col("shared") / pl.col("windows")))
+        if not out:
+            return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
+                                        "similarity": pl.Float64})
+        return pl.concat(out)
+
+    # -- findings and metrics --------------------------------------------------------------------------
+    def _report(self, ctx, pairs, valid, eval_sources, order):
+        import polars as pl
+
+        opts = self.options
+        info = valid.select("row", "source", "line")
+        rank = {d: i for i, d in enumerate(DETECTORS)}
+        per_pair = (pairs.group_by("eval_row", "ref_row")
+                    .agg(pl.col("detector").unique(), pl.col("similarity").max())
+                    .join(info.select(ref_row="row", ref_source="source", ref_line="line"), on="ref_row"))
+        per_pair = (per_pair.with_columns(ref_order=pl.Series(order[per_pair["ref_row"].to_numpy()], dtype=pl.Int32))
+                    .sort("eval_row", "ref_order", "ref_line"))
+        per_row = (per_pair.group_by("eval_row", maintain_order=True)
+                   .agg(detectors=pl.col("detector").explode().unique(),
+                        matches=pl.len(),
+                        ref_rows=pl.col("ref_row").head(_SHOWN),
+                        ref_sources=pl.col("ref_source").head(_SHOWN),
+                        ref_lines=pl.col("ref_line").head(_SHOWN),
+                        best=pl.col("similarity").max(),
+                        best_row=pl.col("ref_row").sort_by("similarity", descending=True).first(),
+                        train_refs=pl.col("ref_row").filter(pl.col("ref_order") == -1),
+                        from_train=(pl.col("ref_order") == -1).any())
+                   .join(info.select(eval_row="row", source="source", line="line"), on="eval_row")
+                   .sort("source", "line"))
+
+        rows_per_file = {src: valid.filter(pl.col("source") == src).height for src in eval_sources}
+        leaked_per_file = dict.fromkeys(eval_sources, 0)
+        by_detector = {src: dict.fromkeys(opts.detectors, 0) for src in eval_sources}
+        for record in per_row.iter_rows(named=True):
+            leaked_per_file[record["source"]] += 1
+            for detector in record["detectors"]:
+                by_detector[record["source"]][detector] += 1
+        rate = {src: (leaked_per_file[src] / rows_per_file[src]) if rows_per_file[src] else 0.0
+                for src in eval_sources}
+        failing = {src for src in eval_sources if rate[src] > opts.max_leakage_rate}
+
+        texts = _display_texts(ctx, per_row, opts.include_system)
+        line_of = dict(zip(info["row"].to_list(), info["line"].to_list()))
+        source_of = dict(zip(info["row"].to_list(), info["source"].to_list()))
+        findings, excluded = [], set()
+        for record in per_row.iter_rows(named=True):
+            detectors = sorted(record["detectors"], key=rank.__getitem__)
+            best_row = record["best_row"]
+            best_source, best_line = source_of[best_row], line_of[best_row]
+            verb = "Leaks from" if record["from_train"] else "Also in"
+            message = (f"{verb} {os.path.basename(best_source)} line {best_line} "
+                       f"({', '.join(detectors)}; similarity {record['best']:.2f})")
+            if record["matches"] > 1:
+                message += f"; {record['matches']} matching rows"
+            findings.append(self.finding(
+                message, source=record["source"], line=record["line"], split="eval",
+                severity=Severity.ERROR if record["source"] in failing else Severity.WARNING,
+                related=list(zip(record["ref_sources"], record["ref_lines"])),
+                code=self.code if record["from_train"] else "LEAK002",
+                detectors=detectors, train_lines=record["ref_lines"], train_matches=record["matches"],
+                similarity=round(record["best"], 4),
+                members=[{"path": record["source"], "line": record["line"], "text": texts[record["eval_row"]]},
+                         {"path": best_source, "line": best_line, "text": texts[best_row]}],
+            ))
+            # `source` (the best match's file) is also the name of finding()'s location argument
+            findings[-1] = dataclasses.replace(findings[-1], data={**findings[-1].data, "source": best_source})
+            if opts.exclude in ("eval", "both") or not record["from_train"]:
+                excluded.add(record["eval_row"])
+            if opts.exclude in ("train", "both"):
+                excluded.update(record["train_refs"])
+
+        total_rows = sum(rows_per_file.values())
+        total_leaked = sum(leaked_per_file.values())
+        metrics = {
+            "eval_rows": total_rows,
+            "leaked_rows": total_leaked,
+            "leakage_rate": round(total_leaked / total_rows, 6) if total_rows else 0.0,
+            "max_leakage_rate": opts.max_leakage_rate,
+            "per_file": {src: {"rows": rows_per_file[src], "leaked": leaked_per_file[src],
+                               "rate": round(rate[src], 6), "by_detector": by_detector[src]}
+                         for src in eval_sources},
+            "by_detector": {d: sum(by_detector[src][d] for src in eval_sources) for d in opts.detectors},
+            "excluded_rows": len(excluded),
+        }
+        if total_leaked:
+            summary = (f"{total_leaked:,} of {total_rows:,} eval rows ({total_leaked / total_rows:.1%}) "
+                       f"leak from train or an earlier eval file")
+        else:
+            summary = f"No leakage: none of {total_rows:,} eval rows matches a train row"
+        return self.result(findings, summary=summary, metrics=metrics, excluded=excluded)
+
+
+def _display_texts(ctx, per_row, include_system):
+    """Original text (user side unless include_system) of the eval rows and their best matches, cut short."""
+    import polars as pl
+
+    ids = sorted(set(per_row["eval_row"].to_list()) | set(per_row["best_row"].to_list()))
+    if not ids:
+        return {}
+    picked = ctx.frame.select("system", "prompt").gather(ids)
+    if not include_system:
+        system, prompt = pl.col("system"), pl.col("prompt")
+        picked = picked.select(prompt=pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
+                               .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
+    out = {}
+    for row, value in zip(ids, picked["prompt"].to_list()):
+        value = value or ""
+        out[row] = value if len(value) <= _MEMBER_CHARS else value[:_MEMBER_CHARS - 1] + "…"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# n-gram window hashes
+
+_P = 0x100000001B3  # FNV prime: the base of the rolling polynomial over word hashes
+_PAD = 0x5851F42D4C957F2D  # stands for "no word here" in the single window of a row shorter than n
+
+
+def window_artefacts(ctx, text, n):
+    """Per input file, a polars frame (pos: row offset in the file, hash: uint64) of its word windows.
+
+    Kept in the incremental cache; the key carries the polars version because word hashes come from
+    polars' string hash, which is stable within a version only.
+    """
+    import polars as pl
+
+    texts = ctx.text(text)
+
+    def build(frame):
+        data = next(d for d in ctx.datasets if d.frame is frame)
+        return window_hashes(texts.slice(data.first_row, data.lines), n)
+
+    return ctx.per_file(("ngram-windows", text, n, pl.__version__, NGRAM_VERSION), build, concat=False)
+
+
+def window_hashes(texts, n):
+    """Hashes of every window of `n` consecutive words (\\w+ runs) of each text.
+
+    Each word is hashed once (polars); window hashes are a polynomial over word hashes computed with
+    numpy (Horner's rule over the n positions, wrapping mod 2**64), then avalanched. A text of 1..n-1
+    words has one window: its whole word sequence padded to n. Returns a DataFrame (pos: uint32 index
+    of the text, hash: uint64); repeated windows of one text are kept (dropped after the join).
+    """
+    import numpy as np
+    import polars as pl
+
+    frames = []
+    for start in range(0, len(texts), _HASH_ROWS):
+        words = texts.slice(start, _HASH_ROWS).str.extract_all(r"\w+")
+        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
+        flat = words.explode().drop_nulls()
+        word_hash = flat.hash(seed=0x6C65616B).to_numpy()  # "leak"
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        # windows of rows with at least n words: start positions with n words left in their row
+        row_of_word = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        position = np.arange(len(word_hash), dtype=np.int64) - offsets[row_of_word]
+        starts = np.flatnonzero(position <= lengths[row_of_word] - n)
+        del position
+        hashes = np.zeros(len(starts), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                hashes *= np.uint64(_P)
+                hashes += word_hash[starts + j]
+            long_rows = row_of_word[starts]
+            del row_of_word
+            # rows shorter than the window: one padded whole-text window
+            short = np.flatnonzero((lengths > 0) & (lengths < n))
+            short_hash = np.zeros(len(short), dtype=np.uint64)
+            if len(short):
+                last = max(len(word_hash) - 1, 0)
+                for j in range(n):
+                    token = np.where(j < lengths[short], word_hash[np.minimum(offsets[short] + j, last)],
+                                     np.uint64(_PAD))
+                    short_hash *= np.uint64(_P)
+                    short_hash += token
+        frames.append(pl.DataFrame({
+            "pos": np.concatenate([long_rows, short]).astype(np.uint32) + np.uint32(start),
+            "hash": _fmix64(np.concatenate([hashes, short_hash])),
+        }))
+    if not frames:
+        return pl.DataFrame(schema={"pos": pl.UInt32, "hash": pl.UInt64})
+    return pl.concat(frames)
+
+
+def _fmix64(h):
+    """MurmurHash3's 64-bit finalizer: spreads the polynomial's bits before the hash join."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        h ^= h >> np.uint64(33)
+    return h

@@ -1,0 +1,263 @@
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor import ConfigError, Severity, Status
+from auditor.testing import make_context, run_check
+from checks.leakage import Leakage, window_hashes
+
+ROOT = Path(__file__).resolve().parents[2]
+SYSTEM = ("You are a careful support assistant for a small online shop and you always answer politely "
+          "in two short sentences")  # 20 words
+
+
+def _words(rng, k):
+    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "su", "do", "fa", "gu", "hi", "be", "ko",
+                 "ma", "ni", "po", "ri"]
+    return " ".join("".join(rng.choice(syllables) for _ in range(rng.randint(3, 5))) for _ in range(k))
+
+
+def _texts(n, seed=7, k=40):
+    rng = random.Random(seed)
+    return [_words(rng, k) for _ in range(n)]
+
+
+def _chat(user, answer="ok", system=SYSTEM):
+    messages = [{"role": "system", "content": system}] if system else []
+    return {"messages": messages + [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]}
+
+
+def _pc(prompt, completion="ok"):
+    return {"prompt": prompt, "completion": completion}
+
+
+def _reported(result):
+    return {f.location.line: f for f in result.findings}
+
+
+def _line_of(path):
+    return int(path) if isinstance(path, str) else path
+
+
+# -- sample_data oracle --------------------------------------------------------------------------------
+
+def _oracle():
+    readme = (ROOT / "sample_data" / "README.md").read_text()
+    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)```\s*<!-- planted:end -->", readme, re.S)
+    return json.loads(block.group(1))["eval.jsonl"]
+
+
+def test_sample_data_planted_leaks_are_found_exactly_with_their_detector():
+    from auditor.context import AuditContext
+    from auditor.dataset import load_dataset
+
+    train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train")
+    evals = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
+    result = Leakage().run(AuditContext([train, evals]))
+    oracle = _oracle()
+    planted = {}
+    for kind, detector in (("leak_exact", "exact"), ("leak_near", "near"), ("leak_ngram", "ngram")):
+        for line, train_lines in oracle[kind].items():
+            planted[int(line)] = (detector, train_lines)
+    found = _reported(result)
+    assert set(found) == set(planted)
+    for line, (detector, train_lines) in planted.items():
+        f = found[line]
+        assert detector in f.data["detectors"], (line, f.data["detectors"])
+        assert f.data["train_lines"] == train_lines
+        assert [loc.line for loc in f.related] == train_lines
+        assert f.code == "LEAK001" and f.severity is Severity.ERROR
+    for line in oracle["leak_ngram"]:
+        assert "near" not in found[int(line)].data["detectors"]
+    for line in oracle["leak_exact"]:
+        assert found[int(line)].data["similarity"] == 1.0
+    assert result.status is Status.FAIL
+    per_file = result.metrics["per_file"][evals.path]
+    assert per_file["leaked"] == len(planted) and per_file["rows"] == 72
+    assert per_file["by_detector"]["ngram"] >= 1 and per_file["by_detector"]["exact"] == 2
+    assert result.excluded == {evals.first_row + line - 1 for line in planted}
+
+
+# -- clean data ----------------------------------------------------------------------------------------
+
+def test_disjoint_eval_passes_without_findings():
+    texts = _texts(60)
+    result = run_check(Leakage, [_chat(t) for t in texts[:40]], [_chat(t) for t in texts[40:]])
+    assert result.findings == [] and result.status is Status.PASS and not result.excluded
+    assert result.metrics["per_file"][next(iter(result.metrics["per_file"]))]["leaked"] == 0
+
+
+def test_requires_an_eval_file():
+    assert Leakage.requires == frozenset({"eval"})
+
+
+# -- each detector alone --------------------------------------------------------------------------------
+
+def test_exact_prompt_with_another_response_is_exact_but_not_exact_pair():
+    texts = _texts(30)
+    train = [_pc(t, f"answer {i}") for i, t in enumerate(texts[:20])]
+    evals = [_pc(t) for t in texts[20:]] + [_pc(texts[5].upper() + "  ", "different"), _pc(texts[7], "answer 7")]
+    result = run_check(Leakage, train, evals, detectors=["exact", "exact-pair"])
+    found = _reported(result)
+    assert set(found) == {11, 12}
+    assert found[11].data["detectors"] == ["exact"] and found[11].data["train_lines"] == [6]
+    assert found[12].data["detectors"] == ["exact", "exact-pair"] and found[12].data["train_lines"] == [8]
+
+
+def test_near_duplicate_alone():
+    texts = _texts(30, k=60)
+    edited = texts[3].split()
+    edited[10] = "zzzword"
+    train = [_pc(t) for t in texts[:20]]
+    evals = [_pc(t) for t in texts[20:]] + [_pc(" ".join(edited))]
+    result = run_check(Leakage, train, evals, detectors=["near"])
+    found = _reported(result)
+    assert set(found) == {11}
+    assert found[11].data["detectors"] == ["near"] and found[11].data["train_lines"] == [4]
+    assert 0.8 <= found[11].data["similarity"] < 1.0
+    strict = run_check(Leakage, train, evals, detectors=["near"], threshold=1.0)
+    assert strict.findings == []
+
+
+def test_ngram_window_alone_is_not_near():
+    texts = _texts(40, k=60)
+    pasted = " ".join(texts[2].split()[20:35])  # 15 words of train line 3
+    train = [_pc(t) for t in texts[:20]]
+    evals = [_pc(t) for t in texts[20:30]] + [_pc(texts[35] + " " + pasted + " " + texts[36])]
+    result = run_check(Leakage, train, evals)
+    found = _reported(result)
+    assert set(found) == {11}
+    assert found[11].data["detectors"] == ["ngram"] and found[11].data["train_lines"] == [3]
+    # 15 shared words are 3 windows of 13
+    assert run_check(Leakage, train, evals, min_overlap=3).findings
+    assert run_check(Leakage, train, evals, min_overlap=4).findings == []
+    assert run_check(Leakage, train, evals, ngram=16).findings == []
+
+
+def test_ngram_ignores_punctuation_and_case():
+    texts = _texts(30, k=30)
+    words = texts[4].split()
+    shouted = ", ".join(w.upper() for w in words[:14])
+    result = run_check(Leakage, [_pc(t) for t in texts[:20]], [_pc(texts[25] + ". " + shouted + "!")],
+                       detectors=["ngram"])
+    assert [f.data["train_lines"] for f in result.findings] == [[5]]
+
+
+# -- boilerplate -----------------------------------------------------------------------------------------
+
+def test_shared_system_prompt_does_not_leak_every_row():
+    texts = _texts(60, k=30)
+    result = run_check(Leakage, [_chat(t) for t in texts[:40]], [_chat(t) for t in texts[40:]])
+    assert result.findings == []
+    # matching the system prompt too: its windows are in every train row, so they are boilerplate
+    assert run_check(Leakage, [_chat(t) for t in texts[:40]], [_chat(t) for t in texts[40:]],
+                     include_system=True).findings == []
+
+
+def test_disclaimer_pasted_into_every_train_row_is_ignored():
+    disclaimer = ("this message and any attachments are confidential and intended solely for the named "
+                  "recipient please delete it if you received it in error")  # 21 words
+    texts = _texts(60, k=30)
+    train = [_pc(t + " " + disclaimer) for t in texts[:40]]
+    evals = [_pc(texts[40] + " " + disclaimer)] + [_pc(t) for t in texts[41:]]
+    assert run_check(Leakage, train, evals).findings == []
+    # without the boilerplate rule the disclaimer leaks the eval row from all 40 train rows
+    loose = run_check(Leakage, train, evals, max_window_share=1.0, detectors=["ngram"])
+    assert [(f.location.line, f.data["train_matches"], len(f.related)) for f in loose.findings] == [(1, 40, 10)]
+    assert loose.findings[0].data["train_lines"] == list(range(1, 11))
+
+
+def test_small_train_sets_keep_real_leaks():
+    # one train row of five is 20% of train, far above max_window_share, but below boilerplate_min_rows
+    texts = _texts(8, k=30)
+    result = run_check(Leakage, [_pc(t) for t in texts[:5]], [_pc(texts[6] + " " + texts[1])], detectors=["ngram"])
+    assert [f.data["train_lines"] for f in result.findings] == [[2]]
+
+
+# -- short rows ------------------------------------------------------------------------------------------
+
+def test_short_rows_match_only_whole_text():
+    texts = _texts(30, k=30)
+    train = [_pc(t) for t in texts[:20]] + [_pc("Reset my password"), _pc("how do I reset my password please")]
+    evals = [_pc("reset my  PASSWORD?"), _pc("reset my"), _pc("password reset my")] + [_pc(t) for t in texts[20:]]
+    result = run_check(Leakage, train, evals, detectors=["ngram"])
+    assert [(f.location.line, f.data["train_lines"]) for f in result.findings] == [(1, [21])]
+
+
+def test_window_hashes_short_and_long_rows():
+    import polars as pl
+
+    frame = window_hashes(pl.Series(["a b c d e", "a b c", "", "c d e", "x a b c"]), 3)
+    by_pos = frame.group_by("pos").agg(pl.col("hash")).sort("pos")
+    hashes = dict(zip(by_pos["pos"].to_list(), by_pos["hash"].to_list()))
+    assert len(hashes[0]) == 3 and 2 not in hashes
+    assert hashes[1][0] == hashes[0][0]  # whole "a b c" is the first window of "a b c d e"
+    assert hashes[3][0] == hashes[0][2]
+    assert hashes[4][1] == hashes[0][0]
+    short = window_hashes(pl.Series(["a b", "a b c", "a b"]), 3)
+    assert short["pos"].to_list() == [1, 0, 2] or sorted(short["pos"].to_list()) == [0, 1, 2]
+    values = dict(zip(short["pos"].to_list(), short["hash"].to_list()))
+    assert values[0] == values[2] and values[0] != values[1]
+
+
+# -- several eval files ------------------------------------------------------------------------------------
+
+def test_two_eval_files_are_checked_against_train_and_each_other(tmp_path):
+    texts = _texts(80)
+    train = [_pc(t) for t in texts[:40]]
+    first = [_pc(t) for t in texts[40:55]] + [_pc(texts[2])]
+    second = [_pc(t) for t in texts[60:70]] + [_pc(texts[41]), _pc(texts[10])]
+    ctx = make_context(train, directory=tmp_path, eval_sets={"eval.jsonl": first, "test.jsonl": second})
+    result = run_check(Leakage, ctx=ctx)
+    found = sorted((Path(f.location.path).name, f.location.line, f.code, [(Path(r.path).name, r.line)
+                    for r in f.related]) for f in result.findings)
+    assert found == [("eval.jsonl", 16, "LEAK001", [("train.jsonl", 3)]),
+                     ("test.jsonl", 11, "LEAK002", [("eval.jsonl", 2)]),
+                     ("test.jsonl", 12, "LEAK001", [("train.jsonl", 11)])]
+    per_file = {Path(k).name: v for k, v in result.metrics["per_file"].items()}
+    assert per_file["eval.jsonl"]["leaked"] == 1 and per_file["eval.jsonl"]["rows"] == 16
+    assert per_file["test.jsonl"]["leaked"] == 2 and per_file["test.jsonl"]["rows"] == 12
+    cross = next(f for f in result.findings if f.code == "LEAK002")
+    assert cross.message.startswith("Also in eval.jsonl line 2 (exact")
+    assert cross.data["source"].endswith("eval.jsonl")
+
+
+# -- rate, severity, exclusion -----------------------------------------------------------------------------
+
+def test_rate_at_or_below_max_is_a_warning():
+    texts = _texts(60)
+    train = [_pc(t) for t in texts[:40]]
+    evals = [_pc(t) for t in texts[40:59]] + [_pc(texts[0])]  # 1 of 20 = 5%
+    failing = run_check(Leakage, train, evals)
+    assert failing.status is Status.FAIL and failing.findings[0].severity is Severity.ERROR
+    warned = run_check(Leakage, train, evals, max_leakage_rate=0.05)
+    assert warned.status is Status.WARN and warned.findings[0].severity is Severity.WARNING
+    assert warned.metrics["per_file"][warned.findings[0].location.path]["rate"] == 0.05
+    message = failing.findings[0].message
+    assert message == "Leaks from train.jsonl line 1 (exact, exact-pair, near, ngram; similarity 1.00)"
+    members = failing.findings[0].data["members"]
+    assert [m["line"] for m in members] == [20, 1]
+    assert members[0]["text"] == members[1]["text"] == texts[0][:299] + "…"  # cut to 300 characters
+
+
+@pytest.mark.parametrize("exclude, expected", [("eval", {59}), ("train", {0, 1}), ("both", {0, 1, 59})],
+                         ids=["eval", "train", "both"])
+def test_exclude_option(exclude, expected):
+    texts = _texts(60)
+    train = [_pc(texts[0]), _pc(texts[0])] + [_pc(t) for t in texts[2:40]]
+    evals = [_pc(t) for t in texts[40:59]] + [_pc(texts[0])]
+    result = run_check(Leakage, train, evals, exclude=exclude)
+    assert result.excluded == frozenset(expected)  # train rows 0, 1; eval rows start at row 40
+    assert result.findings[0].data["train_matches"] == 2
+
+
+def test_options_are_validated():
+    with pytest.raises(ConfigError):
+        Leakage.make_options({"detectors": "exact,fuzzy"})
+    with pytest.raises(ConfigError):
+        Leakage.make_options({"exclude": "neither"})
+    with pytest.raises(ConfigError):
+        Leakage.make_options({"ngram": 0})
