@@ -373,23 +373,28 @@ def window_hashes(texts, n):
         word_hash = flat.hash(seed=0x6C65616B).to_numpy()  # "leak"
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        # windows of rows with at least n words: start positions with n words left in their row
-        row_of_word = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        position = np.arange(len(word_hash), dtype=np.int64) - offsets[row_of_word]
-        starts = np.flatnonzero(position <= lengths[row_of_word] - n)
-        del position
-        hashes = np.zeros(len(starts), dtype=np.uint64)
+        # Every start position of the chunk's flat word array is hashed with contiguous slices (no index
+        # arrays), then the starts whose window stays inside its own row are kept: a row of L >= n words
+        # has L - n + 1 windows, in order.
+        count = max(len(word_hash) - n + 1, 0)
+        hashes = np.zeros(count, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(n):
                 hashes *= np.uint64(_P)
-                hashes += word_hash[starts + j]
-            long_rows = row_of_word[starts]
-            del row_of_word
-            # rows shorter than the window: one padded whole-text window
-            short = np.flatnonzero((lengths > 0) & (lengths < n))
-            short_hash = np.zeros(len(short), dtype=np.uint64)
-            if len(short):
-                last = max(len(word_hash) - 1, 0)
+                hashes += word_hash[j:j + count]
+        per_row = np.maximum(lengths - n + 1, 0)
+        long_rows = np.repeat(np.arange(len(lengths), dtype=np.int64), per_row)
+        if len(long_rows):
+            first = np.repeat(offsets[:-1] - np.cumsum(per_row) + per_row, per_row)
+            hashes = hashes[first + np.arange(len(long_rows), dtype=np.int64)]
+        else:
+            hashes = hashes[:0]
+        # rows shorter than the window: one padded whole-text window
+        short = np.flatnonzero((lengths > 0) & (lengths < n))
+        short_hash = np.zeros(len(short), dtype=np.uint64)
+        if len(short):
+            last = max(len(word_hash) - 1, 0)
+            with np.errstate(over="ignore"):
                 for j in range(n):
                     token = np.where(j < lengths[short], word_hash[np.minimum(offsets[short] + j, last)],
                                      np.uint64(_PAD))
