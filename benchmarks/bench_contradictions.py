@@ -10,6 +10,11 @@ contradictions). Loads it as an audit would, then times separately
   3. a second `run()` (every text artefact already built: grouping, near pairs and judging only).
 
     flock /tmp/auditor-bench.lock python benchmarks/bench_contradictions.py --rows 100000
+
+Measured on the shared 2-core VM (load average 1.7 / 2.2 / 2.5 during the run, other engineers active):
+  load + normalize 1.64 s, shared signatures + band keys 1.92 s, contradictions run() 0.76 s
+  (second run 0.50 s); 1,979 of 1,979 planted contradicting groups found, 3,995 rows excluded.
+  Earlier runs under load average 2.6-4.8: run() 0.59-1.00 s.
 """
 
 from __future__ import annotations
@@ -47,22 +52,24 @@ def make_records(n: int, seed: int, rate: float):
     records = [(rng.choice(SYSTEMS), ticket(), answer()) for _ in range(n)]
     planted = int(n * rate)
     targets = rng.sample(range(n), 3 * planted)
-    contradictions = 0
+    sources = sorted(set(range(n)) - set(targets))  # sources are never overwritten
+    contradicted: set[int] = set()
     for k, j in enumerate(targets):
-        system, user, target = records[rng.randrange(n)]
+        source = rng.choice(sources)
+        system, user, target = records[source]
         kind = k % 3
+        if kind != 1:
+            contradicted.add(source)
         if kind == 0:  # same prompt, different answer
             records[j] = (system, user, {**target, "category": rng.choice([c for c in CATEGORIES
                                                                            if c != target["category"]])})
-            contradictions += 1
         elif kind == 1:  # exact duplicate, not a contradiction
             records[j] = (system, user, dict(reversed(list(target.items()))))  # key order differs
         else:  # one word more, different answer: a near contradiction
             records[j] = (system, user + " thanks", {**target, "priority": target["priority"] % 4 + 1})
-            contradictions += 1
     lines = [json.dumps({"messages": [{"role": "system", "content": s}, {"role": "user", "content": u},
                                       {"role": "assistant", "content": json.dumps(a)}]}) for s, u, a in records]
-    return lines, contradictions
+    return lines, len(contradicted)
 
 
 def main() -> None:
@@ -72,7 +79,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
-    lines, planted = make_records(args.rows, args.seed, args.rate)
+    lines, expected = make_records(args.rows, args.seed, args.rate)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.jsonl"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -94,11 +101,11 @@ def main() -> None:
         check.run(ctx)
         second = time.perf_counter() - t0
 
-    print(f"rows {args.rows:,}, planted contradicting rows {planted:,} (seed {args.seed})")
+    print(f"rows {args.rows:,}, planted contradicting groups {expected:,} (seed {args.seed})")
     print(f"load + normalize          {load:6.2f} s")
     print(f"shared signatures + bands {shared:6.2f} s")
     print(f"contradictions run()      {first:6.2f} s  (second run {second:.2f} s)")
-    print(f"groups {result.metrics['groups']:,}, rows involved {result.metrics['rows_involved']:,}, "
+    print(f"groups found {result.metrics['groups']:,} (expected {expected:,}), rows involved {result.metrics['rows_involved']:,}, "
           f"excluded {result.metrics['rows_excluded']:,}")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
