@@ -153,19 +153,24 @@ def _shingle_chunk(series, ngram: int, char_ngram: int, seed: int, unique: bool)
     w_count = np.bincount(w_text, minlength=n)
     del pieces, flat
 
-    # --- word n-grams: fixed-weight combination of n consecutive word hashes, only for
-    # windows that do not cross a text boundary (arithmetic on the exploded array).
+    # --- word n-grams: fixed-weight combination of n consecutive (already well mixed) word
+    # hashes, top 32 bits, only for windows that do not cross a text boundary (arithmetic on the
+    # exploded array; MinHash applies its own 32-bit finalizer to every shingle hash).
     nw = len(words)
     if nw >= ngram:
         m = nw - ngram + 1
         acc = words[:m] * _NGRAM_MULTS[0]
+        tmp = np.empty_like(acc)
         for j in range(1, ngram):
-            acc += words[j : j + m] * _NGRAM_MULTS[j % len(_NGRAM_MULTS)] ^ _U64(j)
+            np.multiply(words[j : j + m], _NGRAM_MULTS[j % len(_NGRAM_MULTS)], out=tmp)
+            acc += tmp
+        del tmp
         valid = w_text[:m] == w_text[ngram - 1 :]
-        acc = acc[valid]
-        acc ^= _seed_mix(seed, 3)
-        g_text = w_text[:m][valid]
-        g_hash = (_fmix64(acc) >> _U64(32)).astype(np.uint32)
+        acc >>= _U64(32)
+        g_hash = acc.astype(np.uint32)
+        g_text = w_text[:m]
+        if not valid.all():
+            g_hash, g_text = g_hash[valid], g_text[valid]
     else:
         g_text, g_hash = np.zeros(0, np.int64), np.zeros(0, np.uint32)
 
@@ -196,6 +201,17 @@ def _shingle_chunk(series, ngram: int, char_ngram: int, seed: int, unique: bool)
     key = key[keep]
     counts = np.bincount((key >> _U64(32)).astype(np.int64), minlength=n)
     return counts, (key & _MASK32).astype(np.uint32)
+
+
+def default_threads() -> int:
+    """Worker threads for the chunked kernels: $AUDITOR_THREADS, else the CPU count (at most 4)."""
+    import os
+
+    value = os.environ.get("AUDITOR_THREADS")
+    if value and value.isdigit() and int(value) > 0:
+        return int(value)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 def _iter_chunks(texts, size: int) -> Iterable[tuple[int, Any]]:
@@ -242,18 +258,33 @@ def shingle_hashes(texts, *, ngram: int = 3, char_ngram: int = 5, seed: int = 1,
 
 
 def text_signatures(texts, *, num_perm: int = 128, ngram: int = 3, char_ngram: int = 5, seed: int = 1,
-                    scheme: str = "affine32", chunk_size: int = 1 << 15) -> np.ndarray:
+                    scheme: str = "affine32", chunk_size: int = 1 << 14,
+                    threads: int | None = None) -> np.ndarray:
     """MinHash signatures of normalized texts, shingled and signed chunk by chunk (flat memory).
 
     Row ``i`` equals ``minhash_signatures(*shingle_hashes(texts))[i]``, without ever holding
-    more than ``chunk_size`` texts' shingles.
+    more than ``chunk_size`` texts' shingles per thread. ``threads`` defaults to
+    :func:`default_threads`.
     """
+    if threads is None:
+        threads = default_threads()
     series = _as_series(texts)
-
     out = np.empty((len(series), num_perm), np.uint64 if scheme == "legacy" else np.uint32)
-    for lo, chunk in _iter_chunks(series, chunk_size):
+
+    def sign(lo: int) -> None:
+        chunk = series.slice(lo, chunk_size)
         off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed, unique=False)
         out[lo : lo + len(chunk)] = minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
+
+    starts = range(0, len(series), chunk_size)
+    if threads <= 1 or len(starts) <= 1:
+        for lo in starts:
+            sign(lo)
+    else:
+        # polars and numpy release the GIL: chunks run in parallel, each writing its own rows.
+        with ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(sign, lo) for lo in starts]:
+                future.result()
     return out
 
 

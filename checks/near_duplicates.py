@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from auditor import Check, Severity, option, similarity
 
 MAX_LISTED = 10
+MAX_PAIRS = 100
 # The `fields` option -> the text selection compared (see the docstring: "prompt" is the user side).
 FIELDS = {"prompt+response": "input+response", "prompt": "input", "response": "response"}
 
@@ -41,8 +42,9 @@ class NearDuplicates(Check):
       not reported again (a larger cluster lists the first row of each exact group).
 
     One finding per cluster, on its first line: `data.lines`, `data.similarity` = [min, max] of
-    the verified pairs that link the cluster, and `data.members` with the first two rows side by
-    side. Every row but the first of a cluster is excluded from the clean set.
+    the verified pairs that link the cluster, `data.pairs` = those pairs as [line, line,
+    similarity] (at most 100), and `data.members` with the first two rows side by side. Every row
+    but the first of a cluster is excluded from the clean set.
 
     The signatures and band keys are computed once per file, vectorized (polars + numpy), shared
     with `contradictions` and `leakage`, and kept in the incremental cache.
@@ -112,10 +114,14 @@ class NearDuplicates(Check):
                 continue
             ids, labels = similarity.clusters(left, right)
             edge_label = labels[np.searchsorted(ids, left)]
-            stats = (pl.DataFrame({"label": edge_label, "sim": sim}).group_by("label")
-                     .agg(pl.col("sim").min().alias("lo"), pl.col("sim").max().alias("hi")))
+            first = data.first_row - 1
+            stats = (pl.DataFrame({"label": edge_label, "a": left - first, "b": right - first, "sim": sim})
+                     .unique(["a", "b"]).sort("a", "b").group_by("label", maintain_order=True)
+                     .agg(pl.col("sim").min().alias("lo"), pl.col("sim").max().alias("hi"),
+                          pl.concat_list("a", "b", pl.col("sim").round(4)).head(MAX_PAIRS).alias("pairs")))
             low = dict(zip(stats["label"].to_list(), stats["lo"].to_list()))
             high = dict(zip(stats["label"].to_list(), stats["hi"].to_list()))
+            linked = dict(zip(stats["label"].to_list(), stats["pairs"].to_list()))
             order = np.lexsort((ids, labels))
             ids, labels = ids[order], labels[order]
             starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
@@ -135,7 +141,8 @@ class NearDuplicates(Check):
                     line=lines[0], split=data.split, severity=Severity.WARNING,
                     related=[(data.path, line) for line in lines[1:]], lines=lines,
                     members=[{"line": line, "text": t} for line, t in zip(lines[:2], texts[2 * k : 2 * k + 2])],
-                    similarity=[lo, hi]))
+                    similarity=[lo, hi],
+                    pairs=[[int(a), int(b), sim] for a, b, sim in linked[int(group[0])]]))
         compared = int(frame["valid"].sum())
         summary = (f"{len(findings)} clusters of near-duplicates, {len(excluded)} rows excluded" if findings
                    else f"no near-duplicates among {compared:,} rows (threshold {opts.threshold})")

@@ -1,10 +1,10 @@
 """Tests for auditor.similarity: shared signatures, pairs, exact groups, contradiction pairs, clusters."""
 
 import numpy as np
+from conftest import chat
 
 from auditor import similarity
 from auditor.testing import make_context
-from conftest import chat
 
 
 def _ctx():

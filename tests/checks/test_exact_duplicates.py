@@ -1,8 +1,9 @@
 """Tests for the exact-duplicates check."""
 
+from conftest import SAMPLE, chat, distinct_chats, planted_problems
+
 from auditor.testing import run_check
 from checks.exact_duplicates import ExactDuplicates
-from conftest import SAMPLE, chat, distinct_chats, planted_problems
 
 
 def test_reports_each_group_on_its_first_line_and_excludes_the_copies():

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from conftest import SAMPLE, chat, planted_problems
 
 from auditor import ConfigError
 from auditor.testing import make_context, run_check
 from checks.near_duplicates import NearDuplicates
-from conftest import SAMPLE, chat, planted_problems
 
 LONG_SYSTEM = ("You are the support assistant of an online shop. Be polite, precise and brief. Never promise "
                "refunds you cannot give, always ask for the order number, and answer in English only.")
@@ -39,6 +39,8 @@ def test_reports_clusters_with_lines_similarity_and_members():
     assert sorted(result.excluded) == [12, 20, 25]
     lo, hi = result.findings[0].data["similarity"]
     assert 0.8 <= lo <= hi < 1.0
+    assert [p[:2] for p in result.findings[0].data["pairs"]] == [[3, 13], [3, 21], [13, 21]]
+    assert min(p[2] for p in result.findings[0].data["pairs"]) == lo
     assert result.findings[0].message.startswith("Near-duplicates on 3 lines (similarity 0.")
     assert result.findings[0].message.endswith("): 3, 13, 21")
     members = result.findings[1].data["members"]
@@ -141,12 +143,13 @@ def test_quality_against_brute_force():
     truth = set(zip(ii[sim >= 0.8].tolist(), jj[sim >= 0.8].tolist()))
     assert len(truth) >= 50
     result = NearDuplicates().run(ctx)
-    found = set()
-    for f in result.findings:
-        rows = [line - 1 for line in f.data["lines"]]
-        found |= {(a, b) for k, a in enumerate(rows) for b in rows[k + 1:]}
+    # Precision: the verified pairs that link the clusters; recall: true pairs put in one cluster
+    # (clusters are transitive, so they also hold pairs below the threshold linked by a middle row).
+    linked = {(a - 1, b - 1) for f in result.findings for a, b, _ in f.data["pairs"]}
+    cluster = {line - 1: f.location.line for f in result.findings for line in f.data["lines"]}
     truth -= set(zip(ii[sim == 1.0].tolist(), jj[sim == 1.0].tolist()))  # exact-duplicates' pairs
-    recall, precision = len(found & truth) / len(truth), len(found & truth) / len(found)
+    recall = sum(1 for a, b in truth if a in cluster and cluster[a] == cluster.get(b)) / len(truth)
+    precision = len(linked & truth) / len(linked)
     assert recall >= 0.95 and precision >= 0.95, (recall, precision)
 
 
