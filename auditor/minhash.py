@@ -12,6 +12,7 @@ import numpy as np
 __all__ = [
     "hash_version",
     "shingle_hashes",
+    "text_band_keys",
     "text_signatures",
     "minhash_signatures",
     "lsh_params",
@@ -266,24 +267,41 @@ def text_signatures(texts, *, num_perm: int = 128, ngram: int = 3, char_ngram: i
     more than ``chunk_size`` texts' shingles per thread. ``threads`` defaults to
     :func:`default_threads`.
     """
+    dtype = np.uint64 if scheme == "legacy" else np.uint32
+    return _chunked(texts, num_perm, dtype, lambda sig: sig, num_perm=num_perm, ngram=ngram,
+                    char_ngram=char_ngram, seed=seed, scheme=scheme, chunk_size=chunk_size, threads=threads)
+
+
+def text_band_keys(texts, bands: int, rows: int, *, num_perm: int = 128, ngram: int = 3, char_ngram: int = 5,
+                   seed: int = 1, scheme: str = "affine32", chunk_size: int = 1 << 14,
+                   threads: int | None = None) -> np.ndarray:
+    """LSH band keys of normalized texts: ``band_keys(text_signatures(texts), bands, rows)``, but the
+    signatures exist one chunk at a time only (128 bytes per row kept for 16 bands instead of 512)."""
+    return _chunked(texts, bands, np.uint64, lambda sig: band_keys(sig, bands, rows, seed=seed), num_perm=num_perm,
+                    ngram=ngram, char_ngram=char_ngram, seed=seed, scheme=scheme, chunk_size=chunk_size,
+                    threads=threads)
+
+
+def _chunked(texts, width, dtype, finish, *, num_perm, ngram, char_ngram, seed, scheme, chunk_size, threads):
+    """Shingle -> sign -> finish(signatures) chunk by chunk into an (n, width) array, on worker threads."""
     if threads is None:
         threads = default_threads()
     series = _as_series(texts)
-    out = np.empty((len(series), num_perm), np.uint64 if scheme == "legacy" else np.uint32)
+    out = np.empty((len(series), width), dtype)
 
-    def sign(lo: int) -> None:
+    def work(lo: int) -> None:
         chunk = series.slice(lo, chunk_size)
         off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed, unique=False)
-        out[lo : lo + len(chunk)] = minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
+        out[lo : lo + len(chunk)] = finish(minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme))
 
     starts = range(0, len(series), chunk_size)
     if threads <= 1 or len(starts) <= 1:
         for lo in starts:
-            sign(lo)
+            work(lo)
     else:
         # polars and numpy release the GIL: chunks run in parallel, each writing its own rows.
         with ThreadPoolExecutor(threads) as pool:
-            for future in [pool.submit(sign, lo) for lo in starts]:
+            for future in [pool.submit(work, lo) for lo in starts]:
                 future.result()
     return out
 

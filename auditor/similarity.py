@@ -41,13 +41,24 @@ def lsh_threshold(threshold: float) -> float:
 
 
 def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3):
-    """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard."""
+    """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard.
+
+    Computed per file straight from the text (the full signature matrix is never held, so a million
+    rows keep 128 MB of keys rather than 512 MB of signatures) and kept in the incremental cache.
+    """
     from . import minhash
 
+    seed = ctx.settings.seed
     bands, rows = minhash.lsh_params(lsh_threshold(threshold), num_perm)
-    return ctx.shared(("band-keys", text, num_perm, ngram, bands, rows),
-                      lambda: minhash.band_keys(signatures(ctx, text, num_perm=num_perm, ngram=ngram), bands, rows,
-                                                seed=ctx.settings.seed))
+    texts = ctx.text(text)
+
+    def build(frame):
+        data = next(d for d in ctx.datasets if d.frame is frame)
+        return minhash.text_band_keys(texts.slice(data.first_row, data.lines), bands, rows, num_perm=num_perm,
+                                      ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
+
+    return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, rows, ALGORITHM_VERSION,
+                         minhash.hash_version()), build)
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,

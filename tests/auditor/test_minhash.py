@@ -193,3 +193,23 @@ def test_no_datasketch_import_in_module():
              for a in node.names} | {getattr(node, "module", None) for node in ast.walk(ast.parse(src))
                                      if isinstance(node, ast.ImportFrom)}
     assert not any(n and (n.startswith("datasketch") or n.startswith("scipy")) for n in names)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chunked_text_signatures_and_band_keys_equal_the_whole(threads):
+    rng = np.random.default_rng(8)
+    vocab = _vocab(500)
+    texts = [" ".join(rng.choice(vocab, rng.integers(0, 30))) for _ in range(1000)] + list(MIXED_TEXTS)
+    whole = mh.minhash_signatures(*mh.shingle_hashes(texts))
+    np.testing.assert_array_equal(mh.text_signatures(texts, chunk_size=97, threads=threads), whole)
+    keys = mh.text_band_keys(texts, 16, 8, chunk_size=97, threads=threads)
+    np.testing.assert_array_equal(keys, mh.band_keys(whole, 16, 8))
+
+
+def test_unique_false_keeps_the_same_sets():
+    texts = ["a b c a b c a b c", "x y", "", "one two three four"]
+    o1, h1 = mh.shingle_hashes(texts)
+    o2, h2 = mh.shingle_hashes(texts, unique=False)
+    assert np.diff(o2).tolist() == [7, 1, 0, 2]
+    for i in range(len(texts)):
+        assert set(h1[o1[i] : o1[i + 1]]) == set(h2[o2[i] : o2[i + 1]])
