@@ -12,6 +12,14 @@ child's peak RSS, the number of leaked rows the report found against the number 
 average (other engineers share the machine).
 
 Targets: 100,000 x 5,000 under 15 s; 1,000,000 x 10,000 under 2 minutes and 4 GiB.
+
+Measured on the shared 2-core VM (load average ~2.0-2.5 from other engineers' jobs), end to end in a
+fresh process, with the working tree's shared MinHash of that moment:
+  100,000 x 5,000:     6.1 s wall, peak RSS 748 MiB, 150 of 150 planted leaks found
+  1,000,000 x 10,000: 56.1 s wall, peak RSS 3,398 MiB, 300 of 300 planted leaks found
+Phase split at 1,000,000 (in-process, earlier MinHash): load ~14-28 s, ctx.text("input") ~15 s,
+exact 0.2-0.4 s, ngram ~9-12 s (word tokenization with polars' \\w+ regex is ~60% of it), near (shared
+signatures + LSH) ~50 s; peak memory is set by the shared signatures, not by the window join.
 """
 
 from __future__ import annotations
