@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,6 +125,14 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dat
     datasets: list[Dataset] = []
     first_row = 0
     inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
+    seen: dict[str, str] = {}
+    for path, split in inputs:
+        # One file twice would be read as two files that leak into each other row for row.
+        key = os.path.realpath(path)
+        if key in seen:
+            twice = "twice" if seen[key] == split else f"as {seen[key]} and as {split}"
+            raise ConfigError(f"{path}: the same file is given {twice}; pass each file once")
+        seen[key] = split
     for path, split in inputs:
         data = cache.load(path, split, first_row=first_row, fmt=config.format,
                           fields=config.fields or None) if cache is not None else None

@@ -161,3 +161,11 @@ def test_field_mapping_from_the_command_line(tmp_path, capsys):
                         "--min-examples", "3", "-q", "--report", "json", "--output", "-"], capsys)
     report = json.loads(out)
     assert report["inputs"][0]["format"] == "mapped" and report["verdict"]["clean_examples"] == 3
+
+
+def test_a_file_given_twice_exits_2(make_files, capsys):
+    train, eval = make_files(distinct_chats(3), distinct_chats(3, start=10))
+    code, _, err = run(["audit", train, "--eval", eval, "--eval", eval], capsys)
+    assert code == 2 and "the same file is given twice" in err
+    code, _, err = run(["audit", train, "--eval", train], capsys)
+    assert code == 2 and "the same file is given as train and as eval" in err
