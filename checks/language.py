@@ -217,7 +217,7 @@ class Language(Check):
         judged = m["sample_size"]
         top = sorted(((n, lang) for lang, n in m["response_languages"].items() if lang != UNDETERMINED),
                      key=lambda item: (-item[0], item[1]))[:3]
-        shares = ", ".join(f"{n / judged:.0%} {lang}" for n, lang in top) or "no language determined"
+        shares = ", ".join(f"{_share(n, judged)} {lang}" for n, lang in top) or "no language determined"
         text = f"{split}: responses {shares}"
         if "unexpected_rows" in m:
             text += f", {m['unexpected_rows']} rows outside {', '.join(m['expected'])}"
@@ -254,6 +254,11 @@ def _judge_all(texts, seed, min_chars, max_chars, min_probability):
 def _distribution(series) -> dict:
     counts = series.fill_null(UNDETERMINED).value_counts()
     return dict(sorted(counts.iter_rows()))
+
+
+def _share(n: int, total: int) -> str:
+    share = n / total
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def _round(prob):
