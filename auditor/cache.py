@@ -100,7 +100,8 @@ class Cache:
                 memo = self._digests[path] = (stamp, file_digest(path))
         except OSError:
             return None  # the loader reports the problem with its own message
-        parts = ["rows", __version__, LAYOUT, split, fmt, sorted((fields or {}).items()), memo[1]]
+        parts = ["rows", __version__, code_fingerprint(), LAYOUT, split, fmt, sorted((fields or {}).items()),
+                 memo[1]]
         key = xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
         # the entry that `store` and `artefact` use for this file in the audit being run
         self._keys[(path, split)] = (key, stamp)
@@ -168,6 +169,53 @@ class Cache:
             except Exception:
                 self._broken = True
         return value
+
+    # ------------------------------------------------------------------ whole reports
+
+    def report_key(self, config: Any, plugins: list[Any], schema: Any) -> str | None:
+        """The key of a whole audit: every input's content, the settings, the schema and the checks' code.
+
+        When nothing of that changed, the report cannot differ either (reports are deterministic),
+        so a re-run on unchanged data is served whole instead of recomputing every check.
+        """
+        inputs = []
+        for split, paths in (("train", config.train), ("eval", config.eval)):
+            for path in paths:
+                try:
+                    stamp = _stamp(path)
+                    memo = self._digests.get(path)
+                    if memo is None or memo[0] != stamp:
+                        memo = self._digests[path] = (stamp, file_digest(path))
+                except OSError:
+                    return None
+                inputs.append([split, path, memo[1]])
+        checks = [[p.id, p.dist, p.version, _source_digest(p.cls)] for p in plugins]
+        try:
+            settings = orjson.dumps(config, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,
+                                    default=_plain)
+            parts = orjson.dumps(["report", __version__, code_fingerprint(), LAYOUT, inputs, checks, schema],
+                                 option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
+        return xxhash.xxh3_128_hexdigest(settings + b"|" + parts)
+
+    def get_report(self, key: str) -> dict[str, Any] | None:
+        try:
+            _, payload = self._read(self.entries / f"{key}.report", key)
+            report = orjson.loads(payload)
+        except (CacheMiss, orjson.JSONDecodeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return report if isinstance(report, dict) else None
+
+    def put_report(self, key: str, report: dict[str, Any]) -> None:
+        if self._broken:
+            return
+        try:
+            self._write(self.entries / f"{key}.report", key, {"kind": "report"}, orjson.dumps(report))
+        except Exception:  # a cache that cannot be written must not stop the audit
+            self._broken = True
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -367,3 +415,44 @@ def _remove(path: Path) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def _plain(value: Any) -> Any:
+    """Settings dataclasses as plain JSON for a key (tuples and dicts are handled by orjson)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(type(value).__name__)
+
+
+_FINGERPRINT: str | None = None
+
+
+def code_fingerprint() -> str:
+    """xxh3 of the engine's own source: an edited checkout (same version number) gets new entries."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        digest = xxhash.xxh3_64()
+        package = Path(__file__).resolve().parent
+        for path in sorted(package.rglob("*.py")):
+            try:
+                digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+            except OSError:
+                digest.update(path.name.encode())
+        _FINGERPRINT = digest.hexdigest()
+    return _FINGERPRINT
+
+
+def _source_digest(cls: type) -> str:
+    """xxh3 of the file defining a check class (its helpers in the same package directory included)."""
+    import inspect
+
+    try:
+        source = Path(inspect.getsourcefile(cls) or "")
+        digest = xxhash.xxh3_64()
+        for path in sorted(source.parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+    except (OSError, TypeError):
+        return f"{cls.__module__}.{cls.__qualname__}"

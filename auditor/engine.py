@@ -40,6 +40,19 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         registry = Registry.from_entry_points(config.select, config.ignore)
     checks = _instantiate(registry, config)
     schema = load_schema(config.schema) if config.schema else None
+    report_key = cache.report_key(config, [p for p, _ in checks], schema) if cache is not None else None
+    if report_key is not None:
+        cached = cache.get_report(report_key)
+        if cached is not None:
+            return cached
+    report = _audit(config, checks, schema, progress, cache)
+    if report_key is not None:
+        cache.put_report(report_key, report)
+    return report
+
+
+def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
+           progress: Any, cache: Any) -> dict[str, Any]:
     datasets = _load_all(config, progress, cache)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task,
                         schema_path=config.schema)

@@ -97,7 +97,9 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
     cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
     entries = sorted((cache_dir / "v1").glob("*.rows"))
     assert len(entries) == 2
-    for entry in entries:
+    reports = sorted((cache_dir / "v1").glob("*.report"))
+    assert len(reports) == 1
+    for entry in entries + reports:
         entry.write_bytes(damage(entry.read_bytes()))
     calls = count_loads(monkeypatch)
     assert cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir)) == cold
@@ -221,3 +223,21 @@ def test_prune_removes_least_recently_used_entries(tmp_path):
         os.utime(entry, ns=(i * 10**9, i * 10**9))
     assert cache.prune(max_bytes=250) == 3
     assert sorted(p.name for p in cache.entries.iterdir()) == ["3.rows", "4.rows"]
+
+
+def test_unchanged_audit_is_served_whole_and_any_change_recomputes(dataset, tmp_path, capsys, monkeypatch):
+    train, eval = dataset
+    cache_dir = tmp_path / "cache"
+    cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
+    calls = count_loads(monkeypatch)
+    ran = []
+    real = engine._audit
+    monkeypatch.setattr(engine, "_audit", lambda *a, **k: ran.append(1) or real(*a, **k))
+    assert cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir)) == cold
+    assert ran == [] and calls == []  # nothing recomputed, nothing re-read
+    other = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir), "--min-examples", "3")
+    assert ran == [1] and json.loads(other)["verdict"]["min_examples"] == 3
+    with open(eval, "a", encoding="utf-8") as handle:
+        handle.write("{broken\n")
+    edited = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
+    assert ran == [1, 1] and edited != cold
