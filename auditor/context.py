@@ -11,6 +11,7 @@ from .text import normalize_series
 
 T = TypeVar("T")
 TEXT_PARTS = ("prompt", "input", "response", "system", "label")
+_TEXT_SLICE = 100_000  # rows normalized at a time by `text()`
 
 
 @dataclass(slots=True)
@@ -142,5 +143,9 @@ def _matching_text(frame, parts: list[str]):
                  .then(prompt.str.slice(system.str.len_chars() + 1))
                  .otherwise(prompt))
     columns = [user_side if part == "input" else pl.col(part) for part in parts]
-    joined = frame.select(pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text"))
-    return normalize_series(joined["text"])
+    joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
+    # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
+    # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).
+    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).select(joined)["text"])
+              for lo in range(0, max(frame.height, 1), _TEXT_SLICE)]
+    return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)

@@ -543,6 +543,40 @@ def _buckets(keys: np.ndarray):
     return (order // nb).astype(np.int64), starts, sizes, sk
 
 
+def _shared_buckets(keys: np.ndarray):
+    """Buckets of two or more entries only: (row of each entry, bucket starts, sizes).
+
+    Band keys mix in the band index, so keys of different bands never meet: each band is
+    sorted on its own (n keys), and only its repeated keys are kept (rows ascending per bucket). Memory stays O(n) per
+    band instead of O(n x bands) for one global sort or hash table.
+    """
+    n, nb = keys.shape
+    members, starts, sizes, base = [], [], [], 0
+    for band in range(nb):
+        col = np.ascontiguousarray(keys[:, band])
+        order = np.argsort(col)  # unstable (SIMD) sort: 4x faster; rows are re-sorted below
+        sk = col[order]
+        same = sk[1:] == sk[:-1]
+        if not same.any():
+            continue
+        # Runs of equal keys: a run starts where a key differs from its predecessor.
+        brk = np.flatnonzero(np.r_[True, ~same])
+        size = np.diff(np.r_[brk, n])
+        multi = size >= 2
+        st, sz = brk[multi], size[multi]
+        pos = np.repeat(st - (np.cumsum(sz) - sz), sz) + np.arange(int(sz.sum()))
+        rows = order[pos]
+        bucket = np.repeat(np.arange(len(sz)), sz)
+        members.append(rows[np.lexsort((rows, bucket))])  # rows ascending inside each bucket
+        starts.append(np.cumsum(sz) - sz + base)
+        sizes.append(sz)
+        base += int(sz.sum())
+    if not members:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.concatenate(members).astype(np.int64), np.concatenate(starts).astype(np.int64),
+            np.concatenate(sizes).astype(np.int64))
+
+
 def candidate_pairs(keys: np.ndarray, *, ids: np.ndarray | None = None, max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """All row pairs sharing at least one band key.
 
@@ -561,9 +595,8 @@ def candidate_pairs(keys: np.ndarray, *, ids: np.ndarray | None = None, max_buck
     """
     if keys.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    members, starts, sizes, _ = _buckets(keys)
-    multi = sizes >= 2
-    left, right = _within_bucket_pairs(members, starts[multi], sizes[multi], max_bucket)
+    members, starts, sizes = _shared_buckets(keys)
+    left, right = _within_bucket_pairs(members, starts, sizes, max_bucket)
     # The same row can sit twice in a bucket only if two of its bands collide; drop self pairs.
     ok = left != right
     left, right = np.minimum(left[ok], right[ok]), np.maximum(left[ok], right[ok])
@@ -618,7 +651,7 @@ def cross_candidate_pairs(keys_a: np.ndarray, keys_b: np.ndarray, *, max_bucket:
 # --------------------------------------------------------------------------- verification
 
 
-def jaccard(offsets: np.ndarray, hashes: np.ndarray, left: np.ndarray, right: np.ndarray, *, chunk: int = 1 << 16) -> np.ndarray:
+def jaccard(offsets: np.ndarray, hashes: np.ndarray, left: np.ndarray, right: np.ndarray, *, chunk: int = 1 << 13) -> np.ndarray:
     """Exact Jaccard similarity of the shingle sets of each pair (two empty sets -> 1.0).
 
     Vectorized: for a chunk of pairs, both sets are tagged with the pair number, sorted, and

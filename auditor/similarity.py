@@ -132,11 +132,13 @@ def exact_groups(ctx: Any):
         import polars as pl
 
         frame = ctx.frame
-        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"],
-                             "system": ctx.text("system"), "text": ctx.text("input+response"),
-                             "label": ctx.text("label")})
+        # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice) keep
+        # the grouping on integers, without copying a gigabyte of text into a hash table.
+        parts = {"system": ctx.text("system"), "text": ctx.text("input+response"), "label": ctx.text("label")}
+        columns = {f"{name}{seed}": series.hash(seed) for name, series in parts.items() for seed in (11, 23)}
+        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"], **columns})
         reps = (keys.filter(pl.col("valid"))
-                .select("row", pl.col("row").min().over("source", "system", "text", "label").alias("rep")))
+                .select("row", pl.col("row").min().over("source", *columns).alias("rep")))
         out = np.arange(frame.height, dtype=np.int64)
         out[reps["row"].to_numpy()] = reps["rep"].to_numpy()
         return out
