@@ -14,6 +14,14 @@ cluster-pair precision (every pair inside a cluster; union-find is transitive).
 and 2% near duplicates) to a temporary JSONL and runs
 `auditor audit FILE --select exact-duplicates,near-duplicates --no-cache -q` in a fresh process
 (so loading is included), printing wall time and the child's peak RSS.
+
+Measured on the shared 2-core VM (other engineers' jobs running; load average in brackets):
+  quality, 5,000 records, threshold 0.8: 252 true pairs (sparse brute force), recall 0.980,
+      precision 1.000 (verified pairs and every pair inside a cluster); threshold 0.7: 1.000 / 1.000
+  speed, 100,000 records (123 MB): 6.0-6.9 s wall, peak RSS 860-950 MiB [1.3-2.2]
+      (in-process split: load 1.6-2.5 s, ctx.text 0.5 s, exact groups 0.2 s, band keys 2.6 s on
+      2 threads, both checks 0.6 s)
+  speed, 1,000,000 records (1.26 GB): 54.8 s wall, peak RSS 3,242 MiB [1.0]
 """
 
 from __future__ import annotations
