@@ -241,14 +241,20 @@ def _judge_all(texts, seed, min_chars, max_chars, min_probability):
         return _langid.judge_many(texts, seed, min_chars, max_chars, min_probability)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     workers = os.cpu_count() or 1
     chunks = [texts[i:i + CHUNK] for i in range(0, len(texts), CHUNK)]
-    # spawn, not fork: forking a process that runs polars' thread pool can deadlock
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = pool.map(_langid.judge_many, chunks, [seed] * len(chunks), [min_chars] * len(chunks),
-                           [max_chars] * len(chunks), [min_probability] * len(chunks))
-        return [answer for chunk in results for answer in chunk]
+    try:
+        # spawn, not fork: forking a process that runs polars' thread pool can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = pool.map(_langid.judge_many, chunks, [seed] * len(chunks), [min_chars] * len(chunks),
+                               [max_chars] * len(chunks), [min_probability] * len(chunks))
+            return [answer for chunk in results for answer in chunk]
+    except (BrokenProcessPool, OSError):
+        # Workers cannot start everywhere (a script read from stdin, a sandbox without processes);
+        # the answers are the same in-process, only slower.
+        return _langid.judge_many(texts, seed, min_chars, max_chars, min_probability)
 
 
 def _distribution(series) -> dict:
