@@ -94,18 +94,23 @@ class Cache:
     def file_key(self, path: str, split: str, fmt: str | None, fields: Mapping[str, str] | None) -> str | None:
         """The entry key of one input file as this audit reads it; None when the file cannot be hashed."""
         try:
-            stamp = _stamp(path)
-            memo = self._digests.get(path)
-            if memo is None or memo[0] != stamp:
-                memo = self._digests[path] = (stamp, file_digest(path))
+            stamp, digest = self._content(path)
         except OSError:
             return None  # the loader reports the problem with its own message
         parts = ["rows", __version__, code_fingerprint(), LAYOUT, split, fmt, sorted((fields or {}).items()),
-                 memo[1]]
+                 digest]
         key = xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
         # the entry that `store` and `artefact` use for this file in the audit being run
         self._keys[(path, split)] = (key, stamp)
         return key
+
+    def _content(self, path: str) -> tuple[tuple[int, int], str]:
+        """(stat stamp, content digest) of a file, hashed once per audit while it stays unchanged."""
+        stamp = _stamp(path)
+        memo = self._digests.get(path)
+        if memo is None or memo[0] != stamp:
+            memo = self._digests[path] = (stamp, file_digest(path))
+        return memo
 
     def load(self, path: str, split: str, *, first_row: int, fmt: str | None,
              fields: Mapping[str, str] | None) -> Any:
@@ -182,13 +187,9 @@ class Cache:
         for split, paths in (("train", config.train), ("eval", config.eval)):
             for path in paths:
                 try:
-                    stamp = _stamp(path)
-                    memo = self._digests.get(path)
-                    if memo is None or memo[0] != stamp:
-                        memo = self._digests[path] = (stamp, file_digest(path))
+                    inputs.append([split, path, self._content(path)[1]])
                 except OSError:
                     return None
-                inputs.append([split, path, memo[1]])
         checks = [[p.id, p.dist, p.version, _source_digest(p.cls)] for p in plugins]
         try:
             settings = orjson.dumps(config, option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, Severity, normalize_text, option
+from auditor import Check, Severity, normalize_text, option, shapes
 
 LABELS = "CON001"
 STRUCTURED = "CON002"
@@ -169,9 +169,9 @@ class Contradictions(Check):
             variants = values
             structured, code, severity = True, LABELS, Severity.ERROR
         else:
-            parsed = [_parse(text) for text in values]
+            parsed = [shapes.parse_json(text) for text in values]
             structured = _structured(ctx, parsed)
-            canonical = [text.strip() if value is _NOT_JSON else _canonical(value)
+            canonical = [text.strip() if value is shapes.NOT_JSON else _canonical(value)
                          for text, value in zip(values, parsed)]
             variants = canonical if structured else _reword_clusters(canonical, self.options.threshold)
             code, severity = (STRUCTURED, Severity.ERROR) if structured else (FREE_TEXT, Severity.WARNING)
@@ -223,23 +223,6 @@ class Contradictions(Check):
         return finding, dropped
 
 
-_NOT_JSON = object()
-
-
-def _parse(text: str) -> Any:
-    import json
-
-    import orjson
-
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        try:  # orjson refuses integers beyond 64 bits, which are valid JSON
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return _NOT_JSON
-
-
 def _canonical(value: Any) -> str:
     """Key order and whitespace do not matter: sorted keys, compact separators."""
     import json
@@ -253,7 +236,7 @@ def _structured(ctx, parsed: list[Any]) -> bool:
         return False
     if task in ("structured", "classification") or ctx.schema is not None:
         return True
-    return all(value is not _NOT_JSON for value in parsed)
+    return all(value is not shapes.NOT_JSON for value in parsed)
 
 
 def _shingles(text: str, n: int = 3, chars: int = 5) -> frozenset:
@@ -296,7 +279,7 @@ def _describe(order: list[str], first: dict[str, Any], parsed: list[Any]) -> tup
     """Short evidence per variant; when every response is a JSON object, only the differing keys."""
     if len(order) <= MAX_REPRESENTATIVES and all(isinstance(value, dict) for value in parsed):
         differing = sorted({k for a in first.values() for b in first.values()
-                            for k in set(a) | set(b) if a.get(k, _NOT_JSON) != b.get(k, _NOT_JSON)})
+                            for k in set(a) | set(b) if a.get(k, shapes.NOT_JSON) != b.get(k, shapes.NOT_JSON)})
         if len(differing) == 1:
             key = differing[0]
             return f"'{key}'", {v: _short(_canonical(first[v][key]), 60) if key in first[v] else "(missing)"
