@@ -162,11 +162,13 @@ class Language(Check):
         joined = frame.join(where, on="row", how="left").sort("row")
         findings, excluded = [], set()
         mismatched = outside = 0
+        responses = []  # the response languages after the second opinion, for the distribution
         for row, plang, pprob, rlang, rprob, source, line, response in joined.select(
                 "row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source", "line",
                 "response").iter_rows():
             if rlang is not None and ((expected and rlang not in expected) or (plang and plang != rlang)):
                 rlang = self._confirmed(response, rlang, ctx.settings.seed)
+            responses.append(rlang)
             data = {"prompt_lang": plang, "prompt_prob": _round(pprob),
                     "response_lang": rlang, "response_prob": _round(rprob)}
             if expected:
@@ -189,8 +191,9 @@ class Language(Check):
         metrics = {
             **info,
             "prompt_languages": _distribution(frame["prompt_lang"]),
-            "response_languages": _distribution(frame["response_lang"]),
-            "undetermined_rows": frame.filter(pl.col("prompt_lang").is_null() | pl.col("response_lang").is_null()).height,
+            "response_languages": _distribution(pl.Series("response_lang", responses, dtype=pl.String)),
+            "undetermined_rows": sum(1 for plang, rlang in zip(joined["prompt_lang"], responses)
+                                     if plang is None or rlang is None),
             "mismatched_rows": mismatched,
         }
         if expected:
