@@ -18,10 +18,10 @@ and 2% near duplicates) to a temporary JSONL and runs
 Measured on the shared 2-core VM (other engineers' jobs running; load average in brackets):
   quality, 5,000 records, threshold 0.8: 252 true pairs (sparse brute force), recall 0.980,
       precision 1.000 (verified pairs and every pair inside a cluster); threshold 0.7: 1.000 / 1.000
-  speed, 100,000 records (123 MB): 6.0-6.9 s wall, peak RSS 860-950 MiB [1.3-2.2]
-      (in-process split: load 1.6-2.5 s, ctx.text 0.5 s, exact groups 0.2 s, band keys 2.6 s on
-      2 threads, both checks 0.6 s)
-  speed, 1,000,000 records (1.26 GB): 54.8 s wall, peak RSS 3,242 MiB [1.0]
+  speed, 100,000 records (123 MB): 5.24 / 5.45 / 6.42 s wall in three runs, peak RSS 706-749 MiB
+      [2.3-2.6] (in-process split: load 1.6-2.3 s, ctx.text 0.5 s, exact groups 0.2 s, band keys
+      1.8-3.1 s on 2 threads, both checks 0.4 s)
+  speed, 1,000,000 records (1.26 GB): 49.8 s wall, peak RSS 3,124 MiB [2.7]
 """
 
 from __future__ import annotations

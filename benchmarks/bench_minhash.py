@@ -3,13 +3,14 @@
 Run: flock /tmp/auditor-bench.lock python benchmarks/bench_minhash.py [--million]
 
 Measured on the shared 2-core VM, threshold 0.8, 128 perms,
-`flock /tmp/auditor-bench.lock python benchmarks/bench_minhash.py` (load average 1.1):
-  10k chat records: auditor.minhash 0.53 s, recall 1.000 | datasketch loop 18.89 s, recall 0.978
-                    -> speedup 35.5x
-  100k chat records (16M shingles): 4.95 s, peak RSS 901 MiB incl. the input strings, recall 1.000
-  Shingling is polars (split + Series.hash) plus numpy n-gram arithmetic (~1.2 s at 100k, was ~4 s
-  with the per-code-point numpy tokenizer); signatures ~2 s (numpy's uint32 multiply is the floor).
-  This pipeline runs on one thread; the checks use minhash.text_band_keys on default_threads().
+`flock /tmp/auditor-bench.lock python benchmarks/bench_minhash.py` (load average 1.5-2.5):
+  10k chat records: auditor.minhash 0.28 s, recall 1.000 | datasketch loop 16.09 s, recall 0.978
+                    -> speedup 57.4x
+  100k chat records (16M shingles): 2.73 s, peak RSS 840 MiB incl. the input strings, recall 1.000
+  Shingling is polars (split + Series.hash) plus numpy n-gram arithmetic (~1.3 s at 100k, was ~4 s
+  with the per-code-point numpy tokenizer); signatures ~1.2 s with 16k-shingle blocks (was ~2 s
+  with 2k blocks). This pipeline runs on one thread; the checks use minhash.text_band_keys on
+  default_threads() (2 here).
 """
 
 from __future__ import annotations
