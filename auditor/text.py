@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_WHITESPACE = re.compile(r"\s+")
+# Unicode White_Space, spelled out: Python's `\s` and Rust's (polars) disagree on \x1c-\x1f, and the
+# two functions below must give the same text.
+_SPACE_CHARS = "\t\n\x0b\x0c\r\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE = re.compile(f"[ {_SPACE_CHARS}]+")
+# A lone space (most whitespace) is no match: collapsing with this pattern is 4x faster in polars.
+_COLLAPSE = f"[ {_SPACE_CHARS}]{{2,}}|[{_SPACE_CHARS}]"
 
 
 def normalize_text(text: str | None) -> str:
     """NFKC, lower-cased, whitespace collapsed to single spaces and stripped."""
     if not text:
         return ""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip(" ")
 
 
 def normalize_series(series):
@@ -28,8 +33,7 @@ def normalize_series(series):
     return (
         series
         .str.to_lowercase()
-        # Same result as `\s+` -> " ", but a lone space (most whitespace) is not a match: 4x faster.
-        .str.replace_all(r"\s{2,}|[^\S ]", " ")
-        .str.strip_chars()
+        .str.replace_all(_COLLAPSE, " ")
+        .str.strip_chars(" ")
         .alias(series.name)
     ).cast(pl.String)

@@ -445,7 +445,13 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
         columns.append(f'<div class="col"><div class="mono">{esc(loc)}</div>{"".join(cells)}</div>')
     extra = f" · {len(group) - MAX_MEMBERS} more members not shown" if len(group) > MAX_MEMBERS else ""
     similarity = data.get("similarity")
-    sim = f" · similarity {format_value(similarity)}" if isinstance(similarity, (int, float)) else ""
+    if isinstance(similarity, (int, float)):
+        sim = f" · similarity {format_value(similarity)}"
+    elif isinstance(similarity, list) and len(similarity) == 2 and all(isinstance(v, (int, float)) for v in similarity):
+        low, high = (format_value(v) for v in similarity)  # a cluster's [min, max] pairwise similarity
+        sim = f" · similarity {low}" if low == high else f" · similarity {low}–{high}"
+    else:
+        sim = ""
     return (f'<div class="group"><div class="group-head">{esc(f["code"])} · {len(group)} rows{esc(sim)}'
             f'{esc(extra)} · <span class="wrap">{esc(one_line(f["message"], 200))}</span></div>'
             f'<div class="cols">{"".join(columns)}</div></div>')

@@ -58,3 +58,10 @@ def test_100000_findings_are_capped_and_fast(tmp_path):
     assert "200 of 100,000 findings written here" in section
     assert len(text) < 2_000_000 and elapsed < 20
     assert PAYLOADS[3][:5] in text
+
+
+def test_cluster_header_shows_the_similarity_range(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    near = next(r for r in report["results"] if r["check"] == "near-duplicates")
+    near["findings"][0]["data"]["similarity"] = [0.82, 0.97]
+    assert "similarity 0.82–0.97" in render_html(report)

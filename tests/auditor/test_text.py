@@ -1,0 +1,23 @@
+"""The Python and the polars normalization give the same matching text (checks mix both)."""
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor.text import normalize_series, normalize_text
+
+SPACES = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2003\u2028\u2029\u3000 "
+
+
+def test_normalization_examples():
+    assert normalize_text("  Ｈｅｌｌｏ\t\tWORLD\u3000ﬁne \n") == "hello world fine"
+    assert normalize_text("a\x1cb") == "a\x1cb"  # a file separator is not whitespace in Unicode
+    assert normalize_text(None) == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(SPACES), max_size=40),
+                max_size=50))
+def test_python_and_polars_normalization_agree(texts):
+    series = pl.Series("t", [*texts, None], dtype=pl.String)
+    assert normalize_series(series).to_list() == [normalize_text(t) for t in [*texts, None]]
