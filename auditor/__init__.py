@@ -2,13 +2,15 @@
 
 __version__ = "0.1.0"
 
+from . import (
+    shapes,
+    similarity,  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
+)
 from .check import Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .results import CheckResult, Finding, Location, Severity, Status, Verdict
-from . import shapes
 from .text import normalize_series, normalize_text
-from . import similarity  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
 
 __all__ = [
     "AuditContext",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -55,46 +55,46 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command()
 def audit(
-    train: Annotated[Optional[list[str]], typer.Argument(help="Training JSONL file(s), .jsonl or .jsonl.gz.",
+    train: Annotated[list[str] | None, typer.Argument(help="Training JSONL file(s), .jsonl or .jsonl.gz.",
                                                          show_default=False)] = None,
-    eval: Annotated[Optional[list[str]], typer.Option("--eval", "-e", help="Held-out eval file; repeatable.")] = None,
-    schema: Annotated[Optional[str], typer.Option(help="JSON Schema the training targets must follow.")] = None,
-    format: Annotated[Optional[str], typer.Option(
+    eval: Annotated[list[str] | None, typer.Option("--eval", "-e", help="Held-out eval file; repeatable.")] = None,
+    schema: Annotated[str | None, typer.Option(help="JSON Schema the training targets must follow.")] = None,
+    format: Annotated[str | None, typer.Option(
         "--format", help="Record format instead of auto-detection: chat, prompt-completion, alpaca, "
                          "text-label, sharegpt, preference.")] = None,
-    field: Annotated[Optional[list[str]], typer.Option(
+    field: Annotated[list[str] | None, typer.Option(
         "--field", help="Map a field for any other shape, e.g. --field prompt=question --field response=answer "
                         "(targets: prompt, response, label, system; dotted paths allowed).")] = None,
-    min_examples: Annotated[Optional[int], typer.Option(help="Clean training examples required [default: 500].")] = None,
-    min_eval_examples: Annotated[Optional[int], typer.Option(help="Clean eval examples required [default: 50].")] = None,
-    select: Annotated[Optional[list[str]], typer.Option(help="Run only these checks (comma-separated or repeated).")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option(help="Skip these checks.")] = None,
-    option: Annotated[Optional[list[str]], typer.Option(
+    min_examples: Annotated[int | None, typer.Option(help="Clean training examples required [default: 500].")] = None,
+    min_eval_examples: Annotated[int | None, typer.Option(help="Clean eval examples required [default: 50].")] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Run only these checks (comma-separated or repeated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these checks.")] = None,
+    option: Annotated[list[str] | None, typer.Option(
         "--option", "-o", help="A check option, e.g. -o count.min_per_label=20.")] = None,
-    report: Annotated[Optional[list[str]], typer.Option(
+    report: Annotated[list[str] | None, typer.Option(
         help="Report format to write: json, markdown (md), html, sarif, text; pair each with --output; "
              "repeatable.")] = None,
-    output: Annotated[Optional[list[str]], typer.Option(help="Where to write the report; '-' for stdout.")] = None,
-    config: Annotated[Optional[str], typer.Option(help="Config file (default: nearest auditor.toml or "
+    output: Annotated[list[str] | None, typer.Option(help="Where to write the report; '-' for stdout.")] = None,
+    config: Annotated[str | None, typer.Option(help="Config file (default: nearest auditor.toml or "
                                                        "pyproject.toml with [tool.auditor]).")] = None,
-    task: Annotated[Optional[str], typer.Option(help="structured, classification or free-text.")] = None,
-    max_findings: Annotated[Optional[int], typer.Option(help="Findings kept per check (0: all) [default: 10000].")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of every random choice [default: 1].")] = None,
+    task: Annotated[str | None, typer.Option(help="structured, classification or free-text.")] = None,
+    max_findings: Annotated[int | None, typer.Option(help="Findings kept per check (0: all) [default: 10000].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice [default: 1].")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on READY WITH WARNINGS too.")] = False,
     progress: Annotated[bool, typer.Option(help="Progress bars on a terminal.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
     hook: Annotated[bool, typer.Option(
         "--hook", help="Pre-commit hook mode: audit the datasets the given files belong to, print a short "
                        "summary and 'path:line: check: message' lines, fail per --fail-on and --gate.")] = False,
-    fail_on: Annotated[Optional[str], typer.Option(
+    fail_on: Annotated[str | None, typer.Option(
         help="Hook mode: findings that fail the run: error, warning or never [default: error].")] = None,
-    gate: Annotated[Optional[bool], typer.Option(
+    gate: Annotated[bool | None, typer.Option(
         "--gate/--no-gate", help="Hook mode: whether NOT READY fails the run [default: no].",
         show_default=False)] = None,
-    cache: Annotated[Optional[bool], typer.Option(
+    cache: Annotated[bool | None, typer.Option(
         "--cache/--no-cache", help="Reuse results of unchanged files from the cache [default: on].",
         show_default=False)] = None,
-    cache_dir: Annotated[Optional[str], typer.Option(
+    cache_dir: Annotated[str | None, typer.Option(
         help="Cache directory [default: .auditor_cache next to the config file, or here].")] = None,
 ) -> None:
     """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit.
@@ -103,7 +103,7 @@ def audit(
     """
     from dataclasses import replace
 
-    from .config import expand, load_config, parse_assignments, plan_audits, PlannedAudit
+    from .config import PlannedAudit, expand, load_config, parse_assignments, plan_audits
     from .engine import audit as run_audit
     from .engine import exit_code
     from .progress import default_progress
@@ -295,8 +295,8 @@ def infer_schema(
     train: Annotated[list[str], typer.Argument(help="Training JSONL file(s) whose targets are JSON objects.",
                                                show_default=False)],
     output: Annotated[str, typer.Option(help="Where to write the schema; '-' for stdout.")] = "-",
-    format: Annotated[Optional[str], typer.Option("--format", help="Record format instead of auto-detection.")] = None,
-    field: Annotated[Optional[list[str]], typer.Option(
+    format: Annotated[str | None, typer.Option("--format", help="Record format instead of auto-detection.")] = None,
+    field: Annotated[list[str] | None, typer.Option(
         "--field", help="Map a field, e.g. --field prompt=question --field response=answer.")] = None,
     min_share: Annotated[float, typer.Option(help="Share of targets that makes a key expected or a type "
                                                   "dominant; targets of another shape are left out.")] = 0.9,

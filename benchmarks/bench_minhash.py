@@ -86,8 +86,9 @@ def true_pairs(texts, planted, threshold):
 
 
 def datasketch_loop(texts, threshold, num_perm):
-    from datasketch import MinHash, MinHashLSH
     import re
+
+    from datasketch import MinHash, MinHashLSH
 
     word = re.compile(r"\w+")
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from auditor import Check, Severity, option
 
-
 # Character-length bins shared by every report, so histograms of two audits can be compared.
 LENGTH_BINS = (0, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
 

@@ -6,8 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from auditor import Check, Severity, normalize_series, option
-from auditor import similarity
+from auditor import Check, Severity, normalize_series, option, similarity
 
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 EXCLUDE = ("eval", "train", "both")

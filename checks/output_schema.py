@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, Severity, option
+from auditor import Check, option
 
 NOT_JSON = "SCH002"
 CODE_FENCE = "SCH003"

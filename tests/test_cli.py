@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import distinct_chats
 
 from auditor.cli import main
-from conftest import chat, distinct_chats
 
 
 def run(args, capsys):
@@ -89,8 +89,8 @@ def test_bad_options_exit_2_with_one_line(make_files, capsys, args, message):
 def test_config_is_found_by_walking_up_and_cli_overrides_it(make_files, tmp_path, capsys, monkeypatch):
     train, eval = make_files(distinct_chats(20), distinct_chats(5, start=50))
     (tmp_path / "auditor.toml").write_text(
-        f'train = "train.jsonl"\neval = ["eval.jsonl"]\nmin_examples = 20\nmin_eval_examples = 5\n'
-        f'[checks.count]\nmin_per_label = 2\n[decision]\nprompting_tried = true\n')
+        'train = "train.jsonl"\neval = ["eval.jsonl"]\nmin_examples = 20\nmin_eval_examples = 5\n'
+        '[checks.count]\nmin_per_label = 2\n[decision]\nprompting_tried = true\n')
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)

@@ -1,8 +1,9 @@
 """The engine's own findings on sample_data match the planted problems of its README exactly."""
 
+from conftest import SAMPLE, planted_problems
+
 from auditor.config import AuditConfig
 from auditor.engine import audit
-from conftest import SAMPLE, planted_problems
 
 
 def sample_report(**overrides):

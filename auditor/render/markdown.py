@@ -13,8 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .common import (VERDICT_TEXT, finding_text, format_value, normalized, one_line, scalar_metrics,
-                     top_findings, verdict_counts, where)
+from .common import (
+    VERDICT_TEXT,
+    finding_text,
+    format_value,
+    normalized,
+    one_line,
+    scalar_metrics,
+    top_findings,
+    verdict_counts,
+    where,
+)
 
 LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; keep a margin
 FINDINGS_PER_CHECK = (10, 5, 3, 1, 0)  # shrink until the report fits

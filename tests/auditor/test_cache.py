@@ -8,6 +8,7 @@ import os
 import numpy as np
 import polars as pl
 import pytest
+from conftest import distinct_chats
 
 import auditor.engine as engine
 from auditor.cache import MAGIC, open_cache
@@ -15,7 +16,6 @@ from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
 from auditor.testing import write_jsonl
-from conftest import distinct_chats
 
 
 @pytest.fixture

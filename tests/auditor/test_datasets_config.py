@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import distinct_chats
 
 from auditor.cli import hook_summary, main
 from auditor.config import load_config, plan_audits
 from auditor.errors import ConfigError
 from auditor.testing import write_jsonl
-from conftest import distinct_chats
 
 CONFIG = """
 min_examples = 10

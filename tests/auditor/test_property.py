@@ -2,10 +2,9 @@
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from auditor.dataset import load_dataset
 from auditor.errors import DatasetLoadError

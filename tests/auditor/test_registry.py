@@ -1,6 +1,7 @@
 from importlib.metadata import EntryPoint
 
 import pytest
+from conftest import distinct_chats
 
 from auditor import Check, Severity
 from auditor import registry as registry_module
@@ -8,7 +9,6 @@ from auditor.config import AuditConfig
 from auditor.engine import audit
 from auditor.errors import CheckLoadError, ConfigError
 from auditor.registry import Registry, discover, load, select
-from conftest import distinct_chats
 
 
 class ShoutingCheck(Check):

@@ -1,6 +1,7 @@
+from conftest import chat
+
 from auditor.testing import run_check
 from checks.format import Format
-from conftest import chat
 
 
 def test_reports_each_violation_with_its_line_and_excludes_invalid_rows():
