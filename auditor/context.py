@@ -104,9 +104,11 @@ class AuditContext:
         unknown = [part for part in parts if part not in TEXT_PARTS]
         if unknown:
             raise ValueError(f"unknown text part '{unknown[0]}' (choose from {', '.join(TEXT_PARTS)})")
-        return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts))
+        # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
+        # the texts would be most of the cache's size.
+        return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts), persist=False)
 
-    def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True) -> T:
+    def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True, persist: bool = True) -> T:
         """An artefact computed file by file and kept in the incremental cache between runs.
 
         `build(frame)` gets one input file's frame (every row, valid or not, the columns of `ctx.frame`)
@@ -118,12 +120,14 @@ class AuditContext:
         the options and a version of your algorithm, e.g. `("minhash", "prompt", num_perm, seed, 2)`.
         `build` must read only the content columns (line, format, valid, error, system, prompt,
         response, label), never `row`, `split` or `source`, which depend on the audit. Unchanged files
-        are served from `.auditor_cache/`; the result is memoized per audit like `shared`.
+        are served from `.auditor_cache/` (unless `persist=False`: cheap to rebuild, costly to store);
+        the result is memoized per audit like `shared`.
         """
         from .cache import canonical_key, per_file
 
+        cache = self._cache if persist else None
         return self.shared(("per-file", canonical_key(key), concat),
-                           lambda: per_file(self._cache, self.datasets, key, build, concat=concat))
+                           lambda: per_file(cache, self.datasets, key, build, concat=concat))
 
     def label_task(self) -> bool:
         """True when the train rows carry class labels (classification data)."""
