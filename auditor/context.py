@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .dataset import Dataset
@@ -128,6 +129,23 @@ class AuditContext:
         cache = self._cache if persist else None
         return self.shared(("per-file", canonical_key(key), concat),
                            lambda: per_file(cache, self.datasets, key, build, concat=concat))
+
+    def memo(self, namespace: str):
+        """A persistent memo of answers about single texts (see auditor.memo), kept in the audit's cache.
+
+        `namespace` must name everything an answer depends on besides the text: the artefact, the
+        options, the seed and a version of the algorithm. Without a cache the memo lives for this audit.
+        """
+        def build():
+            import xxhash
+
+            from .memo import TextMemo
+
+            if self._cache is None:
+                return TextMemo(None)
+            name = xxhash.xxh3_128_hexdigest(namespace.encode())
+            return TextMemo(Path(self._cache.root) / "memo" / f"{name}.memo")
+        return self.shared(("memo", namespace), build)
 
     def label_task(self) -> bool:
         """True when the train rows carry class labels (classification data)."""

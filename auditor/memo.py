@@ -1,0 +1,83 @@
+"""A persistent memo of expensive answers about single texts (such as their language), keyed by content.
+
+Per-file artefacts suit work that covers every row; a check that judges a seeded sample of rows, or
+whose answer for a text does not depend on its neighbours, is better served by a memo: an edited
+dataset re-judges only the texts it has not seen. The memo lives in the audit's cache directory and
+follows its rules: atomic writes, a checksum, and a damaged or foreign file is simply ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+MAGIC = b"AUDITOR-MEMO\x00\x01"
+MAX_ENTRIES = 2_000_000  # beyond this the oldest answers are dropped
+
+
+def text_key(text: str) -> int:
+    """The content key of a text: xxh3-64 of its UTF-8 bytes."""
+    import xxhash
+
+    return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+class TextMemo:
+    """Answers (JSON values) by text key, loaded from and saved to one file; in memory only without one."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._answers: dict[int, Any] = self._load() if path is not None else {}
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, keys: Sequence[int]) -> list[Any]:
+        """The remembered answer of every key, or None where there is none."""
+        return [self._answers.get(key) for key in keys]
+
+    def put(self, items: Iterable[tuple[int, Any]]) -> None:
+        """Remember new answers and save them (atomically) when the memo has a file."""
+        items = list(items)
+        for key, answer in items:
+            self._answers.pop(key, None)  # re-inserted last: dicts keep insertion order, newest last
+            self._answers[key] = answer
+        if len(self._answers) > MAX_ENTRIES:
+            for key in list(self._answers)[: len(self._answers) - MAX_ENTRIES]:
+                del self._answers[key]
+        if items and self.path is not None:
+            self._save()
+
+    def _load(self) -> dict[int, Any]:
+        import orjson
+        import xxhash
+
+        try:
+            blob = self.path.read_bytes()  # type: ignore[union-attr]
+            if not blob.startswith(MAGIC):
+                return {}
+            checksum, payload = blob[len(MAGIC):len(MAGIC) + 16], blob[len(MAGIC) + 16:]
+            if xxhash.xxh3_128_digest(payload) != checksum:
+                return {}
+            return {int(key): answer for key, answer in orjson.loads(payload)}
+        except (OSError, ValueError, TypeError):
+            return {}
+
+    def _save(self) -> None:
+        import orjson
+        import xxhash
+
+        if self.path is None:
+            return
+        payload = orjson.dumps([[key, answer] for key, answer in self._answers.items()])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".memo-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(MAGIC + xxhash.xxh3_128_digest(payload) + payload)
+            os.replace(temporary, self.path)
+        except OSError:  # a memo that cannot be saved only costs time next run
+            self.path = None
