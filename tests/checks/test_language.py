@@ -144,6 +144,81 @@ def test_fast_detector_gives_langdetects_answer():
             assert (lang, round(prob, 9)) == (best.lang, round(best.prob, 9))
 
 
+def _varied_texts(n, seed=11):
+    """Seeded texts: short, long (past langdetect's 10,000 characters), mixed scripts, marks, URLs."""
+    import random
+
+    rng = random.Random(seed)
+    words = (" ".join(EN_Q + EN_A + [DE_Q, DE_A, FR_Q, FR_A])).split() + [
+        "Xin", "chào", "Tiếng", "Việt", "cảm", "ơn", "Мой", "заказ", "пришёл", "посылка", "Київ", "مرحبا",
+        "بالعالم", "شكرا", "नमस्ते", "दुनिया", "你好", "世界", "注文", "안녕하세요", "Γειά", "שלום", "NASA", "IBM",
+        "https://example.com/a?b=c", "www.example.org", "jane.doe@example.com", "123", "4.5", "!!!", "  ",
+        "\t", "\n", "e\u0301", "a\u0300", "o\u0323", "ǅ", "ﬁ", "İ", "ß", "ÆØÅ", "ʼ"]
+    texts = []
+    for _ in range(n):
+        size = rng.choice([1, 2, 3, 5, 8, 15, 40, 90, 200])
+        texts.append(" ".join(rng.choice(words) for _ in range(size)))
+    return texts + ["a", "Hello", "THE QUICK BROWN FOX JUMPS", "x" * 10_500, "ab cd " * 2_000]
+
+
+def _stock(text, seed, restrict=None):
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = _langid.reference_detector(seed, restrict)
+    detector.append(text)
+    try:
+        best = detector.get_probabilities()
+    except LangDetectException:  # no features
+        return None, 0.0, detector
+    return (_langid._code(best[0].lang), best[0].prob, detector) if best else (None, 0.0, detector)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_batched_detector_gives_langdetects_answer_on_varied_texts(seed):
+    texts = _varied_texts(300)
+    cyrillic = ("bg", "mk", "ru", "uk")
+    answers = _langid.detect_many(texts, seed)
+    restricted = _langid.detect_many(texts, seed, cyrillic)
+    vocabulary = list(_langid.model().index)
+    for text, answer, answer_restricted in zip(texts, answers, restricted):
+        lang, prob, detector = _stock(text, seed)
+        assert answer[0] == lang and abs(answer[1] - prob) <= 1e-9, (text[:80], answer, (lang, prob))
+        # the same n-grams as langdetect's own extraction, in the same order
+        detector.cleaning_text()
+        assert [vocabulary[i] for i in _langid._ngram_ids(text)] == detector._extract_ngrams(), text[:80]
+        lang, prob, _ = _stock(text, seed, cyrillic)
+        assert answer_restricted[0] == lang and abs(answer_restricted[1] - prob) <= 1e-9, text[:80]
+    assert sum(lang is None for lang, _ in answers) < 30  # most texts do have features
+
+
+def test_answers_do_not_depend_on_the_batch_or_its_order():
+    texts = _varied_texts(60, seed=3)
+    together = _langid.detect_many(texts, 5)
+    assert [_langid.detect_many([text], 5)[0] for text in texts] == together
+    assert _langid.detect_many(texts[::-1], 5) == together[::-1]
+
+
+def test_profile_matrix_is_cached_and_a_broken_or_unwritable_cache_is_ignored(tmp_path, monkeypatch):
+    import numpy as np
+
+    reference = _langid._Model(cache=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    built = _langid._Model()
+    files = sorted((tmp_path / "cache" / "dataset-auditor").iterdir())
+    assert [f.suffix for f in files] == [".npy", ".vocab"]
+    cached = _langid._Model()
+    assert isinstance(cached.matrix, np.memmap)
+    for m in (built, cached):
+        assert m.langs == reference.langs and m.index == reference.index
+        assert np.array_equal(m.matrix, reference.matrix)
+    files[0].write_bytes(files[0].read_bytes()[:1000])  # truncated: rebuilt and rewritten
+    assert np.array_equal(_langid._Model().matrix, reference.matrix)
+    assert np.array_equal(_langid._Model().matrix, reference.matrix)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # not a directory: no cache
+    assert np.array_equal(_langid._Model().matrix, reference.matrix)
+
+
 def test_prefix_is_cut_at_a_word_boundary():
     text = "word " * 100
     cut = _langid.prefix(text, 42)
