@@ -141,6 +141,16 @@ def _build(raw: list[bytes]):
     return langs, list(index), matrix
 
 
+def profile_version() -> str:
+    """The installed langdetect's version: its profiles decide every answer."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("langdetect")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _cache_paths(raw: list[bytes]):
     import hashlib
 

@@ -9,6 +9,7 @@ from auditor import Check, Severity, option
 
 # A pool worker starts in ~0.3-0.4 s (spawn, numpy, the cached profiles) and detection costs ~0.15 ms a
 # text in batches: below this many distinct texts one process finishes sooner (measured on 2 cores).
+ALGORITHM = 1  # bump when detection answers could change, so remembered answers are not reused
 POOL_THRESHOLD = 8_000
 # At most this many texts per task (each worker runs them in lockstep batches); the texts are split
 # evenly in at least one task per worker.
@@ -139,9 +140,7 @@ class Language(Check):
                    zip(rows["system"].to_list(), rows["prompt"].to_list())]
         responses = rows["response"].to_list()
         unique = sorted({t for t in prompts + responses if t})  # dedupe; sorted for stable chunks
-        o = self.options
-        answers = dict(zip(unique, _judge_all(unique, ctx.settings.seed, o.min_chars, o.max_chars,
-                                               o.min_probability)))
+        answers = self._answers(ctx, unique)
         none = (None, None)
         p = [answers.get(t, none) if t else none for t in prompts]
         r = [answers.get(t, none) if t else none for t in responses]
@@ -152,6 +151,29 @@ class Language(Check):
         }, schema={"row": rows.schema["row"], "prompt_lang": pl.String, "prompt_prob": pl.Float64,
                    "response_lang": pl.String, "response_prob": pl.Float64})
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}
+
+    def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
+        """(language, probability) of every text: remembered from earlier audits, or judged now.
+
+        The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
+        judges the texts it has not seen before.
+        """
+        from auditor import memo as text_memo
+        from checks import _langid
+
+        o = self.options
+        namespace = (f"language|{ALGORITHM}|{_langid.profile_version()}|seed={ctx.settings.seed}|"
+                     f"min_chars={o.min_chars}|max_chars={o.max_chars}|min_probability={o.min_probability}")
+        memo = ctx.memo(namespace)
+        keys = [text_memo.text_key(text) for text in texts]
+        known = memo.get(keys)
+        todo = [i for i, answer in enumerate(known) if answer is None]
+        judged = _judge_all([texts[i] for i in todo], ctx.settings.seed, o.min_chars, o.max_chars,
+                            o.min_probability)
+        memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
+        for i, answer in zip(todo, judged):
+            known[i] = answer
+        return {text: tuple(answer) for text, answer in zip(texts, known)}
 
     # -- findings and metrics --------------------------------------------------------------------
     def _judge(self, ctx, split, frame, info):

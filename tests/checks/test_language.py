@@ -323,3 +323,28 @@ def test_planted_non_english_rows_in_sample_data_are_found():
     planted = oracle["train.jsonl"]
     assert sorted({f.location.line for f in result.findings if f.split == 'train'}) == sorted(set(planted["non_english"]) | set(planted["language_mismatch"]))
     assert [f.location.line for f in result.findings if f.code == "LNG002"] == sorted(planted["language_mismatch"])
+
+
+def test_answers_are_remembered_in_the_cache_so_an_edit_judges_only_new_texts(tmp_path, monkeypatch):
+    from auditor.cache import open_cache
+    from checks import language as module
+
+    judged = []
+    real = module._judge_all
+    monkeypatch.setattr(module, "_judge_all", lambda texts, *a: judged.append(len(texts)) or real(texts, *a))
+    rows = [{"messages": [{"role": "user", "content": f"Where is my parcel number {i}? It has been a week."},
+                          {"role": "assistant", "content": f"Your parcel {i} left our warehouse yesterday."}]}
+            for i in range(5)]
+
+    def run(records):
+        ctx = make_context(records, directory=tmp_path)
+        ctx._cache = open_cache(tmp_path / "cache")
+        return run_check(Language, ctx=ctx)
+
+    first = run(rows)
+    assert judged == [10]
+    rows[2]["messages"][1]["content"] = ("Vielen Dank für Ihre Nachricht. Ihr Paket hat gestern unser Lager verlassen "
+                                         "und wird in den nächsten Tagen bei Ihnen ankommen.")
+    second = run(rows)
+    assert judged == [10, 1]  # only the edited response is judged again
+    assert [f.location.line for f in second.findings] == [3] and first.findings == []
