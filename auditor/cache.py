@@ -1,20 +1,26 @@
-"""The incremental cache: per input file, keyed by its content, the normalized rows and per-file artefacts.
+"""The incremental cache: per block of lines of every input file, the normalized rows and per-file artefacts.
 
 Layout (default `.auditor_cache/` next to the config file, else in the working directory):
 
     .auditor_cache/
       .gitignore        "*": the cache never ends up in a commit
       CACHEDIR.TAG      backup tools skip it
-      v1/<key>.rows     one loaded file: normalized frame (Arrow IPC) + line issues, formats, sha256
-      v1/<key>.art      one per-file artefact registered with `ctx.per_file(...)`
+      v1/<key>.block    one block of lines: normalized frame (Arrow IPC) + line issues + formats
+      v1/<key>.art      one block's (or one file's) value of an artefact registered with `ctx.per_file(...)`
+      v1/<key>.report   one whole report
 
-An entry's key is xxh3_128 of (tool version, cache layout, split, format, field mapping, xxh3_128 of the
-file's bytes), so an edited file, another version of the tool or another format gets another entry and
-an unchanged file is never re-read. Every entry is one file written to a temporary name and moved into
-place with os.replace (atomic), and carries its own key and a checksum of its payload: a truncated,
-corrupted or foreign entry is ignored, deleted and rebuilt. Nothing here is ever fatal; a cache that
-cannot be written just stops caching. The cache never changes a report: a warm run gives byte-identical
-JSON to a cold run.
+Files are read as content-defined blocks of lines (`auditor.dataset.iter_blocks`: a block ends after a
+line whose hash has its low 9 bits zero, 256..4096 lines), so editing, inserting or deleting one line
+changes one block (and at most the next) and every other block keeps its entries. A block's key is
+xxh3_128 of (tool version, code fingerprint, cache layout, format, field mapping, whether it starts the
+file, its line count, xxh3_128 of its bytes): it names the content, never the position, so entries hold
+no line numbers or row ids (issues count lines from the block start; the loader shifts them). File-level
+facts (mixed formats, the dominant format, the SHA-256) are decided after the blocks are assembled.
+
+Every entry is one file written to a temporary name and moved into place with os.replace (atomic), and
+carries its own key and a checksum of its payload: a truncated, corrupted or foreign entry is ignored,
+deleted and rebuilt. Nothing here is ever fatal; a cache that cannot be written just stops caching.
+The cache never changes a report: a warm or partly warm run gives byte-identical JSON to a cold run.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import io
 import os
 import struct
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,7 @@ import orjson
 import xxhash
 
 from . import __version__
+from .dataset import BLOCK_COLUMNS, Dataset
 
 CACHE_DIR_NAME = ".auditor_cache"
 LAYOUT = 1
@@ -38,8 +47,8 @@ MAGIC = b"AUDITOR-CACHE\x00\x01"
 MAX_BYTES = 1 << 30  # least recently used entries are removed beyond this
 _HASH_CHUNK = 1 << 20
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a cache of dataset-auditor.\n"
-# Columns a `.rows` entry keeps; row, split and source depend on the audit and are added back on load.
-_STORED = ("line", "format", "valid", "error", "system", "prompt", "response", "label", "tool_call")
+# Columns a `.block` entry keeps; line, row, split and source depend on the position and the audit.
+_STORED = BLOCK_COLUMNS
 
 
 class CacheMiss(Exception):
@@ -85,24 +94,40 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
-        self._keys: dict[tuple[str, str], tuple[str, tuple[int, int]]] = {}
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
         self._broken = False
 
-    # ------------------------------------------------------------------ loaded files
+    # ------------------------------------------------------------------ blocks of loaded files
 
-    def file_key(self, path: str, split: str, fmt: str | None, fields: Mapping[str, str] | None) -> str | None:
-        """The entry key of one input file as this audit reads it; None when the file cannot be hashed."""
+    def block_key(self, settings: Any, first: bool, lines: list[bytes]) -> str:
+        """The entry key of one block: its bytes and the content settings (format, field mapping)."""
+        content = xxhash.xxh3_128_hexdigest(b"\n".join(lines))
+        parts = ["block", __version__, code_fingerprint(), LAYOUT, settings, first, len(lines), content]
+        return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
+
+    def get_block(self, key: str) -> Any:
+        """The parsed rows (auditor.dataset.BlockRows) of an unchanged block, or None (parse it, `put_block`)."""
         try:
-            stamp, digest = self._content(path)
-        except OSError:
-            return None  # the loader reports the problem with its own message
-        parts = ["rows", __version__, code_fingerprint(), LAYOUT, split, fmt, sorted((fields or {}).items()),
-                 digest]
-        key = xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
-        # the entry that `store` and `artefact` use for this file in the audit being run
-        self._keys[(path, split)] = (key, stamp)
-        return key
+            header, payload = self._read(self.entries / f"{key}.block", key)
+            part = _block_from_entry(header, payload)
+        except CacheMiss:
+            _remove(self.entries / f"{key}.block")
+            self.misses += 1
+            return None
+        self.hits += 1
+        return part
+
+    def put_block(self, key: str, part: Any) -> None:
+        if self._broken:
+            return
+        try:
+            buffer = io.BytesIO()
+            part.frame.select(_STORED).write_ipc(buffer, compression="lz4")  # text compresses ~3x, reads at GB/s
+            header = {"kind": "block", "formats": list(part.formats.items()),
+                      "issues": [[i.line, i.code, i.severity.value, i.message] for i in part.issues]}
+            self._write(self.entries / f"{key}.block", key, header, buffer.getvalue())
+        except Exception:  # a cache that cannot be written must not stop the audit
+            self._broken = True
 
     def _content(self, path: str) -> tuple[tuple[int, int], str]:
         """(stat stamp, content digest) of a file, hashed once per audit while it stays unchanged."""
@@ -112,68 +137,101 @@ class Cache:
             memo = self._digests[path] = (stamp, file_digest(path))
         return memo
 
-    def load(self, path: str, split: str, *, first_row: int, fmt: str | None,
-             fields: Mapping[str, str] | None) -> Any:
-        """The Dataset of an unchanged file from its entry, or None (then load it and `store` it)."""
-        key = self.file_key(path, split, fmt, fields)
-        if key is None:
-            return None
-        try:
-            header, payload = self._read(self.entries / f"{key}.rows", key)
-            data = _dataset_from_entry(header, payload, path, split, first_row)
-        except CacheMiss:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return data
-
-    def store(self, data: Any) -> None:
-        """Write the entry of a freshly loaded Dataset (skipped if the file changed while it was read)."""
-        memo = self._keys.get((data.path, data.split))
-        if memo is None or self._broken:
-            return
-        key, before = memo
-        try:
-            if _stamp(data.path) != before:
-                return
-            frame = data.frame.select(_STORED)
-            buffer = io.BytesIO()
-            frame.write_ipc(buffer, compression="lz4")  # text compresses ~3x; lz4 reads back at GB/s
-            header = {"kind": "rows", "format": data.format, "formats": data.formats, "sha256": data.sha256,
-                      "issues": [[i.line, i.code, i.severity.value, i.message] for i in data.issues]}
-            self._write(self.entries / f"{key}.rows", key, header, buffer.getvalue())
-        except Exception:  # a cache that cannot be written must not stop the audit
-            self._broken = True
-
     # ------------------------------------------------------------------ per-file artefacts
 
     def artefact(self, data: Any, key: Any, build: Callable[[Any], Any]) -> Any:
-        """build(data.frame) for one file, from its entry when the file and the key are unchanged."""
-        file_key = self._keys.get((data.path, data.split))
-        if file_key is None:
+        """build(data.frame) for one whole file, from its entry when the file and the key are unchanged."""
+        entry = self._art_entry(_file_owner(data), key)
+        value = self._get_value(entry)
+        if value is None:
             value = build(data.frame)
-            value_kind(value)
-            return value
-        entry = self.entries / f"{xxhash.xxh3_128_hexdigest(file_key[0].encode() + b'|' + canonical_key(key))}.art"
-        entry_key = entry.stem
-        try:
-            header, payload = self._read(entry, entry_key)
-            value = decode_value(header["type"], payload)
-        except (CacheMiss, KeyError, TypeError):
-            self.misses += 1
-        else:
+            self._put_value(entry, value)
+        return value
+
+    def block_artefact(self, data: Any, key: Any, build: Callable[[Any], Any], context: Any = None) -> Any:
+        """build() per block of one file, each block's value from its entry when the block is unchanged.
+
+        The missing blocks are built a contiguous run at a time (a cold file is one run: build gets the
+        file's own frame). A value that is not row-aligned (one entry per row along its first axis) or
+        whose blocks do not concatenate to the same type falls back to `artefact` (the whole file).
+        """
+        blocks = data.blocks
+        entries = [self._art_entry(f"block:{b.key}", key) for b in blocks]
+        parts: list[Any] = [self._get_value(entry, count=False) for entry in entries]
+        missing = [i for i, part in enumerate(parts) if part is None]
+        self.hits += len(blocks) - len(missing)
+        if not missing:
+            value = _join(parts)
+            if value is not None:
+                return value
+            return self.artefact(data, key, build)
+        whole = self._art_entry(_file_owner(data), key)
+        value = self._get_value(whole, count=False)
+        if value is not None:  # a value that is not row-aligned, cached for the whole file
             self.hits += 1
             return value
-        value = build(data.frame)
-        if not self._broken:
-            try:
-                kind, payload = encode_value(value)
-                self._write(entry, entry_key, {"kind": "artefact", "type": kind}, payload)
-            except TypeError:
-                raise
-            except Exception:
-                self._broken = True
+        self.misses += len(missing)
+        runs: list[list[int]] = []
+        for i in missing:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        for run in runs:
+            start = blocks[run[0]].start
+            stop = blocks[run[-1]].start + blocks[run[-1]].lines
+            if start == 0 and stop == data.lines:
+                value = build(data.frame)
+            else:
+                with _span_view(context, data, start, stop) as frame:
+                    value = build(frame)
+            value_kind(value)
+            pieces = _split(value, [blocks[i].lines for i in run])
+            if pieces is None:
+                return self._whole(data, whole, build, value if len(runs) == 1 and len(run) == len(blocks) else None)
+            for i, piece in zip(run, pieces):
+                parts[i] = piece
+        value = _join(parts)
+        if value is None:
+            return self._whole(data, whole, build, None)
+        for i in missing:
+            self._put_value(entries[i], parts[i])
         return value
+
+    def _whole(self, data: Any, entry: Path, build: Callable[[Any], Any], value: Any) -> Any:
+        if value is None:
+            value = build(data.frame)
+        self._put_value(entry, value)
+        return value
+
+    def _art_entry(self, owner: str, key: Any) -> Path:
+        return self.entries / f"{xxhash.xxh3_128_hexdigest(owner.encode() + b'|' + canonical_key(key))}.art"
+
+    def _get_value(self, entry: Path, *, count: bool = True) -> Any:
+        try:
+            header, payload = self._read(entry, entry.stem)
+            value = decode_value(header["type"], payload)
+        except (CacheMiss, KeyError, TypeError):
+            if count:
+                self.misses += 1
+            return None
+        if count:
+            self.hits += 1
+        return value
+
+    def _put_value(self, entry: Path, value: Any) -> None:
+        kind = value_kind(value)  # a value of the wrong type fails with and without a cache
+        if self._broken:
+            return
+        try:
+            kind, payload = encode_value(value)
+            self._write(entry, entry.stem, {"kind": "artefact", "type": kind}, payload)
+        except TypeError:
+            if kind == "ndarray":
+                raise  # an object array: the artefact itself is wrong
+            self._broken = True
+        except Exception:
+            self._broken = True
 
     # ------------------------------------------------------------------ whole reports
 
@@ -277,18 +335,94 @@ class Cache:
 
 
 def per_file(cache: Cache | None, datasets: list[Any], key: Any, build: Callable[[Any], Any], *,
-             concat: bool = True) -> Any:
-    """build(file frame) for every input file, each from the cache when possible; see AuditContext.per_file."""
+             concat: bool = True, blocks: bool | None = None, context: Any = None) -> Any:
+    """build(frame) for every input file, each from the cache when possible; see AuditContext.per_file.
+
+    `blocks` (default: `concat`): build and cache the value block by block (the value is row-aligned and
+    row-local), else file by file. Without a cache every file is built whole, in one call.
+    """
     canonical_key(key)  # a bad key fails the same way with and without a cache
+    if blocks is None:
+        blocks = concat
     values = []
     for data in datasets:
-        if cache is None:
+        if isinstance(data, SpanView):
+            continue  # a block being built, not a file
+        if cache is None or not data.blocks or data.blocks[0].key is None:
             value = build(data.frame)
             value_kind(value)
+        elif blocks:
+            value = cache.block_artefact(data, key, build, context)
         else:
             value = cache.artefact(data, key, build)
         values.append(value)
     return combine(values) if concat else values
+
+
+@dataclass(slots=True)
+class SpanView(Dataset):
+    """Rows [start, stop) of a loaded file, seen as a Dataset while an artefact is built for them.
+
+    Builders find "their" file with `next(d for d in ctx.datasets if d.frame is frame)` and slice
+    audit-wide arrays with its `first_row` and `lines`; while a run of blocks is built, a view of the
+    run is appended to `ctx.datasets` so that this keeps working for part of a file.
+    """
+
+
+@contextmanager
+def _span_view(context: Any, data: Any, start: int, stop: int) -> Iterator[Any]:
+    frame = data.frame.slice(start, stop - start)
+    if context is None:
+        yield frame
+        return
+    view = SpanView(data.path, data.split, data.format, frame, [], {}, None, data.first_row + start)
+    real = context.datasets
+    _ = context.frame  # memoized before the view is visible: ctx.frame stays the files' rows
+    context.datasets = [*real, view]
+    try:
+        yield frame
+    finally:
+        context.datasets = real
+
+
+def _split(value: Any, sizes: list[int]) -> list[Any] | None:
+    """A row-aligned value cut into pieces of `sizes` rows; None when it is not row-aligned."""
+    kind = value_kind(value)
+    if kind == "ndarray" and value.ndim == 0:
+        return None
+    if len(value) != sum(sizes):
+        return None
+    pieces, at = [], 0
+    for size in sizes:
+        pieces.append(value.slice(at, size) if kind in ("series", "frame") else value[at : at + size])
+        at += size
+    return pieces
+
+
+def _join(parts: list[Any]) -> Any:
+    """Blocks of one file as one value, or None when they are not of one type (dtype, shape, schema)."""
+    first = parts[0]
+    if isinstance(first, list):
+        return [item for part in parts for item in part] if all(isinstance(p, list) for p in parts) else None
+    if len(parts) == 1:
+        return first
+    import numpy as np
+    import polars as pl
+
+    if isinstance(first, np.ndarray):
+        if all(isinstance(p, np.ndarray) and p.dtype == first.dtype and p.shape[1:] == first.shape[1:]
+               for p in parts):
+            return np.concatenate(parts)
+        return None
+    if isinstance(first, pl.Series):
+        if all(isinstance(p, pl.Series) and p.dtype == first.dtype and p.name == first.name for p in parts):
+            return pl.concat(parts, rechunk=True)
+        return None
+    if isinstance(first, pl.DataFrame):
+        if all(isinstance(p, pl.DataFrame) and p.schema == first.schema for p in parts):
+            return pl.concat(parts, rechunk=True)
+        return None
+    return None
 
 
 def canonical_key(key: Any) -> bytes:
@@ -371,10 +505,15 @@ def combine(values: list[Any]) -> Any:
     raise TypeError(f"cannot concatenate per-file values of type {type(first).__name__}")
 
 
-def _dataset_from_entry(header: dict[str, Any], payload: bytes, path: str, split: str, first_row: int) -> Any:
+def _file_owner(data: Any) -> str:
+    """What a whole-file artefact entry belongs to: the file's blocks (content and settings), in order."""
+    return "file:" + xxhash.xxh3_128_hexdigest("|".join(str(b.key) for b in data.blocks).encode())
+
+
+def _block_from_entry(header: dict[str, Any], payload: bytes) -> Any:
     import polars as pl
 
-    from .dataset import FRAME_COLUMNS, Dataset, LineIssue
+    from .dataset import BlockRows, LineIssue
     from .results import Severity
 
     try:
@@ -383,16 +522,10 @@ def _dataset_from_entry(header: dict[str, Any], payload: bytes, path: str, split
             raise ValueError("unexpected columns")
         issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
                   for line, code, severity, message in header["issues"]]
-        formats = {str(k): int(v) for k, v in header["formats"].items()}
-        fmt, sha256 = str(header["format"]), header["sha256"]
+        formats = {str(name): int(count) for name, count in header["formats"]}
     except Exception:
         raise CacheMiss from None
-    frame = frame.with_columns(
-        row=pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64),
-        split=pl.lit(split),
-        source=pl.lit(path),
-    ).select(FRAME_COLUMNS)
-    return Dataset(path, split, fmt, frame, issues, formats, sha256, first_row)
+    return BlockRows(frame, issues, formats)
 
 
 def _stamp(path: str) -> tuple[int, int]:

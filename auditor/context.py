@@ -109,8 +109,9 @@ class AuditContext:
         # the texts would be most of the cache's size.
         return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts), persist=False)
 
-    def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True, persist: bool = True) -> T:
-        """An artefact computed file by file and kept in the incremental cache between runs.
+    def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True, persist: bool = True,
+                 blocks: bool | None = None) -> T:
+        """An artefact computed file by file (or block by block) and kept in the incremental cache between runs.
 
         `build(frame)` gets one input file's frame (every row, valid or not, the columns of `ctx.frame`)
         and returns a numpy array, a polars Series or DataFrame, or a JSON-serializable list. The values
@@ -119,16 +120,26 @@ class AuditContext:
         per-file values aligned with `ctx.datasets`. `key` (str, int, float, bool, None and tuples of
         them) must name everything the result depends on besides the file: the artefact, the column,
         the options and a version of your algorithm, e.g. `("minhash", "prompt", num_perm, seed, 2)`.
-        `build` must read only the content columns (line, format, valid, error, system, prompt,
-        response, label), never `row`, `split` or `source`, which depend on the audit. Unchanged files
-        are served from `.auditor_cache/` (unless `persist=False`: cheap to rebuild, costly to store);
-        the result is memoized per audit like `shared`.
+        `build` must read only the content columns (format, valid, error, system, prompt, response,
+        label, tool_call), never `row`, `split`, `source` or `line`, which depend on the audit and on
+        the position. Unchanged content is served from `.auditor_cache/` (unless `persist=False`: cheap
+        to rebuild, costly to store); the result is memoized per audit like `shared`.
+
+        `blocks` (default: the same as `concat`): the value is row-aligned (one entry per frame row
+        along its first axis) and row-local (an entry depends on its own row only), so the cache builds
+        and keeps it per block of lines and an edited line rebuilds one block: `build` may then get the
+        frame of a run of blocks rather than of a whole file (the run appears in `ctx.datasets` as a
+        Dataset with its own `first_row` and `lines` while `build` runs). A value that turns out not to
+        be row-aligned is built and kept for the whole file instead. `blocks=False` (the default with
+        `concat=False`, whose values may hold positions within the file) always builds whole files.
+        Without a cache every file is built whole; the result is the same either way.
         """
         from .cache import canonical_key, per_file
 
         cache = self._cache if persist else None
         return self.shared(("per-file", canonical_key(key), concat),
-                           lambda: per_file(cache, self.datasets, key, build, concat=concat))
+                           lambda: per_file(cache, self.datasets, key, build, concat=concat, blocks=blocks,
+                                            context=self))
 
     def memo(self, namespace: str):
         """A persistent memo of answers about single texts (see auditor.memo), kept in the audit's cache.

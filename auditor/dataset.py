@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loading import SourceFile
+from .errors import DatasetLoadError
+from .loading import SourceFile, _HashingReader, parse_line
 from .normalize import NORMALIZERS, Normalized, detect_format, make_mapped, normalize_record
 from .results import Severity
 
-CHUNK_ROWS = 50_000
+# Content-defined blocks of lines (see iter_blocks): ~770 lines on average, 256..4096.
+BLOCK_MIN = 256
+BLOCK_MAX = 4096
+BLOCK_SPREAD = 512  # a power of two: one line in BLOCK_SPREAD may end a block
+_READ_BYTES = 8 << 20
 
 # Codes of the problems found while reading and normalizing; the engine and the `format` check report them.
 INVALID_LINE = "AUD001"
@@ -33,6 +41,15 @@ class LineIssue:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of lines of one file: `key` names its content in the cache, `start` is its first line - 1."""
+
+    key: str | None
+    start: int
+    lines: int
+
+
 @dataclass(slots=True)
 class Dataset:
     """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
@@ -46,6 +63,7 @@ class Dataset:
     formats: dict[str, int] = field(default_factory=dict)
     sha256: str | None = None
     first_row: int = 0
+    blocks: tuple[Block, ...] = ()  # the file's blocks, when it was loaded with a cache
 
     @property
     def lines(self) -> int:
@@ -63,49 +81,44 @@ class Dataset:
 
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
                  fields: Mapping[str, str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> Dataset:
-    """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue."""
+                 progress: Callable[[int], None] | None = None, cache: Any = None) -> Dataset:
+    """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
+
+    The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
+    (auditor.cache.Cache) each block's rows and issues come from its entry when its bytes are unchanged,
+    so editing one line of a large file re-parses one block. Rows, issues and formats never depend on
+    the blocks: mixed formats, the dominant format and the SHA-256 are decided for the whole file.
+    """
     import polars as pl
 
     source = SourceFile(path)
     forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
     forced_name = "mapped" if fields else fmt
-    columns: dict[str, list] = {name: [] for name in _COLUMNS}
-    chunks: list[pl.DataFrame] = []
+    settings = [forced_name, sorted((fields or {}).items())]
+    frames: list[pl.DataFrame] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
-    for raw in source.lines():
-        if raw.warning:
-            issues.append(LineIssue(raw.line, BYTE_ORDER_MARK, Severity.WARNING, raw.warning))
-        record_format = None
-        norm = None
-        error = raw.error
-        if raw.record is not None:
-            record_format = forced_name or detect_format(raw.record)
-            if record_format is None:
-                keys = ", ".join(sorted(raw.record)[:8]) or "none"
-                error = f"record matches no known format (keys: {keys}); pass --format or map fields with --field"
-                issues.append(LineIssue(raw.line, UNRECOGNIZED_RECORD, Severity.ERROR, error))
-            else:
-                formats[record_format] += 1
-                norm = normalize_record(raw.record, record_format, forced or NORMALIZERS[record_format])
-                issues.extend(LineIssue(raw.line, FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
-                issues.extend(LineIssue(raw.line, FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
-        elif error == "blank line":
-            issues.append(LineIssue(raw.line, BLANK_LINE, Severity.WARNING, error))
-        else:
-            issues.append(LineIssue(raw.line, INVALID_LINE, Severity.ERROR, error or "unreadable line"))
-        _append(columns, raw.line, record_format, error, norm)
-        if len(columns["line"]) >= CHUNK_ROWS:
-            chunks.append(_frame(columns))
-            columns = {name: [] for name in _COLUMNS}
-            if progress:
-                progress(CHUNK_ROWS)
-    if columns["line"] or not chunks:
+    blocks: list[Block] = []
+    digest = hashlib.sha256()
+    for start, lines in iter_blocks(source, digest):
+        first = start == 0
+        key = cache.block_key(settings, first, lines) if cache is not None else None
+        part = cache.get_block(key) if key is not None else None
+        if part is None:
+            part = parse_block(lines, first, forced, forced_name)
+            if key is not None:
+                cache.put_block(key, part)
+        frames.append(part.frame)
+        issues.extend(LineIssue(start + i.line, i.code, i.severity, i.message) for i in part.issues)
+        for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
+            formats[name] += count
+        blocks.append(Block(key, start, len(lines)))
         if progress:
-            progress(len(columns["line"]))
-        chunks.append(_frame(columns))
-    frame = pl.concat(chunks, rechunk=True) if len(chunks) > 1 else chunks[0]
+            progress(len(lines))
+    if not frames:
+        frames.append(_frame({name: [] for name in _COLUMNS}).select(BLOCK_COLUMNS))
+    frame = pl.concat(frames, rechunk=True) if len(frames) > 1 else frames[0]
+    frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
     dominant = _dominant(formats)
     if len(formats) > 1 and not forced_name:
         frame, issues = _flag_mixed(frame, issues, dominant, formats)
@@ -114,11 +127,112 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
         split=pl.lit(split),
         source=pl.lit(path),
     ).select(FRAME_COLUMNS)
-    return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), source.sha256,
-                   first_row)
+    return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
+                   first_row, tuple(blocks) if cache is not None else ())
+
+
+@dataclass(slots=True)
+class BlockRows:
+    """One parsed block: its frame (the columns of a file frame but line, row, split and source),
+    its issues with lines counted from the block start (1-based), and its formats in first-seen order."""
+
+    frame: Any
+    issues: list[LineIssue]
+    formats: dict[str, int]
+
+
+def parse_block(lines: list[bytes], first: bool, forced: Any = None, forced_name: str | None = None) -> BlockRows:
+    """Parse and normalize the lines of one block (without line ends); `first`: it starts the file."""
+    columns: dict[str, list] = {name: [] for name in _COLUMNS}
+    issues: list[LineIssue] = []
+    formats: Counter[str] = Counter()
+    for index, data in enumerate(lines):
+        line = index + 1
+        raw = parse_line(data, line if first else line + 1)  # a byte-order mark counts on file line 1 only
+        if raw.warning:
+            issues.append(LineIssue(line, BYTE_ORDER_MARK, Severity.WARNING, raw.warning))
+        record_format = None
+        norm = None
+        error = raw.error
+        if raw.record is not None:
+            record_format = forced_name or detect_format(raw.record)
+            if record_format is None:
+                keys = ", ".join(sorted(raw.record)[:8]) or "none"
+                error = f"record matches no known format (keys: {keys}); pass --format or map fields with --field"
+                issues.append(LineIssue(line, UNRECOGNIZED_RECORD, Severity.ERROR, error))
+            else:
+                formats[record_format] += 1
+                norm = normalize_record(raw.record, record_format, forced or NORMALIZERS[record_format])
+                issues.extend(LineIssue(line, FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
+                issues.extend(LineIssue(line, FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
+        elif error == "blank line":
+            issues.append(LineIssue(line, BLANK_LINE, Severity.WARNING, error))
+        else:
+            issues.append(LineIssue(line, INVALID_LINE, Severity.ERROR, error or "unreadable line"))
+        _append(columns, line, record_format, error, norm)
+    return BlockRows(_frame(columns).select(BLOCK_COLUMNS), issues, dict(formats))
+
+
+def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, list[bytes]]]:
+    """(index of the first line, lines without line ends) of a file's content-defined blocks.
+
+    A block ends after a line whose xxh3 hash has its low bits zero (1 line in BLOCK_SPREAD), once it
+    holds at least BLOCK_MIN lines, or when it reaches BLOCK_MAX lines. Boundaries depend only on the
+    lines around them, so inserting, deleting or editing one line changes its own block and at most the
+    next one; the other blocks keep their bytes and their cache entries. Lines are split exactly as
+    `loading.iter_lines` splits them (on "\\n", trailing "\\r" removed, no empty last line). Gzipped files
+    are decompressed as they are read and blocked the same way. `digest` (hashlib) gets the file's bytes
+    as stored (compressed for .gz), for the report's SHA-256.
+    """
+    import numpy as np
+    import xxhash
+
+    low, high, mask = BLOCK_MIN, BLOCK_MAX, BLOCK_SPREAD - 1
+    start = 0
+    block: list[bytes] = []
+    tail = b""
+    try:
+        with open(source.path, "rb") as handle:
+            reader = _HashingReader(handle, digest) if digest is not None else handle
+            stream = gzip.GzipFile(fileobj=reader) if source.compressed else reader  # type: ignore[arg-type]
+            while True:
+                chunk = stream.read(_READ_BYTES)
+                if not chunk:
+                    break
+                buffer = tail + chunk if tail else chunk
+                pieces = buffer.split(b"\n")
+                tail = pieces.pop()
+                if b"\r" in buffer:
+                    pieces = [piece.rstrip(b"\r") for piece in pieces]
+                hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, pieces), dtype=np.uint64, count=len(pieces))
+                candidates = np.flatnonzero((hashes & np.uint64(mask)) == 0).tolist()
+                done: list[tuple[int, list[bytes]]] = []
+                pos = 0
+                for end in [*candidates, None]:  # None: the rest of the chunk, cut at BLOCK_MAX only
+                    stop = len(pieces) if end is None else end + 1
+                    while len(block) + stop - pos > high or (end is None and len(block) + stop - pos == high):
+                        cut = pos + high - len(block)
+                        done.append((start, block + pieces[pos:cut]))
+                        start += high
+                        block, pos = [], cut
+                    if end is not None and len(block) + stop - pos >= low:
+                        lines = block + pieces[pos:stop]
+                        done.append((start, lines))
+                        start += len(lines)
+                        block, pos = [], stop
+                block = block + pieces[pos:]
+                yield from done
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetLoadError(f"{source.path}: cannot read: {exc}") from None
+    if tail:
+        block.append(tail.rstrip(b"\r"))
+    if block:
+        yield start, block
 
 
 _COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "tool_call")
+# The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
+BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "tool_call")
 FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
                  "response", "label", "tool_call")
 

@@ -147,14 +147,10 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dat
             raise ConfigError(f"{path}: the same file is given {twice}; pass each file once")
         seen[key] = split
     for path, split in inputs:
-        data = cache.load(path, split, first_row=first_row, fmt=config.format,
-                          fields=config.fields or None) if cache is not None else None
-        if data is None:
-            with progress.task(f"load {path}") as advance:
-                data = load_dataset(path, split, first_row=first_row, fmt=config.format,
-                                    fields=config.fields or None, progress=advance)
-            if cache is not None:
-                cache.store(data)
+        # with a cache, unchanged blocks of lines come from it and only edited ones are parsed again
+        with progress.task(f"load {path}") as advance:
+            data = load_dataset(path, split, first_row=first_row, fmt=config.format,
+                                fields=config.fields or None, progress=advance, cache=cache)
         first_row += data.lines
         datasets.append(data)
     return datasets

@@ -1,20 +1,24 @@
-"""The incremental cache: unchanged files are not recomputed, damaged entries are rebuilt, reports never change."""
+"""The incremental cache: unchanged blocks are not recomputed, damaged entries are rebuilt, reports never change."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import random
 
 import numpy as np
 import polars as pl
 import pytest
-from conftest import distinct_chats
+from conftest import chat, distinct_chats
 
+import auditor.dataset as dataset_module
 import auditor.engine as engine
 from auditor.cache import MAGIC, open_cache
 from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
+from auditor.loading import SourceFile, iter_lines
 from auditor.testing import write_jsonl
 
 
@@ -37,15 +41,24 @@ def cli_report(capsys, *args):
 
 
 def count_loads(monkeypatch):
+    """The blocks parsed (not served by the cache) from now on, as (number of lines, first line text)."""
     calls = []
-    real = engine.load_dataset
+    real = dataset_module.parse_block
 
-    def counting(path, split, **kwargs):
-        calls.append((path, split))
-        return real(path, split, **kwargs)
+    def counting(lines, first, *args, **kwargs):
+        calls.append((len(lines), lines[0].decode(errors="replace")))
+        return real(lines, first, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "load_dataset", counting)
+    monkeypatch.setattr(dataset_module, "parse_block", counting)
     return calls
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 2..40 lines (1 line in 4 may end one), so a test file of a few dozen lines has many."""
+    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 2)
+    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 40)
+    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 4)
 
 
 def test_warm_run_gives_byte_identical_json_without_reloading(dataset, tmp_path, capsys, monkeypatch):
@@ -71,18 +84,20 @@ def test_editing_one_file_reloads_only_that_file(dataset, tmp_path, capsys, monk
         handle.write("not json\n")
     calls = count_loads(monkeypatch)
     warm = cli_report(capsys, train, "--eval", eval, "--cache-dir", cache_dir)
-    assert calls == [(eval, "eval")]
+    assert [n for n, _ in calls] == [11]  # the eval file is one block: re-parsed; train came from the cache
     assert warm == cli_report(capsys, train, "--eval", eval, "--no-cache")
     assert any(f["path"] == eval and f["line"] == 11 for r in json.loads(warm)["results"] for f in r["findings"])
 
 
-def test_other_format_or_field_mapping_is_another_entry(dataset, tmp_path):
-    train, _ = dataset
+def test_other_format_or_field_mapping_is_another_entry(tmp_path):
     cache = open_cache(tmp_path / "cache")
-    keys = {cache.file_key(train, "train", fmt, fields)
+    lines = [b'{"prompt": "a", "completion": "b"}']
+    keys = {cache.block_key([fmt, sorted((fields or {}).items())], True, lines)
             for fmt, fields in [(None, None), ("chat", None), (None, {"prompt": "q"}), (None, {"prompt": "r"})]}
-    keys.add(cache.file_key(train, "eval", None, None))
-    assert len(keys) == 5
+    keys.add(cache.block_key([None, []], False, lines))  # not the first block: a byte-order mark is not stripped
+    keys.add(cache.block_key([None, []], True, lines + [b""]))
+    assert len(keys) == 6
+    assert cache.block_key([None, []], True, list(lines)) == cache.block_key([None, []], True, lines)
 
 
 @pytest.mark.parametrize("damage", [
@@ -95,15 +110,17 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
     train, eval = dataset
     cache_dir = tmp_path / "cache"
     cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
-    entries = sorted((cache_dir / "v1").glob("*.rows"))
+    entries = sorted((cache_dir / "v1").glob("*.block"))
     assert len(entries) == 2
+    artefacts = sorted((cache_dir / "v1").glob("*.art"))
+    assert artefacts
     reports = sorted((cache_dir / "v1").glob("*.report"))
     assert len(reports) == 1
-    for entry in entries + reports:
+    for entry in entries + artefacts + reports:
         entry.write_bytes(damage(entry.read_bytes()))
     calls = count_loads(monkeypatch)
     assert cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir)) == cold
-    assert sorted(calls) == [(eval, "eval"), (train, "train")]
+    assert sorted(n for n, _ in calls) == [10, 60]
     calls.clear()
     assert cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir)) == cold
     assert calls == []  # rebuilt entries are good again
@@ -114,13 +131,13 @@ def test_entry_of_another_key_is_not_trusted(dataset, tmp_path):
     cache = open_cache(tmp_path / "cache")
     config = AuditConfig(train=(train,), eval=(eval,))
     engine.audit(config, cache=cache)
-    entries = sorted((tmp_path / "cache" / "v1").glob("*.rows"))
+    entries = sorted((tmp_path / "cache" / "v1").glob("*.block"))
     blobs = [e.read_bytes() for e in entries]
     entries[0].write_bytes(blobs[1])  # a valid entry, stored under the wrong name
     fresh = open_cache(tmp_path / "cache")
-    assert [fresh.load(p, s, first_row=0, fmt=None, fields=None) is None for p, s in [(train, "train"), (eval, "eval")]
-            ].count(True) == 1
+    assert [fresh.get_block(e.stem) is None for e in entries].count(True) == 1
     assert fresh.misses == 1
+    assert not entries[0].exists()  # dropped, to be rebuilt
 
 
 def test_unusable_cache_directory_is_not_fatal(dataset, tmp_path, capsys):
@@ -161,7 +178,7 @@ def test_per_file_artefacts_are_built_once_per_file_content(dataset, tmp_path):
         return ctx, ctx.per_file(("prompt-length", 1), lengths)
 
     ctx, uncached = run(None)
-    assert builds == [60, 10] and uncached.shape == (ctx.frame.height,)
+    assert builds == [60, 10] and uncached.shape == (ctx.frame.height,)  # without a cache: whole files
     expected = ctx.frame["prompt"].fill_null("").str.len_chars().to_numpy()
     assert np.array_equal(uncached, expected)
     builds.clear()
@@ -179,12 +196,14 @@ def test_per_file_artefacts_are_built_once_per_file_content(dataset, tmp_path):
 
 
 @pytest.mark.parametrize("value", [
-    lambda frame: frame.select("line", "prompt"),
+    lambda frame: frame.select("valid", "prompt"),
     lambda frame: frame["prompt"],
     lambda frame: [len(p or "") for p in frame["prompt"].to_list()],
-    lambda frame: np.arange(frame.height, dtype=np.uint64).reshape(-1, 1).repeat(3, axis=1),
-], ids=["frame", "series", "list", "2d-array"])
-def test_per_file_values_round_trip_and_concatenate(dataset, tmp_path, value):
+    lambda frame: frame["prompt"].str.len_bytes().fill_null(0).cast(pl.UInt64).to_numpy()
+    .reshape(-1, 1).repeat(3, axis=1),
+    lambda frame: [frame.height],  # not row-aligned: kept for the whole file
+], ids=["frame", "series", "list", "2d-array", "per-file-list"])
+def test_per_file_values_round_trip_and_concatenate(dataset, tmp_path, small_blocks, value):
     train, eval = dataset
 
     def run(cache):
@@ -199,8 +218,12 @@ def test_per_file_values_round_trip_and_concatenate(dataset, tmp_path, value):
         return a == b
 
     cold = run(None)
-    run(open_cache(tmp_path / "cache"))
     assert same(cold, run(open_cache(tmp_path / "cache")))
+    assert same(cold, run(open_cache(tmp_path / "cache")))
+    lines = open(train, encoding="utf-8").read().splitlines(keepends=True)
+    lines[30] = json.dumps(chat("an edited ticket", "{}")) + "\n"
+    open(train, "w", encoding="utf-8").writelines(lines)
+    assert same(run(None), run(open_cache(tmp_path / "cache")))  # some blocks cached, one rebuilt
 
 
 def test_per_file_rejects_keys_and_values_it_cannot_cache(dataset, tmp_path):
@@ -241,3 +264,182 @@ def test_unchanged_audit_is_served_whole_and_any_change_recomputes(dataset, tmp_
         handle.write("{broken\n")
     edited = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
     assert ran == [1, 1] and edited != cold
+
+
+# ---------------------------------------------------------------------------------------------------
+# blocks of lines
+
+
+def block_lines(path):
+    return [(start, lines) for start, lines in dataset_module.iter_blocks(SourceFile(str(path)))]
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"\n", b"a", b"a\n", b"a\r\nb\r\n\r\nc", b"\n\n\nx\r\r\n", b"{}\n" * 150 + b"{", b"x\ry\n",
+])
+@pytest.mark.parametrize("read", [1, 3, 1 << 20])
+def test_blocks_split_lines_exactly_like_the_line_reader(tmp_path, monkeypatch, small_blocks, content, read):
+    monkeypatch.setattr(dataset_module, "_READ_BYTES", read)  # chunk seams anywhere, even inside "\r\n"
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(content)
+    blocks = block_lines(path)
+    expected = [raw for raw in __import__("io").BytesIO(content)]
+    assert [line for _, lines in blocks for line in lines] == [raw.rstrip(b"\r\n") for raw in expected]
+    assert [start for start, _ in blocks] == [sum(len(b) for _, b in blocks[:i]) for i in range(len(blocks))]
+    assert len(list(iter_lines(__import__("io").BytesIO(content)))) == sum(len(b) for _, b in blocks)
+
+
+def test_block_boundaries_depend_on_content_not_on_reads_and_an_edit_touches_at_most_two(tmp_path, monkeypatch):
+    rng = random.Random(3)
+    lines = [json.dumps({"prompt": f"p{i} {rng.random()}", "completion": "c"}) for i in range(3000)]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    blocks = block_lines(path)
+    sizes = [len(b) for _, b in blocks]
+    assert min(sizes[:-1]) >= dataset_module.BLOCK_MIN and max(sizes) <= dataset_module.BLOCK_MAX
+    assert 2 <= len(blocks) <= 12
+    monkeypatch.setattr(dataset_module, "_READ_BYTES", 4099)
+    assert block_lines(path) == blocks
+    before = {tuple(b) for _, b in blocks}
+    for edit in ("insert", "delete", "change"):
+        changed = list(lines)
+        at = 1500
+        if edit == "insert":
+            changed.insert(at, '{"prompt": "new", "completion": "c"}')
+        elif edit == "delete":
+            del changed[at]
+        else:
+            changed[at] += " "
+        path.write_text("\n".join(changed) + "\n")
+        after = [tuple(b) for _, b in block_lines(path)]
+        assert sum(1 for b in after if b not in before) <= 2, edit
+
+
+def mixed_records():
+    records = []
+    for i in range(80):
+        if i % 17 == 5:
+            records.append({"prompt": f"completion style {i}", "completion": "x"})  # minority format
+        elif i % 23 == 7:
+            records.append("{broken " + str(i))
+        elif i % 29 == 3:
+            records.append("")
+        else:
+            records.append(chat(f"ticket {i} about order {i * 7919}", json.dumps({"category": "billing", "id": i})))
+    records[40] = records[12]  # an exact duplicate across blocks
+    return records
+
+
+@pytest.mark.parametrize("edit", ["change", "insert", "delete", "append", "bom"])
+def test_edited_file_in_blocks_gives_the_cold_report(tmp_path, capsys, monkeypatch, small_blocks, edit):
+    train = write_jsonl(tmp_path / "train.jsonl", mixed_records())
+    eval = write_jsonl(tmp_path / "eval.jsonl", distinct_chats(12, start=1) + [mixed_records()[12]])
+    args = (str(train), "--eval", str(eval))
+    cache_dir = str(tmp_path / "cache")
+    assert cli_report(capsys, *args, "--cache-dir", cache_dir) == cli_report(capsys, *args, "--no-cache")
+    raw = train.read_bytes()
+    lines = raw.splitlines(keepends=True)
+    record = json.dumps(chat("a new ticket", "{}")).encode() + b"\n"
+    if edit == "change":
+        lines[33] = record
+    elif edit == "insert":
+        lines.insert(20, record)
+    elif edit == "delete":
+        del lines[50]
+    elif edit == "append":
+        lines.append(b"{oops")
+    else:
+        lines[0] = b"\xef\xbb\xbf" + lines[0]
+    train.write_bytes(b"".join(lines))
+    calls = count_loads(monkeypatch)
+    edited = cli_report(capsys, *args, "--cache-dir", cache_dir)
+    assert 1 <= len(calls) <= 2 and sum(n for n, _ in calls) <= 12  # only the edited block(s) parsed again
+    cold = cli_report(capsys, *args, "--no-cache")
+    assert edited == cold
+    # and whatever the block layout: the default one (a single block here) gives the same report
+    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 256)
+    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 4096)
+    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 512)
+    assert cli_report(capsys, *args, "--cache-dir", cache_dir) == cold
+    assert cli_report(capsys, *args, "--cache-dir", str(tmp_path / "other")) == cold
+
+
+def test_gzipped_file_is_blocked_too(tmp_path, capsys, small_blocks, monkeypatch):
+    records = mixed_records()
+    train = tmp_path / "train.jsonl.gz"
+    train.write_bytes(gzip.compress(b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n"
+                                             for r in records)))
+    cache_dir = str(tmp_path / "cache")
+    cold = cli_report(capsys, str(train), "--no-cache")
+    assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == cold
+    assert len(list((tmp_path / "cache" / "v1").glob("*.block"))) > 5
+    records[60] = chat("edited", "{}")
+    train.write_bytes(gzip.compress(b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n"
+                                             for r in records)))
+    calls = count_loads(monkeypatch)
+    edited = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    assert 1 <= len(calls) <= 2
+    assert edited == cli_report(capsys, str(train), "--no-cache")
+
+
+def test_block_artefacts_rebuild_only_the_edited_run_and_builders_find_their_rows(tmp_path, small_blocks):
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(60))
+    eval = write_jsonl(tmp_path / "eval.jsonl", distinct_chats(10, start=100))
+    config = AuditConfig(train=(str(train),), eval=(str(eval),))
+    builds = []
+
+    def run(cache):
+        data = engine._load_all(config, engine.NoProgress(), cache)
+        ctx = AuditContext(data, _cache=cache)
+        texts = ctx.text("prompt")
+
+        def build(frame):  # the way auditor.similarity finds its slice of an audit-wide array
+            found = next(d for d in ctx.datasets if d.frame is frame)
+            builds.append(found.lines)
+            return texts.slice(found.first_row, found.lines).str.len_bytes().to_numpy()
+
+        value = ctx.per_file(("text-length", 1), build)
+        assert ctx.frame.height == sum(d.lines for d in data) and ctx.datasets == data
+        return value
+
+    expected = run(None)
+    assert builds == [60, 10]
+    builds.clear()
+    assert np.array_equal(run(open_cache(tmp_path / "cache")), expected)
+    assert builds == [60, 10]  # a cold file is one run: its own frame
+    builds.clear()
+    assert np.array_equal(run(open_cache(tmp_path / "cache")), expected) and builds == []
+    lines = train.read_text().splitlines(keepends=True)
+    lines[25] = json.dumps(chat("a much longer ticket than any other one in this file", "{}")) + "\n"
+    train.write_text("".join(lines))
+    builds.clear()
+    edited = run(open_cache(tmp_path / "cache"))
+    assert 1 <= len(builds) <= 2 and sum(builds) <= 12
+    builds.clear()
+    assert np.array_equal(edited, run(None))
+
+
+def test_concat_false_and_unaligned_values_are_kept_per_file(tmp_path, small_blocks):
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(40))
+    config = AuditConfig(train=(str(train),))
+    builds = []
+
+    def run(cache):
+        data = engine._load_all(config, engine.NoProgress(), cache)
+        ctx = AuditContext(data, _cache=cache)
+
+        def windows(frame):  # positions within the file: cannot be cut into blocks
+            builds.append(("windows", frame.height))
+            return pl.DataFrame({"pos": np.arange(frame.height, dtype=np.uint32)})
+
+        def summary(frame):
+            builds.append(("summary", frame.height))
+            return [frame.height, frame["prompt"].str.len_bytes().sum()]
+
+        return ctx.per_file("windows", windows, concat=False)[0], ctx.per_file("summary", summary)
+
+    cold_windows, cold_summary = run(None)
+    assert run(open_cache(tmp_path / "cache"))[0].equals(cold_windows)
+    builds.clear()
+    warm_windows, warm_summary = run(open_cache(tmp_path / "cache"))
+    assert builds == [] and warm_windows.equals(cold_windows) and warm_summary == cold_summary == [40, cold_summary[1]]
