@@ -33,15 +33,18 @@ def json_type(value: Any) -> str:
     return _TYPES.get(type(value), type(value).__name__)
 
 
-def dominant_shape(objects: list[dict], min_share: float) -> dict[str, Any]:
-    """Expected keys, outlier keys and the dominant type of each key, from a list of JSON objects."""
+def dominant_shape(objects: list[dict], min_share: float, weights: list[int] | None = None) -> dict[str, Any]:
+    """Expected keys, outlier keys and the dominant type of each key, from a list of JSON objects.
+
+    `weights` counts each object that many times (distinct shapes with their number of targets).
+    """
     presence: Counter[str] = Counter()
     types: dict[str, Counter[str]] = {}
-    for obj in objects:
+    for obj, weight in zip(objects, weights or [1] * len(objects)):
         for key, value in obj.items():
-            presence[key] += 1
-            types.setdefault(key, Counter())[json_type(value)] += 1
-    total = len(objects)
+            presence[key] += weight
+            types.setdefault(key, Counter())[json_type(value)] += weight
+    total = sum(weights) if weights else len(objects)
     expected, optional, dominant = [], [], {}
     for key, count in presence.items():
         share = count / total
@@ -83,3 +86,37 @@ def actual_shape(value: Any) -> dict[str, Any]:
 
 def _article(kind: str) -> str:
     return "null" if kind == "null" else ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+# One value of each JSON type: a shape signature turned back into an object deviations() can judge.
+_PLACEHOLDER = {"null": None, "boolean": False, "number": 0, "string": "", "array": [], "object": {}}
+
+
+def signature(text: str | None) -> str | None:
+    """The shape of a target as a short string: its JSON type, and for an object each key's type.
+
+    Targets with one signature have one shape, so a dataset's shapes are judged once per distinct
+    signature instead of once per row (and signatures can be cached per block of rows).
+    """
+    import orjson
+
+    if text is None:
+        return None
+    value = parse_json(text)
+    if value is NOT_JSON:
+        return "text"
+    if isinstance(value, dict):
+        return orjson.dumps({key: json_type(item) for key, item in value.items()},
+                            option=orjson.OPT_SORT_KEYS).decode()
+    return json_type(value)
+
+
+def from_signature(sig: str) -> Any:
+    """A stand-in value with the shape `sig` describes (NOT_JSON for text)."""
+    import orjson
+
+    if sig == "text":
+        return NOT_JSON
+    if sig.startswith("{"):
+        return {key: _PLACEHOLDER[kind] for key, kind in orjson.loads(sig).items()}
+    return _PLACEHOLDER[sig]

@@ -60,13 +60,18 @@ class OutputFormat(Check):
     def run(self, ctx):
         import polars as pl
 
+        # A signature per row, cached per block of rows: an edited dataset re-parses only that block.
+        signatures = ctx.per_file(("output-shape", 1), lambda frame: frame["response"].map_elements(
+            shapes.signature, return_dtype=pl.String, skip_nulls=True))
         frame = (ctx.rows().filter(pl.col("response").is_not_null() & ~pl.col("tool_call"))
-                 .select("source", "line", "split", "response"))
-        targets = [(source, line, split, shapes.parse_json(text)) for source, line, split, text in frame.iter_rows()]
-        train = [value for _, _, split, value in targets if split == "train"]
-        objects = [value for value in train if isinstance(value, dict)]
-        share = len(objects) / len(train) if train else 0.0
-        metrics = {"targets": len(targets), "json_objects_share": round(share, 6)}
+                 .select("row", "source", "line", "split"))
+        frame = frame.with_columns(signature=signatures.gather(frame["row"]))
+        counts = frame.filter(pl.col("split") == "train").group_by("signature").len().sort("signature")
+        distinct = {sig: shapes.from_signature(sig) for sig in frame["signature"].unique().sort().to_list()}
+        train_total = int(counts["len"].sum())
+        objects = [(distinct[sig], n) for sig, n in counts.iter_rows() if isinstance(distinct[sig], dict)]
+        share = sum(n for _, n in objects) / train_total if train_total else 0.0
+        metrics = {"targets": frame.height, "json_objects_share": round(share, 6)}
         task = ctx.settings.task
         structured = objects and (share >= self.options.min_share if task is None else task == "structured")
         if not structured:
@@ -74,28 +79,32 @@ class OutputFormat(Check):
                 f"{share:.0%} of train targets are JSON objects"
             return self.result(summary=f"plain text targets ({why}): shape not checked", status=Status.PASS,
                                metrics={**metrics, "kind": "plain text"})
-        shape = shapes.dominant_shape(objects, self.options.min_share)
+        shape = shapes.dominant_shape([o for o, _ in objects], self.options.min_share, [n for _, n in objects])
         expected = shapes.describe(shape)
+        verdicts = {sig: self._verdict(shape, value) for sig, value in distinct.items()}
         findings = []
-        for source, line, split, value in targets:
-            if value is shapes.NOT_JSON:
-                findings.append(self.finding(
-                    f"Target is not JSON, expected an object with keys {_keys(shape['expected'])}",
-                    source=source, line=line, split=split, severity=Severity.WARNING, code=NOT_JSON,
-                    expected=expected, actual={"type": "text"}))
-                continue
-            differences = shapes.deviations(shape, value)
-            if differences:
-                findings.append(self.finding(
-                    "Target shape differs from the dominant shape: " + "; ".join(differences),
-                    source=source, line=line, split=split, severity=Severity.WARNING,
-                    expected=expected, actual=shapes.actual_shape(value), differences=differences))
+        for source, line, split, sig in frame.select("source", "line", "split", "signature").iter_rows():
+            message, code, data = verdicts[sig]
+            if message:
+                findings.append(self.finding(message, source=source, line=line, split=split,
+                                             severity=Severity.WARNING, code=code, expected=expected, **data))
         affected = len(findings)
-        summary = (f"{affected} of {len(targets):,} targets differ from the dominant JSON shape" if affected
-                   else f"all {len(targets):,} targets share one JSON shape")
+        summary = (f"{affected} of {frame.height:,} targets differ from the dominant JSON shape" if affected
+                   else f"all {frame.height:,} targets share one JSON shape")
         metrics.update(kind="json", dominant_shape=expected, affected=affected,
                        not_json=sum(1 for f in findings if f.code == NOT_JSON))
         return self.result(findings, summary=summary, metrics=metrics)
+
+    def _verdict(self, shape, value):
+        """(message or None, code, data) for every target of one shape."""
+        if value is shapes.NOT_JSON:
+            return (f"Target is not JSON, expected an object with keys {_keys(shape['expected'])}", NOT_JSON,
+                    {"actual": {"type": "text"}})
+        differences = shapes.deviations(shape, value)
+        if not differences:
+            return None, None, {}
+        return ("Target shape differs from the dominant shape: " + "; ".join(differences), None,
+                {"actual": shapes.actual_shape(value), "differences": differences})
 
 
 def _keys(keys: list[str]) -> str:
