@@ -32,7 +32,8 @@ class AuditContext:
     Columns: row (unique id, what `excluded` refers to), split ("train"/"eval"), source (file path),
     line (1-based), format, valid, error, system, prompt (system + user side as one text), response
     (the training target: final assistant turn, completion, output), label, tool_call (the response is
-    an assistant tool call, rendered as compact JSON, rather than text).
+    an assistant tool call, rendered as compact JSON, rather than text), tools (the record declares
+    tools or functions, or a turn calls or answers one: what the `tool-calls` check reads).
     """
 
     datasets: list[Dataset]
@@ -74,15 +75,17 @@ class AuditContext:
     def dataset(self, source: str) -> Dataset:
         return next(d for d in self.datasets if d.path == source)
 
-    def records(self, split: str | None = None) -> Iterator[tuple[int, str, int, dict[str, Any]]]:
+    def records(self, split: str | None = None, rows=None) -> Iterator[tuple[int, str, int, dict[str, Any]]]:
         """(row, source, line, original record) of valid rows, for checks that need the raw structure.
+
+        `rows` (row ids) limits the stream to those rows; other lines are read but not parsed.
 
         Records are streamed from the files again rather than kept in memory: at a million rows the
         original JSON would double the footprint of the normalized frame.
         """
         for data in self.datasets:
             if split is None or data.split == split:
-                for row, line, record in data.records():
+                for row, line, record in data.records(None if rows is None else set(rows)):
                     yield row, data.path, line, record
 
     def shared(self, key: Any, build: Callable[[], T]) -> T:

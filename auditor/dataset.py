@@ -53,7 +53,7 @@ class Block:
 @dataclass(slots=True)
 class Dataset:
     """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
-    prompt, response, label, tool_call; `row` is unique across every file of one audit."""
+    prompt, response, label, tool_call, tools; `row` is unique across every file of one audit."""
 
     path: str
     split: str
@@ -69,13 +69,19 @@ class Dataset:
     def lines(self) -> int:
         return self.frame.height
 
-    def records(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
-        """(row, line, record) for every valid row, streamed again from the file (memory stays flat)."""
+    def records(self, rows: set[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(row, line, record) for every valid row (of `rows`, when given), streamed again from the file
+        (memory stays flat); lines that are not wanted are not parsed."""
         import polars as pl
 
-        valid = set(self.frame.filter(pl.col("valid"))["line"].to_list())
-        for raw in SourceFile(self.path).lines():
-            if raw.line in valid and raw.record is not None:
+        valid = self.frame.filter(pl.col("valid"))
+        if rows is not None:
+            valid = valid.filter(pl.col("row").is_in(sorted(rows)))
+        wanted = set(valid["line"].to_list())
+        if not wanted:
+            return
+        for raw in SourceFile(self.path).lines(wanted):
+            if raw.record is not None:
                 yield self.first_row + raw.line - 1, raw.line, raw.record
 
 
@@ -230,11 +236,11 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
         yield start, block
 
 
-_COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "tool_call")
+_COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "tool_call", "tools")
 # The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
-BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "tool_call")
+BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "tool_call", "tools")
 FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
-                 "response", "label", "tool_call")
+                 "response", "label", "tool_call", "tools")
 
 
 def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | None,
@@ -246,6 +252,7 @@ def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | N
     for name in ("system", "prompt", "response", "label"):
         columns[name].append(getattr(norm, name) if norm is not None else None)
     columns["tool_call"].append(norm is not None and norm.tool_call)
+    columns["tools"].append(norm is not None and norm.tools)
 
 
 def _frame(columns: dict[str, list]):
@@ -255,7 +262,7 @@ def _frame(columns: dict[str, list]):
         columns,
         schema={"line": pl.Int64, "format": pl.String, "error": pl.String, "invalid": pl.Boolean,
                 "system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String,
-                "tool_call": pl.Boolean},
+                "tool_call": pl.Boolean, "tools": pl.Boolean},
     )
     return frame.with_columns(valid=~pl.col("invalid")).drop("invalid")
 

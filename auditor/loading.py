@@ -69,10 +69,12 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
-def iter_lines(stream: IO[bytes]) -> Iterator[RawLine]:
-    """Parse a binary stream line by line; CRLF and a final line without newline are handled."""
+def iter_lines(stream: IO[bytes], wanted: set[int] | None = None) -> Iterator[RawLine]:
+    """Parse a binary stream line by line (only the `wanted` line numbers, when given); CRLF and a final
+    line without newline are handled."""
     for number, raw in enumerate(stream, start=1):
-        yield parse_line(raw.rstrip(b"\r\n"), number)
+        if wanted is None or number in wanted:
+            yield parse_line(raw.rstrip(b"\r\n"), number)
 
 
 class SourceFile:
@@ -97,16 +99,16 @@ class SourceFile:
         if not self.compressed and _looks_binary(head):
             raise DatasetLoadError(f"{self.path}: looks like a binary file, not JSONL text")
 
-    def lines(self) -> Iterator[RawLine]:
+    def lines(self, wanted: set[int] | None = None) -> Iterator[RawLine]:
         digest = hashlib.sha256()
         try:
             with open(self.path, "rb") as handle:
                 stream = _HashingReader(handle, digest)
                 if self.compressed:
                     with gzip.GzipFile(fileobj=stream) as unzipped:  # type: ignore[arg-type]
-                        yield from iter_lines(unzipped)
+                        yield from iter_lines(unzipped, wanted)
                 else:
-                    yield from iter_lines(stream)  # type: ignore[arg-type]
+                    yield from iter_lines(stream, wanted)  # type: ignore[arg-type]
         except (OSError, EOFError, zlib.error) as exc:
             raise DatasetLoadError(f"{self.path}: cannot read: {exc}") from None
         self.sha256 = digest.hexdigest()

@@ -21,6 +21,7 @@ SHAREGPT_ROLES = {
     "function_call": "assistant", "observation": "tool", "tool": "tool", "function": "tool",
 }
 _ROLE_SET = frozenset(CHAT_ROLES)
+_TOOL_KEYS = frozenset({"tool_calls", "function_call", "tool_call_id"})
 CHAT_RECORD_KEYS = {"messages", "tools", "functions", "parallel_tool_calls", "metadata"}
 CHAT_MESSAGE_KEYS = frozenset({
     "role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight", "refusal",
@@ -37,6 +38,7 @@ class Normalized:
     response: str | None = None
     label: str | None = None
     tool_call: bool = False  # the response is a tool call (its JSON), not text the model writes
+    tools: bool = False  # tools or functions are declared, called or answered anywhere in the record
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -165,6 +167,9 @@ def _repr(value: Any) -> str:
 
 def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
     _conversation(record.get("messages"), "messages", out, None, "role", "content", strict_keys=True)
+    messages = record.get("messages")
+    out.tools = "tools" in record or "functions" in record or (isinstance(messages, list) and any(
+        isinstance(m, dict) and (m.keys() & _TOOL_KEYS or m.get("role") in ("tool", "function")) for m in messages))
     unknown = sorted(set(record) - CHAT_RECORD_KEYS)
     if unknown:
         out.warnings.append(f"unknown top-level keys: {', '.join(unknown)}")

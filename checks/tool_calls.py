@@ -52,13 +52,18 @@ class ToolCalls(Check):
     code = UNDECLARED
 
     def run(self, ctx):
+        import polars as pl
+
         self._cache: dict[str, tuple[Any, str | None]] = {}
         findings, excluded = [], set()
         counts = {"records": 0, "records_with_tools": 0, "records_with_tool_calls": 0,
                   "records_with_tools_or_calls": 0, "tool_calls": 0, "broken_calls": 0}
         for split in ("train", "eval"):
-            for row, source, line, record in ctx.records(split):
-                counts["records"] += 1
+            rows = ctx.rows(split)
+            counts["records"] += rows.height
+            # Only records with tool structure are read again from the file (the normalizer marked them).
+            with_tools = rows.filter(pl.col("tools"))["row"].to_list()
+            for row, source, line, record in (ctx.records(split, with_tools) if with_tools else ()):
                 found = self._record(record, counts)
                 if found:
                     excluded.add(row)

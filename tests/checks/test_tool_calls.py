@@ -117,3 +117,15 @@ def test_eval_records_are_checked():
     ctx = make_context([record([call()])], [record([call("nope")])])
     result = run_check(ToolCalls, ctx=ctx)
     assert [(f.split, f.location.line, f.code) for f in result.findings] == [("eval", 1, "TOOL001")]
+
+
+def test_only_records_with_tool_structure_are_read_again(monkeypatch):
+    from auditor import loading
+
+    parsed = []
+    real = loading.parse_line
+    ctx = make_context([plain(i) for i in range(30)] + [record([call(arguments="{oops")])] + [plain(99)])
+    monkeypatch.setattr(loading, "parse_line", lambda raw, line: parsed.append(line) or real(raw, line))
+    result = run_check(ToolCalls, ctx=ctx)
+    assert parsed == [31]  # the one record with tools; the 31 plain ones are not parsed again
+    assert [f.location.line for f in result.findings] == [31] and result.metrics["records"] == 32
