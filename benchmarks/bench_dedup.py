@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -147,6 +146,12 @@ def quality(args) -> None:
           f"(verified pairs)  cluster-pair precision={len(expanded & truth) / max(len(expanded), 1):.4f}")
 
 
+_PEAK = ("import resource, subprocess, sys\n"
+         "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+         "sys.exit(code)")
+
+
 def speed(args) -> None:
     folder = tempfile.mkdtemp(prefix="bench-dedup-")
     path = args.keep or os.path.join(folder, "big.jsonl")
@@ -159,10 +164,12 @@ def speed(args) -> None:
     command = [auditor, "audit", path, "--select", "exact-duplicates,near-duplicates", "--no-cache", "-q"]
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[:3]
+    # A small parent runs the command: a child forked from this (large) process would count this
+    # process's pages in its own peak RSS before it execs.
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-c", _PEAK, *command], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = int(proc.stderr.strip().splitlines()[-1]) / 1024
     print(" ".join(command))
     print(f"exit={proc.returncode} wall={elapsed:.2f} s peak_rss={peak:.0f} MiB load_avg={' '.join(load)}")
     if proc.returncode not in (0, 1):
