@@ -152,7 +152,7 @@ class Language(Check):
                    "response_lang": pl.String, "response_prob": pl.Float64})
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}
 
-    def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
+    def _answers(self, ctx, texts: list[str], *, sentences_only: bool = False) -> dict[str, tuple]:
         """(language, probability) of every text: remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
@@ -163,13 +163,14 @@ class Language(Check):
 
         o = self.options
         namespace = (f"language|{ALGORITHM}|{_langid.profile_version()}|seed={ctx.settings.seed}|"
-                     f"min_chars={o.min_chars}|max_chars={o.max_chars}|min_probability={o.min_probability}")
+                     f"min_chars={o.min_chars}|max_chars={o.max_chars}|min_probability={o.min_probability}|"
+                     f"sentences_only={sentences_only}")
         memo = ctx.memo(namespace)
         keys = [text_memo.text_key(text) for text in texts]
         known = memo.get(keys)
         todo = [i for i, answer in enumerate(known) if answer is None]
         judged = _judge_all([texts[i] for i in todo], ctx.settings.seed, o.min_chars, o.max_chars,
-                            o.min_probability)
+                            o.min_probability, sentences_only) if todo else []
         memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
         for i, answer in zip(todo, judged):
             known[i] = answer
@@ -187,11 +188,14 @@ class Language(Check):
         findings, excluded = [], set()
         mismatched = outside = 0
         responses = []  # the response languages after the second opinion, for the distribution
-        for row, plang, pprob, rlang, rprob, source, line, response in joined.select(
-                "row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source", "line",
-                "response").iter_rows():
-            if rlang is not None and ((expected and rlang not in expected) or (plang and plang != rlang)):
-                rlang = self._confirmed(response, rlang, ctx.settings.seed)
+        table = list(joined.select("row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source",
+                                   "line", "response").iter_rows())
+        suspects = [response for _, plang, _, rlang, _, _, _, response in table
+                    if rlang is not None and ((expected and rlang not in expected) or (plang and plang != rlang))]
+        second = self._second_opinions(ctx, suspects)
+        for row, plang, pprob, rlang, rprob, source, line, response in table:
+            if response in second and second[response] != rlang:
+                rlang = None
             responses.append(rlang)
             data = {"prompt_lang": plang, "prompt_prob": _round(pprob),
                     "response_lang": rlang, "response_prob": _round(rprob)}
@@ -225,20 +229,18 @@ class Language(Check):
             metrics["unexpected_rows"] = outside
         return findings, excluded, metrics
 
-    def _confirmed(self, response, lang, seed):
-        """The response language, or None when a JSON target's verdict hangs on its identifiers.
+    def _second_opinions(self, ctx, responses: list[str]) -> dict[str, str | None]:
+        """For JSON targets about to be flagged: the language of their multi-word values alone.
 
-        Enum and tag values ("data_privacy", "high") sway langdetect on a short summary; before a
-        JSON target is flagged, its multi-word values alone must give the same language.
+        Enum and tag values ("data_privacy", "high") sway langdetect on a short summary, so a JSON
+        target is flagged only when its sentences alone give the same language. Targets without
+        identifiers to leave out are not in the result (their first answer stands).
         """
         from checks import _langid
 
-        o = self.options
-        if _langid.prose(response or "", sentences_only=True) == _langid.prose(response or ""):
-            return lang
-        second, _ = _langid.judge(response, seed, o.min_chars, o.max_chars, o.min_probability,
-                                  sentences_only=True)
-        return lang if second == lang else None
+        unsure = sorted({r for r in responses if r and _langid.prose(r, sentences_only=True) != _langid.prose(r)})
+        answers = self._answers(ctx, unsure, sentences_only=True)
+        return {text: answers[text][0] for text in unsure}
 
     def _describe(self, split, m):
         judged = m["sample_size"]
@@ -261,11 +263,15 @@ def _user_side(system, prompt):
     return prompt
 
 
-def _judge_all(texts, seed, min_chars, max_chars, min_probability):
+def _judge_all(texts, seed, min_chars, max_chars, min_probability, sentences_only=False):
+    from functools import partial
+
     from checks import _langid
 
+    judge = partial(_langid.judge_many, seed=seed, min_chars=min_chars, max_chars=max_chars,
+                    min_probability=min_probability, sentences_only=sentences_only)
     if len(texts) < POOL_THRESHOLD:
-        return _langid.judge_many(texts, seed, min_chars, max_chars, min_probability)
+        return judge(texts)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -277,13 +283,11 @@ def _judge_all(texts, seed, min_chars, max_chars, min_probability):
     try:
         # spawn, not fork: forking a process that runs polars' thread pool can deadlock
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = pool.map(_langid.judge_many, chunks, [seed] * len(chunks), [min_chars] * len(chunks),
-                               [max_chars] * len(chunks), [min_probability] * len(chunks))
-            return [answer for chunk in results for answer in chunk]
+            return [answer for chunk in pool.map(judge, chunks) for answer in chunk]
     except (BrokenProcessPool, OSError):
         # Workers cannot start everywhere (a script read from stdin, a sandbox without processes);
         # the answers are the same in-process, only slower.
-        return _langid.judge_many(texts, seed, min_chars, max_chars, min_probability)
+        return judge(texts)
 
 
 def _distribution(series) -> dict:
