@@ -6,6 +6,7 @@ Skipped when no `chromium` / `chromium-browser` is on PATH (CI installs Debian's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -79,11 +80,9 @@ class Browser:
 
     def drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        try:
+        with contextlib.suppress(TimeoutError):  # the window closed: every event so far is collected
             while True:
                 self.events.append(self._read(deadline))
-        except TimeoutError:
-            pass
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
@@ -102,10 +101,8 @@ class Browser:
         return result["result"].get("value")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a browser that is already gone needs no goodbye
             self.send("Browser.close", session=False, timeout=5)
-        except Exception:
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
