@@ -197,3 +197,10 @@ def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
     answer = pl.coalesce(pl.col("response"), pl.lit("label: ") + pl.col("label"), pl.lit(""))
     texts = sub.select(pl.concat_str([user.fill_null(""), answer], separator="\n").alias("t"))["t"].to_list()
     return [t if len(t) <= limit else t[: limit - 1] + "…" for t in texts]
+
+
+def fmix64(hashes):
+    """MurmurHash3's 64-bit finalizer on a uint64 array (in place): spreads a polynomial hash's bits."""
+    from .minhash import _fmix64
+
+    return _fmix64(hashes)

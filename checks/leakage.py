@@ -401,21 +401,8 @@ def window_hashes(texts, n):
                     short_hash += token
         frames.append(pl.DataFrame({
             "pos": np.concatenate([long_rows, short]).astype(np.uint32) + np.uint32(start),
-            "hash": _fmix64(np.concatenate([hashes, short_hash])),
+            "hash": similarity.fmix64(np.concatenate([hashes, short_hash])),
         }))
     if not frames:
         return pl.DataFrame(schema={"pos": pl.UInt32, "hash": pl.UInt64})
     return pl.concat(frames)
-
-
-def _fmix64(h):
-    """MurmurHash3's 64-bit finalizer: spreads the polynomial's bits before the hash join."""
-    import numpy as np
-
-    with np.errstate(over="ignore"):
-        h ^= h >> np.uint64(33)
-        h *= np.uint64(0xFF51AFD7ED558CCD)
-        h ^= h >> np.uint64(33)
-        h *= np.uint64(0xC4CEB9FE1A85EC53)
-        h ^= h >> np.uint64(33)
-    return h
