@@ -167,10 +167,7 @@ class Leakage(Check):
                                           threshold=self.options.threshold)
             out.append(found.select(eval_row="left", ref_row="right", detector=pl.lit("near"),
                                     similarity="similarity"))
-        if not out:
-            return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
-                                        "similarity": pl.Float64})
-        return pl.concat(out)
+        return _pairs(out)
 
     def _ngram(self, ctx, text, valid_ids, valid_order, order):
         import numpy as np
@@ -218,10 +215,7 @@ class Leakage(Check):
                       .filter(pl.col("shared") >= pl.min_horizontal(pl.col("windows"), pl.lit(opts.min_overlap))))
             out.append(shared.select(eval_row="row", ref_row="ref_row", detector=pl.lit("ngram"),
                                      similarity=pl.col("shared") / pl.col("windows")))
-        if not out:
-            return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
-                                        "similarity": pl.Float64})
-        return pl.concat(out)
+        return _pairs(out)
 
     # -- findings and metrics --------------------------------------------------------------------------
     def _report(self, ctx, pairs, valid, eval_sources, order):
@@ -406,3 +400,13 @@ def window_hashes(texts, n):
     if not frames:
         return pl.DataFrame(schema={"pos": pl.UInt32, "hash": pl.UInt64})
     return pl.concat(frames)
+
+
+def _pairs(parts):
+    """Detector results (eval_row, ref_row, detector, similarity) as one frame, empty when none."""
+    import polars as pl
+
+    if parts:
+        return pl.concat(parts)
+    return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
+                                "similarity": pl.Float64})
