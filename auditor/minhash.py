@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -428,12 +429,15 @@ def minhash_signatures(
 # --------------------------------------------------------------------------- LSH
 
 
+@lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
     """Bands and rows per band that ``datasketch.MinHashLSH(threshold, num_perm, weights)`` picks.
 
     Minimizes ``w_fp * FP + w_fn * FN`` over all b * r <= num_perm where FP/FN are the
-    integrals of the S-curve below/above the threshold; integrated here with composite
-    Gauss-Legendre quadrature in numpy instead of scipy's ``quad``.
+    integrals of the S-curve below/above the threshold. ``1 - (1 - s**r)**b`` is a polynomial of
+    degree ``b * r <= num_perm``, which Gauss-Legendre quadrature with ``num_perm // 2 + 1`` nodes
+    integrates exactly: every (b, r) is evaluated at once in numpy instead of scipy's ``quad``
+    (a hook run asks for several thresholds and starts cold every time).
 
     Args:
         threshold: Jaccard threshold in (0, 1).
@@ -444,27 +448,21 @@ def lsh_params(threshold: float, num_perm: int, weights: tuple[float, float] = (
         ``(bands, rows)``.
     """
     wfp, wfn = weights
-    nodes, gw = np.polynomial.legendre.leggauss(32)
-    panels = 64
+    nodes, gw = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
 
     def grid(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-        edges = np.linspace(lo, hi, panels + 1)
-        half = (edges[1:] - edges[:-1])[:, None] / 2
-        mid = (edges[1:] + edges[:-1])[:, None] / 2
-        return (mid + half * nodes).ravel(), (half * gw).ravel()
+        half, mid = (hi - lo) / 2, (hi + lo) / 2
+        return mid + half * nodes, half * gw
 
     s_fp, w_fp = grid(0.0, threshold)
     s_fn, w_fn = grid(threshold, 1.0)
-    best, opt = float("inf"), (0, 0)
-    for b in range(1, num_perm + 1):
-        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
-        fp = (1 - (1 - s_fp ** r) ** b) @ w_fp
-        fn = (1 - (1 - (1 - s_fn ** r) ** b)) @ w_fn
-        err = fp * wfp + fn * wfn
-        i = int(np.argmin(err))  # first minimum, like datasketch's strict "<"
-        if err[i] < best:
-            best, opt = float(err[i]), (b, i + 1)
-    return opt
+    b = np.concatenate([np.full(num_perm // band, band) for band in range(1, num_perm + 1)])
+    r = np.concatenate([np.arange(1, num_perm // band + 1) for band in range(1, num_perm + 1)])
+    fp = (1 - (1 - s_fp ** r[:, None]) ** b[:, None]) @ w_fp
+    fn = ((1 - s_fn ** r[:, None]) ** b[:, None]) @ w_fn
+    err = fp * wfp + fn * wfn
+    best = int(np.argmin(err))  # the first minimum in (b, r) order, like datasketch's strict "<"
+    return int(b[best]), int(r[best])
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int, *, seed: int = 1) -> np.ndarray:

@@ -81,7 +81,7 @@ def test_shingles_shapes_and_fallback():
 
 @pytest.mark.parametrize("num_perm", [64, 128, 256])
 def test_lsh_params_equal_datasketch(num_perm):
-    for t in [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]:
+    for t in [0.05, 0.2, 0.35, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]:
         lsh = MinHashLSH(threshold=t, num_perm=num_perm)
         assert mh.lsh_params(t, num_perm) == (lsh.b, lsh.r), t
 
