@@ -5,17 +5,25 @@ Layout (default `.auditor_cache/` next to the config file, else in the working d
     .auditor_cache/
       .gitignore        "*": the cache never ends up in a commit
       CACHEDIR.TAG      backup tools skip it
-      v1/<key>.block    one block of lines: normalized frame (Arrow IPC) + line issues + formats
-      v1/<key>.art      one block's (or one file's) value of an artefact registered with `ctx.per_file(...)`
+      v1/<key>.pack     one input file's blocks: their normalized rows (Arrow IPC) + line issues + formats,
+                        or their values of one artefact registered with `ctx.per_file(...)`
+      v1/<key>.art      one file's value of an artefact that is not row-aligned
       v1/<key>.report   one whole report
 
 Files are read as content-defined blocks of lines (`auditor.dataset.iter_blocks`: a block ends after a
 line whose hash has its low 9 bits zero, 256..4096 lines), so editing, inserting or deleting one line
-changes one block (and at most the next) and every other block keeps its entries. A block's key is
+changes one block (and at most the next) and every other block keeps its values. A block's key is
 xxh3_128 of (tool version, code fingerprint, cache layout, format, field mapping, whether it starts the
-file, its line count, xxh3_128 of its bytes): it names the content, never the position, so entries hold
+file, its line count, xxh3_128 of its bytes): it names the content, never the position, so values hold
 no line numbers or row ids (issues count lines from the block start; the loader shifts them). File-level
 facts (mixed formats, the dominant format, the SHA-256) are decided after the blocks are assembled.
+
+A pack is found by the file's path and what it holds (rows with their format settings, or an artefact
+key), and lists the keys of the blocks it was made of: a block whose key is listed is served from it,
+any other block is rebuilt, and the pack is rewritten for the file as it is now. One entry per file
+and artefact, rather than one per block, because reading an entry has a fixed cost (~0.5 ms) that a
+hundred blocks times a dozen artefacts would pay on every edited re-run; and a file's pack replaces
+its previous one, so edits do not pile up stale entries.
 
 Every entry is one file written to a temporary name and moved into place with os.replace (atomic), and
 carries its own key and a checksum of its payload: a truncated, corrupted or foreign entry is ignored,
@@ -96,6 +104,8 @@ class Cache:
         self.writes = 0
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
         self._broken = False
+        self._writer: Any = None  # a one-thread executor for pack writes, started on the first
+        self._pending: list[Any] = []
 
     # ------------------------------------------------------------------ blocks of loaded files
 
@@ -105,29 +115,19 @@ class Cache:
         parts = ["block", __version__, code_fingerprint(), LAYOUT, settings, first, len(lines), content]
         return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
 
-    def get_block(self, key: str) -> Any:
-        """The parsed rows (auditor.dataset.BlockRows) of an unchanged block, or None (parse it, `put_block`)."""
-        try:
-            header, payload = self._read(self.entries / f"{key}.block", key)
-            part = _block_from_entry(header, payload)
-        except CacheMiss:
-            _remove(self.entries / f"{key}.block")
-            self.misses += 1
-            return None
-        self.hits += 1
-        return part
+    def rows_pack(self, path: str, settings: Any) -> Pack | None:
+        """The row pack of a file as last loaded with these format settings, or None."""
+        return self._get_pack(self._pack_entry("rows", path, settings))
 
-    def put_block(self, key: str, part: Any) -> None:
-        if self._broken:
-            return
-        try:
-            buffer = io.BytesIO()
-            part.frame.select(_STORED).write_ipc(buffer, compression="lz4")  # text compresses ~3x, reads at GB/s
-            header = {"kind": "block", "formats": list(part.formats.items()),
-                      "issues": [[i.line, i.code, i.severity.value, i.message] for i in part.issues]}
-            self._write(self.entries / f"{key}.block", key, header, buffer.getvalue())
-        except Exception:  # a cache that cannot be written must not stop the audit
-            self._broken = True
+    def block_rows(self, pack: Pack, key: str, lines: int) -> Any:
+        """The parsed rows (auditor.dataset.BlockRows) of a block held by a row pack, or None."""
+        return block_rows(pack, key, lines)
+
+    def put_rows_pack(self, path: str, settings: Any, blocks: list[Any], parts: list[Any], frame: Any) -> None:
+        """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows."""
+        header = {"formats": [list(p.formats.items()) for p in parts],
+                  "issues": [[[i.line, i.code, i.severity.value, i.message] for i in p.issues] for p in parts]}
+        self._put_pack(self._pack_entry("rows", path, settings), blocks, frame.select(_STORED), header)
 
     def _content(self, path: str) -> tuple[tuple[int, int], str]:
         """(stat stamp, content digest) of a file, hashed once per audit while it stays unchanged."""
@@ -149,28 +149,41 @@ class Cache:
         return value
 
     def block_artefact(self, data: Any, key: Any, build: Callable[[Any], Any], context: Any = None) -> Any:
-        """build() per block of one file, each block's value from its entry when the block is unchanged.
+        """build() per block of one file, each unchanged block's value from the file's pack.
 
         The missing blocks are built a contiguous run at a time (a cold file is one run: build gets the
         file's own frame). A value that is not row-aligned (one entry per row along its first axis) or
         whose blocks do not concatenate to the same type falls back to `artefact` (the whole file).
         """
         blocks = data.blocks
-        entries = [self._art_entry(f"block:{b.key}", key) for b in blocks]
-        parts: list[Any] = [self._get_value(entry, count=False) for entry in entries]
+        entry = self._pack_entry("artefact", data.path, key)
+        pack = self._get_pack(entry)
+        if pack is not None and pack.keys == [b.key for b in blocks]:
+            self.hits += len(blocks)
+            return pack.value
+        parts: list[Any] = [pack.part(b.key, b.lines) if pack is not None else None for b in blocks]
         missing = [i for i, part in enumerate(parts) if part is None]
         self.hits += len(blocks) - len(missing)
-        if not missing:
-            value = _join(parts)
-            if value is not None:
+        if missing:
+            whole = self._art_entry(_file_owner(data), key)
+            value = self._get_value(whole, count=False)
+            if value is not None:  # a value that is not row-aligned, cached for the whole file
+                self.hits += 1
                 return value
-            return self.artefact(data, key, build)
-        whole = self._art_entry(_file_owner(data), key)
-        value = self._get_value(whole, count=False)
-        if value is not None:  # a value that is not row-aligned, cached for the whole file
-            self.hits += 1
-            return value
-        self.misses += len(missing)
+            self.misses += len(missing)
+            if not self._build_runs(data, build, context, parts, missing):
+                return self._whole(data, whole, build, None)
+        value = _join(parts)
+        if value is None:
+            return self._whole(data, self._art_entry(_file_owner(data), key), build, None)
+        self._put_pack(entry, blocks, value)
+        return value
+
+    def _build_runs(self, data: Any, build: Callable[[Any], Any], context: Any, parts: list[Any],
+                    missing: list[int]) -> bool:
+        """Fill `parts[i]` for the missing blocks, a contiguous run of blocks per build; False when the
+        value turns out not to be row-aligned."""
+        blocks = data.blocks
         runs: list[list[int]] = []
         for i in missing:
             if runs and runs[-1][-1] == i - 1:
@@ -188,15 +201,10 @@ class Cache:
             value_kind(value)
             pieces = _split(value, [blocks[i].lines for i in run])
             if pieces is None:
-                return self._whole(data, whole, build, value if len(runs) == 1 and len(run) == len(blocks) else None)
+                return False
             for i, piece in zip(run, pieces):
                 parts[i] = piece
-        value = _join(parts)
-        if value is None:
-            return self._whole(data, whole, build, None)
-        for i in missing:
-            self._put_value(entries[i], parts[i])
-        return value
+        return True
 
     def _whole(self, data: Any, entry: Path, build: Callable[[Any], Any], value: Any) -> Any:
         if value is None:
@@ -206,6 +214,51 @@ class Cache:
 
     def _art_entry(self, owner: str, key: Any) -> Path:
         return self.entries / f"{xxhash.xxh3_128_hexdigest(owner.encode() + b'|' + canonical_key(key))}.art"
+
+    def _pack_entry(self, kind: str, path: str, key: Any) -> Path:
+        owner = orjson.dumps([kind, os.path.realpath(path), __version__, code_fingerprint(), LAYOUT])
+        return self.entries / f"{xxhash.xxh3_128_hexdigest(owner + b'|' + canonical_key(key))}.pack"
+
+    def _get_pack(self, entry: Path) -> Pack | None:
+        try:
+            header, payload = self._read(entry, entry.stem)
+            value = decode_value(header["type"], payload)
+            pack = Pack([str(k) for k, _ in header["blocks"]], [int(n) for _, n in header["blocks"]], value,
+                        header)
+        except (CacheMiss, KeyError, TypeError, ValueError):
+            return None
+        return pack if pack.aligned() else None
+
+    def _put_pack(self, entry: Path, blocks: list[Any], value: Any, header: dict[str, Any] | None = None) -> None:
+        """Write a pack on the background writer: polars compresses and the disk writes on the second core
+        while the checks go on (an edited re-run writes every pack of the edited file). `flush` waits."""
+        kind = value_kind(value)
+        if self._broken:
+            return
+        header = {**(header or {}), "kind": "pack", "blocks": [[b.key, b.lines] for b in blocks]}
+        if kind == "ndarray":
+            value = value.copy()  # arrays are mutable: write what was built, whatever a check does next
+        if self._writer is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="auditor-cache")
+        self._pending.append(self._writer.submit(self._write_pack, entry, header, value))
+
+    def _write_pack(self, entry: Path, header: dict[str, Any], value: Any) -> None:
+        try:
+            kind, payload = encode_value(value)
+            self._write(entry, entry.stem, {**header, "type": kind}, payload)
+        except Exception:  # a cache that cannot be written must not stop the audit
+            self._broken = True
+
+    def flush(self) -> None:
+        """Wait until every entry handed to the background writer is on disk."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
     def _get_value(self, entry: Path, *, count: bool = True) -> Any:
         try:
@@ -334,6 +387,36 @@ class Cache:
         self.writes += 1
 
 
+class Pack:
+    """A decoded pack: the value of a file's blocks, concatenated, and which rows belong to which block."""
+
+    def __init__(self, keys: list[str], lines: list[int], value: Any, header: dict[str, Any]) -> None:
+        self.keys = keys
+        self.value = value
+        self.header = header
+        self._index: dict[tuple[str, int], tuple[int, int]] = {}
+        at = 0
+        for i, (key, count) in enumerate(zip(keys, lines)):
+            self._index.setdefault((key, count), (i, at))
+            at += count
+        self._rows = at
+
+    def aligned(self) -> bool:
+        return len(self.value) == self._rows
+
+    def find(self, key: str, lines: int) -> tuple[int, int] | None:
+        """(index in the pack, first row) of a block, or None when the pack does not hold it."""
+        return self._index.get((key, lines))
+
+    def part(self, key: str, lines: int) -> Any:
+        """A block's slice of the value, or None."""
+        found = self.find(key, lines)
+        if found is None:
+            return None
+        at = found[1]
+        return self.value.slice(at, lines) if hasattr(self.value, "slice") else self.value[at : at + lines]
+
+
 def per_file(cache: Cache | None, datasets: list[Any], key: Any, build: Callable[[Any], Any], *,
              concat: bool = True, blocks: bool | None = None, context: Any = None) -> Any:
     """build(frame) for every input file, each from the cache when possible; see AuditContext.per_file.
@@ -451,6 +534,8 @@ def value_kind(value: Any) -> str:
 
 
 def encode_value(value: Any) -> tuple[str, bytes]:
+    import polars as pl
+
     kind = value_kind(value)
     buffer = io.BytesIO()
     if kind == "ndarray":
@@ -459,10 +544,11 @@ def encode_value(value: Any) -> tuple[str, bytes]:
         if value.dtype.hasobject:
             raise TypeError("a per-file numpy artefact cannot hold Python objects")
         np.save(buffer, value, allow_pickle=False)
-    elif kind == "series":
-        value.to_frame().write_ipc(buffer, compression="uncompressed")
-    elif kind == "frame":
-        value.write_ipc(buffer, compression="uncompressed")
+    elif kind in ("series", "frame"):
+        frame = value.to_frame() if kind == "series" else value
+        # text compresses ~3x and lz4 reads at GB/s; numbers do not compress: they are read as stored
+        text = any(dtype == pl.String for dtype in frame.schema.values())
+        frame.write_ipc(buffer, compression="lz4" if text else "uncompressed")
     else:
         return kind, orjson.dumps(value)
     return kind, buffer.getvalue()
@@ -510,22 +596,24 @@ def _file_owner(data: Any) -> str:
     return "file:" + xxhash.xxh3_128_hexdigest("|".join(str(b.key) for b in data.blocks).encode())
 
 
-def _block_from_entry(header: dict[str, Any], payload: bytes) -> Any:
-    import polars as pl
-
+def block_rows(pack: Pack, key: str, lines: int) -> Any:
+    """The parsed rows (auditor.dataset.BlockRows) of a block held by a row pack, or None."""
     from .dataset import BlockRows, LineIssue
     from .results import Severity
 
+    found = pack.find(key, lines)
+    if found is None:
+        return None
+    index, at = found
     try:
-        frame = pl.read_ipc(io.BytesIO(payload))
-        if tuple(frame.columns) != _STORED:
-            raise ValueError("unexpected columns")
+        if tuple(pack.value.columns) != _STORED:
+            return None
         issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
-                  for line, code, severity, message in header["issues"]]
-        formats = {str(name): int(count) for name, count in header["formats"]}
-    except Exception:
-        raise CacheMiss from None
-    return BlockRows(frame, issues, formats)
+                  for line, code, severity, message in pack.header["issues"][index]]
+        formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
+    except Exception:  # a pack that passed its checksum but is not what this version writes
+        return None
+    return BlockRows(pack.value.slice(at, lines), issues, formats)
 
 
 def _stamp(path: str) -> tuple[int, int]:

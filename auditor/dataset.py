@@ -101,29 +101,37 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
     forced_name = "mapped" if fields else fmt
     settings = [forced_name, sorted((fields or {}).items())]
-    frames: list[pl.DataFrame] = []
+    parts: list[BlockRows] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
     blocks: list[Block] = []
     digest = hashlib.sha256()
+    pack = cache.rows_pack(path, settings) if cache is not None else None
     for start, lines in iter_blocks(source, digest):
         first = start == 0
         key = cache.block_key(settings, first, lines) if cache is not None else None
-        part = cache.get_block(key) if key is not None else None
+        part = cache.block_rows(pack, key, len(lines)) if pack is not None else None
         if part is None:
             part = parse_block(lines, first, forced, forced_name)
-            if key is not None:
-                cache.put_block(key, part)
-        frames.append(part.frame)
+            if cache is not None:
+                cache.misses += 1
+        elif cache is not None:
+            cache.hits += 1
+        parts.append(part)
         issues.extend(LineIssue(start + i.line, i.code, i.severity, i.message) for i in part.issues)
         for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
             formats[name] += count
         blocks.append(Block(key, start, len(lines)))
         if progress:
             progress(len(lines))
-    if not frames:
-        frames.append(_frame({name: [] for name in _COLUMNS}).select(BLOCK_COLUMNS))
-    frame = pl.concat(frames, rechunk=True) if len(frames) > 1 else frames[0]
+    if pack is not None and pack.keys == [b.key for b in blocks]:
+        frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
+    elif parts:
+        frame = pl.concat([p.frame for p in parts], rechunk=True) if len(parts) > 1 else parts[0].frame
+        if cache is not None:
+            cache.put_rows_pack(path, settings, blocks, parts, frame)
+    else:
+        frame = _frame({name: [] for name in _COLUMNS}).select(BLOCK_COLUMNS)
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
     dominant = _dominant(formats)
     if len(formats) > 1 and not forced_name:

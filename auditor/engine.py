@@ -45,7 +45,11 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         cached = cache.get_report(report_key)
         if cached is not None:
             return cached
-    report = _audit(config, checks, schema, progress, cache)
+    try:
+        report = _audit(config, checks, schema, progress, cache)
+    finally:
+        if cache is not None:
+            cache.flush()
     if report_key is not None:
         cache.put_report(report_key, report)
     return report

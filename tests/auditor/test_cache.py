@@ -53,6 +53,12 @@ def count_loads(monkeypatch):
     return calls
 
 
+def flush(cache):
+    """Wait for the cache's background writes (the engine does this at the end of every audit)."""
+    if cache is not None:
+        cache.flush()
+
+
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 2..40 lines (1 line in 4 may end one), so a test file of a few dozen lines has many."""
@@ -110,13 +116,13 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
     train, eval = dataset
     cache_dir = tmp_path / "cache"
     cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
-    entries = sorted((cache_dir / "v1").glob("*.block"))
-    assert len(entries) == 2
-    artefacts = sorted((cache_dir / "v1").glob("*.art"))
-    assert artefacts
+    rows = [open_cache(cache_dir)._pack_entry("rows", path, [None, []]) for path in (train, eval)]
+    assert all(entry.is_file() for entry in rows)
+    entries = sorted((cache_dir / "v1").glob("*.pack")) + sorted((cache_dir / "v1").glob("*.art"))
+    assert len(entries) > 2  # the artefacts' packs too
     reports = sorted((cache_dir / "v1").glob("*.report"))
     assert len(reports) == 1
-    for entry in entries + artefacts + reports:
+    for entry in entries + reports:
         entry.write_bytes(damage(entry.read_bytes()))
     calls = count_loads(monkeypatch)
     assert cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir)) == cold
@@ -129,15 +135,14 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
 def test_entry_of_another_key_is_not_trusted(dataset, tmp_path):
     train, eval = dataset
     cache = open_cache(tmp_path / "cache")
-    config = AuditConfig(train=(train,), eval=(eval,))
-    engine.audit(config, cache=cache)
-    entries = sorted((tmp_path / "cache" / "v1").glob("*.block"))
-    blobs = [e.read_bytes() for e in entries]
-    entries[0].write_bytes(blobs[1])  # a valid entry, stored under the wrong name
+    engine.audit(AuditConfig(train=(train,), eval=(eval,)), cache=cache)
+    settings = [None, []]
+    packs = [cache._pack_entry("rows", path, settings) for path in (train, eval)]
+    packs[1].write_bytes(packs[0].read_bytes())  # a valid entry, stored under the wrong name
     fresh = open_cache(tmp_path / "cache")
-    assert [fresh.get_block(e.stem) is None for e in entries].count(True) == 1
-    assert fresh.misses == 1
-    assert not entries[0].exists()  # dropped, to be rebuilt
+    assert fresh.rows_pack(train, settings) is not None
+    assert fresh.rows_pack(eval, settings) is None
+    assert not packs[1].exists()  # dropped, to be rebuilt
 
 
 def test_unusable_cache_directory_is_not_fatal(dataset, tmp_path, capsys):
@@ -175,7 +180,9 @@ def test_per_file_artefacts_are_built_once_per_file_content(dataset, tmp_path):
     def run(cache):
         data = engine._load_all(AuditConfig(train=(train,), eval=(eval,)), engine.NoProgress(), cache)
         ctx = AuditContext(data, _cache=cache)
-        return ctx, ctx.per_file(("prompt-length", 1), lengths)
+        value = ctx.per_file(("prompt-length", 1), lengths)
+        flush(cache)
+        return ctx, value
 
     ctx, uncached = run(None)
     assert builds == [60, 10] and uncached.shape == (ctx.frame.height,)  # without a cache: whole files
@@ -208,7 +215,9 @@ def test_per_file_values_round_trip_and_concatenate(dataset, tmp_path, small_blo
 
     def run(cache):
         data = engine._load_all(AuditConfig(train=(train,), eval=(eval,)), engine.NoProgress(), cache)
-        return AuditContext(data, _cache=cache).per_file("value", value)
+        result = AuditContext(data, _cache=cache).per_file("value", value)
+        flush(cache)
+        return result
 
     def same(a, b):
         if isinstance(a, (pl.DataFrame, pl.Series)):
@@ -372,7 +381,7 @@ def test_gzipped_file_is_blocked_too(tmp_path, capsys, small_blocks, monkeypatch
     cache_dir = str(tmp_path / "cache")
     cold = cli_report(capsys, str(train), "--no-cache")
     assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == cold
-    assert len(list((tmp_path / "cache" / "v1").glob("*.block"))) > 5
+    assert len(open_cache(cache_dir).rows_pack(str(train), [None, []]).keys) > 5
     records[60] = chat("edited", "{}")
     train.write_bytes(gzip.compress(b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n"
                                              for r in records)))
@@ -400,6 +409,7 @@ def test_block_artefacts_rebuild_only_the_edited_run_and_builders_find_their_row
 
         value = ctx.per_file(("text-length", 1), build)
         assert ctx.frame.height == sum(d.lines for d in data) and ctx.datasets == data
+        flush(cache)
         return value
 
     expected = run(None)
@@ -436,10 +446,28 @@ def test_concat_false_and_unaligned_values_are_kept_per_file(tmp_path, small_blo
             builds.append(("summary", frame.height))
             return [frame.height, frame["prompt"].str.len_bytes().sum()]
 
-        return ctx.per_file("windows", windows, concat=False)[0], ctx.per_file("summary", summary)
+        result = ctx.per_file("windows", windows, concat=False)[0], ctx.per_file("summary", summary)
+        flush(cache)
+        return result
 
     cold_windows, cold_summary = run(None)
     assert run(open_cache(tmp_path / "cache"))[0].equals(cold_windows)
     builds.clear()
     warm_windows, warm_summary = run(open_cache(tmp_path / "cache"))
     assert builds == [] and warm_windows.equals(cold_windows) and warm_summary == cold_summary == [40, cold_summary[1]]
+
+
+def test_an_edited_file_replaces_its_packs_and_the_cold_report_is_kept(tmp_path, capsys, monkeypatch, small_blocks):
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(60))
+    cache_dir = str(tmp_path / "cache")
+    cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    packs = sorted(p.name for p in (tmp_path / "cache" / "v1").glob("*.pack"))
+    assert len(packs) >= 2  # the rows and the artefacts of the file
+    lines = train.read_text().splitlines(keepends=True)
+    lines.insert(0, json.dumps(chat("a new first ticket", "{}")) + "\n")  # every later row moves down one
+    train.write_text("".join(lines))
+    calls = count_loads(monkeypatch)
+    edited = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    assert 1 <= len(calls) <= 2  # the first block (and at most the next) parsed again
+    assert sorted(p.name for p in (tmp_path / "cache" / "v1").glob("*.pack")) == packs  # replaced, not added
+    assert edited == cli_report(capsys, str(train), "--no-cache")
