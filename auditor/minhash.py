@@ -537,16 +537,20 @@ def _unique_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
     return (packed >> _U64(32)).astype(np.int64), (packed & _MASK32).astype(np.int64)
 
 
-def _buckets(keys: np.ndarray):
-    """Group the flattened (row, band) keys: returns (row of each sorted entry, bucket starts, sizes)."""
+def _buckets(keys: np.ndarray, keep: np.ndarray | None = None):
+    """Group the flattened (row, band) keys (those where `keep`, when given): returns (row of each sorted
+    entry, bucket starts, sizes, sorted keys)."""
     _, nb = keys.shape
     flat = keys.ravel()
+    rows = np.arange(flat.size, dtype=np.int64) // nb
+    if keep is not None:
+        flat, rows = flat[keep], rows[keep]
     order = np.argsort(flat, kind="stable")  # stable: rows stay ascending inside a bucket
     sk = flat[order]
     brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
     starts = np.concatenate(([0], brk)).astype(np.int64)
     sizes = np.diff(np.concatenate((starts, [len(sk)])))
-    return (order // nb).astype(np.int64), starts, sizes, sk
+    return rows[order], starts, sizes, sk
 
 
 def _shared_buckets(keys: np.ndarray):
@@ -633,8 +637,16 @@ def cross_candidate_pairs(keys_a: np.ndarray, keys_b: np.ndarray, *, max_bucket:
     """
     if keys_a.shape[0] == 0 or keys_b.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ma, sa, za, ka = _buckets(keys_a)
-    mb, sb, zb, kb = _buckets(keys_b)
+    import polars as pl
+
+    # Only keys found on both sides can pair: a hash lookup drops the rest before anything is sorted
+    # (an eval file against 100,000 train rows: 3 M train keys, a few thousand shared).
+    keep_b = pl.Series(keys_b.ravel()).is_in(pl.Series(keys_a.ravel()).implode()).to_numpy()
+    if not keep_b.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keep_a = pl.Series(keys_a.ravel()).is_in(pl.Series(keys_b.ravel()[keep_b]).implode()).to_numpy()
+    ma, sa, za, ka = _buckets(keys_a, keep_a)
+    mb, sb, zb, kb = _buckets(keys_b, keep_b)
     _, ia, ib = np.intersect1d(ka[sa], kb[sb], assume_unique=True, return_indices=True)
     sa, za, sb, zb = sa[ia], za[ia], sb[ib], zb[ib]
     prod = za * zb

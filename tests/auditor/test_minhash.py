@@ -148,6 +148,17 @@ def test_cross_pairs():
     assert len(mh.cross_candidate_pairs(ka, kd)[0]) == 0
 
 
+def test_cross_pairs_are_exactly_the_pairs_sharing_a_band_key():
+    rng = np.random.default_rng(4)
+    band = np.arange(6, dtype=np.uint64) << np.uint64(40)  # keys of different bands never meet
+    ka = rng.integers(0, 40, (120, 6)).astype(np.uint64) | band
+    kb = rng.integers(0, 40, (300, 6)).astype(np.uint64) | band
+    kb[:, 5] = np.uint64(10**6) + band[5]  # a band no `a` row shares
+    expected = sorted((i, j) for i in range(len(ka)) for j in range(len(kb)) if (ka[i] == kb[j]).any())
+    ia, ib = mh.cross_candidate_pairs(ka, kb, max_bucket=1000)
+    assert list(zip(ia.tolist(), ib.tolist())) == expected
+
+
 def test_clusters_transitive_and_deterministic():
     labels = mh.clusters(8, np.array([5, 1, 3, 6]), np.array([6, 3, 5, 7]))
     assert labels.tolist() == [0, 1, 2, 1, 4, 1, 1, 1]
