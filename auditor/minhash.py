@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
