@@ -35,7 +35,7 @@ import math
 import os
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # Scripts that settle the language without langdetect: exactly one language of langdetect's 55 (and
 # one common language in practice) writes them. Ranges are (first, last) code points.
@@ -530,7 +530,7 @@ def _in(code: int, ranges) -> bool:
     return any(lo <= code <= hi for lo, hi in ranges)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _script(ch: str) -> str | None:
     """The script key of a letter ("latin", "kana", "han", a language code, a shared script), or None."""
     if not ch.isalpha():

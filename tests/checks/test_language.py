@@ -310,8 +310,8 @@ def test_planted_non_english_rows_in_sample_data_are_found():
     oracle = _oracle()
     if oracle is None or "non_english" not in oracle.get("train.jsonl", {}):
         pytest.skip("sample_data/README.md has no planted-problem oracle with non_english rows yet")
-    from auditor.dataset import load_dataset
     from auditor import AuditContext
+    from auditor.dataset import load_dataset
 
     train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train", first_row=0)
     held_out = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
