@@ -11,7 +11,7 @@ from auditor import Check, Severity, normalize_series, option, similarity
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 EXCLUDE = ("eval", "train", "both")
 # Bump when the window hashing changes: cached window artefacts of older versions are then ignored.
-NGRAM_VERSION = 1
+NGRAM_VERSION = 2
 # Rows tokenized per step while hashing windows, and windows scanned per step of the train join:
 # both keep every temporary array at a few hundred MB whatever the file size.
 _HASH_ROWS = 50_000
@@ -174,26 +174,25 @@ class Leakage(Check):
         import polars as pl
 
         opts = self.options
-        per_file = window_artefacts(ctx, text, opts.ngram)
+        windows_of = window_artefacts(ctx, text, opts.ngram)  # entry i: the windows of frame row i
         is_valid = np.zeros(ctx.frame.height, dtype=bool)
         is_valid[valid_ids] = True
 
-        def rows_of(data, part):
-            rows = part["pos"].cast(pl.Int64).to_numpy() + data.first_row
-            keep = is_valid[rows]
-            return pl.DataFrame({"row": rows[keep], "hash": part["hash"].to_numpy()[keep]})
-
-        eval_windows = pl.concat([rows_of(d, p) for d, p in zip(ctx.datasets, per_file) if d.split == "eval"]).unique()
+        eval_ids = valid_ids[valid_order >= 0].astype(np.int64)
+        eval_windows = _row_windows(windows_of.gather(eval_ids), eval_ids).unique()
         wanted = eval_windows["hash"].unique().implode()
-        # The train side is scanned in slices and only windows that occur in some eval row are kept, so
-        # the join never sees the whole train window table at once.
+        # The train side is scanned in slices of about _SCAN_WINDOWS windows and only windows that occur
+        # in some eval row are kept, so the join never sees the whole train window table at once.
         found = [eval_windows]
-        for data, part in zip(ctx.datasets, per_file):
+        for data in ctx.datasets:
             if data.split != "train":
                 continue
-            for start in range(0, part.height, _SCAN_WINDOWS):
-                piece = part.slice(start, _SCAN_WINDOWS)
-                found.append(rows_of(data, piece.filter(pl.col("hash").is_in(wanted))))
+            counts = windows_of.slice(data.first_row, data.lines).list.len().to_numpy()
+            for start, stop in _scan_slices(counts, _SCAN_WINDOWS):
+                rows = np.arange(data.first_row + start, data.first_row + stop, dtype=np.int64)
+                piece = _row_windows(windows_of.slice(data.first_row + start, stop - start), rows)
+                keep = is_valid[piece["row"].to_numpy()] & piece["hash"].is_in(wanted).to_numpy()
+                found.append(piece.filter(keep))
         windows = pl.concat(found).unique()
         windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32))
         windows_per_row = eval_windows.group_by("row").len("windows")
@@ -331,9 +330,10 @@ _PAD = 0x5851F42D4C957F2D  # stands for "no word here" in the single window of a
 
 
 def window_artefacts(ctx, text, n):
-    """Per input file, a polars frame (pos: row offset in the file, hash: uint64) of its word windows.
+    """The word windows of every frame row: a List(UInt64) polars Series aligned with `ctx.frame`.
 
-    Kept in the incremental cache; the key carries the polars version because word hashes come from
+    Row-aligned and row-local, so the incremental cache keeps it per block of lines (an edited line
+    rehashes its block only); the key carries the polars version because word hashes come from
     polars' string hash, which is stable within a version only.
     """
     import polars as pl
@@ -341,24 +341,25 @@ def window_artefacts(ctx, text, n):
     texts = ctx.text(text)
 
     def build(frame):
-        data = next(d for d in ctx.datasets if d.frame is frame)
+        data = next(d for d in ctx.datasets if d.frame is frame)  # a file, or a run of its blocks
         return window_hashes(texts.slice(data.first_row, data.lines), n)
 
-    return ctx.per_file(("ngram-windows", text, n, pl.__version__, NGRAM_VERSION), build, concat=False)
+    return ctx.per_file(("ngram-windows", text, n, pl.__version__, NGRAM_VERSION), build)
 
 
 def window_hashes(texts, n):
-    """Hashes of every window of `n` consecutive words (\\w+ runs) of each text.
+    """Hashes of every window of `n` consecutive words (\\w+ runs) of each text, one list per text.
 
     Each word is hashed once (polars); window hashes are a polynomial over word hashes computed with
     numpy (Horner's rule over the n positions, wrapping mod 2**64), then avalanched. A text of 1..n-1
-    words has one window: its whole word sequence padded to n. Returns a DataFrame (pos: uint32 index
-    of the text, hash: uint64); repeated windows of one text are kept (dropped after the join).
+    words has one window: its whole word sequence padded to n; a text without words has none.
+    Returns a Series "windows" of dtype List(UInt64) aligned with `texts`, each list in window order;
+    repeated windows of one text are kept (dropped after the join).
     """
     import numpy as np
     import polars as pl
 
-    frames = []
+    parts = []
     for start in range(0, len(texts), _HASH_ROWS):
         words = texts.slice(start, _HASH_ROWS).str.extract_all(r"\w+")
         lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
@@ -367,22 +368,14 @@ def window_hashes(texts, n):
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         # Every start position of the chunk's flat word array is hashed with contiguous slices (no index
-        # arrays), then the starts whose window stays inside its own row are kept: a row of L >= n words
-        # has L - n + 1 windows, in order.
+        # arrays); a row of L >= n words keeps the L - n + 1 starts whose window stays inside it.
         count = max(len(word_hash) - n + 1, 0)
         hashes = np.zeros(count, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(n):
                 hashes *= np.uint64(_P)
                 hashes += word_hash[j:j + count]
-        per_row = np.maximum(lengths - n + 1, 0)
-        long_rows = np.repeat(np.arange(len(lengths), dtype=np.int64), per_row)
-        if len(long_rows):
-            first = np.repeat(offsets[:-1] - np.cumsum(per_row) + per_row, per_row)
-            hashes = hashes[first + np.arange(len(long_rows), dtype=np.int64)]
-        else:
-            hashes = hashes[:0]
-        # rows shorter than the window: one padded whole-text window
+        # rows shorter than the window: one padded whole-text window, appended after the starts
         short = np.flatnonzero((lengths > 0) & (lengths < n))
         short_hash = np.zeros(len(short), dtype=np.uint64)
         if len(short):
@@ -393,13 +386,54 @@ def window_hashes(texts, n):
                                      np.uint64(_PAD))
                     short_hash *= np.uint64(_P)
                     short_hash += token
-        frames.append(pl.DataFrame({
-            "pos": np.concatenate([long_rows, short]).astype(np.uint32) + np.uint32(start),
-            "hash": similarity.fmix64(np.concatenate([hashes, short_hash])),
-        }))
-    if not frames:
-        return pl.DataFrame(schema={"pos": pl.UInt32, "hash": pl.UInt64})
-    return pl.concat(frames)
+            hashes = np.concatenate([hashes, short_hash])
+        # The windows in row order: row r's k-th window is hashes[source[r] + k].
+        per_row = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
+        source = offsets[:-1].copy()
+        source[short] = count + np.arange(len(short), dtype=np.int64)
+        ends = np.cumsum(per_row)
+        index = np.repeat(source - (ends - per_row), per_row) + np.arange(ends[-1], dtype=np.int64)
+        parts.append(_lists(similarity.fmix64(hashes[index]), per_row))
+    if not parts:
+        return pl.Series("windows", [], dtype=pl.List(pl.UInt64))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _lists(values, counts):
+    """`values` (uint64, in row order) cut into one list per row of `counts[i]` values: a List Series."""
+    import numpy as np
+    import polars as pl
+
+    rows = pl.Series("row", np.repeat(np.arange(len(counts), dtype=np.uint32), counts)).set_sorted()
+    # grouping rows that are sorted (and flagged so) only cuts the value column at the row changes
+    lists = (pl.DataFrame({"row": rows, "windows": values})
+             .group_by("row", maintain_order=True).agg("windows")["windows"])
+    if lists.len() < len(counts):  # rows without windows: an empty list each, appended once and gathered
+        has = counts > 0
+        index = np.where(has, np.cumsum(has) - 1, lists.len())
+        lists = pl.concat([lists, pl.Series("windows", [[]], dtype=pl.List(pl.UInt64))]).gather(index)
+    return lists
+
+
+def _row_windows(lists, rows):
+    """A (row, hash) frame of the windows in `lists`, whose entry i holds the windows of frame row rows[i]."""
+    import numpy as np
+    import polars as pl
+
+    counts = lists.list.len().fill_null(0).to_numpy()
+    # explode gives a null for an empty list; window hashes themselves are never null
+    return pl.DataFrame({"row": np.repeat(rows, counts), "hash": lists.explode().drop_nulls()})
+
+
+def _scan_slices(counts, size):
+    """(start, stop) ranges of consecutive rows of about `size` windows each, given windows per row."""
+    import numpy as np
+
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    cuts = np.searchsorted(ends, np.arange(size, total, size), side="right")
+    bounds = np.unique(np.concatenate([[0], cuts, [len(counts)]]))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _pairs(parts):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from auditor import ConfigError, Severity, Status
-from auditor.testing import make_context, run_check
+from auditor.testing import make_context, run_check, write_jsonl
 from checks.leakage import Leakage, window_hashes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,17 +190,58 @@ def test_short_rows_match_only_whole_text():
 def test_window_hashes_short_and_long_rows():
     import polars as pl
 
-    frame = window_hashes(pl.Series(["a b c d e", "a b c", "", "c d e", "x a b c"]), 3)
-    by_pos = frame.group_by("pos").agg(pl.col("hash")).sort("pos")
-    hashes = dict(zip(by_pos["pos"].to_list(), by_pos["hash"].to_list()))
-    assert len(hashes[0]) == 3 and 2 not in hashes
+    windows = window_hashes(pl.Series(["a b c d e", "a b c", "", "c d e", "x a b c", None]), 3)
+    assert windows.dtype == pl.List(pl.UInt64) and windows.name == "windows"
+    hashes = windows.to_list()
+    assert [len(h) for h in hashes] == [3, 1, 0, 1, 2, 0]  # one list per text, empty without words
     assert hashes[1][0] == hashes[0][0]  # whole "a b c" is the first window of "a b c d e"
     assert hashes[3][0] == hashes[0][2]
     assert hashes[4][1] == hashes[0][0]
-    short = window_hashes(pl.Series(["a b", "a b c", "a b"]), 3)
-    assert short["pos"].to_list() == [1, 0, 2] or sorted(short["pos"].to_list()) == [0, 1, 2]
-    values = dict(zip(short["pos"].to_list(), short["hash"].to_list()))
-    assert values[0] == values[2] and values[0] != values[1]
+    short = window_hashes(pl.Series(["a b", "a b c", "a b"]), 3).to_list()
+    assert [len(h) for h in short] == [1, 1, 1]
+    assert short[0] == short[2] and short[0] != short[1]
+    assert window_hashes(pl.Series([], dtype=pl.String), 3).dtype == pl.List(pl.UInt64)
+
+
+def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, monkeypatch):
+    import auditor.dataset as dataset_module
+    import checks.leakage as leakage_module
+    from auditor.cli import main
+
+    # blocks of 2..40 lines, so the 120-line train file has several
+    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 2)
+    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 40)
+    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 4)
+    built = []
+    real = leakage_module.window_hashes
+    monkeypatch.setattr(leakage_module, "window_hashes", lambda texts, n: built.append(len(texts)) or real(texts, n))
+    texts = _texts(150)
+    train = [_pc(t) for t in texts[:120]]
+    pasted = texts[130] + " " + " ".join(texts[60].split()[:15])  # 15 words of train line 61
+    evals = [_pc(t) for t in texts[125:140]] + [_pc(texts[3]), _pc(pasted), "not json"]
+    paths = [str(p) for p in (write_jsonl(tmp_path / "train.jsonl", train), write_jsonl(tmp_path / "eval.jsonl", evals))]
+
+    def audit(*flags):
+        built.clear()
+        with pytest.raises(SystemExit):
+            main(["audit", paths[0], "--eval", paths[1], "--select", "leakage", "-o", "leakage.detectors=ngram",
+                  "--report", "json", "--output", "-", "-q", *flags])
+        report = json.loads(capsys.readouterr().out)
+        leakage = next(r for r in report["results"] if r["check"] == "leakage")
+        return report, sorted((f["line"], f["data"]["train_lines"]) for f in leakage["findings"])
+
+    cold, found = audit("--no-cache")
+    assert found == [(16, [4]), (17, [61])]
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert audit(*cache) == (cold, found) and sorted(built) == [18, 120]  # cold cache: each file in one run
+    assert audit(*cache) == (cold, found) and built == []
+    lines = (tmp_path / "train.jsonl").read_text().splitlines(keepends=True)
+    lines[89] = json.dumps(_pc(texts[145] + " " + " ".join(texts[134].split()[:13]))) + "\n"  # eval line 10
+    (tmp_path / "train.jsonl").write_text("".join(lines))
+    edited, found = audit(*cache)
+    assert found == [(10, [90]), (16, [4]), (17, [61])]
+    assert 1 <= len(built) <= 2 and sum(built) <= 40  # the edited line's block, not the whole file
+    assert edited == audit("--no-cache")[0]
 
 
 # -- several eval files ------------------------------------------------------------------------------------
