@@ -182,6 +182,6 @@ def _matching_text(frame, parts: list[str]):
     joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
     # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
     # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).
-    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).select(joined)["text"])
+    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).lazy().select(joined).collect(engine="streaming")["text"])
               for lo in range(0, max(frame.height, 1), _TEXT_SLICE)]
     return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)
