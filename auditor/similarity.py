@@ -114,7 +114,8 @@ def _ids(rows, nonempty):
     import numpy as np
 
     ids = np.asarray(rows.to_numpy() if hasattr(rows, "to_numpy") else rows, dtype=np.int64)
-    ids = np.unique(ids)
+    if len(ids) and not (ids[1:] > ids[:-1]).all():  # row ids of a frame come sorted and unique
+        ids = np.unique(ids)
     return ids[nonempty[ids]]
 
 
