@@ -383,7 +383,7 @@ class Cache:
 
     def _write(self, entry: Path, key: str, header: dict[str, Any], payload: bytes) -> None:
         head = orjson.dumps({**header, "key": key, "size": len(payload), "xxh3": xxhash.xxh3_64_hexdigest(payload)})
-        _atomic_write(entry, MAGIC + struct.pack("<I", len(head)) + head + payload)
+        _atomic_write(entry, MAGIC + struct.pack("<I", len(head)) + head, payload)  # no copy of the payload
         self.writes += 1
 
 
@@ -533,7 +533,7 @@ def value_kind(value: Any) -> str:
     return kind
 
 
-def encode_value(value: Any) -> tuple[str, bytes]:
+def encode_value(value: Any) -> tuple[str, bytes | memoryview]:
     import polars as pl
 
     kind = value_kind(value)
@@ -551,7 +551,7 @@ def encode_value(value: Any) -> tuple[str, bytes]:
         frame.write_ipc(buffer, compression="lz4" if text else "uncompressed")
     else:
         return kind, orjson.dumps(value)
-    return kind, buffer.getvalue()
+    return kind, buffer.getbuffer()
 
 
 def decode_value(kind: str, payload: bytes) -> Any:
@@ -621,11 +621,12 @@ def _stamp(path: str) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, *chunks: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
         os.replace(tmp, path)
     except BaseException:
         _remove(Path(tmp))
