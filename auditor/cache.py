@@ -325,7 +325,9 @@ class Cache:
         if self._broken:
             return
         try:
-            self._write(self.entries / f"{key}.report", key, {"kind": "report"}, orjson.dumps(report))
+            # non-str keys become strings, as in the JSON report itself
+            self._write(self.entries / f"{key}.report", key, {"kind": "report"},
+                        orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS))
         except Exception:  # a cache that cannot be written must not stop the audit
             self._broken = True
 

@@ -217,7 +217,8 @@ class Contradictions(Check):
         finding = self.finding(
             message, source=first[1], line=first[2], split=first[3], severity=severity, code=code,
             related=[(m[1], m[2]) for m in members[1:]],
-            lines=keys, **{"labels" if labels else "responses": dict(zip(keys, values))},
+            # keyed by str(line): a report is JSON, whose object keys are strings
+            lines=keys, **{"labels" if labels else "responses": dict(zip(map(str, keys), values))},
             counts={v: counts[v] for v in order}, majority=majority, members=shown,
             kind="label" if labels else ("structured" if structured else "free-text"), near=near)
         return finding, dropped

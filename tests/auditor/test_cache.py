@@ -471,3 +471,15 @@ def test_an_edited_file_replaces_its_packs_and_the_cold_report_is_kept(tmp_path,
     assert 1 <= len(calls) <= 2  # the first block (and at most the next) parsed again
     assert sorted(p.name for p in (tmp_path / "cache" / "v1").glob("*.pack")) == packs  # replaced, not added
     assert edited == cli_report(capsys, str(train), "--no-cache")
+
+
+def test_report_with_findings_of_every_check_is_json_and_served_whole(tmp_path, capsys, monkeypatch):
+    # sample_data plants a problem for every check, contradictions among them
+    args = ("sample_data/train.jsonl", "--eval", "sample_data/eval.jsonl", "--schema", "sample_data/schema.json")
+    report = engine.audit(AuditConfig(train=(args[0],), eval=(args[2],), schema=args[4]))
+    assert json.loads(json.dumps(report)) == report  # JSON through and through: no int keys, no tuples
+    cache_dir = str(tmp_path / "cache")
+    cold = cli_report(capsys, *args, "--cache-dir", cache_dir)
+    assert len(list((tmp_path / "cache" / "v1").glob("*.report"))) == 1
+    monkeypatch.setattr(engine, "_audit", lambda *a, **k: pytest.fail("an unchanged audit is recomputed"))
+    assert cli_report(capsys, *args, "--cache-dir", cache_dir) == cold

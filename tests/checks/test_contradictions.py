@@ -60,7 +60,7 @@ def test_label_conflict_is_an_error_with_counts_and_majority():
     assert finding.message == ("3 rows share this prompt with 2 different labels: "
                                "'billing' (2, majority), 'refund' (1)")
     assert finding.data["lines"] == [3, 6, 9]
-    assert finding.data["labels"] == {3: "billing", 6: "refund", 9: "billing"}
+    assert finding.data["labels"] == {"3": "billing", "6": "refund", "9": "billing"}
     assert finding.data["counts"] == {"billing": 2, "refund": 1}
     assert finding.data["majority"] == "billing"
     assert finding.data["members"] == [{"line": 3, "text": "billing"}, {"line": 6, "text": "refund"},
@@ -156,8 +156,8 @@ def test_structured_differing_responses_are_an_error():
     assert finding.message == ("2 rows share this prompt with 2 different responses, differing in 'priority': "
                                '"high" (1), "low" (1)')
     assert finding.data["kind"] == "structured"
-    assert finding.data["responses"] == {2: '{"category": "billing", "priority": "high"}',
-                                         6: '{"priority": "low", "category": "billing"}'}
+    assert finding.data["responses"] == {"2": '{"category": "billing", "priority": "high"}',
+                                         "6": '{"priority": "low", "category": "billing"}'}
     assert finding.data["majority"] is None
     assert [m["line"] for m in finding.data["members"]] == [2, 6]
 
