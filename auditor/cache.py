@@ -37,6 +37,7 @@ import io
 import os
 import struct
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class Cache:
         self.writes = 0
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
         self._broken = False
+        self.opened_ns = time.time_ns() - 2 * 10**9  # entries used since (mtime, coarse on some file systems)
         self._writer: Any = None  # a one-thread executor for pack writes, started on the first
         self._pending: list[Any] = []
 
@@ -334,7 +336,12 @@ class Cache:
     # ------------------------------------------------------------------ housekeeping
 
     def prune(self, max_bytes: int = MAX_BYTES) -> int:
-        """Remove the least recently used entries beyond `max_bytes`; returns how many were removed."""
+        """Remove the least recently used entries beyond `max_bytes`; returns how many were removed.
+
+        Entries this audit read or wrote are kept even beyond `max_bytes`: removing them would make the
+        next run of the same audit start cold (a dataset whose entries outgrow the limit would never be
+        served from the cache at all).
+        """
         try:
             entries = []
             for item in os.scandir(self.entries):
@@ -345,8 +352,8 @@ class Cache:
             return 0
         total = sum(size for _, size, _ in entries)
         removed = 0
-        for _, size, path in sorted(entries):
-            if total <= max_bytes:
+        for used, size, path in sorted(entries):
+            if total <= max_bytes or used >= self.opened_ns:
                 break
             try:
                 os.remove(path)

@@ -257,6 +257,22 @@ def test_prune_removes_least_recently_used_entries(tmp_path):
     assert sorted(p.name for p in cache.entries.iterdir()) == ["3.rows", "4.rows"]
 
 
+def test_prune_keeps_the_entries_of_this_audit_even_beyond_the_limit(dataset, tmp_path):
+    train, eval = dataset
+    old = open_cache(tmp_path / "cache")
+    stale = old.entries / "stale.pack"
+    stale.write_bytes(b"x" * 100)
+    os.utime(stale, ns=(10**9, 10**9))
+    cache = open_cache(tmp_path / "cache")
+    engine.audit(AuditConfig(train=(train,), eval=(eval,)), cache=cache)
+    ours = sorted(p.name for p in cache.entries.iterdir() if p.name != "stale.pack")
+    assert cache.prune(max_bytes=1) == 1  # only the entry no run has used for a long time
+    assert sorted(p.name for p in cache.entries.iterdir()) == ours
+    warm = open_cache(tmp_path / "cache")
+    engine.audit(AuditConfig(train=(train,), eval=(eval,)), cache=warm)
+    assert warm.misses == 0 and warm.hits > 0
+
+
 def test_unchanged_audit_is_served_whole_and_any_change_recomputes(dataset, tmp_path, capsys, monkeypatch):
     train, eval = dataset
     cache_dir = tmp_path / "cache"
