@@ -35,7 +35,8 @@ class Contradictions(Check):
     - `CON001` (error), classification data (a label column): a group whose rows carry different
       labels. The finding lists every line with its label, the label counts and the majority label.
     - `CON002` (error), structured targets: a group whose responses differ. JSON responses are
-      compared as parsed values, so key order and whitespace do not matter.
+      compared as parsed values, so key order, whitespace and how a number is written (`1` or
+      `1.0`) do not matter.
     - `CON003` (warning), free-text targets: a group whose responses differ in content. Several
       good answers to one prompt can be fine, so this is a warning, and responses that only reword
       each other (word 3-gram Jaccard >= `threshold`) are not reported at all.
@@ -225,10 +226,21 @@ class Contradictions(Check):
 
 
 def _canonical(value: Any) -> str:
-    """Key order and whitespace do not matter: sorted keys, compact separators."""
+    """Key order, whitespace and how a number is written do not matter: sorted keys, compact separators,
+    and 1.0 is 1 (JSON has one number type: `{"priority": 1}` and `{"priority": 1.0}` say the same)."""
     import json
 
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_numbers_by_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _numbers_by_value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _numbers_by_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers_by_value(item) for item in value]
+    return value  # bool is an int, never a float: true stays true
 
 
 def _structured(ctx, parsed: list[Any]) -> bool:

@@ -146,6 +146,17 @@ def test_json_outputs_equal_up_to_key_order_are_not_a_conflict():
     assert result.findings == [] and result.status.value == "pass"
 
 
+def test_json_numbers_are_compared_by_value():
+    records = [pc(sentence(i), json.dumps({"category": "billing", "n": i})) for i in range(8)]
+    records[2] = pc("Charged twice", '{"priority": 1, "refund": true, "items": [2.0, 3]}')
+    records[6] = pc("Charged twice", '{"priority": 1.0, "refund": true, "items": [2, 3e0]}')
+    assert run_check(Contradictions, records).findings == []
+    records[6] = pc("Charged twice", '{"priority": 1.5, "refund": true, "items": [2, 3]}')
+    assert lines(run_check(Contradictions, records)) == [(3, "CON002", "error", [7])]
+    records[6] = pc("Charged twice", '{"priority": 1, "refund": 1, "items": [2, 3]}')  # true is not 1
+    assert lines(run_check(Contradictions, records)) == [(3, "CON002", "error", [7])]
+
+
 def test_structured_differing_responses_are_an_error():
     records = [pc(sentence(i), json.dumps({"category": "billing", "n": i})) for i in range(8)]
     records[1] = pc("Charged twice", '{"category": "billing", "priority": "high"}')
