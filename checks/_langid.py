@@ -471,7 +471,7 @@ def _detect_batch(flat_ids, counts, m: _Model, stream: _Stream, prior):
                 prob *= factors[:, g]
             done += group
             where = where + group
-            prob /= np.cumsum(prob, axis=1)[:, -1:]  # sum(prob), left to right
+            prob /= _sum_left_to_right(prob)[:, None]  # sum(prob)
             stop = prob.max(axis=1) > _CONV_THRESHOLD
             if done > _ITERATION_LIMIT:
                 stop[:] = True
@@ -484,6 +484,18 @@ def _detect_batch(flat_ids, counts, m: _Model, stream: _Stream, prior):
                 active, prob, weight, where, start = active[keep], prob[keep], weight[keep], where[keep], start[keep]
             group = 5
     return langprob
+
+
+def _sum_left_to_right(prob):
+    """Row sums added one language after the other, like Python's sum(prob) (numpy's own sum is pairwise)."""
+    import numpy as np
+
+    if len(prob) < 128:  # few rows: one call beats a call per language
+        return np.cumsum(prob, axis=1)[:, -1]
+    total = prob[:, 0].copy()
+    for column in range(1, prob.shape[1]):
+        total += prob[:, column]
+    return total
 
 
 def detect_many(texts: list[str], seed: int, restrict: tuple[str, ...] | None = None
