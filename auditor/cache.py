@@ -460,6 +460,8 @@ class SpanView(Dataset):
     run is appended to `ctx.datasets` so that this keeps working for part of a file.
     """
 
+    partial = True  # not a whole file (`ctx.text_of` normalizes just these rows)
+
 
 @contextmanager
 def _span_view(context: Any, data: Any, start: int, stop: int) -> Iterator[Any]:

@@ -103,14 +103,52 @@ class AuditContext:
 
         `spec` joins parts with "+": `prompt` (the input side, system included), `input` (the input
         side without the system prompt: what the user wrote), `response`, `system`, `label`.
+
+        The whole column is normalized (and kept for this audit): to compare texts for equality use
+        `text_keys`, and to build a per-block artefact use `text_of`, so that an edited re-run
+        normalizes the edited block only.
         """
-        parts = spec.split("+")
-        unknown = [part for part in parts if part not in TEXT_PARTS]
-        if unknown:
-            raise ValueError(f"unknown text part '{unknown[0]}' (choose from {', '.join(TEXT_PARTS)})")
+        parts = _parts(spec)
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
         return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts), persist=False)
+
+    def text_of(self, spec: str, frame):
+        """`text(spec)` for the rows of `frame` (a frame handed to a `per_file` builder).
+
+        A whole file is served from `text(spec)` (normalized once, shared by every artefact); a run of
+        blocks being rebuilt after an edit is normalized on its own.
+        """
+        data = next((d for d in self.datasets if d.frame is frame), None)
+        if data is not None and data.lines == frame.height and not getattr(data, "partial", False):
+            return self.text(spec).slice(data.first_row, data.lines)
+        return self.text_rows(spec, frame["row"])
+
+    def text_rows(self, spec: str, rows):
+        """`text(spec)` for some row ids: gathered when the whole column exists, else normalized for them."""
+        import polars as pl
+
+        rows = pl.Series("row", rows, dtype=pl.Int64)
+        full = self._shared.get(_text_key(spec))
+        if full is not None:
+            return full.gather(rows)
+        return _matching_text(self.frame[rows], _parts(spec))
+
+    def text_keys(self, spec: str):
+        """(frame rows, 3) uint64 per row of `text(spec)`: two independently seeded 64-bit hashes (128 bits:
+        no collision in practice) and the length in bytes. Equal keys mean equal texts; kept per block
+        in the cache, so grouping and joining on texts never needs the texts themselves.
+        """
+        import numpy as np
+        import polars as pl
+
+        def build(frame):
+            texts = self.text_of(spec, frame)
+            return np.stack([texts.hash(11).to_numpy(), texts.hash(23).to_numpy(),
+                             texts.str.len_bytes().cast(pl.UInt64).to_numpy()], axis=1)
+
+        # polars' string hash is stable within a version only
+        return self.per_file(("text-keys", spec, pl.__version__, 1), build)
 
     def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True, persist: bool = True,
                  blocks: bool | None = None) -> T:
@@ -167,6 +205,20 @@ class AuditContext:
 
         return self.shared("label_task", lambda: self.rows("train")
                            .select(pl.col("label").is_not_null().any()).item() or False)
+
+
+def _parts(spec: str) -> list[str]:
+    parts = spec.split("+")
+    unknown = [part for part in parts if part not in TEXT_PARTS]
+    if unknown:
+        raise ValueError(f"unknown text part '{unknown[0]}' (choose from {', '.join(TEXT_PARTS)})")
+    return parts
+
+
+def _text_key(spec: str):
+    from .cache import canonical_key
+
+    return ("per-file", canonical_key(("text", spec, 1)), True)
 
 
 def _matching_text(frame, parts: list[str]):

@@ -20,11 +20,9 @@ def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
     from . import minhash
 
     seed = ctx.settings.seed
-    texts = ctx.text(text)
 
     def build(frame):
-        data = next(d for d in ctx.datasets if d.frame is frame)
-        return minhash.text_signatures(texts.slice(data.first_row, data.lines), num_perm=num_perm, ngram=ngram,
+        return minhash.text_signatures(ctx.text_of(text, frame), num_perm=num_perm, ngram=ngram,
                                        char_ngram=CHAR_NGRAM, seed=seed)
 
     return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION,
@@ -50,11 +48,9 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
 
     seed = ctx.settings.seed
     bands, rows = minhash.lsh_params(lsh_threshold(threshold), num_perm)
-    texts = ctx.text(text)
 
     def build(frame):
-        data = next(d for d in ctx.datasets if d.frame is frame)
-        return minhash.text_band_keys(texts.slice(data.first_row, data.lines), bands, rows, num_perm=num_perm,
+        return minhash.text_band_keys(ctx.text_of(text, frame), bands, rows, num_perm=num_perm,
                                       ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
 
     return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, rows, ALGORITHM_VERSION,
@@ -85,9 +81,8 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
 
     if verify not in ("jaccard", "estimate"):
         raise ValueError("verify must be 'jaccard' or 'estimate'")
-    texts = ctx.text(text)
     keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
-    nonempty = (texts.str.len_bytes() > 0).to_numpy()
+    nonempty = ctx.text_keys(text)[:, 2] > 0
     ids_a = _ids(rows, nonempty)
     if other_rows is None:
         left, right = minhash.candidate_pairs(keys[ids_a])
@@ -101,7 +96,7 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         similarity = minhash.estimated_jaccard(sigs, left, right)
     else:
         involved = np.unique(np.concatenate([left, right]))
-        offsets, hashes = minhash.shingle_hashes(texts.gather(involved), ngram=ngram, char_ngram=CHAR_NGRAM,
+        offsets, hashes = minhash.shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
                                                  seed=ctx.settings.seed)
         similarity = minhash.jaccard(offsets, hashes, np.searchsorted(involved, left),
                                      np.searchsorted(involved, right))
@@ -125,7 +120,7 @@ def exact_groups(ctx: Any):
     or invalid). An int64 array aligned with ctx.frame, computed once per audit.
 
     Comparing the parts (not one joined text) keeps "prompt" and "response" apart; the user side and
-    response come joined from `ctx.text("input+response")`, the selection near-duplicates also uses.
+    response come joined as `ctx.text_keys("input+response")`, the selection near-duplicates also uses.
     """
 
     def build():
@@ -135,8 +130,9 @@ def exact_groups(ctx: Any):
         frame = ctx.frame
         # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice) keep
         # the grouping on integers, without copying a gigabyte of text into a hash table.
-        parts = {"system": ctx.text("system"), "text": ctx.text("input+response"), "label": ctx.text("label")}
-        columns = {f"{name}{seed}": series.hash(seed) for name, series in parts.items() for seed in (11, 23)}
+        parts = {"system": ctx.text_keys("system"), "text": ctx.text_keys("input+response"),
+                 "label": ctx.text_keys("label")}
+        columns = {f"{name}{i}": keys[:, i] for name, keys in parts.items() for i in (0, 1)}
         keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"], **columns})
         reps = (keys.filter(pl.col("valid"))
                 .select("row", pl.col("row").min().over("source", *columns).alias("rep")))

@@ -86,13 +86,15 @@ class Contradictions(Check):
 
         labels = ctx.label_task()
         column = "label" if labels else "response"
-        prompts = ctx.text("prompt")
-        systems = ctx.text("system") if self.options.near else None
+        prompts = ctx.text_keys("prompt")  # equal keys: equal normalized prompts
+        systems = ctx.text_keys("system") if self.options.near else None
         scopes = [ctx.rows("train")] + [ctx.rows("eval", source=source) for source in ctx.sources("eval")]
         findings, excluded, involved = [], set(), 0
         for frame in scopes:
             frame = frame.select("row", "source", "line", "split", column).filter(pl.col(column).is_not_null())
-            frame = frame.with_columns(key=prompts.gather(frame["row"])).filter(pl.col("key").str.len_bytes() > 0)
+            keys = prompts[frame["row"].to_numpy()]
+            frame = (frame.with_columns(key=pl.Series(keys[:, 0]), key2=pl.Series(keys[:, 1]))
+                     .filter(pl.Series(keys[:, 2] > 0)))
             if frame.height < 2:
                 continue
             for members, near in self._groups(ctx, frame, systems):
@@ -115,7 +117,7 @@ class Contradictions(Check):
         """(member rows as tuples sorted by row, near?) for each group of identical-or-near prompts."""
         import polars as pl
 
-        exact = (frame.group_by("key").agg(pl.col("row"), pl.len().alias("n"))
+        exact = (frame.group_by("key", "key2").agg(pl.col("row"), pl.len().alias("n"))
                  .filter(pl.col("n") >= 2)["row"].to_list())
         parent: dict[int, int] = {}
 
@@ -143,7 +145,8 @@ class Contradictions(Check):
             pairs = similarity.near_pairs(ctx, frame["row"], text="input", threshold=self.options.threshold)
             if pairs.height:
                 left, right = pairs["left"], pairs["right"]
-                same_system = (systems.gather(left) == systems.gather(right)).fill_null(False)
+                a_keys, b_keys = systems[left.to_numpy()], systems[right.to_numpy()]
+                same_system = pl.Series((a_keys[:, :2] == b_keys[:, :2]).all(axis=1))
                 for a, b in zip(left.filter(same_system).to_list(), right.filter(same_system).to_list()):
                     union(a, b)
                     near_rows.update((a, b))
@@ -158,7 +161,7 @@ class Contradictions(Check):
         out = []
         for rows in sorted(groups):
             members = [info[row] for row in rows]
-            near = len({m[5] for m in members}) > 1
+            near = len({(m[5], m[6]) for m in members}) > 1  # prompts differ: a near group
             out.append((members, near))
         return out
 

@@ -138,10 +138,11 @@ class Leakage(Check):
     def _exact(self, ctx, text, valid_ids, valid_order):
         import polars as pl
 
-        texts = ctx.text(text).gather(valid_ids)
-        rows = pl.DataFrame({"row": valid_ids, "order": valid_order, "text": texts}).filter(pl.col("text") != "")
+        keys = ctx.text_keys(text)[valid_ids]  # equal keys: equal texts
+        rows = (pl.DataFrame({"row": valid_ids, "order": valid_order, "key": keys[:, 0], "key2": keys[:, 1]})
+                .filter(pl.Series(keys[:, 2] > 0)))
         pairs = (rows.filter(pl.col("order") >= 0)
-                 .join(rows, on="text", suffix="_ref")
+                 .join(rows, on=["key", "key2"], suffix="_ref")
                  .filter(pl.col("order_ref") < pl.col("order"))
                  .select(eval_row="row", ref_row="row_ref"))
         out = []
@@ -338,11 +339,8 @@ def window_artefacts(ctx, text, n):
     """
     import polars as pl
 
-    texts = ctx.text(text)
-
-    def build(frame):
-        data = next(d for d in ctx.datasets if d.frame is frame)  # a file, or a run of its blocks
-        return window_hashes(texts.slice(data.first_row, data.lines), n)
+    def build(frame):  # a file, or a run of its blocks
+        return window_hashes(ctx.text_of(text, frame), n)
 
     return ctx.per_file(("ngram-windows", text, n, pl.__version__, NGRAM_VERSION), build)
 

@@ -499,3 +499,24 @@ def test_report_with_findings_of_every_check_is_json_and_served_whole(tmp_path, 
     assert len(list((tmp_path / "cache" / "v1").glob("*.report"))) == 1
     monkeypatch.setattr(engine, "_audit", lambda *a, **k: pytest.fail("an unchanged audit is recomputed"))
     assert cli_report(capsys, *args, "--cache-dir", cache_dir) == cold
+
+
+def test_an_edited_re_run_normalizes_only_the_edited_blocks(tmp_path, capsys, monkeypatch, small_blocks):
+    import auditor.context as context_module
+
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(120))
+    leaked = chat(distinct_chats(1)[0]["messages"][1]["content"], "{}")  # train line 1's question
+    eval = write_jsonl(tmp_path / "eval.jsonl", distinct_chats(12, start=500) + [leaked])
+    args = (str(train), "--eval", str(eval), "--cache-dir", str(tmp_path / "cache"))
+    cli_report(capsys, *args)
+    normalized = []
+    real = context_module._matching_text
+    monkeypatch.setattr(context_module, "_matching_text",
+                        lambda frame, parts: normalized.append(frame.height) or real(frame, parts))
+    lines = train.read_text().splitlines(keepends=True)
+    lines[60] = json.dumps(chat("an edited ticket about a refund", "{}")) + "\n"
+    train.write_text("".join(lines))
+    edited = cli_report(capsys, *args)
+    assert normalized and max(normalized) <= 80  # a run of at most two blocks, never the 133 rows
+    monkeypatch.setattr(context_module, "_matching_text", real)
+    assert edited == cli_report(capsys, *args[:3], "--no-cache")
