@@ -106,7 +106,7 @@ class Cache:
         self._digests: dict[str, tuple[tuple[int, int], str]] = {}
         self._broken = False
         self.opened_ns = time.time_ns() - 2 * 10**9  # entries used since (mtime, coarse on some file systems)
-        self._writer: Any = None  # a one-thread executor for pack writes, started on the first
+        self._writer: Any = None  # a one-thread executor for pack writes, started by the first one
         self._pending: list[Any] = []
 
     # ------------------------------------------------------------------ blocks of loaded files
