@@ -29,6 +29,16 @@ def make_files(tmp_path):
 SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "sample_data"
 
 
+def sample_context(settings=None, schema=None):
+    """An audit context of sample_data/train.jsonl and eval.jsonl, loaded as the engine loads them."""
+    from auditor import AuditContext, Settings
+    from auditor.dataset import load_dataset
+
+    train = load_dataset(str(SAMPLE / "train.jsonl"), "train")
+    evals = load_dataset(str(SAMPLE / "eval.jsonl"), "eval", first_row=train.lines)
+    return AuditContext([train, evals], settings or Settings(), schema)
+
+
 def planted_problems() -> dict:
     """The oracle of sample_data/README.md: every planted problem with its lines."""
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")

@@ -1,11 +1,11 @@
 """auditor infer-schema: a draft schema from the clean JSON targets, robust to the broken ones."""
 
 import json
-import re
 from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import planted_problems
 
 from auditor.cli import main
 from auditor.infer_schema import infer_schema
@@ -21,21 +21,13 @@ def run_cli(args, capsys):
     return exc.value.code, out.out, out.err
 
 
-def _oracle():
-    text = (SAMPLE / "README.md").read_text(encoding="utf-8") if (SAMPLE / "README.md").exists() else ""
-    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)\n```\s*<!-- planted:end -->", text, re.S)
-    if not block:
-        pytest.skip("sample_data/README.md has no planted-problems oracle yet")
-    return json.loads(block.group(1))["train.jsonl"]
-
-
 def _final_answer(line):
     record = json.loads(line)
     return record["messages"][-1]["content"]
 
 
 def test_sample_data_schema_accepts_clean_rows_and_rejects_planted_ones(tmp_path, capsys):
-    oracle = _oracle()
+    oracle = planted_problems()["train.jsonl"]
     out = tmp_path / "schema.json"
     code, _, err = run_cli(["infer-schema", str(SAMPLE / "train.jsonl"), "--output", str(out)], capsys)
     assert code == 0

@@ -2,10 +2,10 @@
 
 import json
 import random
-import re
 from pathlib import Path
 
 import pytest
+from conftest import planted_problems, sample_context
 
 from auditor import ConfigError, Settings
 from auditor.testing import make_context, run_check
@@ -242,23 +242,12 @@ def test_threshold_out_of_range_is_a_config_error():
 
 # -- sample_data oracle ------------------------------------------------------------------------
 
-def oracle():
-    text = (ROOT / "sample_data" / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)```", text, re.DOTALL).group(1)
-    return json.loads(block)
-
-
 @pytest.mark.parametrize("with_schema", [True, False], ids=["schema", "no-schema"])
 def test_sample_data_contradictions_match_the_oracle(with_schema):
-    from auditor.context import AuditContext
-    from auditor.dataset import load_dataset
-
-    train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train", first_row=0)
-    evaluation = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
     schema = json.loads((ROOT / "sample_data" / "schema.json").read_text()) if with_schema else None
-    result = Contradictions().run(AuditContext([train, evaluation], Settings(), schema))
+    result = Contradictions().run(sample_context(schema=schema))
     found = [[f.location.line] + [r.line for r in f.related] for f in result.findings]
-    assert found == oracle()["train.jsonl"]["contradictions"]
+    assert found == planted_problems()["train.jsonl"]["contradictions"]
     assert all(Path(f.location.path).name == "train.jsonl" for f in result.findings)
     assert {f.code for f in result.findings} == {"CON002"}
     assert result.metrics["rows_excluded"] == 2 * len(found)

@@ -1,6 +1,6 @@
 """Tests for the exact-duplicates check."""
 
-from conftest import SAMPLE, chat, distinct_chats, planted_problems
+from conftest import chat, distinct_chats, planted_problems, sample_context
 
 from auditor.testing import run_check
 from checks.exact_duplicates import ExactDuplicates
@@ -60,15 +60,6 @@ def test_clean_dataset_passes():
     result = run_check(ExactDuplicates, distinct_chats(50))
     assert result.findings == [] and result.excluded == frozenset() and result.status.value == "pass"
     assert result.summary == "no exact duplicates among 50 rows"
-
-
-def sample_context():
-    from auditor import AuditContext
-    from auditor.dataset import load_dataset
-
-    train = load_dataset(str(SAMPLE / "train.jsonl"), "train")
-    evals = load_dataset(str(SAMPLE / "eval.jsonl"), "eval", first_row=train.lines)
-    return AuditContext([train, evals])
 
 
 def test_sample_data_planted_duplicates():

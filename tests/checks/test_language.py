@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import planted_problems, sample_context
 
 from auditor import Settings, Severity, Status
 from auditor.testing import make_context, run_check
@@ -298,29 +299,12 @@ def test_unknown_language_code_is_rejected():
         Language.make_options({"languages": ["xx"]})
 
 
-def _oracle():
-    readme = ROOT / "sample_data" / "README.md"
-    if not readme.exists():
-        return None
-    match = re.search(r"<!-- planted:begin -->\s*```json\s*(.*?)```\s*<!-- planted:end -->", readme.read_text(), re.S)
-    return json.loads(match.group(1)) if match else None
-
-
 def test_planted_non_english_rows_in_sample_data_are_found():
-    oracle = _oracle()
-    if oracle is None or "non_english" not in oracle.get("train.jsonl", {}):
-        pytest.skip("sample_data/README.md has no planted-problem oracle with non_english rows yet")
-    from auditor import AuditContext
-    from auditor.dataset import load_dataset
-
-    train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train", first_row=0)
-    held_out = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
-    ctx = AuditContext([train, held_out], Settings())
-    result = Language(Language.make_options({"languages": ["en"]})).run(ctx)
+    result = Language(Language.make_options({"languages": ["en"]})).run(sample_context())
     # eval.jsonl is all English: line 37's summary alone reads as Italian to langdetect when its enum
     # values are counted ("data_privacy", "neutral"), which the second opinion on JSON targets settles
     assert [f.location.line for f in result.findings if f.split == "eval"] == []
-    planted = oracle["train.jsonl"]
+    planted = planted_problems()["train.jsonl"]
     assert sorted({f.location.line for f in result.findings if f.split == 'train'}) == sorted(set(planted["non_english"]) | set(planted["language_mismatch"]))
     assert [f.location.line for f in result.findings if f.code == "LNG002"] == sorted(planted["language_mismatch"])
 

@@ -1,9 +1,9 @@
 import json
 import random
-import re
 from pathlib import Path
 
 import pytest
+from conftest import planted_problems, sample_context
 
 from auditor import ConfigError, Severity, Status
 from auditor.testing import make_context, run_check, write_jsonl
@@ -44,20 +44,11 @@ def _line_of(path):
 
 # -- sample_data oracle --------------------------------------------------------------------------------
 
-def _oracle():
-    readme = (ROOT / "sample_data" / "README.md").read_text()
-    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)```\s*<!-- planted:end -->", readme, re.S)
-    return json.loads(block.group(1))["eval.jsonl"]
-
-
 def test_sample_data_planted_leaks_are_found_exactly_with_their_detector():
-    from auditor.context import AuditContext
-    from auditor.dataset import load_dataset
-
-    train = load_dataset(str(ROOT / "sample_data" / "train.jsonl"), "train")
-    evals = load_dataset(str(ROOT / "sample_data" / "eval.jsonl"), "eval", first_row=train.lines)
-    result = Leakage().run(AuditContext([train, evals]))
-    oracle = _oracle()
+    ctx = sample_context()
+    result = Leakage().run(ctx)
+    evals = ctx.dataset(ctx.sources("eval")[0])
+    oracle = planted_problems()["eval.jsonl"]
     planted = {}
     for kind, detector in (("leak_exact", "exact"), ("leak_near", "near"), ("leak_ngram", "ngram")):
         for line, train_lines in oracle[kind].items():

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, chat, planted_problems
+from conftest import chat, planted_problems, sample_context
 
 from auditor import ConfigError
 from auditor.testing import make_context, run_check
@@ -151,15 +151,6 @@ def test_quality_against_brute_force():
     recall = sum(1 for a, b in truth if a in cluster and cluster[a] == cluster.get(b)) / len(truth)
     precision = len(linked & truth) / len(linked)
     assert recall >= 0.95 and precision >= 0.95, (recall, precision)
-
-
-def sample_context():
-    from auditor import AuditContext
-    from auditor.dataset import load_dataset
-
-    train = load_dataset(str(SAMPLE / "train.jsonl"), "train")
-    evals = load_dataset(str(SAMPLE / "eval.jsonl"), "eval", first_row=train.lines)
-    return AuditContext([train, evals])
 
 
 def test_sample_data_planted_near_duplicates_only():

@@ -1,10 +1,10 @@
 """output-schema: targets that are not JSON or break the JSON Schema, with every violation reported."""
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+from conftest import planted_problems
 
 from auditor.testing import make_context, run_check
 from checks.output_schema import OutputSchema
@@ -153,17 +153,8 @@ def test_invalid_schema_file_exits_2_with_the_reason(tmp_path, capsys):
     assert len(err) == 1 and "invalid JSON Schema" in err[0] and "/properties/a/type" in err[0]
 
 
-def _oracle():
-    readme = SAMPLE / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    block = re.search(r"<!-- planted:begin -->\s*```json\n(.*?)\n```\s*<!-- planted:end -->", text, re.S)
-    if not block:
-        pytest.skip("sample_data/README.md has no planted-problems oracle yet")
-    return json.loads(block.group(1))
-
-
 def test_sample_data_planted_targets_are_found_exactly(capsys):
-    oracle = _oracle()["train.jsonl"]
+    oracle = planted_problems()["train.jsonl"]
     from auditor.cli import main
 
     with pytest.raises(SystemExit):
