@@ -119,11 +119,31 @@ class Cache:
 
     def rows_pack(self, path: str, settings: Any) -> Pack | None:
         """The row pack of a file as last loaded with these format settings, or None."""
-        return self._get_pack(self._pack_entry("rows", path, settings))
+        pack = self._get_pack(self._pack_entry("rows", path, settings))
+        if pack is None or tuple(pack.value.columns) != _STORED:
+            return None
+        header = pack.header
+        if not (isinstance(header.get("issues"), list) and isinstance(header.get("formats"), list)
+                and len(header["issues"]) == len(header["formats"]) == len(pack.keys)):
+            return None
+        return pack
 
     def block_rows(self, pack: Pack, key: str, lines: int) -> Any:
         """The parsed rows (auditor.dataset.BlockRows) of a block held by a row pack, or None."""
-        return block_rows(pack, key, lines)
+        from .dataset import BlockRows, LineIssue
+        from .results import Severity
+
+        found = pack.find(key, lines)
+        if found is None:
+            return None
+        index, at = found
+        try:
+            issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
+                      for line, code, severity, message in pack.header["issues"][index]]
+            formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
+        except (TypeError, ValueError):  # a pack that passed its checksum but is not what this version writes
+            return None
+        return BlockRows(pack.value.slice(at, lines), issues, formats)
 
     def put_rows_pack(self, path: str, settings: Any, blocks: list[Any], parts: list[Any], frame: Any) -> None:
         """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows."""
@@ -166,8 +186,8 @@ class Cache:
         parts: list[Any] = [pack.part(b.key, b.lines) if pack is not None else None for b in blocks]
         missing = [i for i, part in enumerate(parts) if part is None]
         self.hits += len(blocks) - len(missing)
+        whole = self._art_entry(_file_owner(data), key)
         if missing:
-            whole = self._art_entry(_file_owner(data), key)
             value = self._get_value(whole, count=False)
             if value is not None:  # a value that is not row-aligned, cached for the whole file
                 self.hits += 1
@@ -177,7 +197,7 @@ class Cache:
                 return self._whole(data, whole, build, None)
         value = _join(parts)
         if value is None:
-            return self._whole(data, self._art_entry(_file_owner(data), key), build, None)
+            return self._whole(data, whole, build, None)
         self._put_pack(entry, blocks, value)
         return value
 
@@ -460,8 +480,6 @@ class SpanView(Dataset):
     run is appended to `ctx.datasets` so that this keeps working for part of a file.
     """
 
-    partial = True  # not a whole file (`ctx.text_of` normalizes just these rows)
-
 
 @contextmanager
 def _span_view(context: Any, data: Any, start: int, stop: int) -> Iterator[Any]:
@@ -545,8 +563,6 @@ def value_kind(value: Any) -> str:
 
 
 def encode_value(value: Any) -> tuple[str, bytes | memoryview]:
-    import polars as pl
-
     kind = value_kind(value)
     buffer = io.BytesIO()
     if kind == "ndarray":
@@ -556,6 +572,8 @@ def encode_value(value: Any) -> tuple[str, bytes | memoryview]:
             raise TypeError("a per-file numpy artefact cannot hold Python objects")
         np.save(buffer, value, allow_pickle=False)
     elif kind in ("series", "frame"):
+        import polars as pl
+
         frame = value.to_frame() if kind == "series" else value
         # text compresses ~3x and lz4 reads at GB/s; numbers do not compress: they are read as stored
         text = any(dtype == pl.String for dtype in frame.schema.values())
@@ -605,26 +623,6 @@ def combine(values: list[Any]) -> Any:
 def _file_owner(data: Any) -> str:
     """What a whole-file artefact entry belongs to: the file's blocks (content and settings), in order."""
     return "file:" + xxhash.xxh3_128_hexdigest("|".join(str(b.key) for b in data.blocks).encode())
-
-
-def block_rows(pack: Pack, key: str, lines: int) -> Any:
-    """The parsed rows (auditor.dataset.BlockRows) of a block held by a row pack, or None."""
-    from .dataset import BlockRows, LineIssue
-    from .results import Severity
-
-    found = pack.find(key, lines)
-    if found is None:
-        return None
-    index, at = found
-    try:
-        if tuple(pack.value.columns) != _STORED:
-            return None
-        issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
-                  for line, code, severity, message in pack.header["issues"][index]]
-        formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
-    except Exception:  # a pack that passed its checksum but is not what this version writes
-        return None
-    return BlockRows(pack.value.slice(at, lines), issues, formats)
 
 
 def _stamp(path: str) -> tuple[int, int]:

@@ -111,7 +111,7 @@ class AuditContext:
         parts = _parts(spec)
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
-        return self.per_file(("text", spec, 1), lambda frame: _matching_text(frame, parts), persist=False)
+        return self.per_file(_text_artefact(spec), lambda frame: _matching_text(frame, parts), persist=False)
 
     def text_of(self, spec: str, frame):
         """`text(spec)` for the rows of `frame` (a frame handed to a `per_file` builder).
@@ -119,8 +119,10 @@ class AuditContext:
         A whole file is served from `text(spec)` (normalized once, shared by every artefact); a run of
         blocks being rebuilt after an edit is normalized on its own.
         """
+        from .cache import SpanView
+
         data = next((d for d in self.datasets if d.frame is frame), None)
-        if data is not None and data.lines == frame.height and not getattr(data, "partial", False):
+        if data is not None and not isinstance(data, SpanView):
             return self.text(spec).slice(data.first_row, data.lines)
         return self.text_rows(spec, frame["row"])
 
@@ -129,7 +131,7 @@ class AuditContext:
         import polars as pl
 
         rows = pl.Series("row", rows, dtype=pl.Int64)
-        full = self._shared.get(_text_key(spec))
+        full = self._shared.get(_per_file_key(_text_artefact(spec), concat=True))
         if full is not None:
             return full.gather(rows)
         return _matching_text(self.frame[rows], _parts(spec))
@@ -175,10 +177,10 @@ class AuditContext:
         `concat=False`, whose values may hold positions within the file) always builds whole files.
         Without a cache every file is built whole; the result is the same either way.
         """
-        from .cache import canonical_key, per_file
+        from .cache import per_file
 
         cache = self._cache if persist else None
-        return self.shared(("per-file", canonical_key(key), concat),
+        return self.shared(_per_file_key(key, concat),
                            lambda: per_file(cache, self.datasets, key, build, concat=concat, blocks=blocks,
                                             context=self))
 
@@ -215,10 +217,15 @@ def _parts(spec: str) -> list[str]:
     return parts
 
 
-def _text_key(spec: str):
+def _text_artefact(spec: str) -> tuple:
+    return ("text", spec, 1)
+
+
+def _per_file_key(key: Any, concat: bool) -> tuple:
+    """The `shared` key of a `per_file` artefact (its value is memoized per audit under it)."""
     from .cache import canonical_key
 
-    return ("per-file", canonical_key(("text", spec, 1)), True)
+    return ("per-file", canonical_key(key), concat)
 
 
 def _matching_text(frame, parts: list[str]):

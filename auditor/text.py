@@ -31,7 +31,6 @@ def normalize_series(series):
     if len(non_ascii):
         series = series.scatter(non_ascii, series.gather(non_ascii).str.normalize("NFKC"))
     # As a lazy query: the streaming engine splits the strings across every core (~1.8x on two).
-    column = pl.first()
     return (series.to_frame().lazy()
-            .select(column.str.to_lowercase().str.replace_all(_COLLAPSE, " ").str.strip_chars(" ").cast(pl.String))
+            .select(pl.first().str.to_lowercase().str.replace_all(_COLLAPSE, " ").str.strip_chars(" ").cast(pl.String))
             .collect(engine="streaming").to_series())
