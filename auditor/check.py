@@ -123,6 +123,26 @@ class Check:
         )
 
 
+def _list_from_text(text: str) -> list:
+    """A list option written on the command line: TOML/JSON list syntax (`["en", "de"]`) or `en,de`."""
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib
+        try:
+            return tomllib.loads(f"value = {stripped}")["value"]
+        except tomllib.TOMLDecodeError:
+            import json
+
+            try:
+                return json.loads(stripped)
+            except ValueError:
+                raise ValueError(f"not a list: {text!r}") from None
+    return [part.strip() for part in stripped.split(",") if part.strip()]
+
+
 def _convert(check: str, name: str, value: Any, hint: Any, f: dataclasses.Field) -> Any:
     default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
     target = type(default) if default is not None else str
@@ -138,7 +158,7 @@ def _convert(check: str, name: str, value: Any, hint: Any, f: dataclasses.Field)
                 raise ValueError
         elif target is list:
             if isinstance(value, str):
-                value = [part.strip() for part in value.split(",") if part.strip()]
+                value = _list_from_text(value)
             if not isinstance(value, list):
                 raise ValueError
         elif target in (int, float):

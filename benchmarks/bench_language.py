@@ -6,13 +6,11 @@
 
 Rows are generated with a seeded RNG from word lists of several languages (90% English); every
 prompt and response is distinct, so deduplication does not help. Prints load and check times.
-`--in-process` times the detection alone in this process: profile loading (cached matrix or built
-from langdetect's JSON) and `judge_many` over the distinct prompts and responses.
+`--in-process` times the detection alone in this process: loading the fastText model and
+`judge_many` over the distinct prompts and responses. For precision on real data see
+`bench_language_real.py`.
 
-Measured on the 2-core machine, partly busy (load average 2.1-2.7):
-- 20,000 rows (40,000 texts, pool of 2): language check 4.7 s (before batching: 17.0 s at the same load).
-- --rows 1000 --in-process (2,000 texts): profiles 0.11 s incl. numpy import (0.55 s the first time,
-  when the cache is written); detection 0.35 s = 0.18 ms a text (before: 0.50 s and 1.5-1.6 s, 0.8 ms).
+Measured on the 2-core machine (see the README's table for the current figures).
 """
 
 from __future__ import annotations
@@ -79,11 +77,11 @@ def main() -> None:
         start = time.perf_counter()
         from checks import _langid
 
-        _langid.model()
+        _langid._fasttext()
         loaded = time.perf_counter()
-        _langid.judge_many(texts, args.seed, 20, 300, 0.9)
+        _langid.judge_many(texts, 500)
         done = time.perf_counter()
-        print(f"texts: {len(texts):,}  profiles: {loaded - start:.3f} s  detection: {done - loaded:.3f} s "
+        print(f"texts: {len(texts):,}  model: {loaded - start:.3f} s  detection: {done - loaded:.3f} s "
               f"({(done - loaded) / len(texts) * 1000:.3f} ms a text)")
         return
 

@@ -7,60 +7,57 @@ from dataclasses import dataclass
 
 from auditor import Check, Severity, option
 
-# A pool worker starts in ~0.3-0.4 s (spawn, numpy, the cached profiles) and detection costs ~0.15 ms a
-# text in batches: below this many distinct texts one process finishes sooner (measured on 2 cores).
-ALGORITHM = 1  # bump when detection answers could change, so remembered answers are not reused
-POOL_THRESHOLD = 8_000
-# At most this many texts per task (each worker runs them in lockstep batches); the texts are split
-# evenly in at least one task per worker.
-CHUNK = 4_096
-
-LANGUAGE_NAMES = {
-    "af": "Afrikaans", "ar": "Arabic", "bg": "Bulgarian", "bn": "Bengali", "ca": "Catalan", "cs": "Czech",
-    "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek", "en": "English", "es": "Spanish",
-    "et": "Estonian", "fa": "Persian", "fi": "Finnish", "fr": "French", "gu": "Gujarati", "he": "Hebrew",
-    "hi": "Hindi", "hr": "Croatian", "hu": "Hungarian", "id": "Indonesian", "it": "Italian",
-    "ja": "Japanese", "kn": "Kannada", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian",
-    "mk": "Macedonian", "ml": "Malayalam", "mr": "Marathi", "ne": "Nepali", "nl": "Dutch",
-    "no": "Norwegian", "pa": "Punjabi", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
-    "ru": "Russian", "sk": "Slovak", "sl": "Slovenian", "so": "Somali", "sq": "Albanian", "sv": "Swedish",
-    "sw": "Swahili", "ta": "Tamil", "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish",
-    "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese", "zh": "Chinese",
-}
+# A pool worker starts in ~0.15 s (spawn, the fastText model) and a text costs ~60 us in process:
+# below this many distinct texts one process finishes sooner (measured on 2 cores).
+POOL_THRESHOLD = 12_000
+# At most this many texts per task; the texts are split evenly in at least one task per worker.
+CHUNK = 8_192
+# Second opinions on a language flagged many times are taken on a seeded sample of this many texts,
+# which must agree this often for the rest to be confirmed (see Language._ask_langdetect).
+CONFIRM_SAMPLE = 50
+CONFIRM_AGREEMENT = 0.98
 UNDETERMINED = "undetermined"
+NOT_PROSE = "not prose"
+SIDES = ("prompt", "response")
 
 
 class Language(Check):
     """Prompts and responses in an unexpected language, or answered in another language than asked.
 
     ## What it does
-    Detects the language of every row's prompt (for chat data the user side, without the system
-    prompt) and response with langdetect, and reports the distribution per split. With `languages`
-    set (e.g. `["en"]`), each row whose prompt or response is detected outside that set is a finding
-    (`LNG001`, severity `severity`) naming the language and its probability; `exclude = true` also
-    removes those rows from the clean set. Independently of `languages`, a row whose response is in
-    another language than its prompt is a warning (`LNG002`): "Asked in German (de, 0.99), answered
-    in English (en, 0.98)".
+    Identifies the language of every row's prompt (for chat data the user side, without the system
+    prompt) and response with fastText (the `lid.176` model, 176 languages, bundled: nothing is
+    downloaded), and reports the distribution per split. With `languages` set (e.g. `["en"]`), each
+    row whose prompt or response is in another language is a finding (`LNG001`, severity
+    `severity`) naming the language and its probability; `exclude = true` also removes those rows
+    from the clean set. Independently of `languages`, a row whose response is in another language
+    than its prompt is a warning (`LNG002`): "Asked in German (de, 0.99), answered in English (en, 0.98)".
 
-    How texts are judged:
-    - A JSON response is judged on its string values (recursively), never its keys; fenced and
-      inline code, URLs and e-mail addresses are ignored.
-    - Texts with fewer than `min_chars` letters, or mostly digits, symbols or code, are
-      `undetermined`: counted, never flagged. A mismatch needs both sides determined.
-    - Only the first `max_chars` characters (cut at a word) are read.
-    - Scripts that one language writes settle it without langdetect: kana -> ja, Han -> zh,
-      Hangul -> ko, Thai, Greek, Hebrew, Bengali, Gurmukhi (pa), Gujarati, Tamil, Telugu, Kannada,
-      Malayalam. Shared scripts go to langdetect restricted to their languages: Cyrillic (bg, mk, ru,
-      uk), Arabic (ar, fa, ur), Devanagari (hi, mr, ne). Chinese is reported as `zh` (langdetect's
-      zh-cn and zh-tw are merged).
-    - Identical texts are detected once; large inputs are detected in parallel on every core.
-    - Above `sample` rows per split, a seeded random sample of `sample` rows is judged; the summary
-      and the metrics (`sampled`, `sample_size`, `population`) then say the figures are estimates.
+    Only prose is judged:
+    - A target that is not prose is not language-checked and counts as `not prose`: a tool call,
+      SQL, code, a JSON value without sentences.
+    - JSON is judged on its multi-word string values, never its keys or enum-like values; code
+      blocks, inline code, code lines, URLs, e-mail addresses, calculator annotations
+      (`<<48/2=24>>`), LaTeX math, numbers and arithmetic are removed before judging.
+    - Texts with fewer than `min_chars` letters left, or whose top language is less likely than
+      `min_probability`, are `undetermined`. Only the first `max_chars` characters are read.
 
-    Results are deterministic: langdetect's random trials are seeded from the audit seed for every
-    text, in every process. The per-row results are shared with other checks as
-    `ctx.shared(("language", split, key), ...)`: a polars frame of row, prompt_lang, prompt_prob,
-    response_lang, response_prob (null language = undetermined).
+    A row is flagged only on strong evidence, so that a finding can be trusted:
+    - the text has at least `flag_chars` letters of prose (short texts such as intent utterances
+      are in the distribution but never flagged: one detector's word on six words is not enough);
+    - fastText's top language has a probability of at least `flag_probability`;
+    - a second opinion agrees: the script, where only that language writes it (Telugu, Thai,
+      Greek, Hangul, kana, ...), or else stock `langdetect`, seeded, asked only about these few
+      texts. When it disagrees (or does not know the language) the text is `undetermined` and
+      counted as `unconfirmed`, never flagged. A mismatch needs both sides confirmed.
+
+    Identical texts are judged once, large inputs on every core, and answers are remembered in the
+    audit's cache. Above `sample` rows per split, a seeded random sample of `sample` rows is judged;
+    the summary and the metrics (`sampled`, `sample_size`, `population`) then say the figures are
+    estimates. The per-row detections are shared with other checks as
+    `ctx.shared(("language", split, key), ...)`: a polars frame of row and, per side (prompt,
+    response), `{side}_lang`, `{side}_prob`, `{side}_letters` and `{side}_prose` (null language:
+    no letters or not prose).
 
     ## Why is this bad?
     A support model fine-tuned on a set where 8% of the answers are in another language learns to
@@ -82,27 +79,32 @@ class Language(Check):
 
     @dataclass(frozen=True)
     class Options:
-        languages: list = option([], "Expected language codes (e.g. [\"en\"]); empty: report the distribution only.")
+        languages: list = option([], "Expected language codes (e.g. [\"en\"] or en,de); empty: report the distribution only.")
         severity: str = option("warning", "Severity of a row outside `languages`.",
                                choices=("info", "warning", "error"))
         exclude: bool = option(False, "Remove rows outside `languages` from the clean set.")
-        min_chars: int = option(20, "Texts with fewer letters than this are undetermined.")
-        max_chars: int = option(300, "Characters of each text that are read (cut at a word boundary).")
-        min_probability: float = option(0.9, "Detections less certain than this are undetermined.")
+        min_chars: int = option(10, "Texts with fewer letters of prose than this are undetermined.")
+        max_chars: int = option(300, "Characters of each text's prose that are read (cut at a word boundary).")
+        min_probability: float = option(0.5, "Detections less certain than this are undetermined.")
+        flag_chars: int = option(50, "Letters of prose a text needs before it can be flagged.")
+        flag_probability: float = option(0.9, "Probability of the top language a text needs before it can be flagged.")
         sample: int = option(20_000, "Rows per split judged; above it a seeded random sample of this size.")
 
         def __post_init__(self):
+            from checks._langid import LANGUAGE_NAMES
+
             if self.min_chars < 1:
                 raise ValueError("min_chars must be >= 1")
-            if self.max_chars < max(self.min_chars, 20):
-                raise ValueError("max_chars must be >= min_chars and >= 20")
-            if not 0.0 <= self.min_probability <= 1.0:
-                raise ValueError("min_probability must be between 0 and 1")
+            if self.max_chars < max(self.min_chars, self.flag_chars, 20):
+                raise ValueError("max_chars must be >= min_chars, >= flag_chars and >= 20")
+            for name in ("min_probability", "flag_probability"):
+                if not 0.0 <= getattr(self, name) <= 1.0:
+                    raise ValueError(f"{name} must be between 0 and 1")
             if self.sample < 1:
                 raise ValueError("sample must be >= 1")
-            unknown = sorted(set(self.languages) - set(LANGUAGE_NAMES))
+            unknown = sorted(set(map(str, self.languages)) - set(LANGUAGE_NAMES))
             if unknown:
-                raise ValueError(f"unknown language codes {', '.join(map(str, unknown))} "
+                raise ValueError(f"unknown language codes {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(LANGUAGE_NAMES))})")
 
     def run(self, ctx):
@@ -120,40 +122,50 @@ class Language(Check):
     # -- detection (shared artefact) -------------------------------------------------------------
     def options_key(self, ctx) -> tuple:
         o = self.options
-        return (ctx.settings.seed, o.min_chars, o.max_chars, o.min_probability, o.sample)
+        return (ctx.settings.seed, o.max_chars, o.sample)
 
     def detections(self, ctx, split: str):
-        """(frame of row, prompt_lang, prompt_prob, response_lang, response_prob; sampling info)."""
+        """(frame of row and per side lang, prob, letters, prose; sampling info)."""
         return ctx.shared(("language", split, self.options_key(ctx)), lambda: self._detect(ctx, split))
 
     def _detect(self, ctx, split):
         import numpy as np
         import polars as pl
 
-        rows = ctx.rows(split).select("row", "system", "prompt", "response")
+        rows = ctx.rows(split).select("row", "format", "system", "prompt", "response", "tool_call")
         population = rows.height
         sampled = population > self.options.sample
         if sampled:  # seeded sample, then back in row order
             picked = np.random.default_rng(ctx.settings.seed).choice(population, self.options.sample, replace=False)
             rows = rows[np.sort(picked)]
-        prompts = [_user_side(system, prompt) for system, prompt in
-                   zip(rows["system"].to_list(), rows["prompt"].to_list())]
-        responses = rows["response"].to_list()
+        prompts = _asked(ctx, split, rows)
+        # a tool call is what the model is trained to emit, not text in a language
+        calls = rows["tool_call"].to_list()
+        responses = [None if call else response for response, call in zip(rows["response"].to_list(), calls)]
         unique = sorted({t for t in prompts + responses if t})  # dedupe; sorted for stable chunks
         answers = self._answers(ctx, unique)
-        none = (None, None)
-        p = [answers.get(t, none) if t else none for t in prompts]
-        r = [answers.get(t, none) if t else none for t in responses]
-        frame = pl.DataFrame({
-            "row": rows["row"],
-            "prompt_lang": [lang for lang, _ in p], "prompt_prob": [prob if lang else None for lang, prob in p],
-            "response_lang": [lang for lang, _ in r], "response_prob": [prob if lang else None for lang, prob in r],
-        }, schema={"row": rows.schema["row"], "prompt_lang": pl.String, "prompt_prob": pl.Float64,
-                   "response_lang": pl.String, "response_prob": pl.Float64})
+        columns: dict = {"row": rows["row"]}
+        schema: dict = {"row": rows.schema["row"]}
+        for side, texts in (("prompt", prompts), ("response", responses)):
+            found = [answers[t] if t else None for t in texts]
+            columns[f"{side}_text"] = texts
+            columns[f"{side}_lang"] = [a[0][0] if a and a[0] else None for a in found]
+            columns[f"{side}_prob"] = [a[1][0] if a and a[0] else None for a in found]
+            columns[f"{side}_top"] = [list(zip(a[0], a[1])) if a else None for a in found]
+            columns[f"{side}_letters"] = [a[2] if a else None for a in found]
+            columns[f"{side}_sentence_letters"] = [a[3] if a else None for a in found]
+            # null: no text; a tool call is not prose
+            columns[f"{side}_prose"] = [a[4] if a else (False if side == "response" and call else None)
+                                        for a, call in zip(found, calls)]
+            schema |= {f"{side}_text": pl.String, f"{side}_lang": pl.String, f"{side}_prob": pl.Float64,
+                       f"{side}_top": pl.Object,
+                       f"{side}_letters": pl.Int64, f"{side}_sentence_letters": pl.Int64,
+                       f"{side}_prose": pl.Boolean}
+        frame = pl.DataFrame(columns, schema=schema)
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}
 
-    def _answers(self, ctx, texts: list[str], *, sentences_only: bool = False) -> dict[str, tuple]:
-        """(language, probability) of every text: remembered from earlier audits, or judged now.
+    def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
+        """(language, probability, letters, sentence letters, is prose) of every text: remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
         judges the texts it has not seen before.
@@ -161,67 +173,173 @@ class Language(Check):
         from auditor import memo as text_memo
         from checks import _langid
 
-        o = self.options
-        namespace = (f"language|{ALGORITHM}|{_langid.profile_version()}|seed={ctx.settings.seed}|"
-                     f"min_chars={o.min_chars}|max_chars={o.max_chars}|min_probability={o.min_probability}|"
-                     f"sentences_only={sentences_only}")
-        memo = ctx.memo(namespace)
+        max_chars = self.options.max_chars
+        memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}")
         keys = [text_memo.text_key(text) for text in texts]
         known = memo.get(keys)
         todo = [i for i, answer in enumerate(known) if answer is None]
-        judged = _judge_all([texts[i] for i in todo], ctx.settings.seed, o.min_chars, o.max_chars,
-                            o.min_probability, sentences_only) if todo else []
+        judged = _judge_all([texts[i] for i in todo], max_chars) if todo else []
         memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
         for i, answer in zip(todo, judged):
             known[i] = answer
         return {text: tuple(answer) for text, answer in zip(texts, known)}
 
+    def _confirmed(self, ctx, candidates: dict[str, list]) -> dict[str, tuple | None]:
+        """For each text about to be flagged (with fastText's top languages): the language a second
+        opinion agrees on, with the more certain detector's probability, or None.
+
+        The second opinion is the script where only one language writes it, else stock langdetect;
+        it agrees when it names one of fastText's top languages, and one of the two is certain of
+        it (at least `flag_probability`). fastText's compressed model spreads its probability over
+        close languages on some (Swahili against Malay, Tagalog), so its second or third answer may be
+        the one langdetect confirms.
+        """
+        from checks import _langid
+
+        out: dict[str, tuple | None] = {}
+        ask = []
+        for text in sorted(candidates):
+            top = dict(candidates[text])
+            body = _langid.prose(text, self.options.max_chars) or ""
+            script = _langid.script_language(body)
+            if script is not None:  # the script settles it, one way or the other
+                out[text] = (script, top[script]) if script in top else None
+            else:
+                ask.append((text, body, top))
+        if ask:
+            self._ask_langdetect(ctx, ask, out)
+        return out
+
+    def _ask_langdetect(self, ctx, ask: list, out: dict) -> None:
+        """langdetect's verdict on the texts of `ask` (text, prose body, fastText's top), into `out`.
+
+        langdetect costs ~2-4 ms a text. When many texts are flagged in one language (a set largely
+        in another language), fastText's sure answers (top probability >= `flag_probability`) are
+        checked on a seeded sample of `CONFIRM_SAMPLE` texts per language: when langdetect agrees on
+        at least `CONFIRM_AGREEMENT` of the sample, the language's other sure answers are confirmed
+        by that agreement; otherwise every text is asked. Unsure answers are always asked one by one.
+        """
+        import random
+
+        from auditor import memo as text_memo
+        from checks import _langid
+
+        threshold = self.options.flag_probability
+        max_chars = self.options.max_chars
+        memo = ctx.memo(f"language-second|{_langid.ALGORITHM}|{_langid.langdetect_version()}|"
+                        f"seed={ctx.settings.seed}|max_chars={max_chars}")
+
+        def verdicts(items):
+            keys = [text_memo.text_key(text) for text, _, _ in items]
+            known = memo.get(keys)
+            todo = [i for i, answer in enumerate(known) if answer is None]
+            judged = _langid.second_opinions([items[i][1] for i in todo], ctx.settings.seed, max_chars)
+            memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
+            for i, answer in zip(todo, judged):
+                known[i] = answer
+            for (text, _, top), (lang, prob) in zip(items, known):
+                agreed = lang in top and max(top[lang], prob) >= threshold
+                out[text] = (lang, max(top[lang], prob)) if agreed else None
+
+        sure: dict[str, list] = {}
+        unsure = []
+        for item in ask:
+            lang, prob = max(item[2].items(), key=lambda pair: (pair[1], pair[0]))
+            (sure.setdefault(lang, []) if prob >= threshold else unsure).append(item)
+        for lang, items in sorted(sure.items()):
+            if len(items) <= 2 * CONFIRM_SAMPLE:
+                unsure += items
+                continue
+            sample = random.Random(f"{ctx.settings.seed}|{lang}").sample(items, CONFIRM_SAMPLE)
+            verdicts(sample)
+            agreed = sum(out[text] is not None and out[text][0] == lang for text, _, _ in sample)
+            if agreed >= CONFIRM_AGREEMENT * CONFIRM_SAMPLE:
+                asked = {text for text, _, _ in sample}
+                for text, _, top in items:
+                    if text not in asked:
+                        out[text] = (lang, top[lang])
+                self._confirmed_by_sample += len(items) - len(sample)
+            else:
+                unsure += items
+        verdicts(unsure)
+
     # -- findings and metrics --------------------------------------------------------------------
     def _judge(self, ctx, split, frame, info):
-        import polars as pl
-
         o = self.options
-        expected = set(o.languages)
+        expected = set(map(str, o.languages))
         severity = Severity(o.severity)
-        where = ctx.rows(split).select("row", "source", "line", "response")
+        where = ctx.rows(split).select("row", "source", "line")
         joined = frame.join(where, on="row", how="left").sort("row")
+        texts = {side: joined[f"{side}_text"].to_list() for side in SIDES}
+        tops = {side: joined[f"{side}_top"].to_list() for side in SIDES}
+        sides = {side: [self._status(*answer) for answer in joined.select(
+            f"{side}_lang", f"{side}_prob", f"{side}_letters", f"{side}_sentence_letters", f"{side}_prose").iter_rows()]
+            for side in SIDES}
+        # texts that would be flagged: outside `languages`, or one side of a mismatch
+        candidates: dict[str, list] = {}
+        for i in range(joined.height):
+            (_, _, plang, plong), (_, _, rlang, rlong) = sides["prompt"][i], sides["response"][i]
+            mismatch = plong and rlong and plang != rlang
+            for side, lang, long in (("prompt", plang, plong), ("response", rlang, rlong)):
+                if long and (mismatch or (expected and lang not in expected)):
+                    candidates[texts[side][i]] = tops[side][i]
+        self._confirmed_by_sample = 0
+        confirmed = self._confirmed(ctx, candidates) if candidates else {}
+        # per side: (shown in the distribution, probability, confirmed language or None)
+        final = {side: [] for side in SIDES}
+        unconfirmed = requested = 0
+        for side in SIDES:
+            for i, (shown, prob, _, _) in enumerate(sides[side]):
+                text = texts[side][i]
+                if text not in candidates:
+                    final[side].append((shown, prob, None))
+                elif confirmed[text] is None:  # the detectors disagree: not flagged, counted
+                    final[side].append((UNDETERMINED, None, None))
+                    unconfirmed += 1
+                else:
+                    lang, certainty = confirmed[text]
+                    final[side].append((lang, certainty, lang))
+        for i, prompt in enumerate(texts["prompt"]):
+            shown, prob, lang = final["response"][i]
+            if lang is not None and prompt and _names_language(prompt, lang):
+                # "Translate into Chinese": the answer is in the language the prompt asks for
+                final["response"][i] = (shown, prob, None)
+                requested += 1
+
         findings, excluded = [], set()
         mismatched = outside = 0
-        responses = []  # the response languages after the second opinion, for the distribution
-        table = list(joined.select("row", "prompt_lang", "prompt_prob", "response_lang", "response_prob", "source",
-                                   "line", "response").iter_rows())
-        suspects = [response for _, plang, _, rlang, _, _, _, response in table
-                    if rlang is not None and ((expected and rlang not in expected) or (plang and plang != rlang))]
-        second = self._second_opinions(ctx, suspects)
-        for row, plang, pprob, rlang, rprob, source, line, response in table:
-            if response in second and second[response] != rlang:
-                rlang = None
-            responses.append(rlang)
-            data = {"prompt_lang": plang, "prompt_prob": _round(pprob),
-                    "response_lang": rlang, "response_prob": _round(rprob)}
+        for i, (row, source, line) in enumerate(joined.select("row", "source", "line").iter_rows()):
+            (pshown, pprob, plang), (rshown, rprob, rlang) = final["prompt"][i], final["response"][i]
+            data = {"prompt_lang": _code(pshown), "prompt_prob": _round(pprob) if _code(pshown) else None,
+                    "response_lang": _code(rshown), "response_prob": _round(rprob) if _code(rshown) else None}
             if expected:
-                off = [(side, lang, prob) for side, lang, prob in (("Prompt", plang, pprob), ("Response", rlang, rprob))
-                       if lang is not None and lang not in expected]
+                off = [(side, lang, prob) for side, lang, prob in
+                       (("Prompt", plang, pprob), ("Response", rlang, rprob)) if lang and lang not in expected]
                 if off:
                     outside += 1
-                    what = " and ".join(f"{side if i == 0 else side.lower()} in {_name(lang, prob)}"
-                                        for i, (side, lang, prob) in enumerate(off))
+                    what = " and ".join(f"{side if k == 0 else side.lower()} in {_name(lang, prob)}"
+                                        for k, (side, lang, prob) in enumerate(off))
                     findings.append(self.finding(
                         f"{what}, expected {', '.join(sorted(expected))}", source=source, line=line,
                         split=split, severity=severity, expected=sorted(expected), **data))
                     if o.exclude:
                         excluded.add(row)
-            if plang is not None and rlang is not None and plang != rlang:
+            if plang and rlang and plang != rlang:
                 mismatched += 1
                 findings.append(self.finding(
                     f"Asked in {_name(plang, pprob)}, answered in {_name(rlang, rprob)}", source=source,
                     line=line, split=split, severity=Severity.WARNING, code=self.MISMATCH, **data))
+        distributions = {side: _distribution(shown for shown, _, _ in final[side]) for side in SIDES}
         metrics = {
             **info,
-            "prompt_languages": _distribution(frame["prompt_lang"]),
-            "response_languages": _distribution(pl.Series("response_lang", responses, dtype=pl.String)),
-            "undetermined_rows": sum(1 for plang, rlang in zip(joined["prompt_lang"], responses)
-                                     if plang is None or rlang is None),
+            "prompt_languages": distributions["prompt"],
+            "response_languages": distributions["response"],
+            "not_prose": {side: distributions[side].get(NOT_PROSE, 0) for side in SIDES},
+            "undetermined_rows": sum(1 for p, r in zip(final["prompt"], final["response"])
+                                     if UNDETERMINED in (p[0], r[0])),
+            "unconfirmed_texts": unconfirmed,
+            "confirmed_by_sample": self._confirmed_by_sample,
+            "requested_language_rows": requested,
             "mismatched_rows": mismatched,
         }
         if expected:
@@ -229,30 +347,39 @@ class Language(Check):
             metrics["unexpected_rows"] = outside
         return findings, excluded, metrics
 
-    def _second_opinions(self, ctx, responses: list[str]) -> dict[str, str | None]:
-        """For JSON targets about to be flagged: the language of their multi-word values alone.
-
-        Enum and tag values ("data_privacy", "high") sway langdetect on a short summary, so a JSON
-        target is flagged only when its sentences alone give the same language. Targets without
-        identifiers to leave out are not in the result (their first answer stands).
-        """
-        from checks import _langid
-
-        unsure = sorted({r for r in responses if r and _langid.prose(r, sentences_only=True) != _langid.prose(r)})
-        answers = self._answers(ctx, unsure, sentences_only=True)
-        return {text: answers[text][0] for text in unsure}
+    def _status(self, lang, prob, letters, sentence_letters, prose) -> tuple:
+        """(what the distribution shows: a language, undetermined, not prose, or None for no text;
+        probability; fastText's top language; whether the text is long enough to be flagged)."""
+        o = self.options
+        if prose is None:
+            return (None, None, None, False)
+        if not prose:
+            return (NOT_PROSE, None, None, False)
+        if lang is None or letters < o.min_chars:
+            return (UNDETERMINED, None, None, False)
+        return (lang if prob >= o.min_probability else UNDETERMINED, prob, lang, sentence_letters >= o.flag_chars)
 
     def _describe(self, split, m):
-        judged = m["sample_size"]
-        top = sorted(((n, lang) for lang, n in m["response_languages"].items() if lang != UNDETERMINED),
-                     key=lambda item: (-item[0], item[1]))[:3]
-        shares = ", ".join(f"{_share(n, judged)} {lang}" for n, lang in top) or "no language determined"
-        text = f"{split}: responses {shares}"
+        parts = []
+        texts_only = not m["response_languages"]  # text/label data: the text is the only side
+        for side in SIDES:
+            counts = m[f"{side}_languages"]
+            if not counts:
+                continue
+            total = sum(counts.values())
+            prose = {lang: n for lang, n in counts.items() if lang not in (UNDETERMINED, NOT_PROSE)}
+            top = sorted(((n, lang) for lang, n in prose.items()), key=lambda item: (-item[0], item[1]))[:3]
+            shares = ", ".join(f"{_share(n, total)} {lang}" for n, lang in top) or "no language determined"
+            extra = [f"{_share(counts[key], total)} {key}" for key in (UNDETERMINED, NOT_PROSE) if counts.get(key)]
+            name = "texts" if texts_only else f"{side}s"
+            parts.append(f"{name} {shares}" + (f" ({', '.join(extra)})" if extra else ""))
+        text = f"{split}: " + ("; ".join(parts) or "no texts")
         if "unexpected_rows" in m:
-            text += f", {m['unexpected_rows']} rows outside {', '.join(m['expected'])}"
-        text += f", {m['mismatched_rows']} answered in another language"
+            text += f"; {m['unexpected_rows']} rows outside {', '.join(m['expected'])}"
+        if not texts_only:
+            text += f", {m['mismatched_rows']} answered in another language"
         if m["sampled"]:
-            text += f" (estimated from a sample of {judged:,} of {m['population']:,} rows)"
+            text += f" (estimated from a sample of {m['sample_size']:,} of {m['population']:,} rows)"
         return text
 
 
@@ -263,13 +390,57 @@ def _user_side(system, prompt):
     return prompt
 
 
-def _judge_all(texts, seed, min_chars, max_chars, min_probability, sentences_only=False):
+def _asked(ctx, split, rows) -> list:
+    """The text each response answers: the last user turn of a conversation, else the prompt without
+    its system text (the normalized prompt of a conversation also holds earlier assistant and tool turns)."""
+    prompts = [_user_side(system, prompt) for system, prompt in
+               zip(rows["system"].to_list(), rows["prompt"].to_list())]
+    ids = rows["row"].to_list()
+    # one turn has no line break between turns: only multi-line prompts can hold several turns
+    several = {ids[i]: i for i, (fmt, prompt) in enumerate(zip(rows["format"].to_list(), prompts))
+               if fmt in ("chat", "sharegpt") and prompt and "\n" in prompt}
+    if several:
+        for row, _, _, record in ctx.records(split, rows=several):
+            turn = _last_user_turn(record)
+            if turn is not None:
+                prompts[several[row]] = turn
+    return prompts
+
+
+def _last_user_turn(record) -> str | None:
+    turns, role_key, content_key, users = record.get("messages"), "role", "content", ("user",)
+    if turns is None:
+        turns, role_key, content_key, users = record.get("conversations"), "from", "value", ("human", "user")
+    if not isinstance(turns, list):
+        return None
+    for turn in reversed(turns):
+        if isinstance(turn, dict) and turn.get(role_key) in users:
+            content = turn.get(content_key)
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):  # a parts array: its text parts
+                return "\n".join(part["text"] for part in content
+                                 if isinstance(part, dict) and isinstance(part.get("text"), str)) or None
+            return None
+    return None
+
+
+def _names_language(prompt: str, lang: str) -> bool:
+    """Whether a prompt names a language ("... into Chinese"): then an answer in it was asked for."""
+    import re
+
+    from checks._langid import LANGUAGE_NAMES
+
+    name = LANGUAGE_NAMES.get(lang)
+    return bool(name) and re.search(rf"\b{re.escape(name)}\b", prompt, re.IGNORECASE) is not None
+
+
+def _judge_all(texts, max_chars):
     from functools import partial
 
     from checks import _langid
 
-    judge = partial(_langid.judge_many, seed=seed, min_chars=min_chars, max_chars=max_chars,
-                    min_probability=min_probability, sentences_only=sentences_only)
+    judge = partial(_langid.judge_many, max_chars=max_chars)
     if len(texts) < POOL_THRESHOLD:
         return judge(texts)
     import multiprocessing
@@ -290,9 +461,16 @@ def _judge_all(texts, seed, min_chars, max_chars, min_probability, sentences_onl
         return judge(texts)
 
 
-def _distribution(series) -> dict:
-    counts = series.fill_null(UNDETERMINED).value_counts()
-    return dict(sorted(counts.iter_rows()))
+def _distribution(languages) -> dict:
+    counts: dict[str, int] = {}
+    for lang in languages:
+        if lang is not None:
+            counts[lang] = counts.get(lang, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _code(lang):
+    return None if lang in (None, UNDETERMINED, NOT_PROSE) else lang
 
 
 def _share(n: int, total: int) -> str:
@@ -305,4 +483,6 @@ def _round(prob):
 
 
 def _name(lang, prob) -> str:
+    from checks._langid import LANGUAGE_NAMES
+
     return f"{LANGUAGE_NAMES.get(lang, lang)} ({lang}, {prob:.2f})"

