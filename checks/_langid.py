@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
-ALGORITHM = 2  # bump when `prose` or `identify` could answer differently, so remembered answers are dropped
+ALGORITHM = 3  # bump when `prose` or `identify` could answer differently, so remembered answers are dropped
 
 # The languages of lid.176 (ISO 639 codes as fastText labels them).
 LANGUAGE_NAMES = {
@@ -124,7 +124,7 @@ _CODE_ENDS = (";", "{", "}", "):", "];", "),", "=>", "*/")
 def prose(text: str | None, max_chars: int = 0) -> str | None:
     """The natural-language words of a text, one space apart ("" when there are none), or None when the
     text is not prose (SQL, code, JSON without sentences). With `max_chars`, a long text that is not
-    JSON is read up to a few times that many characters (the rest would not be read anyway)."""
+    JSON is read up to three times that many characters (the rest would not be read anyway)."""
     if not text:
         return ""
     stripped = text.strip()
@@ -138,8 +138,8 @@ def prose(text: str | None, max_chars: int = 0) -> str | None:
             if not sentences:
                 return None
             return _words("\n".join(sentences))
-    if max_chars and len(text) > 4 * max_chars:
-        text = text[:4 * max_chars]
+    if max_chars and len(text) > 3 * max_chars:
+        text = text[:3 * max_chars]
         stripped = text.strip()
     if _SQL_START.match(stripped) and _is_sql(stripped):
         return None
@@ -341,15 +341,24 @@ def identify(bodies: list[str]) -> list[list[tuple[str, float]]]:
     return out
 
 
-def judge_many(texts: list[str], max_chars: int) -> list[tuple[list, list, int, int, bool]]:
-    """(fastText's top languages, their probabilities, letters, sentence letters, is prose) of each
-    text: the unit of work of a pool worker."""
+def judge_many(texts: list[str], max_chars: int) -> list[tuple[list, list, int, int, bool, str | None]]:
+    """(fastText's top languages, their probabilities, letters, sentence letters, is prose, the language
+    its script settles) of each text: the unit of work of a pool worker."""
     bodies = [prose(text, max_chars) for text in texts]
     read = [prefix(body, max_chars) if body else "" for body in bodies]
     found = identify(read)
-    return [([], [], 0, 0, False) if body is None else
-            ([lang for lang, _ in top], [prob for _, prob in top], letters(part), sentence_letters(part), True)
-            for body, part, top in zip(bodies, read, found)]
+    out = []
+    for body, part, top in zip(bodies, read, found):
+        if body is None:
+            out.append(([], [], 0, 0, False, None))
+            continue
+        n = letters(part)
+        if "\n" in part:
+            sentences = sentence_letters(part)
+        else:  # one line: the same rule as sentence_letters, without counting the letters twice
+            sentences = n if part.count(" ") >= 3 or n >= 24 else 0
+        out.append(([lang for lang, _ in top], [prob for _, prob in top], n, sentences, True, script_language(part)))
+    return out
 
 
 # -- second opinion -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from auditor import Check, Severity, option
 # A pool worker starts in ~0.15 s (spawn, the fastText model) and a text costs ~60 us in process:
 # below this many distinct texts one process finishes sooner (measured on 2 cores).
 POOL_THRESHOLD = 12_000
-# At most this many texts per task; the texts are split evenly in at least one task per worker.
+# About this many texts per task at most; the texts are split evenly in tasks of equal size, as many
+# per worker.
 CHUNK = 8_192
 # Second opinions on a language flagged many times are taken on a seeded sample of this many texts,
 # which must agree this often for the rest to be confirmed (see Language._ask_langdetect).
@@ -157,15 +158,16 @@ class Language(Check):
             # null: no text; a tool call is not prose
             columns[f"{side}_prose"] = [a[4] if a else (False if side == "response" and call else None)
                                         for a, call in zip(found, calls)]
+            columns[f"{side}_script"] = [a[5] if a else None for a in found]
             schema |= {f"{side}_text": pl.String, f"{side}_lang": pl.String, f"{side}_prob": pl.Float64,
                        f"{side}_top": pl.Object,
                        f"{side}_letters": pl.Int64, f"{side}_sentence_letters": pl.Int64,
-                       f"{side}_prose": pl.Boolean}
+                       f"{side}_prose": pl.Boolean, f"{side}_script": pl.String}
         frame = pl.DataFrame(columns, schema=schema)
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}
 
     def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
-        """(language, probability, letters, sentence letters, is prose) of every text: remembered from earlier audits, or judged now.
+        """(top languages, their probabilities, letters, sentence letters, is prose, script language) of every text: remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
         judges the texts it has not seen before.
@@ -199,19 +201,18 @@ class Language(Check):
         out: dict[str, tuple | None] = {}
         ask = []
         for text in sorted(candidates):
-            top = dict(candidates[text])
-            body = _langid.prose(text, self.options.max_chars) or ""
-            script = _langid.script_language(body)
+            top, script = candidates[text]
+            top = dict(top)
             if script is not None:  # the script settles it, one way or the other
                 out[text] = (script, top[script]) if script in top else None
             else:
-                ask.append((text, body, top))
+                ask.append((text, top))
         if ask:
             self._ask_langdetect(ctx, ask, out)
         return out
 
     def _ask_langdetect(self, ctx, ask: list, out: dict) -> None:
-        """langdetect's verdict on the texts of `ask` (text, prose body, fastText's top), into `out`.
+        """langdetect's verdict on the texts of `ask` (text, fastText's top), into `out`.
 
         langdetect costs ~2-4 ms a text. When many texts are flagged in one language (a set largely
         in another language), fastText's sure answers (top probability >= `flag_probability`) are
@@ -230,21 +231,22 @@ class Language(Check):
                         f"seed={ctx.settings.seed}|max_chars={max_chars}")
 
         def verdicts(items):
-            keys = [text_memo.text_key(text) for text, _, _ in items]
+            keys = [text_memo.text_key(text) for text, _ in items]
             known = memo.get(keys)
             todo = [i for i, answer in enumerate(known) if answer is None]
-            judged = _langid.second_opinions([items[i][1] for i in todo], ctx.settings.seed, max_chars)
+            bodies = [_langid.prose(items[i][0], max_chars) or "" for i in todo]
+            judged = _langid.second_opinions(bodies, ctx.settings.seed, max_chars)
             memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
             for i, answer in zip(todo, judged):
                 known[i] = answer
-            for (text, _, top), (lang, prob) in zip(items, known):
+            for (text, top), (lang, prob) in zip(items, known):
                 agreed = lang in top and max(top[lang], prob) >= threshold
                 out[text] = (lang, max(top[lang], prob)) if agreed else None
 
         sure: dict[str, list] = {}
         unsure = []
         for item in ask:
-            lang, prob = max(item[2].items(), key=lambda pair: (pair[1], pair[0]))
+            lang, prob = max(item[1].items(), key=lambda pair: (pair[1], pair[0]))
             (sure.setdefault(lang, []) if prob >= threshold else unsure).append(item)
         for lang, items in sorted(sure.items()):
             if len(items) <= 2 * CONFIRM_SAMPLE:
@@ -252,10 +254,10 @@ class Language(Check):
                 continue
             sample = random.Random(f"{ctx.settings.seed}|{lang}").sample(items, CONFIRM_SAMPLE)
             verdicts(sample)
-            agreed = sum(out[text] is not None and out[text][0] == lang for text, _, _ in sample)
+            agreed = sum(out[text] is not None and out[text][0] == lang for text, _ in sample)
             if agreed >= CONFIRM_AGREEMENT * CONFIRM_SAMPLE:
-                asked = {text for text, _, _ in sample}
-                for text, _, top in items:
+                asked = {text for text, _ in sample}
+                for text, top in items:
                     if text not in asked:
                         out[text] = (lang, top[lang])
                 self._confirmed_by_sample += len(items) - len(sample)
@@ -271,7 +273,7 @@ class Language(Check):
         where = ctx.rows(split).select("row", "source", "line")
         joined = frame.join(where, on="row", how="left").sort("row")
         texts = {side: joined[f"{side}_text"].to_list() for side in SIDES}
-        tops = {side: joined[f"{side}_top"].to_list() for side in SIDES}
+        tops = {side: list(zip(joined[f"{side}_top"].to_list(), joined[f"{side}_script"].to_list())) for side in SIDES}
         sides = {side: [self._status(*answer) for answer in joined.select(
             f"{side}_lang", f"{side}_prob", f"{side}_letters", f"{side}_sentence_letters", f"{side}_prose").iter_rows()]
             for side in SIDES}
@@ -448,7 +450,7 @@ def _judge_all(texts, max_chars):
     from concurrent.futures.process import BrokenProcessPool
 
     workers = os.cpu_count() or 1
-    tasks = max(workers, -(-len(texts) // CHUNK))
+    tasks = workers * max(1, -(-len(texts) // (CHUNK * workers)))  # a multiple of the workers: no straggler
     size = max(1, -(-len(texts) // tasks))
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
     try:

@@ -340,7 +340,7 @@ def test_per_row_results_are_a_shared_artefact():
     check.run(ctx)
     frame, info = ctx.shared(("language", "train", check.options_key(ctx)), lambda: None)
     assert frame.columns == ["row"] + [f"{side}_{what}" for side in ("prompt", "response") for what in
-                                       ("text", "lang", "prob", "top", "letters", "sentence_letters", "prose")]
+                                       ("text", "lang", "prob", "top", "letters", "sentence_letters", "prose", "script")]
     assert frame["prompt_lang"].to_list() == ["en", "en", "de"]
     assert frame["response_prose"].to_list() == [True, True, True]
     assert info == {"sampled": False, "sample_size": 3, "population": 3}
