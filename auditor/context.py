@@ -31,7 +31,8 @@ class AuditContext:
 
     Columns: row (unique id, what `excluded` refers to), split ("train"/"eval"), source (file path),
     line (1-based), format, valid, error, system, prompt (system + user side as one text), response
-    (the training target: final assistant turn, completion, output), label, tool_call (the response is
+    (the training target: final assistant turn, completion, output), label, asked (the last user
+    turn of a conversation whose prompt holds more turns than that one, else null), tool_call (the response is
     an assistant tool call, rendered as compact JSON, rather than text), tools (the record declares
     tools or functions, or a turn calls or answers one: what the `tool-calls` check reads).
     """

@@ -37,6 +37,8 @@ class Normalized:
     prompt: str | None = None
     response: str | None = None
     label: str | None = None
+    # the last user turn, when the prompt holds more than it (earlier turns, tool replies); else null
+    asked: str | None = None
     tool_call: bool = False  # the response is a tool call (its JSON), not text the model writes
     tools: bool = False  # tools or functions are declared, called or answered anywhere in the record
     errors: list[str] = field(default_factory=list)
@@ -157,6 +159,9 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
         out.errors.append("no assistant turn with a non-empty training target")
     out.system = _join([text for role, text, _, _ in turns if role == "system"])
     out.prompt = _join([text for _, text, _, _ in (turns[:final] if final >= 0 else turns)])
+    before = [(role, text) for role, text, _, _ in (turns[:final] if final >= 0 else turns) if role != "system"]
+    if len(before) > 1:
+        out.asked = next((text for role, text in reversed(before) if role == "user"), None)
     if final >= 0:
         out.response, out.tool_call = turns[final][1], turns[final][3]
 

@@ -133,13 +133,13 @@ class Language(Check):
         import numpy as np
         import polars as pl
 
-        rows = ctx.rows(split).select("row", "format", "system", "prompt", "response", "tool_call")
+        rows = ctx.rows(split).select("row", "system", "prompt", "asked", "response", "tool_call")
         population = rows.height
         sampled = population > self.options.sample
         if sampled:  # seeded sample, then back in row order
             picked = np.random.default_rng(ctx.settings.seed).choice(population, self.options.sample, replace=False)
             rows = rows[np.sort(picked)]
-        prompts = _asked(ctx, split, rows)
+        prompts = _asked(rows)
         # a tool call is what the model is trained to emit, not text in a language
         calls = rows["tool_call"].to_list()
         responses = [None if call else response for response, call in zip(rows["response"].to_list(), calls)]
@@ -235,7 +235,8 @@ class Language(Check):
             known = memo.get(keys)
             todo = [i for i, answer in enumerate(known) if answer is None]
             bodies = [_langid.prose(items[i][0], max_chars) or "" for i in todo]
-            judged = _langid.second_opinions(bodies, ctx.settings.seed, max_chars)
+            # the profiles take ~0.4 s to load: only when something is not remembered
+            judged = _langid.second_opinions(bodies, ctx.settings.seed, max_chars) if todo else []
             memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
             for i, answer in zip(todo, judged):
                 known[i] = answer
@@ -392,39 +393,11 @@ def _user_side(system, prompt):
     return prompt
 
 
-def _asked(ctx, split, rows) -> list:
-    """The text each response answers: the last user turn of a conversation, else the prompt without
-    its system text (the normalized prompt of a conversation also holds earlier assistant and tool turns)."""
-    prompts = [_user_side(system, prompt) for system, prompt in
-               zip(rows["system"].to_list(), rows["prompt"].to_list())]
-    ids = rows["row"].to_list()
-    # one turn has no line break between turns: only multi-line prompts can hold several turns
-    several = {ids[i]: i for i, (fmt, prompt) in enumerate(zip(rows["format"].to_list(), prompts))
-               if fmt in ("chat", "sharegpt") and prompt and "\n" in prompt}
-    if several:
-        for row, _, _, record in ctx.records(split, rows=several):
-            turn = _last_user_turn(record)
-            if turn is not None:
-                prompts[several[row]] = turn
-    return prompts
-
-
-def _last_user_turn(record) -> str | None:
-    turns, role_key, content_key, users = record.get("messages"), "role", "content", ("user",)
-    if turns is None:
-        turns, role_key, content_key, users = record.get("conversations"), "from", "value", ("human", "user")
-    if not isinstance(turns, list):
-        return None
-    for turn in reversed(turns):
-        if isinstance(turn, dict) and turn.get(role_key) in users:
-            content = turn.get(content_key)
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):  # a parts array: its text parts
-                return "\n".join(part["text"] for part in content
-                                 if isinstance(part, dict) and isinstance(part.get("text"), str)) or None
-            return None
-    return None
+def _asked(rows) -> list:
+    """The text each response answers: the last user turn of a conversation (`asked`), else the prompt
+    without its system text."""
+    return [asked if asked is not None else _user_side(system, prompt) for asked, system, prompt in
+            zip(rows["asked"].to_list(), rows["system"].to_list(), rows["prompt"].to_list())]
 
 
 def _names_language(prompt: str, lang: str) -> bool:

@@ -29,6 +29,11 @@ def test_chat_multi_turn_prompt_is_everything_before_the_final_assistant_turn():
                            {"role": "user", "content": "c"}, {"role": "assistant", "content": "d", "weight": 1}]}
     out = norm(record)
     assert (out.prompt, out.response, out.errors) == ("a\nb\nc", "d", [])
+    assert out.asked == "c"  # the turn the response answers
+    assert norm(CHAT).asked is None  # one user turn: the prompt's user side already is it
+    sharegpt = {"conversations": [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"},
+                                  {"from": "human", "value": "z\nw"}, {"from": "gpt", "value": "v"}]}
+    assert norm(sharegpt).asked == "z\nw"
 
 
 def test_chat_tool_call_turn_has_the_call_as_target():
