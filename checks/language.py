@@ -196,7 +196,6 @@ class Language(Check):
         close languages on some (Swahili against Malay, Tagalog), so its second or third answer may be
         the one langdetect confirms.
         """
-        from checks import _langid
 
         out: dict[str, tuple | None] = {}
         ask = []
