@@ -67,8 +67,8 @@ class Language(Check):
 
     ## Example
     ```jsonl
-    {"messages": [{"role": "user", "content": "Mein Paket ist nicht angekommen, was kann ich tun?"}, {"role": "assistant", "content": "Bitte senden Sie uns Ihre Bestellnummer, dann prüfen wir den Versand."}]}
-    {"messages": [{"role": "user", "content": "Mein Paket ist nicht angekommen, was kann ich tun?"}, {"role": "assistant", "content": "Please send us your order number and we will check the shipment."}]}
+    {"messages": [{"role": "user", "content": "Mein Paket ist seit zwei Wochen nicht angekommen, obwohl die Sendungsverfolgung es als zugestellt anzeigt. Was kann ich tun?"}, {"role": "assistant", "content": "Bitte senden Sie uns Ihre Bestellnummer, dann prüfen wir den Versand."}]}
+    {"messages": [{"role": "user", "content": "Mein Paket ist seit zwei Wochen nicht angekommen, obwohl die Sendungsverfolgung es als zugestellt anzeigt. Was kann ich tun?"}, {"role": "assistant", "content": "Please send us your order number and we will check the shipment."}]}
     ```
     With `languages = ["en"]` both rows are reported; the second also as asked in German, answered
     in English.
@@ -87,8 +87,8 @@ class Language(Check):
         min_chars: int = option(10, "Texts with fewer letters of prose than this are undetermined.")
         max_chars: int = option(300, "Characters of each text's prose that are read (cut at a word boundary).")
         min_probability: float = option(0.5, "Detections less certain than this are undetermined.")
-        flag_chars: int = option(50, "Letters of prose a text needs before it can be flagged.")
-        flag_probability: float = option(0.9, "Probability of the top language a text needs before it can be flagged.")
+        flag_chars: int = option(50, "Letters in lines that read as sentences a text needs before it can be flagged.")
+        flag_probability: float = option(0.9, "Certainty one of the two detectors needs for a text to be flagged.")
         sample: int = option(20_000, "Rows per split judged; above it a seeded random sample of this size.")
 
         def __post_init__(self):

@@ -387,3 +387,10 @@ def test_answers_are_remembered_in_the_cache_so_an_edit_judges_only_new_texts(tm
     second = run(rows)
     assert judged == [10, 1]  # only the edited response is judged again
     assert [f.location.line for f in second.findings] == [3] and first.findings == []
+
+
+def test_the_documented_example_gives_the_documented_findings():
+    example = re.search(r"```jsonl\n(.*?)```", Language.__doc__, re.S).group(1)
+    rows = [json.loads(line) for line in example.strip().splitlines()]
+    result = run_check(Language, rows, languages=["en"])
+    assert [(f.location.line, f.code) for f in result.findings] == [(1, "LNG001"), (2, "LNG001"), (2, "LNG002")]
