@@ -158,8 +158,9 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
     elif not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight, _ in turns):
         out.errors.append("no assistant turn with a non-empty training target")
     out.system = _join([text for role, text, _, _ in turns if role == "system"])
-    out.prompt = _join([text for _, text, _, _ in (turns[:final] if final >= 0 else turns)])
-    before = [(role, text) for role, text, _, _ in (turns[:final] if final >= 0 else turns) if role != "system"]
+    prior = turns[:final] if final >= 0 else turns
+    out.prompt = _join([text for _, text, _, _ in prior])
+    before = [(role, text) for role, text, _, _ in prior if role != "system"]
     if len(before) > 1:
         out.asked = next((text for role, text in reversed(before) if role == "user"), None)
     if final >= 0:

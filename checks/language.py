@@ -44,21 +44,27 @@ class Language(Check):
       `min_probability`, are `undetermined`. Only the first `max_chars` characters are read.
 
     A row is flagged only on strong evidence, so that a finding can be trusted:
-    - the text has at least `flag_chars` letters of prose (short texts such as intent utterances
-      are in the distribution but never flagged: one detector's word on six words is not enough);
-    - fastText's top language has a probability of at least `flag_probability`;
-    - a second opinion agrees: the script, where only that language writes it (Telugu, Thai,
-      Greek, Hangul, kana, ...), or else stock `langdetect`, seeded, asked only about these few
-      texts. When it disagrees (or does not know the language) the text is `undetermined` and
-      counted as `unconfirmed`, never flagged. A mismatch needs both sides confirmed.
+    - the text has at least `flag_chars` letters in lines that read as sentences (short texts such
+      as intent utterances, and lists of names, are in the distribution but never flagged: one
+      detector's word on six words is not enough);
+    - a second opinion names one of fastText's three most likely languages: the script, where only
+      that language writes it (Telugu, Thai, Greek, Hangul, kana, Han, ...), or else stock
+      `langdetect`, seeded, asked only about these few texts; and one of the two detectors is at
+      least `flag_probability` sure of it. When they disagree (or langdetect does not know the
+      language) the text is `undetermined` and counted as `unconfirmed`, never flagged. A
+      mismatch needs both sides confirmed. When one language is flagged in more than
+      2 x 50 texts, langdetect checks a seeded sample of 50 and, if it agrees on 98% of them,
+      confirms that language's other sure answers (`confirmed_by_sample`);
+    - an answer in a language the prompt names ("Translate into French") is not flagged.
 
     Identical texts are judged once, large inputs on every core, and answers are remembered in the
     audit's cache. Above `sample` rows per split, a seeded random sample of `sample` rows is judged;
     the summary and the metrics (`sampled`, `sample_size`, `population`) then say the figures are
     estimates. The per-row detections are shared with other checks as
     `ctx.shared(("language", split, key), ...)`: a polars frame of row and, per side (prompt,
-    response), `{side}_lang`, `{side}_prob`, `{side}_letters` and `{side}_prose` (null language:
-    no letters or not prose).
+    response), `{side}_text`, `{side}_lang` and `{side}_prob` (fastText's top answer), `{side}_top`
+    (its three most likely), `{side}_letters`, `{side}_sentence_letters`, `{side}_prose` and
+    `{side}_script` (the language the script settles; null language: no letters or not prose).
 
     ## Why is this bad?
     A support model fine-tuned on a set where 8% of the answers are in another language learns to
@@ -126,7 +132,8 @@ class Language(Check):
         return (ctx.settings.seed, o.max_chars, o.sample)
 
     def detections(self, ctx, split: str):
-        """(frame of row and per side lang, prob, letters, prose; sampling info)."""
+        """(frame of row and per side text, lang, prob, top, letters, sentence letters, prose, script;
+        sampling info)."""
         return ctx.shared(("language", split, self.options_key(ctx)), lambda: self._detect(ctx, split))
 
     def _detect(self, ctx, split):
@@ -186,9 +193,10 @@ class Language(Check):
             known[i] = answer
         return {text: tuple(answer) for text, answer in zip(texts, known)}
 
-    def _confirmed(self, ctx, candidates: dict[str, list]) -> dict[str, tuple | None]:
+    def _confirmed(self, ctx, candidates: dict[str, list]) -> tuple[dict[str, tuple | None], int]:
         """For each text about to be flagged (with fastText's top languages): the language a second
-        opinion agrees on, with the more certain detector's probability, or None.
+        opinion agrees on, with the more certain detector's probability, or None; and how many were
+        confirmed by a sample's agreement (see `_ask_langdetect`).
 
         The second opinion is the script where only one language writes it, else stock langdetect;
         it agrees when it names one of fastText's top languages, and one of the two is certain of
@@ -206,12 +214,12 @@ class Language(Check):
                 out[text] = (script, top[script]) if script in top else None
             else:
                 ask.append((text, top))
-        if ask:
-            self._ask_langdetect(ctx, ask, out)
-        return out
+        by_sample = self._ask_langdetect(ctx, ask, out) if ask else 0
+        return out, by_sample
 
-    def _ask_langdetect(self, ctx, ask: list, out: dict) -> None:
-        """langdetect's verdict on the texts of `ask` (text, fastText's top), into `out`.
+    def _ask_langdetect(self, ctx, ask: list, out: dict) -> int:
+        """langdetect's verdict on the texts of `ask` (text, fastText's top), into `out`; returns how
+        many texts a sample's agreement confirmed.
 
         langdetect costs ~2-4 ms a text. When many texts are flagged in one language (a set largely
         in another language), fastText's sure answers (top probability >= `flag_probability`) are
@@ -245,6 +253,7 @@ class Language(Check):
 
         sure: dict[str, list] = {}
         unsure = []
+        by_sample = 0
         for item in ask:
             lang, prob = max(item[1].items(), key=lambda pair: (pair[1], pair[0]))
             (sure.setdefault(lang, []) if prob >= threshold else unsure).append(item)
@@ -260,10 +269,11 @@ class Language(Check):
                 for text, top in items:
                     if text not in asked:
                         out[text] = (lang, top[lang])
-                self._confirmed_by_sample += len(items) - len(sample)
+                by_sample += len(items) - len(sample)
             else:
                 unsure += items
         verdicts(unsure)
+        return by_sample
 
     # -- findings and metrics --------------------------------------------------------------------
     def _judge(self, ctx, split, frame, info):
@@ -285,8 +295,7 @@ class Language(Check):
             for side, lang, long in (("prompt", plang, plong), ("response", rlang, rlong)):
                 if long and (mismatch or (expected and lang not in expected)):
                     candidates[texts[side][i]] = tops[side][i]
-        self._confirmed_by_sample = 0
-        confirmed = self._confirmed(ctx, candidates) if candidates else {}
+        confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
         # per side: (shown in the distribution, probability, confirmed language or None)
         final = {side: [] for side in SIDES}
         unconfirmed = requested = 0
@@ -340,7 +349,7 @@ class Language(Check):
             "undetermined_rows": sum(1 for p, r in zip(final["prompt"], final["response"])
                                      if UNDETERMINED in (p[0], r[0])),
             "unconfirmed_texts": unconfirmed,
-            "confirmed_by_sample": self._confirmed_by_sample,
+            "confirmed_by_sample": by_sample,
             "requested_language_rows": requested,
             "mismatched_rows": mismatched,
         }

@@ -394,3 +394,31 @@ def test_the_documented_example_gives_the_documented_findings():
     rows = [json.loads(line) for line in example.strip().splitlines()]
     result = run_check(Language, rows, languages=["en"])
     assert [(f.location.line, f.code) for f in result.findings] == [(1, "LNG001"), (2, "LNG001"), (2, "LNG002")]
+
+
+GERMAN = [f"Bestellung {n}: " + DE_Q for n in ("eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht")]
+
+
+def test_many_texts_flagged_in_one_language_are_confirmed_on_a_seeded_sample(monkeypatch):
+    import checks.language as module
+
+    asked = []
+    real = _langid.second_opinions
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, *a: asked.append(len(bodies)) or real(bodies, *a))
+    rows = english_rows(2) + [chat(text, "42") for text in GERMAN]
+    everyone = run_check(Language, rows, languages=["en"])
+    assert sum(asked) == 8 and everyone.metrics["train"]["confirmed_by_sample"] == 0
+    monkeypatch.setattr(module, "CONFIRM_SAMPLE", 3)
+    asked.clear()
+    sampled = run_check(Language, rows, languages=["en"])
+    assert asked == [3]  # the sample only
+    assert sampled.metrics["train"]["confirmed_by_sample"] == 5
+    assert [f.to_dict()["message"] for f in sampled.findings] == [f.to_dict()["message"] for f in everyone.findings]
+    assert lines(sampled) == list(range(3, 11))
+    # a sample the second opinion disagrees with: every text is asked, none is flagged
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, *a: asked.append(len(bodies)) or
+                        [("nl", 0.99)] * len(bodies))
+    asked.clear()
+    disputed = run_check(Language, rows, languages=["en"])
+    assert asked == [3, 5] and disputed.findings == []  # the sample is remembered, not asked twice
+    assert disputed.metrics["train"]["unconfirmed_texts"] == 8
