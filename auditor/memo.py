@@ -62,7 +62,7 @@ class TextMemo:
             checksum, payload = blob[len(MAGIC):len(MAGIC) + 16], blob[len(MAGIC) + 16:]
             if xxhash.xxh3_128_digest(payload) != checksum:
                 return {}
-            return {int(key): answer for key, answer in orjson.loads(payload)}
+            return dict(orjson.loads(payload))  # [key, answer] pairs, keys written as JSON integers
         except (OSError, ValueError, TypeError):
             return {}
 
@@ -72,7 +72,7 @@ class TextMemo:
 
         if self.path is None:
             return
-        payload = orjson.dumps([[key, answer] for key, answer in self._answers.items()])
+        payload = orjson.dumps(list(self._answers.items()))  # tuples are written as JSON arrays
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".memo-")

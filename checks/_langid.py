@@ -247,9 +247,9 @@ def _script_table():
 _SCRIPT_OF = _script_table()
 
 
-def script_language(text: str) -> str | None:
+def script_language(text: str, total: int | None = None) -> str | None:
     """The language that the text's main script settles (see SINGLE_SCRIPTS), if any: more than half
-    of its letters must be in that script."""
+    of its letters must be in that script. `total` is `letters(text)` when the caller has it."""
     if not text or max(text) < "\u0370":  # Latin (and its marks) only
         return None
     counts: dict[str, int] = {}
@@ -266,7 +266,8 @@ def script_language(text: str) -> str | None:
             counts[lang] = counts.get(lang, 0) + (3 * n if lang in ("ja", "ko") else n)
     if not counts and not han:
         return None
-    total = letters(text)  # Han, kana and Hangul weigh three letters each, here too
+    if total is None:
+        total = letters(text)  # Han, kana and Hangul weigh three letters each, here too
     if not counts:
         # Han without kana or Hangul: Chinese (fastText's Wu and Cantonese are told apart by it alone)
         return "zh" if han * 2 > total else None
@@ -357,7 +358,7 @@ def judge_many(texts: list[str], max_chars: int) -> list[tuple[list, list, int, 
             sentences = sentence_letters(part)
         else:  # one line: the same rule as sentence_letters, without counting the letters twice
             sentences = n if part.count(" ") >= 3 or n >= 24 else 0
-        out.append(([lang for lang, _ in top], [prob for _, prob in top], n, sentences, True, script_language(part)))
+        out.append(([lang for lang, _ in top], [prob for _, prob in top], n, sentences, True, script_language(part, n)))
     return out
 
 

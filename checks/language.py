@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 
 from auditor import Check, Severity, option
@@ -14,8 +15,10 @@ POOL_THRESHOLD = 12_000
 # per worker.
 CHUNK = 8_192
 # Second opinions on a language flagged many times are taken on a seeded sample of this many texts,
-# which must agree this often for the rest to be confirmed (see Language._ask_langdetect).
-CONFIRM_SAMPLE = 50
+# which must agree this often for the rest to be confirmed (see Language._ask_langdetect): all 30,
+# which a language that langdetect disagrees on one time in ten passes 4% of the time (as often as
+# 49 of 50 would), for 20 fewer texts of ~3 ms each.
+CONFIRM_SAMPLE = 30
 CONFIRM_AGREEMENT = 0.98
 UNDETERMINED = "undetermined"
 NOT_PROSE = "not prose"
@@ -62,9 +65,11 @@ class Language(Check):
     the summary and the metrics (`sampled`, `sample_size`, `population`) then say the figures are
     estimates. The per-row detections are shared with other checks as
     `ctx.shared(("language", split, key), ...)`: a polars frame of row and, per side (prompt,
-    response), `{side}_text`, `{side}_lang` and `{side}_prob` (fastText's top answer), `{side}_top`
-    (its three most likely), `{side}_letters`, `{side}_sentence_letters`, `{side}_prose` and
-    `{side}_script` (the language the script settles; null language: no letters or not prose).
+    response), `{side}_text`, `{side}_lang` and `{side}_prob` (fastText's top answer),
+    `{side}_letters`, `{side}_sentence_letters`, `{side}_prose` and `{side}_script` (the language
+    the script settles; null language: no letters or not prose); then the sampling information and
+    a dict of each distinct text's answer (fastText's three most likely languages and their
+    probabilities first).
 
     ## Why is this bad?
     A support model fine-tuned on a set where 8% of the answers are in another language learns to
@@ -118,8 +123,8 @@ class Language(Check):
         splits = ["train"] + (["eval"] if ctx.has_eval else [])
         findings, excluded, metrics, parts = [], set(), {}, []
         for split in splits:
-            frame, info = self.detections(ctx, split)
-            split_findings, split_excluded, split_metrics = self._judge(ctx, split, frame, info)
+            frame, info, answers = self.detections(ctx, split)
+            split_findings, split_excluded, split_metrics = self._judge(ctx, split, frame, info, answers)
             findings += split_findings
             excluded |= split_excluded
             metrics[split] = split_metrics
@@ -132,8 +137,8 @@ class Language(Check):
         return (ctx.settings.seed, o.max_chars, o.sample)
 
     def detections(self, ctx, split: str):
-        """(frame of row and per side text, lang, prob, top, letters, sentence letters, prose, script;
-        sampling info)."""
+        """(frame of row and per side text, lang, prob, letters, sentence letters, prose, script;
+        sampling info; every distinct text's answer, as `_answers` gives it)."""
         return ctx.shared(("language", split, self.options_key(ctx)), lambda: self._detect(ctx, split))
 
     def _detect(self, ctx, split):
@@ -159,7 +164,6 @@ class Language(Check):
             columns[f"{side}_text"] = texts
             columns[f"{side}_lang"] = [a[0][0] if a and a[0] else None for a in found]
             columns[f"{side}_prob"] = [a[1][0] if a and a[0] else None for a in found]
-            columns[f"{side}_top"] = [list(zip(a[0], a[1])) if a else None for a in found]
             columns[f"{side}_letters"] = [a[2] if a else None for a in found]
             columns[f"{side}_sentence_letters"] = [a[3] if a else None for a in found]
             # null: no text; a tool call is not prose
@@ -167,11 +171,10 @@ class Language(Check):
                                         for a, call in zip(found, calls)]
             columns[f"{side}_script"] = [a[5] if a else None for a in found]
             schema |= {f"{side}_text": pl.String, f"{side}_lang": pl.String, f"{side}_prob": pl.Float64,
-                       f"{side}_top": pl.Object,
                        f"{side}_letters": pl.Int64, f"{side}_sentence_letters": pl.Int64,
                        f"{side}_prose": pl.Boolean, f"{side}_script": pl.String}
         frame = pl.DataFrame(columns, schema=schema)
-        return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}
+        return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}, answers
 
     def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
         """(top languages, their probabilities, letters, sentence letters, is prose, script language) of every text: remembered from earlier audits, or judged now.
@@ -191,7 +194,7 @@ class Language(Check):
         memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
         for i, answer in zip(todo, judged):
             known[i] = answer
-        return {text: tuple(answer) for text, answer in zip(texts, known)}
+        return dict(zip(texts, known))
 
     def _confirmed(self, ctx, candidates: dict[str, list]) -> tuple[dict[str, tuple | None], int]:
         """For each text about to be flagged (with fastText's top languages): the language a second
@@ -276,51 +279,60 @@ class Language(Check):
         return by_sample
 
     # -- findings and metrics --------------------------------------------------------------------
-    def _judge(self, ctx, split, frame, info):
+    def _judge(self, ctx, split, frame, info, answers):
+        import polars as pl
+
         o = self.options
-        expected = set(map(str, o.languages))
+        expected = sorted(map(str, o.languages))
         severity = Severity(o.severity)
         where = ctx.rows(split).select("row", "source", "line")
-        joined = frame.join(where, on="row", how="left").sort("row")
-        texts = {side: joined[f"{side}_text"].to_list() for side in SIDES}
-        tops = {side: list(zip(joined[f"{side}_top"].to_list(), joined[f"{side}_script"].to_list())) for side in SIDES}
-        sides = {side: [self._status(*answer) for answer in joined.select(
-            f"{side}_lang", f"{side}_prob", f"{side}_letters", f"{side}_sentence_letters", f"{side}_prose").iter_rows()]
-            for side in SIDES}
+        joined = frame.join(where, on="row", how="left").sort("row").with_columns(
+            expr for side in SIDES for expr in self._status(side))
         # texts that would be flagged: outside `languages`, or one side of a mismatch
-        candidates: dict[str, list] = {}
-        for i in range(joined.height):
-            (_, _, plang, plong), (_, _, rlang, rlong) = sides["prompt"][i], sides["response"][i]
-            mismatch = plong and rlong and plang != rlang
-            for side, lang, long in (("prompt", plang, plong), ("response", rlang, rlong)):
-                if long and (mismatch or (expected and lang not in expected)):
-                    candidates[texts[side][i]] = tops[side][i]
-        confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
-        # per side: (shown in the distribution, probability, confirmed language or None)
-        final = {side: [] for side in SIDES}
-        unconfirmed = requested = 0
+        mismatch = pl.col("prompt_long") & pl.col("response_long") & (pl.col("prompt_flag") != pl.col("response_flag"))
+        joined = joined.with_columns(
+            (pl.col(f"{side}_long") & (mismatch | (~pl.col(f"{side}_flag").is_in(expected) if expected else False)))
+            .alias(f"{side}_candidate") for side in SIDES)
+        flagged = joined.filter(pl.col("prompt_candidate") | pl.col("response_candidate"))
+        candidates: dict[str, tuple] = {}
         for side in SIDES:
-            for i, (shown, prob, _, _) in enumerate(sides[side]):
-                text = texts[side][i]
-                if text not in candidates:
-                    final[side].append((shown, prob, None))
+            for text, script in flagged.filter(pl.col(f"{side}_candidate")).select(
+                    f"{side}_text", f"{side}_script").iter_rows():
+                answer = answers[text]
+                candidates[text] = (list(zip(answer[0], answer[1])), script)
+        confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
+
+        # the distributions of the rows that are not flagged, then the flagged rows one by one
+        counts = {side: Counter(joined.filter(~pl.col(f"{side}_candidate"))[f"{side}_shown"].drop_nulls().to_list())
+                  for side in SIDES}
+        undetermined = joined.filter(~pl.col("prompt_candidate") & ~pl.col("response_candidate")
+                                     & ((pl.col("prompt_shown") == UNDETERMINED)
+                                        | (pl.col("response_shown") == UNDETERMINED))).height
+        findings, excluded = [], set()
+        unconfirmed = requested = mismatched = outside = 0
+        for record in flagged.iter_rows(named=True):
+            final = {}  # per side: (shown in the distribution, probability, confirmed language or None)
+            for side in SIDES:
+                shown, prob, text = record[f"{side}_shown"], record[f"{side}_prob"], record[f"{side}_text"]
+                if not record[f"{side}_candidate"]:
+                    final[side] = (shown, prob if shown not in (None, UNDETERMINED, NOT_PROSE) else None, None)
                 elif confirmed[text] is None:  # the detectors disagree: not flagged, counted
-                    final[side].append((UNDETERMINED, None, None))
+                    final[side] = (UNDETERMINED, None, None)
                     unconfirmed += 1
                 else:
                     lang, certainty = confirmed[text]
-                    final[side].append((lang, certainty, lang))
-        for i, prompt in enumerate(texts["prompt"]):
-            shown, prob, lang = final["response"][i]
+                    final[side] = (lang, certainty, lang)
+                if record[f"{side}_candidate"]:  # the other rows were counted above
+                    counts[side][final[side][0]] += 1
+            shown, prob, lang = final["response"]
+            prompt = record["prompt_text"]
             if lang is not None and prompt and _names_language(prompt, lang):
                 # "Translate into Chinese": the answer is in the language the prompt asks for
-                final["response"][i] = (shown, prob, None)
+                final["response"] = (shown, prob, None)
                 requested += 1
-
-        findings, excluded = [], set()
-        mismatched = outside = 0
-        for i, (row, source, line) in enumerate(joined.select("row", "source", "line").iter_rows()):
-            (pshown, pprob, plang), (rshown, rprob, rlang) = final["prompt"][i], final["response"][i]
+            undetermined += UNDETERMINED in (final["prompt"][0], final["response"][0])
+            (pshown, pprob, plang), (rshown, rprob, rlang) = final["prompt"], final["response"]
+            row, source, line = record["row"], record["source"], record["line"]
             data = {"prompt_lang": _code(pshown), "prompt_prob": _round(pprob) if _code(pshown) else None,
                     "response_lang": _code(rshown), "response_prob": _round(rprob) if _code(rshown) else None}
             if expected:
@@ -331,8 +343,8 @@ class Language(Check):
                     what = " and ".join(f"{side if k == 0 else side.lower()} in {_name(lang, prob)}"
                                         for k, (side, lang, prob) in enumerate(off))
                     findings.append(self.finding(
-                        f"{what}, expected {', '.join(sorted(expected))}", source=source, line=line,
-                        split=split, severity=severity, expected=sorted(expected), **data))
+                        f"{what}, expected {', '.join(expected)}", source=source, line=line,
+                        split=split, severity=severity, expected=expected, **data))
                     if o.exclude:
                         excluded.add(row)
             if plang and rlang and plang != rlang:
@@ -340,35 +352,39 @@ class Language(Check):
                 findings.append(self.finding(
                     f"Asked in {_name(plang, pprob)}, answered in {_name(rlang, rprob)}", source=source,
                     line=line, split=split, severity=Severity.WARNING, code=self.MISMATCH, **data))
-        distributions = {side: _distribution(shown for shown, _, _ in final[side]) for side in SIDES}
+        distributions = {side: dict(sorted(counts[side].items())) for side in SIDES}
         metrics = {
             **info,
             "prompt_languages": distributions["prompt"],
             "response_languages": distributions["response"],
             "not_prose": {side: distributions[side].get(NOT_PROSE, 0) for side in SIDES},
-            "undetermined_rows": sum(1 for p, r in zip(final["prompt"], final["response"])
-                                     if UNDETERMINED in (p[0], r[0])),
+            "undetermined_rows": undetermined,
             "unconfirmed_texts": unconfirmed,
             "confirmed_by_sample": by_sample,
             "requested_language_rows": requested,
             "mismatched_rows": mismatched,
         }
         if expected:
-            metrics["expected"] = sorted(expected)
+            metrics["expected"] = expected
             metrics["unexpected_rows"] = outside
         return findings, excluded, metrics
 
-    def _status(self, lang, prob, letters, sentence_letters, prose) -> tuple:
-        """(what the distribution shows: a language, undetermined, not prose, or None for no text;
-        probability; fastText's top language; whether the text is long enough to be flagged)."""
+    def _status(self, side: str) -> list:
+        """Polars expressions of one side: `{side}_shown` (what the distribution shows: a language,
+        undetermined, not prose, or null for no text), `{side}_flag` (fastText's top language when
+        the text is judged) and `{side}_long` (whether it has the sentence letters to be flagged)."""
+        import polars as pl
+
         o = self.options
-        if prose is None:
-            return (None, None, None, False)
-        if not prose:
-            return (NOT_PROSE, None, None, False)
-        if lang is None or letters < o.min_chars:
-            return (UNDETERMINED, None, None, False)
-        return (lang if prob >= o.min_probability else UNDETERMINED, prob, lang, sentence_letters >= o.flag_chars)
+        lang, prob, prose = pl.col(f"{side}_lang"), pl.col(f"{side}_prob"), pl.col(f"{side}_prose")
+        judged = prose.fill_null(False) & lang.is_not_null() & (pl.col(f"{side}_letters") >= o.min_chars)
+        shown = (pl.when(prose.is_null()).then(None)
+                 .when(~prose).then(pl.lit(NOT_PROSE))
+                 .when(~judged | (prob < o.min_probability)).then(pl.lit(UNDETERMINED))
+                 .otherwise(lang))
+        return [shown.alias(f"{side}_shown"),
+                pl.when(judged).then(lang).alias(f"{side}_flag"),
+                (judged & (pl.col(f"{side}_sentence_letters") >= o.flag_chars)).fill_null(False).alias(f"{side}_long")]
 
     def _describe(self, split, m):
         parts = []
@@ -442,14 +458,6 @@ def _judge_all(texts, max_chars):
         # Workers cannot start everywhere (a script read from stdin, a sandbox without processes);
         # the answers are the same in-process, only slower.
         return judge(texts)
-
-
-def _distribution(languages) -> dict:
-    counts: dict[str, int] = {}
-    for lang in languages:
-        if lang is not None:
-            counts[lang] = counts.get(lang, 0) + 1
-    return dict(sorted(counts.items()))
 
 
 def _code(lang):

@@ -338,10 +338,12 @@ def test_per_row_results_are_a_shared_artefact():
     ctx = make_context(english_rows(2) + [chat(DE_Q, DE_A)])
     check = Language(Language.make_options({}))
     check.run(ctx)
-    frame, info = ctx.shared(("language", "train", check.options_key(ctx)), lambda: None)
+    frame, info, answers = ctx.shared(("language", "train", check.options_key(ctx)), lambda: None)
     assert frame.columns == ["row"] + [f"{side}_{what}" for side in ("prompt", "response") for what in
-                                       ("text", "lang", "prob", "top", "letters", "sentence_letters", "prose", "script")]
+                                       ("text", "lang", "prob", "letters", "sentence_letters", "prose", "script")]
     assert frame["prompt_lang"].to_list() == ["en", "en", "de"]
+    german = answers[frame["prompt_text"][2]]
+    assert german[0][0] == "de" and german[1][0] > 0.9 and len(german[0]) == len(german[1]) == 3
     assert frame["response_prose"].to_list() == [True, True, True]
     assert info == {"sampled": False, "sample_size": 3, "population": 3}
 
