@@ -56,7 +56,7 @@ class Language(Check):
       least `flag_probability` sure of it. When they disagree (or langdetect does not know the
       language) the text is `undetermined` and counted as `unconfirmed`, never flagged. A
       mismatch needs both sides confirmed. When one language is flagged in more than
-      2 x 50 texts, langdetect checks a seeded sample of 50 and, if it agrees on 98% of them,
+      2 x 30 texts, langdetect checks a seeded sample of 30 and, if it agrees on every one,
       confirms that language's other sure answers (`confirmed_by_sample`);
     - an answer in a language the prompt names ("Translate into French") is not flagged.
 
