@@ -29,6 +29,34 @@ def parse_json(text: str) -> Any:
             return NOT_JSON
 
 
+def canonical(value: Any) -> str:
+    """A parsed JSON value written one way: sorted keys, compact separators, and 1.0 is 1 (JSON has one
+    number type: `{"priority": 1}` and `{"priority": 1.0}` say the same)."""
+    import json
+
+    return json.dumps(_numbers_by_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _numbers_by_value(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _numbers_by_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers_by_value(item) for item in value]
+    return value  # bool is an int, never a float: true stays true
+
+
+def structured(parsed: list[Any], task: str | None, has_schema: bool) -> bool:
+    """Whether targets are structured (compared as parsed values) rather than free text: an explicit
+    `task` decides, then a configured JSON Schema; otherwise they are when every one parses as JSON."""
+    if task == "free-text":
+        return False
+    if task in ("structured", "classification") or has_schema:
+        return True
+    return all(value is not NOT_JSON for value in parsed)
+
+
 def json_type(value: Any) -> str:
     return _TYPES.get(type(value), type(value).__name__)
 

@@ -174,8 +174,8 @@ class Contradictions(Check):
             structured, code, severity = True, LABELS, Severity.ERROR
         else:
             parsed = [shapes.parse_json(text) for text in values]
-            structured = _structured(ctx, parsed)
-            canonical = [text.strip() if value is shapes.NOT_JSON else _canonical(value)
+            structured = shapes.structured(parsed, ctx.settings.task, ctx.schema is not None)
+            canonical = [text.strip() if value is shapes.NOT_JSON else shapes.canonical(value)
                          for text, value in zip(values, parsed)]
             variants = canonical if structured else _reword_clusters(canonical, self.options.threshold)
             code, severity = (STRUCTURED, Severity.ERROR) if structured else (FREE_TEXT, Severity.WARNING)
@@ -228,33 +228,6 @@ class Contradictions(Check):
         return finding, dropped
 
 
-def _canonical(value: Any) -> str:
-    """Key order, whitespace and how a number is written do not matter: sorted keys, compact separators,
-    and 1.0 is 1 (JSON has one number type: `{"priority": 1}` and `{"priority": 1.0}` say the same)."""
-    import json
-
-    return json.dumps(_numbers_by_value(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _numbers_by_value(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _numbers_by_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_numbers_by_value(item) for item in value]
-    return value  # bool is an int, never a float: true stays true
-
-
-def _structured(ctx, parsed: list[Any]) -> bool:
-    task = ctx.settings.task
-    if task == "free-text":
-        return False
-    if task in ("structured", "classification") or ctx.schema is not None:
-        return True
-    return all(value is not shapes.NOT_JSON for value in parsed)
-
-
 def _shingles(text: str, n: int = 3, chars: int = 5) -> frozenset:
     """Word n-grams of the matching form; character n-grams for texts of fewer than n words."""
     text = normalize_text(text)
@@ -298,11 +271,11 @@ def _describe(order: list[str], first: dict[str, Any], parsed: list[Any]) -> tup
                             for k in set(a) | set(b) if a.get(k, shapes.NOT_JSON) != b.get(k, shapes.NOT_JSON)})
         if len(differing) == 1:
             key = differing[0]
-            return f"'{key}'", {v: _short(_canonical(first[v][key]), 60) if key in first[v] else "(missing)"
+            return f"'{key}'", {v: _short(shapes.canonical(first[v][key]), 60) if key in first[v] else "(missing)"
                                 for v in order}
         if differing:
             return (", ".join(f"'{k}'" for k in differing),
-                    {v: _short(_canonical({k: first[v][k] for k in differing if k in first[v]}), 80) for v in order})
+                    {v: _short(shapes.canonical({k: first[v][k] for k in differing if k in first[v]}), 80) for v in order})
     return "", {v: f"'{_short(v, 60)}'" for v in order}
 
 

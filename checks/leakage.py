@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 
-from auditor import Check, Severity, normalize_series, option, similarity
+from auditor import Check, Severity, normalize_series, option, shapes, similarity
 
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
+CONFLICT = "LEAK003"  # an exact leak whose label or structured answer differs from train's
+TEMPLATE = "LEAK004"  # the same template as a train row, below the coverage of a leak
+PHRASE = "LEAK005"  # a shared phrase, below the coverage of a leak: a note
 EXCLUDE = ("eval", "train", "both")
 # Bump when the window hashing changes: cached window artefacts of older versions are then ignored.
 NGRAM_VERSION = 2
@@ -77,7 +81,10 @@ class Leakage(Check):
         detectors: list = option(list(DETECTORS), "Detectors to run: exact, exact-pair, near, ngram.")
         threshold: float = option(0.8, "Jaccard similarity at which a near-duplicate counts as a leak.")
         ngram: int = option(13, "Words per n-gram window.")
-        min_overlap: int = option(1, "Shared windows needed for an ngram leak (a shorter row needs all of its own).")
+        min_coverage: float = option(
+            0.8, "Share of an eval row's words inside windows also found in train at which it is an ngram leak.")
+        template_similarity: float = option(
+            0.8, "Word alignment (numbers masked) with a train row at which a partial overlap is the same template.")
         max_window_share: float = option(
             0.01, "Windows found in more than this share of the compared rows are boilerplate and ignored.")
         boilerplate_min_rows: int = option(
@@ -94,8 +101,9 @@ class Leakage(Check):
                 raise ValueError("threshold must be in (0, 1]")
             if self.ngram < 1:
                 raise ValueError("ngram must be >= 1")
-            if self.min_overlap < 1:
-                raise ValueError("min_overlap must be >= 1")
+            for name in ("min_coverage", "template_similarity"):
+                if not 0.0 < getattr(self, name) <= 1.0:
+                    raise ValueError(f"{name} must be in (0, 1]")
             if not 0.0 <= self.max_window_share <= 1.0:
                 raise ValueError("max_window_share must be in [0, 1]")
             if self.boilerplate_min_rows < 1:
@@ -108,7 +116,6 @@ class Leakage(Check):
     # ------------------------------------------------------------------------------------------------
     def run(self, ctx):
         import numpy as np
-        import polars as pl
 
         opts = self.options
         text = "prompt" if opts.include_system else "input"
@@ -123,19 +130,21 @@ class Leakage(Check):
         valid_ids = valid["row"].to_numpy()
         valid_order = order[valid_ids]
 
-        parts = []
+        parts, conflicts, overlaps = [], {}, None
         if "exact" in opts.detectors or "exact-pair" in opts.detectors:
-            parts.append(self._exact(ctx, text, valid_ids, valid_order))
+            exact, conflicts = self._exact(ctx, text, valid_ids, valid_order)
+            parts.append(exact)
         if "near" in opts.detectors:
             parts.append(self._near(ctx, text, valid_ids, valid_order, len(eval_sources)))
         if "ngram" in opts.detectors:
-            parts.append(self._ngram(ctx, text, valid_ids, valid_order, order))
-        schema = {"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String, "similarity": pl.Float64}
-        pairs = pl.concat([p.cast(schema) for p in parts]) if parts else pl.DataFrame(schema=schema)
-        return self._report(ctx, pairs, valid, eval_sources, order)
+            ngram, overlaps = self._ngram(ctx, text, valid_ids, valid_order, order)
+            parts.append(ngram)
+        return self._report(ctx, _pairs(parts), valid, eval_sources, order, conflicts, overlaps)
 
     # -- detectors -------------------------------------------------------------------------------
     def _exact(self, ctx, text, valid_ids, valid_order):
+        """(pairs of the exact detectors; {eval row: (its target, the train rows' targets)} for inputs
+        found in train whose label or structured answer differs from every train copy's)."""
         import polars as pl
 
         keys = ctx.text_keys(text)[valid_ids]  # equal keys: equal texts
@@ -147,14 +156,16 @@ class Leakage(Check):
                  .select(eval_row="row", ref_row="row_ref"))
         out = []
         if "exact" in self.options.detectors:
-            out.append(pairs.with_columns(detector=pl.lit("exact"), similarity=pl.lit(1.0)))
-        if "exact-pair" in self.options.detectors and pairs.height:
-            response = ctx.frame["response"]
-            same = (normalize_series(response.gather(pairs["eval_row"]))
-                    == normalize_series(response.gather(pairs["ref_row"])))
-            out.append(pairs.filter(same.to_numpy()).with_columns(detector=pl.lit("exact-pair"),
-                                                                  similarity=pl.lit(1.0)))
-        return pl.concat(out) if out else pairs.with_columns(detector=pl.lit(""), similarity=pl.lit(1.0)).clear()
+            out.append(pairs.with_columns(detector=pl.lit("exact"), similarity=pl.lit(1.0), weight=pl.lit(1.0)))
+        if not pairs.height:
+            return _pairs(out), {}
+        target = ctx.frame["label" if ctx.label_task() else "response"].cast(pl.String)
+        same = (normalize_series(target.gather(pairs["eval_row"]))
+                == normalize_series(target.gather(pairs["ref_row"])))
+        if "exact-pair" in self.options.detectors:
+            out.append(pairs.filter(same.to_numpy()).with_columns(
+                detector=pl.lit("exact-pair"), similarity=pl.lit(1.0), weight=pl.lit(1.0)))
+        return _pairs(out), _conflicts(ctx, pairs)
 
     def _near(self, ctx, text, valid_ids, valid_order, n_eval_files):
         import polars as pl
@@ -167,20 +178,28 @@ class Leakage(Check):
             found = similarity.near_pairs(ctx, rows, other_rows=others, text=text,
                                           threshold=self.options.threshold)
             out.append(found.select(eval_row="left", ref_row="right", detector=pl.lit("near"),
-                                    similarity="similarity"))
+                                    similarity="similarity", weight="similarity"))
         return _pairs(out)
 
     def _ngram(self, ctx, text, valid_ids, valid_order, order):
+        """(leak pairs, partial overlaps): an eval row is an ngram leak when `min_coverage` of its
+        words lie in windows also found in the rows it is compared with (the union of them, as
+        PaLM and Llama 2 measure contamination); a row sharing fewer is a partial overlap, one frame
+        row (eval_row, ref_row: the row sharing most windows, coverage, covered words, words)."""
         import numpy as np
         import polars as pl
 
         opts = self.options
-        windows_of = window_artefacts(ctx, text, opts.ngram)  # entry i: the windows of frame row i
+        n = opts.ngram
+        windows_of = window_artefacts(ctx, text, n)  # entry i: the windows of frame row i
         is_valid = np.zeros(ctx.frame.height, dtype=bool)
         is_valid[valid_ids] = True
 
         eval_ids = valid_ids[valid_order >= 0].astype(np.int64)
-        eval_windows = _row_windows(windows_of.gather(eval_ids), eval_ids).unique()
+        eval_positions = _row_windows(windows_of.gather(eval_ids), eval_ids, positions=True)
+        eval_positions = eval_positions.with_columns(
+            order=pl.Series(order[eval_positions["row"].to_numpy()], dtype=pl.Int32))
+        eval_windows = eval_positions.select("row", "hash").unique()
         wanted = eval_windows["hash"].unique().implode()
         # The train side is scanned in slices of about _SCAN_WINDOWS windows and only windows that occur
         # in some eval row are kept, so the join never sees the whole train window table at once.
@@ -196,9 +215,9 @@ class Leakage(Check):
                 found.append(piece.filter(keep))
         windows = pl.concat(found).unique()
         windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32))
-        windows_per_row = eval_windows.group_by("row").len("windows")
+        windows_per_row = eval_positions.group_by("row").len("windows")
 
-        out = []
+        leaks, partial = [], []
         for k in range(int(valid_order.max(initial=-1)) + 1):
             ref = windows.filter(pl.col("order") < k)
             n_ref = int(((valid_order < k) & (valid_order >= -1)).sum())
@@ -207,25 +226,44 @@ class Leakage(Check):
             counts = ref.group_by("hash").len("rows")
             boiler = counts.filter((pl.col("rows") > opts.max_window_share * n_ref)
                                    & (pl.col("rows") >= opts.boilerplate_min_rows))["hash"].implode()
-            mine = windows.filter(pl.col("order") == k).filter(~pl.col("hash").is_in(boiler))
-            shared = (mine.select("row", "hash")
-                      .join(ref.filter(~pl.col("hash").is_in(boiler)).select(ref_row="row", hash="hash"), on="hash")
-                      .group_by("row", "ref_row").len("shared")
-                      .join(windows_per_row, on="row")
-                      .filter(pl.col("shared") >= pl.min_horizontal(pl.col("windows"), pl.lit(opts.min_overlap))))
-            out.append(shared.select(eval_row="row", ref_row="ref_row", detector=pl.lit("ngram"),
-                                     similarity=pl.col("shared") / pl.col("windows")))
-        return _pairs(out)
+            ref = ref.filter(~pl.col("hash").is_in(boiler))
+            # the words of a row covered by shared windows: the union of [pos, pos + n) over them
+            covered = (eval_positions.filter((pl.col("order") == k) & pl.col("hash").is_in(ref["hash"].implode()))
+                       .select("row", "pos").unique().sort("row", "pos")
+                       .group_by("row", maintain_order=True)
+                       .agg(covered=pl.col("pos").diff().clip(upper_bound=n).fill_null(n).sum())
+                       .join(windows_per_row, on="row")
+                       # a row of L >= n words has L - n + 1 windows; a shorter one is one window of all its words
+                       .with_columns(words=pl.col("windows") + (n - 1))
+                       .with_columns(coverage=pl.min_horizontal(pl.col("covered") / pl.col("words"), pl.lit(1.0))))
+            shared = (eval_windows.join(covered.select("row", "coverage"), on="row")
+                      .join(ref.select(ref_row="row", hash="hash"), on="hash")
+                      .group_by("row", "ref_row").agg(pl.len().alias("shared"), pl.col("coverage").first())
+                      .join(windows_per_row, on="row"))
+            leaks.append(shared.filter(pl.col("coverage") >= opts.min_coverage).select(
+                eval_row="row", ref_row="ref_row", detector=pl.lit("ngram"), similarity="coverage",
+                weight=pl.col("shared") / pl.col("windows")))
+            best = (shared.filter(pl.col("coverage") < opts.min_coverage)
+                    .sort("row", "shared", "ref_row", descending=[False, True, False])
+                    .group_by("row", maintain_order=True).first()
+                    .join(covered.select("row", "covered", "words"), on="row"))
+            partial.append(best.select(eval_row="row", ref_row="ref_row", coverage="coverage",
+                                       covered=pl.min_horizontal("covered", "words"), words="words"))
+        partial_schema = {"eval_row": pl.Int64, "ref_row": pl.Int64, "coverage": pl.Float64,
+                          "covered": pl.Int64, "words": pl.Int64}
+        overlaps = (pl.concat([p.cast(partial_schema) for p in partial]) if partial
+                    else pl.DataFrame(schema=partial_schema))
+        return _pairs(leaks), overlaps
 
     # -- findings and metrics --------------------------------------------------------------------------
-    def _report(self, ctx, pairs, valid, eval_sources, order):
+    def _report(self, ctx, pairs, valid, eval_sources, order, conflicts, overlaps):
         import polars as pl
 
         opts = self.options
         info = valid.select("row", "source", "line")
         rank = {d: i for i, d in enumerate(DETECTORS)}
         per_pair = (pairs.group_by("eval_row", "ref_row")
-                    .agg(pl.col("detector").unique(), pl.col("similarity").max())
+                    .agg(pl.col("detector").unique(), pl.col("similarity").max(), pl.col("weight").max())
                     .join(info.select(ref_row="row", ref_source="source", ref_line="line"), on="ref_row"))
         per_pair = (per_pair.with_columns(ref_order=pl.Series(order[per_pair["ref_row"].to_numpy()], dtype=pl.Int32))
                     .sort("eval_row", "ref_order", "ref_line"))
@@ -236,7 +274,9 @@ class Leakage(Check):
                         ref_sources=pl.col("ref_source").head(_SHOWN),
                         ref_lines=pl.col("ref_line").head(_SHOWN),
                         best=pl.col("similarity").max(),
-                        best_row=pl.col("ref_row").sort_by("similarity", descending=True).first(),
+                        # the closest match: highest similarity, then the most windows shared with it
+                        best_row=pl.col("ref_row").sort_by(["similarity", "weight"], descending=True,
+                                                           maintain_order=True).first(),
                         train_refs=pl.col("ref_row").filter(pl.col("ref_order") == -1),
                         from_train=(pl.col("ref_order") == -1).any())
                    .join(info.select(eval_row="row", source="source", line="line"), on="eval_row")
@@ -257,22 +297,36 @@ class Leakage(Check):
         line_of = dict(zip(info["row"].to_list(), info["line"].to_list()))
         source_of = dict(zip(info["row"].to_list(), info["source"].to_list()))
         findings, excluded = [], set()
+        conflicting = 0
         for record in per_row.iter_rows(named=True):
             detectors = sorted(record["detectors"], key=rank.__getitem__)
             best_row = record["best_row"]
             best_source, best_line = source_of[best_row], line_of[best_row]
-            verb = "Leaks from" if record["from_train"] else "Also in"
-            message = (f"{verb} {os.path.basename(best_source)} line {best_line} "
-                       f"({', '.join(detectors)}; similarity {record['best']:.2f})")
+            conflict = conflicts.get(record["eval_row"])
+            if conflict is not None:
+                conflicting += 1
+                what = "label" if ctx.label_task() else "answer"
+                theirs = ", ".join(f"'{_short(v)}'" for v in conflict[1])
+                verb = (f"Leaks from {os.path.basename(best_source)} line {best_line} with a conflicting {what} "
+                        f"('{_short(conflict[0])}' here, {theirs} there"
+                        if record["from_train"] else
+                        f"Also in {os.path.basename(best_source)} line {best_line} with a conflicting {what} "
+                        f"('{_short(conflict[0])}' here, {theirs} there")
+                message = f"{verb}; {', '.join(detectors)}; similarity {record['best']:.2f})"
+            else:
+                verb = "Leaks from" if record["from_train"] else "Also in"
+                message = (f"{verb} {os.path.basename(best_source)} line {best_line} "
+                           f"({', '.join(detectors)}; {_similarity(detectors, record['best'], opts.ngram)})")
             if record["matches"] > 1:
-                message += f"; {record['matches']} matching rows"
+                message += f"; {record['matches']:,} matching rows"
+            code = "LEAK002" if not record["from_train"] else (CONFLICT if conflict is not None else self.code)
+            extra = {"conflict": {"eval": conflict[0], "train": conflict[1]}} if conflict is not None else {}
             findings.append(self.finding(
                 message, source=record["source"], line=record["line"], split="eval",
                 severity=Severity.ERROR if record["source"] in failing else Severity.WARNING,
                 related=list(zip(record["ref_sources"], record["ref_lines"])),
-                code=self.code if record["from_train"] else "LEAK002",
-                detectors=detectors, train_lines=record["ref_lines"], train_matches=record["matches"],
-                similarity=round(record["best"], 4),
+                code=code, detectors=detectors, train_lines=record["ref_lines"], train_matches=record["matches"],
+                similarity=round(record["best"], 4), **extra,
                 members=[{"path": record["source"], "line": record["line"], "text": texts[record["eval_row"]]},
                          {"path": best_source, "line": best_line, "text": texts[best_row]}],
             ))
@@ -283,6 +337,9 @@ class Leakage(Check):
             if opts.exclude in ("train", "both"):
                 excluded.update(record["train_refs"])
 
+        leaked_rows = set(per_row["eval_row"].to_list())
+        templates, phrases = self._overlaps(ctx, overlaps, leaked_rows, source_of, line_of)
+        findings += templates + phrases
         total_rows = sum(rows_per_file.values())
         total_leaked = sum(leaked_per_file.values())
         metrics = {
@@ -294,6 +351,9 @@ class Leakage(Check):
                                "rate": round(rate[src], 6), "by_detector": by_detector[src]}
                          for src in eval_sources},
             "by_detector": {d: sum(by_detector[src][d] for src in eval_sources) for d in opts.detectors},
+            "conflicting_rows": conflicting,
+            "template_rows": len(templates),
+            "shared_phrase_rows": sum(len(f.data["rows"]) for f in phrases),
             "excluded_rows": len(excluded),
         }
         if total_leaked:
@@ -301,7 +361,108 @@ class Leakage(Check):
                        f"leak from train or an earlier eval file")
         else:
             summary = f"No leakage: none of {total_rows:,} eval rows matches a train row"
+        if templates:
+            summary += f"; {len(templates):,} {_plural(len(templates), 'row')} share a template with train"
         return self.result(findings, summary=summary, metrics=metrics, excluded=excluded)
+
+    def _overlaps(self, ctx, overlaps, leaked_rows, source_of, line_of):
+        """Findings for the eval rows that share windows with train below `min_coverage`: the same
+        template (`TEMPLATE`, a warning per row) or a shared phrase (`PHRASE`, one note per eval file).
+        Neither is a leak: nothing is excluded and the leakage rate does not count them."""
+        import difflib
+
+        import polars as pl
+
+        if overlaps is None or not overlaps.height:
+            return [], []
+        overlaps = overlaps.filter(~pl.col("eval_row").is_in(pl.Series(sorted(leaked_rows), dtype=pl.Int64).implode()))
+        spec = "prompt" if self.options.include_system else "input"
+        ids = sorted(set(overlaps["eval_row"].to_list()) | set(overlaps["ref_row"].to_list()))
+        words = dict(zip(ids, (_template_words(t) for t in
+                               ctx.text(spec).gather(pl.Series(ids, dtype=pl.Int64)).to_list())))
+        templates, phrases = [], {}
+        for row, ref, coverage, covered, total in overlaps.sort("eval_row").iter_rows():
+            source, line = source_of[row], line_of[row]
+            ref_source, ref_line = source_of[ref], line_of[ref]
+            aligned = difflib.SequenceMatcher(None, words[row], words[ref], autojunk=False).ratio()
+            where = f"{os.path.basename(ref_source)} line {ref_line}"
+            if aligned >= self.options.template_similarity:
+                templates.append(self.finding(
+                    f"Same template as {where}, other names or numbers ({aligned:.0%} of the words align, "
+                    f"{coverage:.0%} in shared {self.options.ngram}-word phrases); not counted as a leak",
+                    source=source, line=line, split="eval", severity=Severity.WARNING, code=TEMPLATE,
+                    related=[(ref_source, ref_line)], alignment=round(aligned, 4), coverage=round(coverage, 4),
+                    train_line=ref_line))
+                templates[-1] = dataclasses.replace(templates[-1], data={**templates[-1].data, "source": ref_source})
+            else:
+                phrases.setdefault(source, []).append(
+                    {"line": line, "path": ref_source, "train_line": ref_line, "shared_words": covered,
+                     "words": total, "coverage": round(coverage, 4)})
+        notes = []
+        for source, rows in sorted(phrases.items()):
+            first = rows[0]
+            shown = "; ".join(f"line {r['line']} shares {r['shared_words']} of its {r['words']} words with "
+                              f"{os.path.basename(r['path'])} line {r['train_line']}" for r in rows[:3])
+            more = f" and {len(rows) - 3:,} more" if len(rows) > 3 else ""
+            notes.append(self.finding(
+                (f"1 eval row shares a phrase with train but is no leak (under {self.options.min_coverage:.0%} "
+                 f"of its words): {shown}" if len(rows) == 1 else
+                 f"{len(rows):,} eval rows share a phrase with train but are no leaks (under "
+                 f"{self.options.min_coverage:.0%} of their words): {shown}{more}"),
+                source=source, line=first["line"], split="eval", severity=Severity.INFO, code=PHRASE,
+                related=[(source, r["line"]) for r in rows[1:]], rows=rows))
+        return templates, notes
+
+def _conflicts(ctx, pairs):
+    """{eval row: (its target, the distinct targets of its exact train copies)} for the eval rows whose
+    label, or structured answer (compared as parsed JSON), differs from that of every copy. Free-text
+    answers are not compared: another wording of an answer is no conflict."""
+    import polars as pl
+
+    eval_rows, ref_rows = pairs["eval_row"].to_list(), pairs["ref_row"].to_list()
+    if ctx.label_task():
+        labels = ctx.frame["label"]
+        mine = [None if v is None else str(v) for v in labels.gather(pairs["eval_row"]).to_list()]
+        theirs = [None if v is None else str(v) for v in labels.gather(pairs["ref_row"]).to_list()]
+    else:
+        response = ctx.frame["response"]
+        ids = sorted(set(eval_rows) | set(ref_rows))
+        texts = dict(zip(ids, response.gather(pl.Series(ids, dtype=pl.Int64)).to_list()))
+        parsed = {row: shapes.parse_json(text) if text is not None else shapes.NOT_JSON
+                  for row, text in texts.items()}
+        if not shapes.structured(list(parsed.values()), ctx.settings.task, ctx.schema is not None):
+            return {}
+        value = {row: (texts[row] or "").strip() if parsed[row] is shapes.NOT_JSON else shapes.canonical(parsed[row])
+                 for row in texts}
+        mine, theirs = [value[row] for row in eval_rows], [value[row] for row in ref_rows]
+    copies: dict[int, tuple] = {}
+    for row, own, other in zip(eval_rows, mine, theirs):
+        copies.setdefault(row, (own, set()))[1].add(other)
+    return {row: (own, sorted(o for o in others if o is not None)) for row, (own, others) in copies.items()
+            if own is not None and own not in others and any(o is not None for o in others)}
+
+
+def _similarity(detectors, best, n):
+    if detectors == ["ngram"]:
+        return f"{best:.0%} of its words in {n}-word phrases of train"
+    return f"similarity {best:.2f}"
+
+
+def _short(text, limit=40):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _plural(n, word):
+    return word if n == 1 else word + "s"
+
+
+_TEMPLATE_WORD = re.compile(r"\w+")
+
+
+def _template_words(text):
+    """The words of a normalized text with every number written as 0: a template's other numbers align."""
+    return ["0" if word.isdigit() else word for word in _TEMPLATE_WORD.findall(text or "")]
 
 
 def _display_texts(ctx, per_row, include_system):
@@ -413,14 +574,20 @@ def _lists(values, counts):
     return lists
 
 
-def _row_windows(lists, rows):
-    """A (row, hash) frame of the windows in `lists`, whose entry i holds the windows of frame row rows[i]."""
+def _row_windows(lists, rows, positions=False):
+    """A (row, hash) frame of the windows in `lists`, whose entry i holds the windows of frame row rows[i];
+    with `positions`, (row, pos, hash): pos is the window's first word in its row."""
     import numpy as np
     import polars as pl
 
     counts = lists.list.len().fill_null(0).to_numpy()
     # explode gives a null for an empty list; window hashes themselves are never null
-    return pl.DataFrame({"row": np.repeat(rows, counts), "hash": lists.explode().drop_nulls()})
+    columns = {"row": np.repeat(rows, counts)}
+    if positions:
+        starts = np.cumsum(counts) - counts
+        columns["pos"] = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)
+    columns["hash"] = lists.explode().drop_nulls()
+    return pl.DataFrame(columns)
 
 
 def _scan_slices(counts, size):
@@ -434,11 +601,23 @@ def _scan_slices(counts, size):
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _pairs(parts):
-    """Detector results (eval_row, ref_row, detector, similarity) as one frame, empty when none."""
+PAIR_SCHEMA = {"eval_row": "Int64", "ref_row": "Int64", "detector": "String", "similarity": "Float64",
+               "weight": "Float64"}
+
+
+def _pair_schema():
     import polars as pl
 
+    return {name: getattr(pl, dtype) for name, dtype in PAIR_SCHEMA.items()}
+
+
+def _pairs(parts):
+    """Detector results (eval_row, ref_row, detector, similarity, weight) as one frame, empty when none.
+    `weight` ranks the matches of one eval row: the pair's own similarity (for ngram, the share of the
+    row's windows found in that one row, while `similarity` is the row's coverage by all of them)."""
+    import polars as pl
+
+    schema = _pair_schema()
     if parts:
-        return pl.concat(parts)
-    return pl.DataFrame(schema={"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String,
-                                "similarity": pl.Float64})
+        return pl.concat([p.select(list(schema)).cast(schema) for p in parts])
+    return pl.DataFrame(schema=schema)

@@ -113,26 +113,100 @@ def test_near_duplicate_alone():
     assert strict.findings == []
 
 
-def test_ngram_window_alone_is_not_near():
+def test_ngram_leak_is_a_row_mostly_covered_by_train_windows():
     texts = _texts(40, k=60)
-    pasted = " ".join(texts[2].split()[20:35])  # 15 words of train line 3
+    quoted = " ".join(texts[2].split()[5:55])  # 50 words of train line 3, verbatim
     train = [_pc(t) for t in texts[:20]]
-    evals = [_pc(t) for t in texts[20:30]] + [_pc(texts[35] + " " + pasted + " " + texts[36])]
+    evals = [_pc(t) for t in texts[20:30]] + [_pc(" ".join(texts[35].split()[:6]) + " " + quoted)]
     result = run_check(Leakage, train, evals)
     found = _reported(result)
     assert set(found) == {11}
-    assert found[11].data["detectors"] == ["ngram"] and found[11].data["train_lines"] == [3]
-    # 15 shared words are 3 windows of 13
-    assert run_check(Leakage, train, evals, min_overlap=3).findings
-    assert run_check(Leakage, train, evals, min_overlap=4).findings == []
-    assert run_check(Leakage, train, evals, ngram=16).findings == []
+    leak = found[11]
+    assert leak.code == "LEAK001" and leak.data["detectors"] == ["ngram"] and leak.data["train_lines"] == [3]
+    assert leak.data["similarity"] == round(50 / 56, 4)  # the share of its words in shared windows
+    assert leak.message == "Leaks from train.jsonl line 3 (ngram; 89% of its words in 13-word phrases of train)"
+    # below the coverage asked for it is no leak; it aligns with the train row word by word: a template
+    strict = run_check(Leakage, train, evals, min_coverage=0.95)
+    assert [(f.code, f.location.line, f.severity) for f in strict.findings] == [("LEAK004", 11, Severity.WARNING)]
+    assert strict.metrics["leaked_rows"] == 0 and not strict.excluded and strict.status is Status.WARN
+    assert run_check(Leakage, train, evals, ngram=51).findings == []
+
+
+def test_one_shared_phrase_is_a_note_not_a_leak():
+    # two different problems that share one 15-word phrase (GSM8K test line 582 and train line 407)
+    train = [_pc("Joseph and his friends watched two movies in his house. The first movie is 1 hour and 30 "
+                 "minutes long while the second movie is 30 minutes longer than the first. Before the movies, "
+                 "they spent 10 minutes making popcorn and twice as long making fries. How long, in hours, did "
+                 "it take Joseph and his friends to cook and watch the movies?")] + [_pc(t) for t in _texts(20)]
+    evals = [_pc("Max plans to watch two movies this weekend. The first movie is 1 hour and 30 minutes long "
+                 "while the second movie is 2 hours and 5 minutes long. How many minutes will it take Max to "
+                 "watch the two movies?")] + [_pc(t) for t in _texts(5, seed=9)]
+    result = run_check(Leakage, train, evals)
+    assert result.status is Status.PASS and not result.excluded and result.metrics["leaked_rows"] == 0
+    [note] = result.findings
+    assert (note.code, note.severity, note.location.line) == ("LEAK005", Severity.INFO, 1)
+    assert note.data["rows"] == [{"line": 1, "path": note.data["rows"][0]["path"], "train_line": 1,
+                                  "shared_words": 15, "words": 41, "coverage": round(15 / 41, 4)}]
+    assert note.message == ("1 eval row shares a phrase with train but is no leak (under 80% of its words): "
+                            "line 1 shares 15 of its 41 words with train.jsonl line 1")
+    assert result.metrics["shared_phrase_rows"] == 1
+
+
+def test_same_template_with_other_names_and_numbers_is_a_warning_not_a_leak():
+    # GSM8K test lines 603 and 633 against train lines 1315 and 21
+    train = [_pc("A train travels 270 miles in 3 hours. At the same rate, how many additional hours would it "
+                 "take to travel an additional 180 miles?"),
+             _pc("Bella bought stamps at the post office. Some of the stamps had a snowflake design, some had a "
+                 "truck design, and some had a rose design. Bella bought 11 snowflake stamps. She bought 9 more "
+                 "truck stamps than snowflake stamps, and 13 fewer rose stamps than truck stamps. How many stamps "
+                 "did Bella buy in all?")] + [_pc(t) for t in _texts(20)]
+    evals = [_pc("A plane travels 1200 miles in 3 hours. At the same rate, how many additional hours would it "
+                 "take to travel an additional 2000 miles?"),
+             _pc("Max bought stamps at the post office. Some of the stamps had a snowflake design, some had a "
+                 "truck design, and some had a rose design. Max bought 16 snowflake stamps. He bought 3 more "
+                 "truck stamps than snowflake stamps, and 9 fewer rose stamps than truck stamps. How many stamps "
+                 "did Max buy in all?")] + [_pc(t) for t in _texts(5, seed=9)]
+    result = run_check(Leakage, train, evals)
+    found = [(f.code, f.severity, f.location.line, [r.line for r in f.related]) for f in result.findings]
+    assert found == [("LEAK004", Severity.WARNING, 1, [1]), ("LEAK004", Severity.WARNING, 2, [2])]
+    assert result.findings[0].message.startswith("Same template as train.jsonl line 1, other names or numbers")
+    assert result.findings[0].data["alignment"] >= 0.9
+    assert not result.excluded and result.metrics["leaked_rows"] == 0 and result.metrics["template_rows"] == 2
+    assert run_check(Leakage, train, evals, template_similarity=1.0).findings[0].code == "LEAK005"
+
+
+def test_leaked_input_with_a_conflicting_label_has_its_own_code():
+    filler = [{"text": t, "label": "other"} for t in _texts(20, k=8)]
+    train = [{"text": "turn up your volume", "label": "whisper_mode"},
+             {"text": "what is my balance", "label": "balance"}] + filler
+    evals = [{"text": "Turn up your volume", "label": "change_volume"},
+             {"text": "what is my balance", "label": "balance"}] + [{"text": t, "label": "x"} for t in _texts(4, seed=3, k=8)]
+    result = run_check(Leakage, train, evals)
+    found = {f.location.line: f for f in result.findings}
+    assert sorted(found) == [1, 2]
+    conflict = found[1]
+    assert conflict.code == "LEAK003" and conflict.severity is Severity.ERROR
+    assert conflict.message == ("Leaks from train.jsonl line 1 with a conflicting label ('change_volume' here, "
+                                "'whisper_mode' there; exact, near, ngram; similarity 1.00)")
+    assert conflict.data["conflict"] == {"eval": "change_volume", "train": ["whisper_mode"]}
+    assert found[2].code == "LEAK001" and "exact-pair" in found[2].data["detectors"]
+    assert result.metrics["leaked_rows"] == 2 and result.metrics["conflicting_rows"] == 1
+    assert result.excluded == {22, 23}
+
+
+def test_free_text_answer_in_other_words_is_no_conflict():
+    texts = _texts(30)
+    train = [_pc(texts[0], "The answer is 7 apples.")] + [_pc(t, "fine") for t in texts[1:20]]
+    evals = [_pc(texts[0], "Seven apples.")] + [_pc(t) for t in texts[20:25]]
+    [leak] = run_check(Leakage, train, evals).findings
+    assert leak.code == "LEAK001" and "conflict" not in leak.data
 
 
 def test_ngram_ignores_punctuation_and_case():
     texts = _texts(30, k=30)
     words = texts[4].split()
-    shouted = ", ".join(w.upper() for w in words[:14])
-    result = run_check(Leakage, [_pc(t) for t in texts[:20]], [_pc(texts[25] + ". " + shouted + "!")],
+    shouted = ", ".join(w.upper() for w in words) + "!"
+    result = run_check(Leakage, [_pc(t) for t in texts[:20]], [_pc(shouted), _pc(texts[25])],
                        detectors=["ngram"])
     assert [f.data["train_lines"] for f in result.findings] == [[5]]
 
@@ -150,21 +224,25 @@ def test_shared_system_prompt_does_not_leak_every_row():
 
 def test_disclaimer_pasted_into_every_train_row_is_ignored():
     disclaimer = ("this message and any attachments are confidential and intended solely for the named "
-                  "recipient please delete it if you received it in error")  # 21 words
+                  "recipient please delete it if you received it in error")  # 23 words
     texts = _texts(60, k=30)
     train = [_pc(t + " " + disclaimer) for t in texts[:40]]
     evals = [_pc(texts[40] + " " + disclaimer)] + [_pc(t) for t in texts[41:]]
     assert run_check(Leakage, train, evals).findings == []
-    # without the boilerplate rule the disclaimer leaks the eval row from all 40 train rows
+    # without the boilerplate rule the disclaimer is a phrase the eval row shares with every train row
     loose = run_check(Leakage, train, evals, max_window_share=1.0, detectors=["ngram"])
-    assert [(f.location.line, f.data["train_matches"], len(f.related)) for f in loose.findings] == [(1, 40, 10)]
-    assert loose.findings[0].data["train_lines"] == list(range(1, 11))
+    assert [(f.code, f.location.line) for f in loose.findings] == [("LEAK005", 1)]
+    assert loose.findings[0].data["rows"][0]["shared_words"] == 23
+    # a row that is the disclaimer and little else is substantially in train, from all 40 rows
+    short = run_check(Leakage, train, [_pc("Note: " + disclaimer)], max_window_share=1.0, detectors=["ngram"])
+    assert [(f.code, f.data["train_matches"], len(f.related)) for f in short.findings] == [("LEAK001", 40, 10)]
+    assert short.findings[0].data["train_lines"] == list(range(1, 11))
 
 
 def test_small_train_sets_keep_real_leaks():
     # one train row of five is 20% of train, far above max_window_share, but below boilerplate_min_rows
     texts = _texts(8, k=30)
-    result = run_check(Leakage, [_pc(t) for t in texts[:5]], [_pc(texts[6] + " " + texts[1])], detectors=["ngram"])
+    result = run_check(Leakage, [_pc(t) for t in texts[:5]], [_pc(texts[6][:20] + " " + texts[1])], detectors=["ngram"])
     assert [f.data["train_lines"] for f in result.findings] == [[2]]
 
 
@@ -208,7 +286,7 @@ def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, 
     monkeypatch.setattr(leakage_module, "window_hashes", lambda texts, n: built.append(len(texts)) or real(texts, n))
     texts = _texts(150)
     train = [_pc(t) for t in texts[:120]]
-    pasted = texts[130] + " " + " ".join(texts[60].split()[:15])  # 15 words of train line 61
+    pasted = " ".join(texts[130].split()[:4] + texts[60].split()[:36])  # 36 of its 40 words from train line 61
     evals = [_pc(t) for t in texts[125:140]] + [_pc(texts[3]), _pc(pasted), "not json"]
     paths = [str(p) for p in (write_jsonl(tmp_path / "train.jsonl", train), write_jsonl(tmp_path / "eval.jsonl", evals))]
 
@@ -227,7 +305,7 @@ def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, 
     assert audit(*cache) == (cold, found) and sorted(built) == [18, 120]  # cold cache: each file in one run
     assert audit(*cache) == (cold, found) and built == []
     lines = (tmp_path / "train.jsonl").read_text().splitlines(keepends=True)
-    lines[89] = json.dumps(_pc(texts[145] + " " + " ".join(texts[134].split()[:13]))) + "\n"  # eval line 10
+    lines[89] = json.dumps(_pc(" ".join(texts[134].split()[:36] + texts[145].split()))) + "\n"  # eval line 10
     (tmp_path / "train.jsonl").write_text("".join(lines))
     edited, found = audit(*cache)
     assert found == [(10, [90]), (16, [4]), (17, [61])]
