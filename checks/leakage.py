@@ -35,12 +35,29 @@ class Leakage(Check):
       reported as well when the response is also the same.
     - `near`: a MinHash near-duplicate of a train row with Jaccard similarity >= `threshold`
       (shared signatures, LSH band keys across the two splits, candidates verified exactly).
-    - `ngram`: the row shares at least `min_overlap` windows of `ngram` consecutive normalized words
-      with a train row, the decontamination rule used for large-model evaluation. A row shorter
-      than the window is one window of its whole text, so it matches only a row with exactly the
-      same words. Windows found in more than `max_window_share` of the rows compared against (and
-      in at least `boilerplate_min_rows` of them) are boilerplate, such as a disclaimer pasted
-      into every ticket, and are ignored.
+    - `ngram`: the row is substantially in train: at least `min_coverage` (80%) of its words lie in
+      windows of `ngram` (13) consecutive normalized words that also occur in train, in any train
+      row (the union, as PaLM's 70%-of-8-grams and Llama 2's 80%-of-tokens contamination rules
+      count it); the similarity reported is that coverage. A row shorter than the window is one
+      window of its whole text, so it matches only a row with exactly the same words. Windows
+      found in more than `max_window_share` of the rows compared against (and in at least
+      `boilerplate_min_rows` of them) are boilerplate, such as a disclaimer pasted into every
+      ticket, and are ignored.
+
+    One shared phrase is not a leak: two different math problems may share "The first movie is 1
+    hour and 30 minutes long while the second movie is", and templated support replies share stock
+    sentences. A row that shares windows below `min_coverage` is either
+    - `LEAK004` (warning): the same template or a light edit of the train row sharing most windows
+      with it: their words, numbers masked, align at `template_similarity` (80%) or more (difflib's
+      ratio), as in "A train travels 270 miles in 3 hours..." against "A plane travels 1200 miles
+      in 3 hours...". Worth a look, not counted as a leak, nothing excluded; or
+    - `LEAK005` (info): a shared phrase, one note per eval file listing the rows and how many of
+      their words they share.
+
+    An exact leak whose label (text/label data) or structured answer (JSON targets, compared as
+    parsed values) differs from that of every train copy is `LEAK003`, "leaked with a conflicting
+    label": the eval row is both seen in training and taught another answer there. Free-text
+    answers are not compared (another wording is no conflict).
 
     Matching uses what the user wrote: the system prompt is left out (`include_system = false`),
     so a system prompt shared by train and eval never counts as a leak. Responses are not
@@ -50,7 +67,7 @@ class Leakage(Check):
     that is also in `eval.jsonl` is reported on its `test.jsonl` line (code `LEAK002`).
     There is one finding per leaked eval row, naming the matching lines (first ten in `related`,
     the count in `data.train_matches`) and the best similarity (1.0 for exact; Jaccard for near;
-    the share of the row's windows found in the train row for ngram).
+    the coverage for ngram).
 
     Leaked eval rows leave the clean eval count (`exclude = "eval"`). With `exclude = "train"`
     the matching train rows leave the clean train count instead, so the eval set stays whole;
