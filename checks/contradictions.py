@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, Severity, normalize_text, option, shapes
+from auditor import Check, Severity, option, shapes
+from auditor.answers import final_answer
 
 LABELS = "CON001"
 STRUCTURED = "CON002"
@@ -37,18 +38,24 @@ class Contradictions(Check):
     - `CON002` (error), structured targets: a group whose responses differ. JSON responses are
       compared as parsed values, so key order, whitespace and how a number is written (`1` or
       `1.0`) do not matter.
-    - `CON003` (warning), free-text targets: a group whose responses differ in content. Several
-      good answers to one prompt can be fine, so this is a warning, and responses that only reword
-      each other (word 3-gram Jaccard >= `threshold`) are not reported at all.
+    - `CON003` (warning), free-text targets: a group whose responses commit to different final
+      answers. Two free-text replies to one prompt rarely share their words and need not: a worked
+      solution told another way, a paraphrase, the ranked alternative replies of a conversation
+      tree, "You're welcome!" and "Glad I could help". So responses are compared by the answer
+      they commit to, read the way evaluation harnesses read it (`auditor.answers`): GSM8K's
+      `#### 7`, `\boxed{7}`, "The answer is 7", a reply opening with "Yes," or "No.", or a reply
+      that is only a value (a number, yes/no, true/false, a choice letter), numbers compared by
+      value. Responses that commit to no answer are alternatives, never contradictions. The rows
+      stay in the clean set unless `drop_free_text` is on: a warning to read, not a verdict.
 
     Targets count as structured when `task` is `"structured"` or `"classification"`, or when a JSON
     Schema is configured; as free text when `task` is `"free-text"` (an explicit `task` wins over a
     schema). When the task is unknown, a group whose responses all parse as JSON is structured and
     any other group is free text.
 
-    `resolve` decides what leaves the clean set: `drop-all` (every row of a contradicting group) or
-    `keep-majority` (only the rows that disagree with the most common label or response; a tie
-    removes the whole group). The finding sits on the group's first line; `related` holds the others.
+    `resolve` decides what leaves the clean set (for free text only with `drop_free_text`):
+    `drop-all` (every row of a contradicting group) or `keep-majority` (only the rows that disagree
+    with the most common label, response or final answer; a tie removes the whole group). The finding sits on the group's first line; `related` holds the others.
 
     ## Why is this bad?
     Training data that gives two different answers to the same input teaches the model to guess, and
@@ -71,8 +78,10 @@ class Contradictions(Check):
     class Options:
         near: bool = option(True, "Also group prompts that are near-duplicates (same system prompt, user side "
                                   "at or above `threshold`), not only identical ones.")
-        threshold: float = option(0.9, "Word 3-gram Jaccard at which two prompts (with `near`), or two free-text "
+        threshold: float = option(0.9, "Word 3-gram Jaccard at which two prompts (with `near`) "
                                        "responses, count as the same.")
+        drop_free_text: bool = option(False, "Also remove the rows of free-text groups (CON003) from the clean set; "
+                                             "by default they are reported and kept.")
         resolve: str = option("drop-all", "Rows removed from the clean set: every row of a contradicting group, or "
                                           "only the minority rows (a tie removes all).",
                               choices=("drop-all", "keep-majority"))
@@ -104,7 +113,7 @@ class Contradictions(Check):
                 finding, dropped = verdict
                 findings.append(finding)
                 excluded.update(dropped)
-                involved += len(members)
+                involved += 1 + len(finding.related)
         summary = (f"{len(findings)} groups of rows share a prompt but disagree ({involved} rows, "
                    f"{len(excluded)} excluded)" if findings else "no prompt is taught two different ways")
         return self.result(findings, summary=summary, excluded=sorted(excluded),
@@ -175,10 +184,17 @@ class Contradictions(Check):
         else:
             parsed = [shapes.parse_json(text) for text in values]
             structured = shapes.structured(parsed, ctx.settings.task, ctx.schema is not None)
-            canonical = [text.strip() if value is shapes.NOT_JSON else shapes.canonical(value)
-                         for text, value in zip(values, parsed)]
-            variants = canonical if structured else _reword_clusters(canonical, self.options.threshold)
-            code, severity = (STRUCTURED, Severity.ERROR) if structured else (FREE_TEXT, Severity.WARNING)
+            if structured:
+                variants = [text.strip() if value is shapes.NOT_JSON else shapes.canonical(value)
+                            for text, value in zip(values, parsed)]
+                code, severity = STRUCTURED, Severity.ERROR
+            else:
+                # free text: only the rows that commit to a final answer can disagree
+                answers = [final_answer(text) for text in values]
+                keep = [i for i, answer in enumerate(answers) if answer is not None]
+                members, values = [members[i] for i in keep], [values[i] for i in keep]
+                parsed, variants = [parsed[i] for i in keep], [answers[i] for i in keep]
+                code, severity = FREE_TEXT, Severity.WARNING
         if len(set(variants)) < 2:
             return None
         counts = Counter(variants)
@@ -189,7 +205,9 @@ class Contradictions(Check):
         top = [v for v in order if counts[v] == counts[order[0]]]
         majority = top[0] if len(top) == 1 else None
         rows = [m[0] for m in members]
-        if self.options.resolve == "keep-majority" and majority is not None:
+        if code == FREE_TEXT and not self.options.drop_free_text:
+            dropped = []
+        elif self.options.resolve == "keep-majority" and majority is not None:
             dropped = [row for row, v in zip(rows, variants) if v != majority]
         else:
             dropped = rows
@@ -200,6 +218,9 @@ class Contradictions(Check):
         if labels:
             described = {v: f"'{_short(v, 60)}'" for v in order[:MESSAGE_VARIANTS]}
             message = f"{len(members)} rows share {where} with {len(order)} different labels: "
+        elif code == FREE_TEXT:
+            described = {v: f"'{_short(v, 60)}'" for v in order[:MESSAGE_VARIANTS]}
+            message = f"{len(members)} rows share {where} with {len(order)} different final answers: "
         else:
             differing, described = _describe(order, {v: parsed[first_at[v]] for v in order}, parsed)
             message = f"{len(members)} rows share {where} with {len(order)} different responses"
@@ -226,42 +247,6 @@ class Contradictions(Check):
             counts={v: counts[v] for v in order}, majority=majority, members=shown,
             kind="label" if labels else ("structured" if structured else "free-text"), near=near)
         return finding, dropped
-
-
-def _shingles(text: str, n: int = 3, chars: int = 5) -> frozenset:
-    """Word n-grams of the matching form; character n-grams for texts of fewer than n words."""
-    text = normalize_text(text)
-    words = _WORD.findall(text)
-    if len(words) >= n:
-        return frozenset(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
-    return frozenset(text[i:i + chars] for i in range(max(len(text) - chars + 1, 1)))
-
-
-def _reword_clusters(texts: list[str], threshold: float) -> list[str]:
-    """Each text's variant: responses that reword each other (Jaccard >= threshold) share one, the first.
-
-    Distinct texts are compared with the representative of each variant found so far, so a large group
-    costs distinct x variants comparisons rather than all pairs; past MAX_REPRESENTATIVES variants a new
-    text is its own variant without comparison (the group is reported either way).
-    """
-    variant_of: dict[str, str] = {}
-    reps: list[tuple[str, frozenset]] = []
-    for text in texts:
-        if text in variant_of:
-            continue
-        if len(reps) >= MAX_REPRESENTATIVES:
-            variant_of[text] = text
-            continue
-        mine = _shingles(text)
-        for rep, theirs in reps:
-            union = len(mine | theirs)
-            if union and len(mine & theirs) / union >= threshold:
-                variant_of[text] = rep
-                break
-        else:
-            reps.append((text, mine))
-            variant_of[text] = text
-    return [variant_of[text] for text in texts]
 
 
 def _describe(order: list[str], first: dict[str, Any], parsed: list[Any]) -> tuple[str, dict[str, str]]:

@@ -188,24 +188,51 @@ def test_structured_task_or_schema_makes_plain_text_differences_errors():
     assert lines(run_check(Contradictions, ctx=ctx)) == [(1, "CON003", "warning", [4])]
 
 
-def test_free_text_reworded_responses_are_not_reported_but_different_ones_warn():
+def test_free_text_alternatives_without_a_final_answer_are_not_contradictions():
     answer = ("To reset your password open the settings page, choose security, click reset password and "
               "follow the link we send to your email address within the next twenty four hours")
-    reworded = answer.replace("within the next twenty four hours", "within the next twenty four hours please")
     records = [pc(sentence(i), f"Reply {i}: " + sentence(i + 500, 12)) for i in range(10)]
     records[2] = pc("How do I reset my password?", answer)
-    records[7] = pc("How do I reset my password?", reworded)
-    ctx = make_context(records, settings=Settings(task="free-text"))
-    assert run_check(Contradictions, ctx=ctx).findings == []
     records[7] = pc("How do I reset my password?", "Call our hotline, an agent will reset it for you.")
-    records[9] = pc("How do I reset my password?", reworded)  # same variant as line 3
-    ctx = make_context(records, settings=Settings(task="free-text"))
-    result = run_check(Contradictions, ctx=ctx, resolve="keep-majority")
-    assert lines(result) == [(3, "CON003", "warning", [8, 10])]
-    assert result.findings[0].message.startswith(
-        "3 rows share this prompt with 2 different responses: 'To reset your password")  # the text as written
-    assert "(2, majority)" in result.findings[0].message and "'Call our hotline" in result.findings[0].message
-    assert result.excluded == frozenset({7})  # the majority is the reworded pair
+    # FastChat identity data: paraphrased answers to one question
+    records[4] = pc("Who are you?", "I am Vicuna, a language model trained by researchers from LMSYS.")
+    records[5] = pc("Who are you?", "My name is Vicuna, and I'm a language model developed by LMSYS.")
+    # OpenAssistant trees: ranked alternative replies to one turn
+    records[8] = pc("Thanks!", "You're welcome!")
+    records[9] = pc("Thanks!", "Glad I could help. No problem!")
+    for settings in (Settings(), Settings(task="free-text")):
+        result = run_check(Contradictions, ctx=make_context(records, settings=settings))
+        assert result.findings == [] and result.excluded == frozenset()
+
+
+def test_free_text_same_final_answer_in_other_words_is_no_contradiction():
+    # GSM8K train lines 2484 and 6692: one problem told with two names, both solutions end in "#### 7"
+    records = [pc(sentence(i), f"Reply {i}") for i in range(8)]
+    question = "Amanda bought 2 cassette tapes for $9 each and a headphone set. How many dollars remain of $50?"
+    records[1] = pc(question, "The cassette tapes will cost 2 x 9 = $<<2*9=18>>18.\nShe has 50 - 18 - 25 = 7 left.\n#### 7")
+    records[6] = pc(question + " ", "Amanda spent 2 tapes * $9/tape + $25 = $43.\n$50 - $43 = $7\n#### 7")
+    assert run_check(Contradictions, records).findings == []
+    # another final answer is a contradiction: a warning that keeps both rows
+    records[6] = pc(question, "Amanda spent 2 * 9 = 18 dollars.\n#### 32")
+    result = run_check(Contradictions, records)
+    assert lines(result) == [(2, "CON003", "warning", [7])]
+    assert result.findings[0].message == "2 rows share this prompt with 2 different final answers: '7' (1), '32' (1)"
+    assert result.excluded == frozenset() and result.status.value == "warn"
+    dropped = run_check(Contradictions, records, drop_free_text=True)
+    assert dropped.excluded == frozenset({1, 6})
+
+
+def test_free_text_final_answers_are_read_the_way_evaluations_read_them():
+    records = [pc(sentence(i), f"Reply {i}") for i in range(12)]
+    records[0] = pc("What is 6 x 7?", "Six sevens make forty-two, so the answer is 42.")
+    records[3] = pc("What is 6 x 7?", "42")
+    records[5] = pc("What is 6 x 7?", "We get $\\boxed{41}$.")
+    records[7] = pc("What is 6 x 7?", "Let me think about multiplication tables for a while.")  # no answer
+    records[9] = pc("What is 6 x 7?", "$42.00")
+    result = run_check(Contradictions, records, resolve="keep-majority", drop_free_text=True)
+    assert lines(result) == [(1, "CON003", "warning", [4, 6, 10])]
+    assert result.findings[0].data["counts"] == {"42": 3, "41": 1}
+    assert result.excluded == frozenset({5})  # the minority answer only
 
 
 def test_same_user_turn_under_different_system_prompts_is_not_a_conflict():
