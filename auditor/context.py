@@ -11,7 +11,7 @@ from .dataset import Dataset
 from .text import normalize_series
 
 T = TypeVar("T")
-TEXT_PARTS = ("prompt", "input", "response", "system", "label")
+TEXT_PARTS = ("prompt", "input", "response", "system", "label", "tools")
 _TEXT_SLICE = 100_000  # rows normalized at a time by `text()`
 
 
@@ -103,7 +103,8 @@ class AuditContext:
         """Matching form of a text selection for all frame rows (index i = row i), "" where missing.
 
         `spec` joins parts with "+": `prompt` (the input side, system included), `input` (the input
-        side without the system prompt: what the user wrote), `response`, `system`, `label`.
+        side without the system prompt: what the user wrote), `response`, `system`, `label`, `tools`
+        (the functions offered, see `normalize.tool_signature`: part of an example's identity).
 
         The whole column is normalized (and kept for this audit): to compare texts for equality use
         `text_keys`, and to build a per-block artefact use `text_of`, so that an edited re-run
@@ -238,7 +239,7 @@ def _matching_text(frame, parts: list[str]):
     user_side = (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
                  .then(prompt.str.slice(system.str.len_chars() + 1))
                  .otherwise(prompt))
-    columns = [user_side if part == "input" else pl.col(part) for part in parts]
+    columns = [user_side if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
     joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
     # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
     # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).

@@ -53,7 +53,7 @@ class Block:
 @dataclass(slots=True)
 class Dataset:
     """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
-    prompt, response, label, asked, tool_call, tools; `row` is unique across every file of one audit."""
+    prompt, response, label, asked, tool_call, tools, tool_specs; `row` is unique across every file of one audit."""
 
     path: str
     split: str
@@ -245,11 +245,12 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
 
 
 _COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "asked", "tool_call",
-            "tools")
+            "tools", "tool_specs")
 # The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
-BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "asked", "tool_call", "tools")
+BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "asked", "tool_call", "tools",
+                 "tool_specs")
 FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
-                 "response", "label", "asked", "tool_call", "tools")
+                 "response", "label", "asked", "tool_call", "tools", "tool_specs")
 
 
 def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | None,
@@ -258,7 +259,7 @@ def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | N
     columns["format"].append(fmt)
     columns["error"].append(error)
     columns["invalid"].append(error is not None or norm is None or bool(norm.errors))
-    for name in ("system", "prompt", "response", "label", "asked"):
+    for name in ("system", "prompt", "response", "label", "asked", "tool_specs"):
         columns[name].append(getattr(norm, name) if norm is not None else None)
     columns["tool_call"].append(norm is not None and norm.tool_call)
     columns["tools"].append(norm is not None and norm.tools)
@@ -271,7 +272,7 @@ def _frame(columns: dict[str, list]):
         columns,
         schema={"line": pl.Int64, "format": pl.String, "error": pl.String, "invalid": pl.Boolean,
                 "system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String,
-                "asked": pl.String, "tool_call": pl.Boolean, "tools": pl.Boolean},
+                "asked": pl.String, "tool_call": pl.Boolean, "tools": pl.Boolean, "tool_specs": pl.String},
     )
     return frame.with_columns(valid=~pl.col("invalid")).drop("invalid")
 

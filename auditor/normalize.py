@@ -41,6 +41,8 @@ class Normalized:
     asked: str | None = None
     tool_call: bool = False  # the response is a tool call (its JSON), not text the model writes
     tools: bool = False  # tools or functions are declared, called or answered anywhere in the record
+    # the functions the record offers (names and parameters, in one order; see tool_signature), or null
+    tool_specs: str | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -119,6 +121,8 @@ def _turns(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] 
         content = message.get(content_key)
         text, is_call = (content, False) if type(content) is str else _odd_content(
             message, content, role, f"{where}[{index}]", content_key, out)
+        if raw_role == "function_call" and roles is not None:  # ShareGPT: the turn's value is the call
+            is_call = True
         weight = message.get("weight", 1)
         if "weight" in message and (role != "assistant" or weight not in (0, 1) or isinstance(weight, bool)):
             out.errors.append(f"{where}[{index}].weight must be 0 or 1 on an assistant turn, got {_repr(weight)}")
@@ -167,6 +171,55 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
         out.response, out.tool_call = turns[final][1], turns[final][3]
 
 
+def _require_user_turn(turns: Any, role_key: str, roles: Mapping[str, str] | None, out: Normalized) -> None:
+    """A conversation that no user turn starts teaches replies to nothing: an error."""
+    if not isinstance(turns, list) or not turns or out.errors:
+        return  # already unusable, and said why
+    said = (t.get(role_key) for t in turns if isinstance(t, dict))
+    if not any((roles.get(r) if roles is not None and isinstance(r, str) else r) == "user" for r in said):
+        out.errors.append("conversation has no user turn")
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def tool_signature(declared: Any) -> str | None:
+    """The functions a record offers, written one way: each function's name and parameters (its
+    description left out), in sorted order, as compact JSON; None when it offers none. Two rows that
+    ask the same question with different functions offered are different examples, so duplicate,
+    contradiction and leakage matching include this. `declared` is OpenAI's `tools` (entries wrapping
+    a `function`), the legacy `functions`, or LLaMA-Factory's `tools` (a JSON string or list of specs);
+    a string that is not JSON stands for itself."""
+    if isinstance(declared, str):
+        text = declared.strip()
+        if not text:
+            return None
+        try:
+            declared = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+    declared = _as_list(declared)
+    if not declared:
+        return None
+    specs = []
+    for entry in declared:
+        function = entry.get("function") if isinstance(entry, dict) and isinstance(entry.get("function"), dict) else entry
+        if isinstance(function, dict):
+            specs.append({"name": function.get("name"), "parameters": function.get("parameters")})
+        else:
+            specs.append(function)
+    try:
+        written = sorted(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS).decode() for spec in specs)
+    except TypeError:  # beyond what orjson writes (integers over 64 bits): the slower, general writer
+        import json
+
+        written = sorted(json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str) for spec in specs)
+    return "[" + ",".join(written) + "]"
+
+
 def _repr(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else _kind(value)
 
@@ -174,8 +227,11 @@ def _repr(value: Any) -> str:
 def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
     _conversation(record.get("messages"), "messages", out, None, "role", "content", strict_keys=True)
     messages = record.get("messages")
+    _require_user_turn(messages, "role", None, out)
     out.tools = "tools" in record or "functions" in record or (isinstance(messages, list) and any(
         isinstance(m, dict) and (m.keys() & _TOOL_KEYS or m.get("role") in ("tool", "function")) for m in messages))
+    if out.tools:
+        out.tool_specs = tool_signature(_as_list(record.get("tools")) + _as_list(record.get("functions")))
     unknown = sorted(set(record) - CHAT_RECORD_KEYS)
     if unknown:
         out.warnings.append(f"unknown top-level keys: {', '.join(unknown)}")
@@ -184,6 +240,13 @@ def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
 def normalize_sharegpt(record: Mapping[str, Any], out: Normalized) -> None:
     _conversation(record.get("conversations"), "conversations", out, SHAREGPT_ROLES, "from", "value",
                   strict_keys=False)
+    turns = record.get("conversations")
+    _require_user_turn(turns, "from", SHAREGPT_ROLES, out)
+    # LLaMA-Factory's function calling: `function_call` / `observation` turns, `tools` a JSON string or list
+    out.tools = "tools" in record or (isinstance(turns, list) and any(
+        isinstance(t, dict) and t.get("from") in ("function_call", "observation") for t in turns))
+    if out.tools:
+        out.tool_specs = tool_signature(record.get("tools"))
     system = record.get("system")
     if isinstance(system, str) and system.strip():
         out.system = system if out.system is None else f"{system}\n{out.system}"

@@ -72,7 +72,7 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     Returns:
         A polars DataFrame with columns left, right (row ids; left < right within one set, left from
         `rows` and right from `other_rows` across sets) and similarity, sorted by (left, right).
-        Rows with empty text never pair.
+        Rows with empty text never pair, nor do rows that offer different functions (`tools`).
     """
     import numpy as np
     import polars as pl
@@ -100,7 +100,9 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
                                                  seed=ctx.settings.seed)
         similarity = minhash.jaccard(offsets, hashes, np.searchsorted(involved, left),
                                      np.searchsorted(involved, right))
-    keep = similarity >= threshold
+    # rows offering different functions are different examples, however alike their texts
+    tools = ctx.text_keys("tools")
+    keep = (similarity >= threshold) & (tools[left, :2] == tools[right, :2]).all(axis=1)
     return pl.DataFrame({"left": left[keep], "right": right[keep], "similarity": similarity[keep]},
                         schema={"left": pl.Int64, "right": pl.Int64, "similarity": pl.Float64}).sort("left", "right")
 
@@ -116,8 +118,8 @@ def _ids(rows, nonempty):
 
 def exact_groups(ctx: Any):
     """Exact-duplicate representative of every frame row: the smallest row id of the same file whose
-    normalized system prompt, user side, response and label are all identical (itself when unique
-    or invalid). An int64 array aligned with ctx.frame, computed once per audit.
+    normalized system prompt, user side, response, label and functions offered are all identical
+    (itself when unique or invalid). An int64 array aligned with ctx.frame, computed once per audit.
 
     Comparing the parts (not one joined text) keeps "prompt" and "response" apart; the user side and
     response come joined as `ctx.text_keys("input+response")`, the selection near-duplicates also uses.
@@ -131,7 +133,7 @@ def exact_groups(ctx: Any):
         # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice) keep
         # the grouping on integers, without copying a gigabyte of text into a hash table.
         parts = {"system": ctx.text_keys("system"), "text": ctx.text_keys("input+response"),
-                 "label": ctx.text_keys("label")}
+                 "label": ctx.text_keys("label"), "tools": ctx.text_keys("tools")}
         columns = {f"{name}{i}": keys[:, i] for name, keys in parts.items() for i in (0, 1)}
         keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"], **columns})
         reps = (keys.filter(pl.col("valid"))
@@ -144,8 +146,9 @@ def exact_groups(ctx: Any):
 
 
 def same_prompt(ctx: Any, left, right):
-    """For each pair (left[i], right[i]) of row ids: True when the normalized prompts (system prompt and
-    user side) are identical but the response or label differs: a contradiction, not a duplicate."""
+    """For each pair (left[i], right[i]) of row ids: True when the normalized prompts (system prompt,
+    user side and functions offered) are identical but the response or label differs: a
+    contradiction, not a duplicate."""
     import numpy as np
     import polars as pl
 
@@ -157,9 +160,10 @@ def same_prompt(ctx: Any, left, right):
         return np.zeros(0, bool)
     ids = np.unique(np.concatenate([left, right]))
     sub = ctx.frame[pl.Series(ids)]
-    parts = {name: _matching_text(sub, [name]).to_numpy() for name in ("system", "input", "response", "label")}
+    parts = {name: _matching_text(sub, [name]).to_numpy() for name in ("system", "input", "response", "label", "tools")}
     a, b = np.searchsorted(ids, left), np.searchsorted(ids, right)
-    prompt_equal = (parts["system"][a] == parts["system"][b]) & (parts["input"][a] == parts["input"][b])
+    prompt_equal = ((parts["system"][a] == parts["system"][b]) & (parts["input"][a] == parts["input"][b])
+                    & (parts["tools"][a] == parts["tools"][b]))
     answer_equal = (parts["response"][a] == parts["response"][b]) & (parts["label"][a] == parts["label"][b])
     return prompt_equal & ~answer_equal
 

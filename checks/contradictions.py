@@ -95,7 +95,7 @@ class Contradictions(Check):
 
         labels = ctx.label_task()
         column = "label" if labels else "response"
-        prompts = ctx.text_keys("prompt")  # equal keys: equal normalized prompts
+        prompts = ctx.text_keys("prompt+tools")  # equal keys: equal normalized prompts, same functions offered
         systems = ctx.text_keys("system") if self.options.near else None
         scopes = [ctx.rows("train")] + [ctx.rows("eval", source=source) for source in ctx.sources("eval")]
         findings, excluded, involved = [], set(), 0

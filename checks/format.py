@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from auditor import Check, Severity
+from dataclasses import dataclass
+
+from auditor import Check, Severity, option
+
+LONG_TARGET = "FMT003"
+REPETITIVE_TARGET = "FMT004"
+# Targets shorter than this are not judged for repetition: a short reply may well repeat a word.
+_REPETITION_MIN_CHARS = 1_000
+_LISTED = 10
 
 
 class Format(Check):
@@ -13,9 +21,19 @@ class Format(Check):
     system / user / assistant / tool / function; content a string (null only on an assistant turn
     with tool calls); `weight` 0 or 1 on assistant turns; at least one assistant turn with a
     non-empty training target; the conversation ends with an assistant turn; unknown keys are a
-    warning. Prompt/completion, Alpaca, text/label, ShareGPT, preference and mapped fields: the
-    required fields are present, strings (labels may be integers), and not empty. A record whose
-    format differs from the rest of its file, or matches no format, is reported by the engine.
+    warning; a conversation without a user turn is an error. Prompt/completion, Alpaca, text/label,
+    ShareGPT, preference and mapped fields: the required fields are present, strings (labels may be
+    integers), and not empty. A record whose format differs from the rest of its file, or matches no
+    format, is reported by the engine.
+
+    Targets that are valid but absurd are warnings: `FMT003`, a target longer than
+    `max_target_chars` (20,000 characters; the longest reply in the real sets we audit is about
+    8,000); `FMT004`, a target of 1,000 characters or more that zlib compresses below
+    `min_compression` (0.1) of its size: the same text over and over, or a run of one character
+    (prose compresses to about 0.35, JSON and code to 0.15 or more).
+
+    The same problem on many lines of a file is one finding on its first line, every other line
+    related and `data.lines` listing all of them; every affected row still leaves the clean set.
 
     ## Why is this bad?
     Fine-tuning services reject a file with one malformed record, and a trainer that accepts it
@@ -32,22 +50,73 @@ class Format(Check):
     id = "format"
     code = "FMT001"
 
+    @dataclass(frozen=True)
+    class Options:
+        max_target_chars: int = option(20_000, "Characters beyond which a target is absurdly long (FMT003).")
+        min_compression: float = option(
+            0.1, "Compressed size / size below which a target of 1,000+ characters is repetitive (FMT004).")
+
+        def __post_init__(self):
+            if self.max_target_chars < 1:
+                raise ValueError("max_target_chars must be >= 1")
+            if not 0.0 <= self.min_compression < 1.0:
+                raise ValueError("min_compression must be in [0, 1)")
+
     def run(self, ctx):
         import polars as pl
 
         findings, rows = [], set()
+        affected = 0
         for data in ctx.datasets:
-            for issue in data.issues:
-                if issue.code.startswith("FMT"):
-                    findings.append(self.finding(issue.message, source=data.path, line=issue.line,
-                                                 split=data.split, severity=issue.severity, code=issue.code))
-                    if issue.severity is Severity.ERROR:
-                        rows.add(data.first_row + issue.line - 1)
+            issues = [(i.line, i.code, i.severity, i.message) for i in data.issues if i.code.startswith("FMT")]
+            issues += self._targets(ctx, data)
+            # one finding per distinct problem of a file, in the order of its first line
+            grouped: dict[tuple, list[int]] = {}
+            for line, code, severity, message in sorted(issues, key=lambda issue: issue[0]):
+                grouped.setdefault((code, severity, message), []).append(line)
+            for (code, severity, message), lines in sorted(grouped.items(), key=lambda item: (item[1][0], item[0][0])):
+                affected += len(lines)
+                if len(lines) > 1:
+                    shown = ", ".join(f"{n:,}" for n in lines[:_LISTED])
+                    more = f" and {len(lines) - _LISTED:,} more" if len(lines) > _LISTED else ""
+                    message = f"{message} (on {len(lines):,} lines: {shown}{more})"
+                findings.append(self.finding(message, source=data.path, line=lines[0], split=data.split,
+                                             severity=severity, code=code,
+                                             related=[(data.path, n) for n in lines[1:]],
+                                             **({"lines": lines} if len(lines) > 1 else {})))
+                if severity is Severity.ERROR:
+                    rows.update(data.first_row + n - 1 for n in lines)
         checked = ctx.frame.filter(pl.col("format").is_not_null()).height
         errors = sum(1 for f in findings if f.severity is Severity.ERROR)
         warnings = len(findings) - errors
-        summary = (f"{len(rows)} of {checked:,} records break their format" if rows
-                   else f"all {checked:,} records valid" + (f" ({warnings} warnings)" if warnings else ""))
+        summary = (f"{len(rows):,} of {checked:,} records break their format" if rows
+                   else f"all {checked:,} records valid" + (f" ({warnings:,} {'warning' if warnings == 1 else 'warnings'})"
+                                                            if warnings else ""))
         return self.result(findings, summary=summary, excluded=sorted(rows),
                            metrics={"records": checked, "invalid_records": len(rows),
-                                    "errors": errors, "warnings": warnings})
+                                    "errors": errors, "warnings": warnings, "affected_lines": affected})
+
+    def _targets(self, ctx, data) -> list[tuple]:
+        """(line, code, severity, message) of the valid rows whose target is absurdly long or repetitive."""
+        import zlib
+
+        import polars as pl
+
+        o = self.options
+        long = (data.frame.filter(pl.col("valid") & pl.col("response").is_not_null()
+                                  & (pl.col("response").str.len_chars() >= min(o.max_target_chars, _REPETITION_MIN_CHARS)))
+                .select("line", "response"))
+        out = []
+        for line, text in long.iter_rows():
+            size = len(text)
+            if size > o.max_target_chars:
+                out.append((line, LONG_TARGET, Severity.WARNING,
+                            f"target is {size:,} characters long (more than max_target_chars, {o.max_target_chars:,})"))
+            if size >= _REPETITION_MIN_CHARS:
+                raw = text.encode("utf-8", "surrogatepass")
+                ratio = len(zlib.compress(raw, 6)) / len(raw)
+                if ratio < o.min_compression:
+                    out.append((line, REPETITIVE_TARGET, Severity.WARNING,
+                                f"target of {size:,} characters repeats itself: it compresses to {ratio:.1%} of its "
+                                f"size (min_compression {o.min_compression:.0%})"))
+        return out

@@ -164,7 +164,7 @@ class Leakage(Check):
         found in train whose label or structured answer differs from every train copy's)."""
         import polars as pl
 
-        keys = ctx.text_keys(text)[valid_ids]  # equal keys: equal texts
+        keys = ctx.text_keys(text + "+tools")[valid_ids]  # equal keys: equal texts, same functions offered
         rows = (pl.DataFrame({"row": valid_ids, "order": valid_order, "key": keys[:, 0], "key2": keys[:, 1]})
                 .filter(pl.Series(keys[:, 2] > 0)))
         pairs = (rows.filter(pl.col("order") >= 0)
@@ -214,13 +214,16 @@ class Leakage(Check):
 
         eval_ids = valid_ids[valid_order >= 0].astype(np.int64)
         eval_positions = _row_windows(windows_of.gather(eval_ids), eval_ids, positions=True)
+        # rows offering different functions never match: the functions are part of the input
+        tools = ctx.text_keys("tools")[:, 0]
         eval_positions = eval_positions.with_columns(
-            order=pl.Series(order[eval_positions["row"].to_numpy()], dtype=pl.Int32))
-        eval_windows = eval_positions.select("row", "hash").unique()
+            order=pl.Series(order[eval_positions["row"].to_numpy()], dtype=pl.Int32),
+            tools=pl.Series(tools[eval_positions["row"].to_numpy()]))
+        eval_windows = eval_positions.select("row", "hash", "tools").unique()
         wanted = eval_windows["hash"].unique().implode()
         # The train side is scanned in slices of about _SCAN_WINDOWS windows and only windows that occur
         # in some eval row are kept, so the join never sees the whole train window table at once.
-        found = [eval_windows]
+        found = [eval_windows.select("row", "hash")]
         for data in ctx.datasets:
             if data.split != "train":
                 continue
@@ -231,7 +234,8 @@ class Leakage(Check):
                 keep = is_valid[piece["row"].to_numpy()] & piece["hash"].is_in(wanted).to_numpy()
                 found.append(piece.filter(keep))
         windows = pl.concat(found).unique()
-        windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32))
+        windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32),
+                                       tools=pl.Series(tools[windows["row"].to_numpy()]))
         windows_per_row = eval_positions.group_by("row").len("windows")
 
         leaks, partial = [], []
@@ -245,7 +249,8 @@ class Leakage(Check):
                                    & (pl.col("rows") >= opts.boilerplate_min_rows))["hash"].implode()
             ref = ref.filter(~pl.col("hash").is_in(boiler))
             # the words of a row covered by shared windows: the union of [pos, pos + n) over them
-            covered = (eval_positions.filter((pl.col("order") == k) & pl.col("hash").is_in(ref["hash"].implode()))
+            covered = (eval_positions.filter(pl.col("order") == k)
+                       .join(ref.select("hash", "tools").unique(), on=["hash", "tools"], how="semi")
                        .select("row", "pos").unique().sort("row", "pos")
                        .group_by("row", maintain_order=True)
                        .agg(covered=pl.col("pos").diff().clip(upper_bound=n).fill_null(n).sum())
@@ -254,7 +259,7 @@ class Leakage(Check):
                        .with_columns(words=pl.col("windows") + (n - 1))
                        .with_columns(coverage=pl.min_horizontal(pl.col("covered") / pl.col("words"), pl.lit(1.0))))
             shared = (eval_windows.join(covered.select("row", "coverage"), on="row")
-                      .join(ref.select(ref_row="row", hash="hash"), on="hash")
+                      .join(ref.select(ref_row="row", hash="hash", tools="tools"), on=["hash", "tools"])
                       .group_by("row", "ref_row").agg(pl.len().alias("shared"), pl.col("coverage").first())
                       .join(windows_per_row, on="row"))
             leaks.append(shared.filter(pl.col("coverage") >= opts.min_coverage).select(

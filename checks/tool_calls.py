@@ -19,7 +19,10 @@ class ToolCalls(Check):
 
     ## What it does
     For every chat record (OpenAI format, train and eval) that declares `tools` (or the legacy
-    `functions`) or makes tool calls:
+    `functions`) or makes tool calls, and every ShareGPT record in LLaMA-Factory's function-calling
+    form (`function_call` turns holding {"name", "arguments"}, `observation` turns, `tools` a JSON
+    string or list of function specs), read as the same calls; findings then name the
+    `conversations[i]` turn:
 
     - `TOOL001`: an assistant `tool_calls` entry (or legacy `function_call`) names a function the
       record does not declare.
@@ -80,10 +83,13 @@ class ToolCalls(Check):
 
     # -- one record ----------------------------------------------------------------------------
     def _record(self, record: dict, counts: dict) -> list[tuple[str, str, dict]]:
-        messages = record.get("messages")
+        out: list[tuple[str, str, dict]] = []
+        messages, key = record.get("messages"), "messages"
+        if not isinstance(messages, list) and isinstance(record.get("conversations"), list):
+            record, key = _from_sharegpt(record, out), "conversations"
+            messages = record["messages"]
         if not isinstance(messages, list):
             return []
-        out: list[tuple[str, str, dict]] = []
         declared, has_tools = self._declarations(record, out)
         if has_tools:
             counts["records_with_tools"] += 1
@@ -101,14 +107,14 @@ class ToolCalls(Check):
                         if isinstance(call, dict):
                             if isinstance(call.get("id"), str):
                                 issued.add(call["id"])
-                            calls.append((f"messages[{index}].tool_calls[{position}]", call.get("function")))
+                            calls.append((_where(key, index, message, f".tool_calls[{position}]"), call.get("function")))
                         else:
-                            calls.append((f"messages[{index}].tool_calls[{position}]", None))
+                            calls.append((_where(key, index, message, f".tool_calls[{position}]"), None))
                 elif tool_calls is not None:
-                    out.append((UNDECLARED, f"messages[{index}].tool_calls must be an array",
+                    out.append((UNDECLARED, f"{key}[{index}].tool_calls must be an array",
                                 {"message_index": index}))
                 if message.get("function_call") is not None:
-                    calls.append((f"messages[{index}].function_call", message.get("function_call")))
+                    calls.append((f"{key}[{index}].function_call", message.get("function_call")))
                 for where, function in calls:
                     calls_in_record += 1
                     problems = self._call(where, index, function, declared, has_tools)
@@ -116,12 +122,16 @@ class ToolCalls(Check):
                     out.extend(problems)
             elif role == "tool":
                 call_id = message.get("tool_call_id")
-                if not isinstance(call_id, str):
-                    out.append((UNKNOWN_CALL_ID, f"messages[{index}] is a tool reply without a tool_call_id",
+                if key == "conversations":
+                    if not message.get("_answers"):  # no call ids: an observation answers the calls before it
+                        out.append((UNKNOWN_CALL_ID, f"{key}[{index}] is an observation that no earlier "
+                                    "function_call turn asked for", {"message_index": index}))
+                elif not isinstance(call_id, str):
+                    out.append((UNKNOWN_CALL_ID, f"{key}[{index}] is a tool reply without a tool_call_id",
                                 {"message_index": index}))
                 elif call_id not in issued:
                     known = ", ".join(sorted(issued)) or "none"
-                    out.append((UNKNOWN_CALL_ID, f"messages[{index}] answers tool_call_id '{call_id}', which no "
+                    out.append((UNKNOWN_CALL_ID, f"{key}[{index}] answers tool_call_id '{call_id}', which no "
                                 f"earlier assistant turn issued (issued: {known})",
                                 {"message_index": index, "tool_call_id": call_id}))
         counts["tool_calls"] += calls_in_record
@@ -198,6 +208,63 @@ class ToolCalls(Check):
                 out.append((ARGUMENTS_INVALID, f"{where} calls '{name}' with arguments that break its parameters: "
                             f"{shown}", {**data, "violations": violations}))
         return out
+
+
+def _where(key: str, index: int, message: dict, rest: str) -> str:
+    # a ShareGPT function_call turn holds one call: name the turn itself
+    return f"{key}[{index}]" if message.get("_sharegpt") else f"{key}[{index}]{rest}"
+
+
+def _from_sharegpt(record: dict, out: list) -> dict:
+    """A ShareGPT function-calling record (LLaMA-Factory: `function_call` turns holding
+    {"name", "arguments"}, `observation` turns, `tools` a JSON string or list of function specs) in
+    the OpenAI chat form the checks above read; turn indices are kept, so findings name the
+    ShareGPT turn. A `function_call` turn whose value is not JSON is reported here (TOOL002)."""
+    import json
+
+    messages = []
+    called = False
+    for index, turn in enumerate(record["conversations"]):
+        role = turn.get("from") if isinstance(turn, dict) else None
+        value = turn.get("value") if isinstance(turn, dict) else None
+        if role == "function_call":
+            called = True
+            call, error = _parse(value) if isinstance(value, str) else (value, None)
+            if error or not isinstance(call, dict):
+                out.append((ARGUMENTS_NOT_JSON, f"conversations[{index}] is a function_call turn whose value is "
+                            f"not a JSON object{': ' + error if error else ''}", {"message_index": index}))
+                messages.append({"role": "assistant", "content": None})
+                continue
+            arguments = call.get("arguments")
+            if arguments is not None and not isinstance(arguments, str):  # ShareGPT writes the object itself
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            messages.append({"role": "assistant", "_sharegpt": True, "tool_calls": [
+                {"id": f"call_{index}", "type": "function",
+                 "function": {"name": call.get("name"), "arguments": arguments}}]})
+        elif role in ("observation", "tool", "function"):
+            messages.append({"role": "tool", "content": value, "_answers": called})
+        else:
+            messages.append({"role": role, "content": value})
+    converted = {"messages": messages}
+    tools = record.get("tools")
+    if isinstance(tools, str):
+        if tools.strip():
+            parsed, error = _parse(tools)
+            if error:
+                out.append((BAD_DECLARATION, f"tools is a string that is not JSON: {error}", {}))
+            else:
+                converted["tools"] = _wrapped(parsed)
+    elif tools is not None:
+        converted["tools"] = _wrapped(tools)
+    return converted
+
+
+def _wrapped(tools: Any) -> Any:
+    """LLaMA-Factory lists bare function specs; OpenAI wraps each as {"type": "function", "function": spec}."""
+    if not isinstance(tools, list):
+        return tools
+    return [entry if not isinstance(entry, dict) or "function" in entry or "type" in entry
+            else {"type": "function", "function": entry} for entry in tools]
 
 
 def _compile(schema: Any) -> tuple[Any, str | None]:

@@ -129,3 +129,42 @@ def test_only_records_with_tool_structure_are_read_again(monkeypatch):
     result = run_check(ToolCalls, ctx=ctx)
     assert parsed == [31]  # the one record with tools; the 31 plain ones are not parsed again
     assert [f.location.line for f in result.findings] == [31] and result.metrics["records"] == 32
+
+
+# -- ShareGPT function calling (LLaMA-Factory) ----------------------------------------------------
+
+def sharegpt(name="get_order", arguments=None, tools=None, observation=True):
+    specs = [{"name": "get_order", "description": "Look an order up", "parameters": PARAMETERS},
+             {"name": "ping", "description": "Check the service"}]
+    turns = [{"from": "human", "value": "Where is order 42?"},
+             {"from": "function_call", "value": json.dumps({"name": name, "arguments": arguments or {"order_id": 42}})}]
+    if observation:
+        turns.append({"from": "observation", "value": '{"status": "shipped"}'})
+    turns.append({"from": "gpt", "value": "It has shipped."})
+    return {"conversations": turns, "tools": json.dumps(specs) if tools is None else tools}
+
+
+def test_sharegpt_function_calls_are_checked_like_openai_tool_calls():
+    rows = [sharegpt(), sharegpt(arguments={"order_id": "42"}), sharegpt("cancel_order"),
+            {"conversations": [{"from": "human", "value": "hi"}, {"from": "observation", "value": "{}"},
+                               {"from": "gpt", "value": "hello"}], "tools": "[]"},
+            sharegpt(tools="[{not json"), {"conversations": [{"from": "human", "value": "hi"},
+                                                             {"from": "gpt", "value": "hello"}]}]
+    result = run_check(ToolCalls, rows)
+    assert found(result) == [(2, "TOOL003", 1, "get_order"), (3, "TOOL001", 1, "cancel_order"),
+                             (4, "TOOL004", 1, None), (5, "TOOL001", 1, "get_order"), (5, "TOOL005", None, None)]
+    by_line = {f.location.line: f for f in result.findings}
+    assert by_line[2].message.startswith("conversations[1] calls 'get_order' with arguments that break its parameters")
+    assert by_line[2].data["violations"][0]["pointer"] == "/order_id"
+    assert result.metrics["records_with_tool_calls"] == 4
+    # the same rows in OpenAI chat form get the same argument violation
+    openai = run_check(ToolCalls, [record([call(arguments='{"order_id": "42"}')])])
+    assert [f.code for f in openai.findings] == ["TOOL003"]
+
+
+def test_a_sharegpt_function_call_that_is_not_json_is_reported():
+    row = sharegpt()
+    row["conversations"][1]["value"] = "get_order(42)"
+    result = run_check(ToolCalls, [row])
+    assert found(result) == [(1, "TOOL002", 1, None)]
+    assert result.findings[0].message.startswith("conversations[1] is a function_call turn whose value is not a JSON object")
