@@ -9,8 +9,8 @@ from . import (
 from .check import Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
-from .results import CheckResult, Finding, Location, Severity, Status, Verdict
-from .text import normalize_series, normalize_text
+from .results import CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
+from .text import counted, normalize_series, normalize_text
 
 __all__ = [
     "AuditContext",
@@ -28,6 +28,8 @@ __all__ = [
     "Status",
     "Verdict",
     "__version__",
+    "counted",
+    "merge_repeated",
     "normalize_series",
     "normalize_text",
     "option",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -68,6 +68,31 @@ class Finding:
             "related": [loc.to_dict() for loc in self.related],
             "data": dict(self.data),
         }
+
+
+def merge_repeated(findings: Iterable[Finding], *, listed: int = 10) -> list[Finding]:
+    """One finding per distinct problem of a file: findings of one check with the same code,
+    severity, message, file and split become one, on the first line, every other line related and
+    all of them in `data.lines`; the message says on how many lines (the first `listed` shown).
+    The first finding's data stands for the group. Which rows leave the clean set is the check's
+    business: merging only changes what a reader sees."""
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in sorted(findings, key=Finding.sort_key):
+        key = (finding.check, finding.code, finding.severity, finding.message, finding.location.path, finding.split)
+        groups.setdefault(key, []).append(finding)
+    out = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        lines = [f.location.line for f in group]
+        shown = ", ".join(f"{n:,}" for n in lines[:listed] if n is not None)
+        more = f" and {len(lines) - listed:,} more" if len(lines) > listed else ""
+        out.append(replace(first, message=f"{first.message} (on {len(lines):,} lines: {shown}{more})",
+                           related=first.related + tuple(f.location for f in group[1:]),
+                           data={**first.data, "lines": lines}))
+    return sorted(out, key=Finding.sort_key)
 
 
 @dataclass(slots=True)

@@ -34,3 +34,9 @@ def normalize_series(series):
     return (series.to_frame().lazy()
             .select(pl.first().str.to_lowercase().str.replace_all(_COLLAPSE, " ").str.strip_chars(" ").cast(pl.String))
             .collect(engine="streaming").to_series())
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count as every report writes it: thousands separators, singular for one ("1 group",
+    "2,551 groups")."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

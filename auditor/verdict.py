@@ -37,11 +37,11 @@ def decide(ctx: Any, results: Sequence[CheckResult], *, min_examples: int, min_e
 
     reasons: list[str] = []
     if clean_train < min_examples:
-        reasons.append(f"{clean_train} clean training examples, {min_examples} required")
+        reasons.append(f"{clean_train:,} clean training examples, {min_examples:,} required")
     if not eval_sources:
         reasons.append("no eval set: pass a held-out eval file with --eval")
     elif clean_eval < min_eval_examples:
-        reasons.append(f"{clean_eval} clean eval examples, {min_eval_examples} required")
+        reasons.append(f"{clean_eval:,} clean eval examples, {min_eval_examples:,} required")
     for result in results:
         if result.blocking and result.status in (Status.FAIL, Status.ERROR):
             what = result.error if result.status is Status.ERROR else result.summary
@@ -73,23 +73,23 @@ def _item(key: str, question: str, answer: str, evidence: str) -> dict[str, str]
 
 def _checklist(by_id: dict[str, CheckResult], clean_train: int, clean_eval: int, has_eval: bool,
                min_examples: int, min_eval: int, decision: dict[str, bool]) -> list[dict[str, str]]:
-    items = [_item("enough_examples", f"Are there {min_examples}+ clean training examples?",
+    items = [_item("enough_examples", f"Are there {min_examples:,}+ clean training examples?",
                    "yes" if clean_train >= min_examples else "no",
-                   f"{clean_train} clean examples, {min_examples} required")]
+                   f"{clean_train:,} clean examples, {min_examples:,} required")]
 
     leakage = by_id.get("leakage")
     if not has_eval:
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no", "no eval file given"))
     elif clean_eval < min_eval:
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no",
-                           f"{clean_eval} clean eval examples, {min_eval} required"))
+                           f"{clean_eval:,} clean eval examples, {min_eval:,} required"))
     elif leakage is None or leakage.status in (Status.SKIPPED, Status.ERROR):
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "not measured",
-                           f"{clean_eval} clean eval examples; leakage was not checked"))
+                           f"{clean_eval:,} clean eval examples; leakage was not checked"))
     else:
         held_out = leakage.status in (Status.PASS, Status.WARN)
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?",
-                           "yes" if held_out else "no", f"{clean_eval} clean eval examples; {leakage.summary}"))
+                           "yes" if held_out else "no", f"{clean_eval:,} clean eval examples; {leakage.summary}"))
 
     ran = [by_id[c] for c in FORMAT_CHECKS if c in by_id and by_id[c].status is not Status.SKIPPED]
     if not ran:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, Severity, option, shapes
+from auditor import Check, Severity, counted, option, shapes
 from auditor.answers import final_answer
 
 LABELS = "CON001"
@@ -114,8 +114,8 @@ class Contradictions(Check):
                 findings.append(finding)
                 excluded.update(dropped)
                 involved += 1 + len(finding.related)
-        summary = (f"{len(findings)} groups of rows share a prompt but disagree ({involved} rows, "
-                   f"{len(excluded)} excluded)" if findings else "no prompt is taught two different ways")
+        summary = (f"{counted(len(findings), 'prompt')} taught in different ways ({counted(involved, 'row')}, "
+                   f"{len(excluded):,} excluded)" if findings else "no prompt is taught two different ways")
         return self.result(findings, summary=summary, excluded=sorted(excluded),
                            metrics={"groups": len(findings), "rows_involved": involved,
                                     "rows_excluded": len(excluded), "compared": column,
@@ -217,13 +217,13 @@ class Contradictions(Check):
         where = "this prompt or a near-identical one" if near else "this prompt"
         if labels:
             described = {v: f"'{_short(v, 60)}'" for v in order[:MESSAGE_VARIANTS]}
-            message = f"{len(members)} rows share {where} with {len(order)} different labels: "
+            message = f"{len(members):,} rows share {where} with {len(order):,} different labels: "
         elif code == FREE_TEXT:
             described = {v: f"'{_short(v, 60)}'" for v in order[:MESSAGE_VARIANTS]}
-            message = f"{len(members)} rows share {where} with {len(order)} different final answers: "
+            message = f"{len(members):,} rows share {where} with {len(order):,} different final answers: "
         else:
             differing, described = _describe(order, {v: parsed[first_at[v]] for v in order}, parsed)
-            message = f"{len(members)} rows share {where} with {len(order)} different responses"
+            message = f"{len(members):,} rows share {where} with {len(order):,} different responses"
             message += f", differing in {differing}: " if differing else ": "
         message += ", ".join(f"{described[v]} ({counts[v]}{', majority' if v == majority else ''})"
                              for v in order[:MESSAGE_VARIANTS])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor import Check, Severity, option
+from auditor import Check, Severity, counted, option
 
 # Character-length bins shared by every report, so histograms of two audits can be compared.
 LENGTH_BINS = (0, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
@@ -76,8 +76,8 @@ class Count(Check):
         if ctx.label_task():
             findings, label_metrics = self._labels(ctx)
             metrics.update(label_metrics)
-            summary += f"; {label_metrics['labels']} labels, smallest '{label_metrics['smallest_label']}' " \
-                       f"({label_metrics['smallest_count']})"
+            summary += f"; {counted(label_metrics['labels'], 'label')}, smallest '{label_metrics['smallest_label']}' " \
+                       f"({label_metrics['smallest_count']:,})"
         return self.result(findings, summary=summary, metrics=metrics)
 
     def _labels(self, ctx):
@@ -90,7 +90,7 @@ class Count(Check):
         for label, n, line, source in counts.select("label", "n", "first_line", "source").iter_rows():
             if n < self.options.min_per_label:
                 findings.append(self.finding(
-                    f"Label '{label}' has {n} train examples, fewer than {self.options.min_per_label}",
+                    f"Label '{label}' has {counted(n, 'train example')}, fewer than {self.options.min_per_label:,}",
                     source=source, line=line, split="train", severity=Severity.WARNING, label=label, count=n))
         known = set(counts["label"].to_list())
         unseen = ctx.rows("eval").filter(pl.col("label").is_not_null() & ~pl.col("label").is_in(list(known)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor import Check, Severity, similarity
+from auditor import Check, Severity, counted, similarity
 
 MAX_LISTED = 10
 
@@ -50,14 +50,15 @@ class ExactDuplicates(Check):
         for k, (rows, lines, source, split) in enumerate(groups.select("row", "line", "source", "split").iter_rows()):
             excluded += rows[1:]
             sizes[len(rows)] = sizes.get(len(rows), 0) + 1
-            shown = ", ".join(map(str, lines[:MAX_LISTED])) + (f" and {len(lines) - MAX_LISTED} more"
+            shown = ", ".join(f"{n:,}" for n in lines[:MAX_LISTED]) + (f" and {len(lines) - MAX_LISTED:,} more"
                                                               if len(lines) > MAX_LISTED else "")
             members = [{"line": line, "text": text} for line, text in zip(lines[:2], texts[2 * k : 2 * k + 2])]
             findings.append(self.finding(
-                f"Same prompt and response on {len(lines)} lines: {shown}", source=source, line=lines[0],
+                f"Same prompt and response on {len(lines):,} lines: {shown}", source=source, line=lines[0],
                 split=split, severity=Severity.WARNING, related=[(source, line) for line in lines[1:]],
                 lines=lines, members=members))
-        summary = (f"{len(findings)} groups of identical rows, {len(excluded)} copies excluded" if findings
+        summary = (f"{counted(len(findings), 'group')} of identical rows, {counted(len(excluded), 'copy', 'copies')} "
+                   "excluded" if findings
                    else f"no exact duplicates among {valid.height:,} rows")
         return self.result(findings, summary=summary, excluded=excluded,
                            metrics={"rows": valid.height, "clusters": len(findings), "duplicate_rows": len(excluded),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor import Check, Severity, option
+from auditor import Check, Severity, merge_repeated, option
 
 LONG_TARGET = "FMT003"
 REPETITIVE_TARGET = "FMT004"
 # Targets shorter than this are not judged for repetition: a short reply may well repeat a word.
 _REPETITION_MIN_CHARS = 1_000
-_LISTED = 10
 
 
 class Format(Check):
@@ -66,26 +65,15 @@ class Format(Check):
         import polars as pl
 
         findings, rows = [], set()
-        affected = 0
         for data in ctx.datasets:
             issues = [(i.line, i.code, i.severity, i.message) for i in data.issues if i.code.startswith("FMT")]
-            issues += self._targets(ctx, data)
-            # one finding per distinct problem of a file, in the order of its first line
-            grouped: dict[tuple, list[int]] = {}
-            for line, code, severity, message in sorted(issues, key=lambda issue: issue[0]):
-                grouped.setdefault((code, severity, message), []).append(line)
-            for (code, severity, message), lines in sorted(grouped.items(), key=lambda item: (item[1][0], item[0][0])):
-                affected += len(lines)
-                if len(lines) > 1:
-                    shown = ", ".join(f"{n:,}" for n in lines[:_LISTED])
-                    more = f" and {len(lines) - _LISTED:,} more" if len(lines) > _LISTED else ""
-                    message = f"{message} (on {len(lines):,} lines: {shown}{more})"
-                findings.append(self.finding(message, source=data.path, line=lines[0], split=data.split,
-                                             severity=severity, code=code,
-                                             related=[(data.path, n) for n in lines[1:]],
-                                             **({"lines": lines} if len(lines) > 1 else {})))
+            for line, code, severity, message in issues + self._targets(ctx, data):
+                findings.append(self.finding(message, source=data.path, line=line, split=data.split,
+                                             severity=severity, code=code))
                 if severity is Severity.ERROR:
-                    rows.update(data.first_row + n - 1 for n in lines)
+                    rows.add(data.first_row + line - 1)
+        affected = len(findings)
+        findings = merge_repeated(findings)  # one finding per distinct problem of a file
         checked = ctx.frame.filter(pl.col("format").is_not_null()).height
         errors = sum(1 for f in findings if f.severity is Severity.ERROR)
         warnings = len(findings) - errors

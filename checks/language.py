@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 
-from auditor import Check, Severity, option
+from auditor import Check, Severity, counted, option
 
 # A pool worker starts in ~0.15 s (spawn, the fastText model) and a text costs ~60 us in process:
 # below this many distinct texts one process finishes sooner (measured on 2 cores).
@@ -402,9 +402,9 @@ class Language(Check):
             parts.append(f"{name} {shares}" + (f" ({', '.join(extra)})" if extra else ""))
         text = f"{split}: " + ("; ".join(parts) or "no texts")
         if "unexpected_rows" in m:
-            text += f"; {m['unexpected_rows']} rows outside {', '.join(m['expected'])}"
+            text += f"; {counted(m['unexpected_rows'], 'row')} outside {', '.join(m['expected'])}"
         if not texts_only:
-            text += f", {m['mismatched_rows']} answered in another language"
+            text += f", {m['mismatched_rows']:,} answered in another language"
         if m["sampled"]:
             text += f" (estimated from a sample of {m['sample_size']:,} of {m['population']:,} rows)"
         return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor import Check, Severity, option, similarity
+from auditor import Check, Severity, counted, option, similarity
 
 MAX_LISTED = 10
 MAX_PAIRS = 100
@@ -133,18 +133,19 @@ class NearDuplicates(Check):
                 lo, hi = round(low[int(group[0])], 4), round(high[int(group[0])], 4)
                 excluded += members_rows[1:]
                 sizes[len(lines)] = sizes.get(len(lines), 0) + 1
-                shown = ", ".join(map(str, lines[:MAX_LISTED])) + (f" and {len(lines) - MAX_LISTED} more"
+                shown = ", ".join(f"{n:,}" for n in lines[:MAX_LISTED]) + (f" and {len(lines) - MAX_LISTED:,} more"
                                                                   if len(lines) > MAX_LISTED else "")
                 similar = f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}"
                 findings.append(self.finding(
-                    f"Near-duplicates on {len(lines)} lines (similarity {similar}): {shown}", source=data.path,
+                    f"Near-duplicates on {len(lines):,} lines (similarity {similar}): {shown}", source=data.path,
                     line=lines[0], split=data.split, severity=Severity.WARNING,
                     related=[(data.path, line) for line in lines[1:]], lines=lines,
                     members=[{"line": line, "text": t} for line, t in zip(lines[:2], texts[2 * k : 2 * k + 2])],
                     similarity=[lo, hi],
                     pairs=[[int(a), int(b), sim] for a, b, sim in linked[int(group[0])]]))
         compared = int(frame["valid"].sum())
-        summary = (f"{len(findings)} clusters of near-duplicates, {len(excluded)} rows excluded" if findings
+        summary = (f"{counted(len(findings), 'cluster')} of near-duplicates, {counted(len(excluded), 'row')} excluded"
+                   if findings
                    else f"no near-duplicates among {compared:,} rows (threshold {opts.threshold})")
         return self.result(findings, summary=summary, excluded=excluded,
                            metrics={"rows": compared, "clusters": len(findings), "duplicate_rows": len(excluded),

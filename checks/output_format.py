@@ -89,7 +89,7 @@ class OutputFormat(Check):
                 findings.append(self.finding(message, source=source, line=line, split=split,
                                              severity=Severity.WARNING, code=code, expected=expected, **data))
         affected = len(findings)
-        summary = (f"{affected} of {frame.height:,} targets differ from the dominant JSON shape" if affected
+        summary = (f"{affected:,} of {frame.height:,} targets differ from the dominant JSON shape" if affected
                    else f"all {frame.height:,} targets share one JSON shape")
         metrics.update(kind="json", dominant_shape=expected, affected=affected,
                        not_json=sum(1 for f in findings if f.code == NOT_JSON))

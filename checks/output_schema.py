@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, option
+from auditor import Check, counted, option
 
 NOT_JSON = "SCH002"
 CODE_FENCE = "SCH003"
@@ -82,10 +82,10 @@ class OutputSchema(Check):
                 findings.extend(found)
         checked = counts["targets"]
         if counts["invalid_targets"]:
-            parts = [f"{counts[k]} {label}" for k, label in
+            parts = [f"{counts[k]:,} {label}" for k, label in
                      (("schema_invalid", "breaking the schema"), ("not_json", "not JSON"),
                       ("code_fence", "in a code fence")) if counts[k]]
-            summary = f"{counts['invalid_targets']} of {checked:,} targets invalid ({', '.join(parts)})"
+            summary = f"{counts['invalid_targets']:,} of {checked:,} targets invalid ({', '.join(parts)})"
         else:
             summary = f"all {checked:,} targets follow the schema"
         metrics = {**counts, "invalid_rows": len(excluded), "targets_mode": self.options.targets,
@@ -154,7 +154,7 @@ class OutputSchema(Check):
                               for v in violations[:_SHOWN])
             if len(violations) > _SHOWN:  # the finding's data keeps every violation
                 shown += f"; and {len(violations) - _SHOWN} more"
-            count = f"{len(violations)} violations" if len(violations) > 1 else "1 violation"
+            count = counted(len(violations), "violation")
             findings.append(self.finding(f"{subject} breaks the schema, {count}: {shown}", source=source,
                                          line=line, split=split, violations=violations, **extra))
         return findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor import Check
+from auditor import Check, merge_repeated
 
 UNDECLARED = "TOOL001"
 ARGUMENTS_NOT_JSON = "TOOL002"
@@ -35,8 +35,9 @@ class ToolCalls(Check):
       or a `parameters` that is not a valid JSON Schema (checked against the 2020-12 metaschema
       unless it names its own `$schema`).
 
-    Findings name the line, the message index and the function. Records with any of these are
-    removed from the clean set. Records without tools or tool calls are fine.
+    Findings name the line, the message index and the function; the same problem on many lines
+    of a file (one broken declaration shared by every row) is one finding listing the lines.
+    Records with any of these are removed from the clean set. Records without tools or tool calls are fine.
 
     ## Why is this bad?
     A tool-calling model learns the calls in its training data literally: a call to a function
@@ -72,8 +73,9 @@ class ToolCalls(Check):
                     excluded.add(row)
                     findings.extend(self.finding(message, source=source, line=line, split=split, code=code, **data)
                                     for code, message, data in found)
+        findings = merge_repeated(findings)  # one declaration shared by many rows: one finding
         broken = len(excluded)
-        summary = (f"{broken} of {counts['records_with_tools_or_calls']:,} records with tools have broken "
+        summary = (f"{broken:,} of {counts['records_with_tools_or_calls']:,} records with tools have broken "
                    f"tool calls or declarations" if broken else
                    f"{counts['records_with_tool_calls']:,} records with tool calls, all valid"
                    if counts["records_with_tool_calls"] else "no tool calls")

@@ -21,6 +21,7 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
+from ..text import counted
 from . import common
 from .common import (
     VERDICT_TEXT,
@@ -215,7 +216,7 @@ def _cards(report: dict[str, Any]) -> str:
     cards = [(f"{v['clean_examples']:,}", f"clean training examples ({v['min_examples']:,} required)"),
              (f"{v['excluded_examples']:,}", f"excluded of {v['valid_examples']:,} valid training examples"),
              (f"{v['clean_eval_examples']:,}", f"clean eval examples ({v['min_eval_examples']:,} required)"),
-             (f"{total:,}", f"findings from {len(report['results'])} checks")]
+             (f"{total:,}", f"{'finding' if total == 1 else 'findings'} from {counted(len(report['results']), 'check')}")]
     return '<div class="cards">' + "".join(f"<div class=\"card\"><b>{esc(a)}</b><span>{esc(b)}</span></div>"
                                            for a, b in cards) + "</div>"
 
@@ -315,7 +316,7 @@ def _charts(report: dict[str, Any]) -> str:
         title = ("Prompt languages" if key.startswith("prompt") else "Response languages") + (f" {scope}" if scope else "")
         figures.append((title, hbar_chart(items)))
     for check, sizes in common.cluster_sizes(report).items():
-        items = [(f"{size} rows", n) for size, n in sizes.items()]
+        items = [(counted(int(size), "row"), n) for size, n in sizes.items()]
         figures.append((f"Cluster sizes ({check})",
                         hbar_chart(items, note=f"{sum(sizes.values()):,} clusters; bars = clusters of each size")))
     leakage = common.leakage_by_file(report)
@@ -428,7 +429,7 @@ def _groups(r: dict[str, Any]) -> str:
     more = ""
     if views[-1] is None:
         views.pop()
-        more = f'<p class="note">Showing the first {MAX_GROUPS} groups; every group is in the findings below.</p>'
+        more = f'<p class="note">Showing the first {MAX_GROUPS:,} groups; every group is in the findings below.</p>'
     return "".join(views) + more
 
 
@@ -462,7 +463,7 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
         sim = f" · similarity {low}" if low == high else f" · similarity {low}–{high}"
     else:
         sim = ""
-    return (f'<div class="group"><div class="group-head">{esc(f["code"])} · {len(group)} rows{esc(sim)}'
+    return (f'<div class="group"><div class="group-head">{esc(f["code"])} · {counted(len(group), "row")}{esc(sim)}'
             f'{esc(extra)} · <span class="wrap">{esc(one_line(f["message"], 200))}</span></div>'
             f'<div class="cols">{"".join(columns)}</div></div>')
 

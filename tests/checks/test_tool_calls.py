@@ -168,3 +168,17 @@ def test_a_sharegpt_function_call_that_is_not_json_is_reported():
     result = run_check(ToolCalls, [row])
     assert found(result) == [(1, "TOOL002", 1, None)]
     assert result.findings[0].message.startswith("conversations[1] is a function_call turn whose value is not a JSON object")
+
+
+def test_one_broken_declaration_shared_by_many_rows_is_one_finding():
+    # BFCL's "dict" and "float" are Python names, not JSON Schema types
+    broken = [{"type": "function", "function": {"name": "get_order", "parameters": {
+        "type": "dict", "properties": {"order_id": {"type": "integer"}}}}}]
+    rows = [record([call()], tools=broken) for _ in range(12)] + [record([call()])]
+    result = run_check(ToolCalls, rows)
+    [finding] = result.findings
+    assert finding.code == "TOOL005" and finding.location.line == 1
+    assert finding.message.startswith("tools[0] declares 'get_order' with parameters that are not a valid JSON Schema")
+    assert finding.message.endswith("(on 12 lines: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more)")
+    assert finding.data["lines"] == list(range(1, 13)) and len(finding.related) == 11
+    assert result.excluded == frozenset(range(12))
