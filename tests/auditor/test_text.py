@@ -24,3 +24,11 @@ def test_normalization_examples():
 def test_python_and_polars_normalization_agree(texts):
     series = pl.Series("t", [*texts, None], dtype=pl.String)
     assert normalize_series(series).to_list() == [normalize_text(t) for t in [*texts, None]]
+
+
+def test_counts_read_right():
+    from auditor import counted
+
+    assert counted(1, "group") == "1 group"
+    assert counted(2551, "group") == "2,551 groups"
+    assert counted(0, "copy", "copies") == "0 copies"

@@ -66,3 +66,10 @@ def test_sample_data_planted_duplicates():
     result = ExactDuplicates().run(sample_context())
     assert all(f.split == "train" for f in result.findings)
     assert [f.data["lines"] for f in result.findings] == planted_problems()["train.jsonl"]["exact_duplicates"]
+
+
+def test_one_group_reads_in_the_singular():
+    train = distinct_chats(5)
+    train[3] = chat("Where is my parcel?", "It ships today.")
+    train[4] = chat("Where is my parcel?", "It ships today.")
+    assert run_check(ExactDuplicates, train).summary == "1 group of identical rows, 1 copy excluded"
