@@ -74,7 +74,6 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         `rows` and right from `other_rows` across sets) and similarity, sorted by (left, right).
         Rows with empty text never pair, nor do rows that offer different functions (`tools`).
     """
-    import numpy as np
     import polars as pl
 
     from . import minhash
@@ -95,16 +94,28 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
         similarity = minhash.estimated_jaccard(sigs, left, right)
     else:
-        involved = np.unique(np.concatenate([left, right]))
-        offsets, hashes = minhash.shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
-                                                 seed=ctx.settings.seed)
-        similarity = minhash.jaccard(offsets, hashes, np.searchsorted(involved, left),
-                                     np.searchsorted(involved, right))
+        similarity = pair_jaccard(ctx, text, left, right, ngram=ngram)
     # rows offering different functions are different examples, however alike their texts
     tools = ctx.text_keys("tools")
     keep = (similarity >= threshold) & (tools[left, :2] == tools[right, :2]).all(axis=1)
     return pl.DataFrame({"left": left[keep], "right": right[keep], "similarity": similarity[keep]},
                         schema={"left": pl.Int64, "right": pl.Int64, "similarity": pl.Float64}).sort("left", "right")
+
+
+def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):
+    """Exact Jaccard similarity of the shingle sets of `text` of each pair (left[i], right[i]) of row
+    ids, shingled as the signatures are (word n-grams; character 5-grams for shorter texts)."""
+    import numpy as np
+
+    from . import minhash
+
+    left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
+    if not len(left):
+        return np.zeros(0, np.float64)
+    involved = np.unique(np.concatenate([left, right]))
+    offsets, hashes = minhash.shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
+                                             seed=ctx.settings.seed)
+    return minhash.jaccard(offsets, hashes, np.searchsorted(involved, left), np.searchsorted(involved, right))
 
 
 def _ids(rows, nonempty):

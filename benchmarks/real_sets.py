@@ -33,6 +33,8 @@ Sets (train -> eval; format; expected languages):
   chat with "tools" (function specs as given, BFCL's "dict"/"float" types untouched) and a final
   assistant "tool_calls" turn built from ground_truth (first accepted value of each argument, ""
   meaning "omit"; nested dict values resolved the same way); "metadata": {"id": BFCL id}; en.
+- bfcl-json-schema: the same rows with BFCL's types mapped to JSON Schema (dict -> object, float ->
+  number, tuple -> array, "any" dropped), so the declarations are valid and only the data is judged.
 - llamafactory-demo / llamafactory-demo-zh: glaive_toolcall_{en,zh}_demo.json as OpenAI chat: the
   JSON-string "tools" parsed and wrapped as {"type": "function", "function": spec} (omitted when
   "[]"), function_call turns -> assistant "tool_calls" (id call_N, arguments re-serialized as a JSON
@@ -238,7 +240,29 @@ def _resolve(value):
     return value
 
 
-def _bfcl_row(question: dict, answer: dict) -> dict:
+_BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array", "list": "array", "str": "string",
+               "int": "integer", "bool": "boolean"}
+
+
+def _json_schema(value):
+    """BFCL's Python-flavoured types as JSON Schema ("dict" is "object", "float" "number", "tuple"
+    "array"; "any" is no type at all), everywhere in a parameters object."""
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            if key == "type" and isinstance(inner, str):
+                if inner == "any":
+                    continue
+                out[key] = _BFCL_TYPES.get(inner, inner)
+            else:
+                out[key] = _json_schema(inner)
+        return out
+    if isinstance(value, list):
+        return [_json_schema(item) for item in value]
+    return value
+
+
+def _bfcl_row(question: dict, answer: dict, mapped: bool = False) -> dict:
     messages = [dict(m) for turn in question["question"] for m in turn]
     calls = []
     for index, call in enumerate(answer["ground_truth"]):
@@ -247,11 +271,12 @@ def _bfcl_row(question: dict, answer: dict) -> dict:
             calls.append({"id": f"call_{index}", "type": "function",
                           "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)}})
     messages.append({"role": "assistant", "content": None, "tool_calls": calls})
-    tools = [{"type": "function", "function": spec} for spec in question["function"]]
+    specs = [_json_schema(spec) if mapped else spec for spec in question["function"]]
+    tools = [{"type": "function", "function": spec} for spec in specs]
     return {"messages": messages, "tools": tools, "metadata": {"id": question["id"]}}
 
 
-def _bfcl(src: Path, out: Path) -> RealSet | None:
+def _bfcl(src: Path, out: Path, mapped: bool = False) -> RealSet | None:
     def rows() -> Iterator[dict]:
         for category in BFCL_CATEGORIES:
             questions = src / "bfcl" / f"BFCL_v4_{category}.json"
@@ -261,11 +286,15 @@ def _bfcl(src: Path, out: Path) -> RealSet | None:
             by_id = {a["id"]: a for a in _json_lines(answers)}
             for question in _json_lines(questions):
                 if question["id"] in by_id:
-                    yield _bfcl_row(question, by_id[question["id"]])
+                    yield _bfcl_row(question, by_id[question["id"]], mapped)
 
     if not any((src / "bfcl" / "possible_answer" / f"BFCL_v4_{c}.json").is_file() for c in BFCL_CATEGORIES):
         return None
     counts = {"bfcl.jsonl": _write(out / "bfcl.jsonl", rows())}
+    if mapped:
+        return RealSet("bfcl-json-schema", out / "bfcl.jsonl", [], {}, ["en"],
+                       "BFCL v4 as above, its types mapped to JSON Schema (dict -> object, float -> number, ...)",
+                       counts)
     return RealSet("bfcl", out / "bfcl.jsonl", [], {}, ["en"],
                    "BFCL v4 answered categories; parameters use BFCL types (dict, float, tuple, any)", counts)
 
@@ -421,14 +450,15 @@ def _cookbook(src: Path, out: Path) -> RealSet | None:
 # Converters of one set (writing into OUT/<name>) and of several sets (writing OUT/<each name>).
 _SINGLE: dict[str, Callable[[Path, Path], RealSet | None]] = {
     "gsm8k": _gsm8k, "banking77": _banking77, "clinc150": _clinc150, "spider": _spider, "sql-eval": _sql_eval,
-    "bfcl": _bfcl, "self-instruct": _self_instruct, "oasst": _oasst, "fastchat-sharegpt": _fastchat,
+    "bfcl": _bfcl, "bfcl-json-schema": lambda src, out: _bfcl(src, out, mapped=True), "self-instruct": _self_instruct, "oasst": _oasst, "fastchat-sharegpt": _fastchat,
     "openai-cookbook": _cookbook,
 }
 _MULTI: dict[tuple[str, ...], Callable[[Path, Path], list[RealSet]]] = {
     ("llamafactory-demo", "llamafactory-demo-zh", "llamafactory-identity"): _llamafactory,
     ("mgsm", "mgsm-en"): _mgsm,
 }
-ORDER = ("gsm8k", "mgsm", "mgsm-en", "banking77", "clinc150", "spider", "sql-eval", "bfcl", "llamafactory-demo",
+ORDER = ("gsm8k", "mgsm", "mgsm-en", "banking77", "clinc150", "spider", "sql-eval", "bfcl", "bfcl-json-schema",
+         "llamafactory-demo",
          "llamafactory-demo-zh", "llamafactory-identity", "self-instruct", "oasst", "fastchat-sharegpt",
          "openai-cookbook")
 NAMES = ORDER

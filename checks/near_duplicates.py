@@ -36,6 +36,12 @@ class NearDuplicates(Check):
       data, noisier near the threshold).
     - Pairs with an identical prompt (system prompt and user side) but a different response or
       label are contradictions, not duplicates: they are left to the `contradictions` check.
+    - With `prompt+response`, a pair is a copy only if the responses alone are also at least
+      `threshold` alike, and the labels (text/label data) are the same: rows whose prompts are
+      alike but whose targets are not train two different things, such as the paths of a
+      conversation tree that share their opening turns (their long shared context would otherwise
+      make them look like copies), or the minimal pairs of an intent set ("change my oil" /
+      "change my tires"). Near-identical texts with two labels are the `contradictions` check's.
     - Linked pairs form clusters (union-find, so a cluster may hold pairs below the threshold
       joined through a middle row). Rows that are exact duplicates of each other count once: they
       are the `exact-duplicates` check's findings, and a cluster that is only one exact group is
@@ -96,7 +102,10 @@ class NearDuplicates(Check):
         reps = similarity.exact_groups(ctx)
         frame = ctx.frame
         findings, excluded, sizes = [], [], {}
-        pairs_found = contradictions = 0
+        pairs_found = contradictions = different_targets = 0
+        has_response = ctx.text_keys("response")[:, 2] > 0
+        labels = ctx.text_keys("label")
+        has_label = labels[:, 2] > 0
         for data in ctx.datasets:
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
@@ -105,6 +114,15 @@ class NearDuplicates(Check):
             conflict = similarity.same_prompt(ctx, left, right)
             contradictions += int(conflict.sum())
             left, right, sim = left[~conflict], right[~conflict], sim[~conflict]
+            if text == "input+response" and len(left):
+                # alike prompts with unlike responses (or other labels) train two different targets: no copies
+                answered = has_response[left] & has_response[right]
+                alike = similarity.pair_jaccard(ctx, "response", left, right, ngram=opts.ngram) >= opts.threshold
+                labelled = has_label[left] & has_label[right]
+                same_label = (labels[left, :2] == labels[right, :2]).all(axis=1)
+                keep = (alike | ~answered) & (same_label | ~labelled)
+                different_targets += int((~keep).sum())
+                left, right, sim = left[keep], right[keep], sim[keep]
             # Exact copies count once: link representatives of exact groups.
             left, right = reps[left], reps[right]
             keep = left != right
@@ -150,5 +168,6 @@ class NearDuplicates(Check):
         return self.result(findings, summary=summary, excluded=excluded,
                            metrics={"rows": compared, "clusters": len(findings), "duplicate_rows": len(excluded),
                                     "pairs": pairs_found, "same_prompt_pairs_skipped": contradictions,
+                                    "different_response_pairs_skipped": different_targets,
                                     "threshold": opts.threshold, "fields": opts.fields,
                                     "cluster_sizes": {str(k): v for k, v in sorted(sizes.items())}})

@@ -159,3 +159,30 @@ def test_sample_data_planted_near_duplicates_only():
     assert [f.data["lines"] for f in result.findings] == planted_problems()["train.jsonl"]["near_duplicates"]
     # The planted contradictions (same prompt, reworded answer, Jaccard ~0.93) are not near-duplicates.
     assert result.metrics["same_prompt_pairs_skipped"] == len(planted_problems()["train.jsonl"]["contradictions"])
+
+
+def test_paths_of_a_conversation_tree_are_not_copies():
+    # OpenAssistant root-to-leaf paths: a long shared opening, then different final replies
+    opening = " ".join(words(77, 120))
+
+    def path(final, follow_up="tell me more"):
+        return {"messages": [{"role": "user", "content": "plan a day trip in Fes"},
+                             {"role": "assistant", "content": opening},
+                             {"role": "user", "content": follow_up},
+                             {"role": "assistant", "content": final}]}
+
+    train = distinct(20) + [path(" ".join(words(90, 12))), path(" ".join(words(91, 12)), "and more")]
+    result = run_check(NearDuplicates, train)
+    assert result.findings == [] and result.metrics["different_response_pairs_skipped"] == 1
+    # the same reply under the follow-up reworded is a copy
+    train[-1] = path(" ".join(words(90, 12)), "and more")
+    assert [f.data["lines"] for f in run_check(NearDuplicates, train).findings] == [[21, 22]]
+
+
+def test_minimal_pairs_with_other_labels_are_not_copies():
+    texts = [{"text": " ".join(words(300 + i, 12)), "label": f"intent_{i % 4}"} for i in range(20)]
+    texts += [{"text": "how many miles can i drive before i need to change my oil", "label": "oil_change_when"},
+              {"text": "how many miles can i drive before i need to change my tires", "label": "tire_change"},
+              {"text": "how many miles can i drive before i need to change my oil?", "label": "oil_change_when"}]
+    result = run_check(NearDuplicates, texts)
+    assert [f.data["lines"] for f in result.findings] == [[21, 23]]
