@@ -64,6 +64,9 @@ class Scenario:
         shown = ", ".join(f"{code}={n:,}" for (_, code), n in sorted(counts.items())) or "no findings"
         print(f"\n{name}: {verdict['status']}, clean {verdict['clean_examples']:,}/{verdict['valid_examples']:,} "
               f"({seconds:.1f} s)\n  findings: {shown}")
+        for result in report["results"]:
+            self.expect(not result.get("error"), f"{result['check']} ran" + (f": {result['error']}"
+                                                                           if result.get("error") else ""))
 
     def expect(self, ok: bool, what: str) -> None:
         print(f"  {'ok   ' if ok else 'WRONG'} {what}")

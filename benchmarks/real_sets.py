@@ -541,6 +541,10 @@ def main(argv: list[str] | None = None) -> int:
             shown = " ".join(f"{c}={n}" for c, n in sorted(counts.items())) or "no findings"
             print(f"{real.name:22} {verdict['status']:19} clean {verdict['clean_examples']:,}/"
                   f"{verdict['valid_examples']:,} ({seconds:.1f} s): {shown}")
+            for result in report["results"]:
+                if result.get("error"):
+                    status = 1
+                    print(f"{'':22} {result['check']} failed: {result['error']}")
     print(f"output: {out}")
     return status
 

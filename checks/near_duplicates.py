@@ -104,8 +104,8 @@ class NearDuplicates(Check):
         findings, excluded, sizes = [], [], {}
         pairs_found = contradictions = different_targets = 0
         has_response = ctx.text_keys("response")[:, 2] > 0
-        labels = ctx.text_keys("label")
-        has_label = labels[:, 2] > 0
+        label_keys = ctx.text_keys("label")
+        has_label = label_keys[:, 2] > 0
         for data in ctx.datasets:
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
@@ -119,7 +119,7 @@ class NearDuplicates(Check):
                 answered = has_response[left] & has_response[right]
                 alike = similarity.pair_jaccard(ctx, "response", left, right, ngram=opts.ngram) >= opts.threshold
                 labelled = has_label[left] & has_label[right]
-                same_label = (labels[left, :2] == labels[right, :2]).all(axis=1)
+                same_label = (label_keys[left, :2] == label_keys[right, :2]).all(axis=1)
                 keep = (alike | ~answered) & (same_label | ~labelled)
                 different_targets += int((~keep).sum())
                 left, right, sim = left[keep], right[keep], sim[keep]

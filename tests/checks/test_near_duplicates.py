@@ -186,3 +186,14 @@ def test_minimal_pairs_with_other_labels_are_not_copies():
               {"text": "how many miles can i drive before i need to change my oil?", "label": "oil_change_when"}]
     result = run_check(NearDuplicates, texts)
     assert [f.data["lines"] for f in result.findings] == [[21, 23]]
+
+
+def test_labelled_copies_in_train_and_in_eval_are_each_found():
+    def rows(start):
+        texts = [{"text": " ".join(words(start + i, 12)), "label": f"intent_{i % 4}"} for i in range(20)]
+        copy = dict(texts[3], text=texts[3]["text"] + " please")
+        return texts + [copy]
+
+    ctx = make_context(rows(500), rows(900))
+    result = run_check(NearDuplicates, ctx=ctx)
+    assert [(f.split, f.data["lines"]) for f in result.findings] == [("eval", [4, 21]), ("train", [4, 21])]
