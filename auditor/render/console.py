@@ -39,7 +39,8 @@ def render_text(report: dict[str, Any]) -> str:
     out.append("Checks:")
     width = max((len(r["check"]) for r in report["results"]), default=0)
     for r in report["results"]:
-        out.append(f"  {r['check']:<{width}}  {r['status']:<7}  {r['findings_total']:>6} findings  "
+        noun = "finding " if r["findings_total"] == 1 else "findings"
+        out.append(f"  {r['check']:<{width}}  {r['status']:<7}  {r['findings_total']:>6,} {noun}  "
                    f"{one_line(r['error'] or r['summary'], 300)}")
     shown = False
     for r in report["results"]:
