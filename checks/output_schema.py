@@ -167,9 +167,12 @@ class SchemaValidator:
         import jsonschema
         from jsonschema.validators import validator_for
 
+        from auditor.jsonschemas import confined_validator
+
         cls = validator_for(schema, default=jsonschema.Draft202012Validator)
         checker = cls.FORMAT_CHECKER if validate_formats else None
-        self.detailed = cls(schema, format_checker=checker)
+        # references stay inside the schema and patterns run in linear time (see auditor.jsonschemas)
+        self.detailed = confined_validator(cls, schema, format_checker=checker)
         self.fast = _fast_validator(cls, schema, validate_formats)
         self.engine = "jsonschema-rs" if self.fast is not None else "jsonschema"
 
@@ -179,7 +182,7 @@ class SchemaValidator:
                 return self.fast.is_valid(value)
             except Exception:  # e.g. an integer beyond 64 bits: let the standard validator decide
                 pass
-        return self.detailed.is_valid(value)
+        return not violations(self.detailed, value)
 
     def violations(self, value: Any) -> list[dict[str, str]]:
         """Every violation, sorted by pointer, keyword and message; [] when the value is valid."""
@@ -201,19 +204,23 @@ def _fast_validator(cls: type, schema: Any, validate_formats: bool) -> Any:
     name = drafts.get(cls)
     if name is None or not hasattr(jsonschema_rs, name):
         return None
-    try:
+    try:  # offline: a reference outside the schema is never fetched
         return getattr(jsonschema_rs, name)(schema, validate_formats=validate_formats, offline=True)
-    except Exception:  # an option this version lacks, or a schema it rejects: the slow path still works
-        try:
-            return getattr(jsonschema_rs, name)(schema, validate_formats=validate_formats)
-        except Exception:
-            return None
+    except Exception:  # a schema it rejects (or a reference it cannot resolve): the confined slow path decides
+        return None
 
 
 def violations(validator: Any, value: Any) -> list[dict[str, str]]:
     """Every error of a jsonschema validator as {pointer, keyword, message, schema_path}, deterministic."""
+    from auditor import ConfigError
+    from auditor.jsonschemas import SchemaTrouble, iter_errors
+
     errors = []
-    for error in validator.iter_errors(value):
+    try:
+        found = iter_errors(validator, value)
+    except SchemaTrouble as trouble:
+        raise ConfigError(f"the JSON Schema cannot be used: {trouble}") from None
+    for error in found:
         message = error.message
         if len(message) > _MESSAGE_CHARS:
             message = message[:_MESSAGE_CHARS - 3] + "..."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor import Check, merge_repeated
+from auditor.jsonschemas import SchemaTrouble, compile_schema, iter_errors
 
 UNDECLARED = "TOOL001"
 ARGUMENTS_NOT_JSON = "TOOL002"
@@ -33,7 +34,9 @@ class ToolCalls(Check):
       has none).
     - `TOOL005`: the `tools` declaration itself is broken: not an array of function declarations,
       or a `parameters` that is not a valid JSON Schema (checked against the 2020-12 metaschema
-      unless it names its own `$schema`).
+      unless it names its own `$schema`), or one whose `$ref` does not resolve inside it or loops.
+      A declaration comes from the data: its references are never fetched (no URL, no file) and
+      its `pattern`s run on a linear-time regex engine, so one row cannot reach out or hang.
 
     Findings name the line, the message index and the function; the same problem on many lines
     of a file (one broken declaration shared by every row) is one finding listing the lines.
@@ -204,7 +207,11 @@ class ToolCalls(Check):
             return out
         validator = declared.get(name)
         if validator is not None:
-            violations = _violations(validator, value)
+            try:
+                violations = _violations(validator, value)
+            except SchemaTrouble as trouble:  # the row's declaration, reported on the row
+                out.append((BAD_DECLARATION, f"'{name}' cannot check the arguments of {where}: {trouble}", data))
+                return out
             if violations:
                 shown = "; ".join(f"{v['pointer'] or '(root)'}: {v['message']} ({v['keyword']})" for v in violations)
                 out.append((ARGUMENTS_INVALID, f"{where} calls '{name}' with arguments that break its parameters: "
@@ -270,23 +277,16 @@ def _wrapped(tools: Any) -> Any:
 
 
 def _compile(schema: Any) -> tuple[Any, str | None]:
-    import jsonschema
-    from jsonschema.validators import validator_for
-
+    """A validator confined to the declaration (no reference outside it is followed, patterns run in
+    linear time: see auditor.jsonschemas), or the reason the parameters are no JSON Schema."""
     if not isinstance(schema, (dict, bool)):
         return None, f"a JSON Schema must be an object, got {_kind(schema)}"
-    cls = validator_for(schema, default=jsonschema.Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        pointer = "".join(f"/{p}" for p in exc.absolute_path) or "(root)"
-        return None, f"{pointer}: {exc.message[:_MESSAGE_CHARS]}"
-    return cls(schema), None
+    return compile_schema(schema)
 
 
 def _violations(validator: Any, value: Any) -> list[dict[str, str]]:
     errors = []
-    for error in validator.iter_errors(value):
+    for error in iter_errors(validator, value):
         path = list(error.absolute_path)
         errors.append(((tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path),
                         str(error.validator), error.message),
