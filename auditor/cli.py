@@ -6,6 +6,7 @@ starts this program on every commit.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -133,6 +134,8 @@ def audit(
             names = ", ".join(plan.name or plan.config.train[0] for plan in plans)
             raise ConfigError(f"--report writes one audit but {len(plans)} are selected ({names}); "
                               "pass the files of one dataset")
+        _refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
+                           + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
         if settings.cache:
             from .cache import default_cache_dir, open_cache
 
@@ -223,14 +226,70 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
 
 
 def _write(path: str, text: str) -> None:
+    """Write an output whole or not at all: a temporary file beside it, then renamed over it."""
+    import os
+    import tempfile
+
     if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:
+            _fail(f"cannot write to standard output: {exc.strerror or exc}")
         return
+    target = Path(path)
+    temporary = None
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        if target.exists() and not target.is_file():  # a device or a pipe: written to, never replaced
+            with open(target, "w", encoding="utf-8") as out:
+                out.write(text)
+            return
+        handle, temporary = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                                             prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+        temporary = None
     except OSError as exc:
-        _fail(f"{path}: cannot write report: {exc.strerror or exc}")
+        _fail(f"{_shown_path(path)}: cannot write: {exc.strerror or exc}")
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _shown_path(path: str) -> str:
+    """A file name as it can be printed: undecodable bytes and control characters escaped."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8").encode("unicode_escape").decode("ascii") \
+        if not path.isprintable() else path
+
+
+def _refuse_overwrites(outputs: list[str], protected: list[str]) -> None:
+    """Exit 2 when an output path is an input, schema or config file (by any name: ./, symlinks, hard
+    links), or when two outputs are one file: an audit never destroys what it reads."""
+    import os
+
+    def identity(path: str):
+        try:
+            info = os.stat(path)
+            return ("inode", info.st_dev, info.st_ino)
+        except OSError:
+            return ("path", os.path.realpath(path))
+
+    kept = {}
+    for path in protected:
+        if path and path != "-":
+            kept[identity(path)] = path
+    seen = {}
+    for path in outputs:
+        if path == "-":
+            continue
+        key = identity(path)
+        if key in kept:
+            _fail(f"--output {_shown_path(path)} would overwrite the input {_shown_path(kept[key])}")
+        if key in seen:
+            _fail(f"--output {_shown_path(path)} is given twice (also as {_shown_path(seen[key])})")
+        seen[key] = path
 
 
 def _print_summary(result: dict, *, to_stderr: bool) -> None:
@@ -322,6 +381,7 @@ def infer_schema(
     except AuditorError as exc:
         _fail(str(exc))
         return
+    _refuse_overwrites([output], list(train))
     _write(output, json.dumps(inference.schema, indent=2, ensure_ascii=False) + "\n")
     if not quiet:
         print(f"auditor: schema drafted from {inference.used} of {inference.targets} valid targets; review it, "
@@ -368,6 +428,7 @@ def report_command(
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         _fail(f"{audit_json}: invalid report: {type(exc).__name__}: {exc}")
         return
+    _refuse_overwrites([output], [audit_json])
     _write(output, text)
 
 
@@ -406,4 +467,14 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
+    except OSError as exc:  # the terminal or a pipe refused the output (a full disk, a closed device)
+        with contextlib.suppress(OSError):
+            print(f"auditor: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_USAGE
+    try:
+        sys.stdout.flush()
+    except OSError:
+        code = EXIT_USAGE
+        with contextlib.suppress(OSError):
+            print("auditor: error: cannot write the output", file=sys.stderr)
     sys.exit(code or 0)

@@ -1,0 +1,78 @@
+"""Outputs never destroy inputs, are written whole, and a failed write is one line and exit 2."""
+
+import json
+import os
+
+import pytest
+
+from auditor.cli import main
+from auditor.testing import write_jsonl
+
+
+def run(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rows = [{"prompt": f"question {i}", "completion": json.dumps({"a": i})} for i in range(5)]
+    write_jsonl(tmp_path / "t.jsonl", rows)
+    write_jsonl(tmp_path / "e.jsonl", rows[:2])
+    (tmp_path / "s.json").write_text('{"type": "object"}')
+    return tmp_path
+
+
+@pytest.mark.parametrize("output", ["t.jsonl", "./t.jsonl", "link.jsonl", "hard.jsonl", "e.jsonl", "s.json"])
+def test_an_output_that_is_an_input_is_refused(data, capsys, output):
+    os.symlink(data / "t.jsonl", data / "link.jsonl")
+    os.link(data / "t.jsonl", data / "hard.jsonl")
+    before = {name: (data / name).read_bytes() for name in ("t.jsonl", "e.jsonl", "s.json")}
+    code, out, err = run(["audit", "t.jsonl", "--eval", "e.jsonl", "--schema", "s.json", "--no-cache",
+                          "--report", "json", "--output", output], capsys)
+    assert code == 2 and "would overwrite the input" in err and len(err.strip().splitlines()) == 1
+    assert {name: (data / name).read_bytes() for name in before} == before
+
+
+def test_other_commands_refuse_to_overwrite_their_input(data, capsys):
+    before = (data / "t.jsonl").read_bytes()
+    code, _, err = run(["infer-schema", "t.jsonl", "--output", "./t.jsonl"], capsys)
+    assert code == 2 and "would overwrite the input" in err and (data / "t.jsonl").read_bytes() == before
+    run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "a.json", "-q"], capsys)
+    saved = (data / "a.json").read_bytes()
+    code, _, err = run(["report", "a.json", "--format", "html", "--output", "a.json"], capsys)
+    assert code == 2 and (data / "a.json").read_bytes() == saved
+
+
+def test_one_path_for_two_reports_is_refused(data, capsys):
+    code, _, err = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.out",
+                        "--report", "html", "--output", "./r.out"], capsys)
+    assert code == 2 and "given twice" in err and not (data / "r.out").exists()
+
+
+def test_a_report_is_written_whole_and_leaves_no_temporary_file(data, capsys):
+    code, _, _ = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.json", "-q"], capsys)
+    assert code in (0, 1) and json.loads((data / "r.json").read_text())["verdict"]
+    assert sorted(p.name for p in data.iterdir()) == ["e.jsonl", "r.json", "s.json", "t.jsonl"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_one_line_and_exit_2(data, capsys):
+    code, _, err = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "/dev/full", "-q"], capsys)
+    assert code == 2 and err.startswith("auditor: error: /dev/full: cannot write") and len(err.splitlines()) == 1
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")  # the device is still there
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_standard_output_is_one_line_and_exit_2(data):
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "auditor", "audit", "t.jsonl", "--no-cache"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=data)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["auditor: error: cannot write the output: No space left on device"]
