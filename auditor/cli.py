@@ -34,7 +34,9 @@ EXIT_USAGE = 2
 
 
 def _fail(message: str) -> None:
-    print(f"auditor: error: {message}", file=sys.stderr)
+    from .text import visible
+
+    print(f"auditor: error: {visible(message)}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -170,7 +172,7 @@ def audit(
         else:
             if not quiet:
                 if len(results) > 1:
-                    (sys.stderr if to_stdout else sys.stdout).write(f"== {label} ==\n")
+                    (sys.stderr if to_stdout else sys.stdout).write(f"== {_shown_path(label)} ==\n")
                 _print_summary(result, to_stderr=to_stdout)
             code = exit_code(result, strict=strict)
             if fail_on is not None or gate is not None:  # asked for on the command line: the hook's policy
@@ -190,6 +192,10 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
     fails it only with `gate`: a dataset grows over many commits, so the example-count gate is reported
     but not enforced by default.
     """
+    from .text import visible, visible_everywhere
+
+    report = visible_everywhere(report)  # no row may print a line of its own (a CI workflow command)
+    label = visible(label)
     verdict = report["verdict"]
     findings = [f for r in report["results"] for f in r["findings"] if f["severity"] in ("error", "warning")]
     errors = sum(1 for f in findings if f["severity"] == "error")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..text import visible_everywhere
 from .common import VERDICT_TEXT, normalized, one_line, top_findings, verdict_line, where
 
 TOP_FINDINGS = 10
@@ -27,7 +28,7 @@ def finding_line(f: dict[str, Any]) -> str:
 
 def render_text(report: dict[str, Any]) -> str:
     """Plain text, for pipes, CI logs and pre-commit output."""
-    report = normalized(report)
+    report = visible_everywhere(normalized(report))  # dataset text cannot drive the terminal
     v = report["verdict"]
     out = [verdict_line(report)]
     out += [f"  - {one_line(reason, 500)}" for reason in v["reasons"]]
@@ -62,7 +63,7 @@ def print_rich(report: dict[str, Any], console: Any) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
-    report = normalized(report)
+    report = visible_everywhere(normalized(report))  # dataset text cannot drive the terminal
     narrow = console.width < NARROW
     v = report["verdict"]
     body = f"[{VERDICT_STYLE[v['status']]}]{escape(VERDICT_TEXT[v['status']])}[/]: " \

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..text import visible_everywhere
 from .common import (
     VERDICT_TEXT,
     finding_text,
@@ -37,7 +38,7 @@ _BLOCK_START = re.compile(r"^(\d*)([-+=.)])")  # would start a nested list or he
 
 def render_markdown(report: dict[str, Any]) -> str:
     """The whole report as GitHub-flavoured Markdown, at most LIMIT characters."""
-    report = normalized(report)
+    report = visible_everywhere(normalized(report))  # dataset text cannot drive the terminal
     for n in FINDINGS_PER_CHECK:
         text = _render(report, n, cell=300)
         if len(text) <= LIMIT:
