@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,15 +41,20 @@ def parse_line(raw: bytes, line: int) -> RawLine:
         return RawLine(line, None, "blank line")
     try:
         value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return RawLine(line, None, _explain_invalid(raw))
+    except orjson.JSONDecodeError as exc:
+        return RawLine(line, None, _explain_invalid(raw, exc))
     if not isinstance(value, dict):
         return RawLine(line, None, f"JSON value is {_json_kind(value)}, not an object", warning)
     return RawLine(line, value, None, warning)
 
 
-def _explain_invalid(raw: bytes) -> str:
-    # orjson is fast but terse; the stdlib parser gives the position people can act on.
+_ORJSON_POSITION = re.compile(r":\s*line \d+ column (\d+) \(char \d+\)$")
+
+
+def _explain_invalid(raw: bytes, error: Exception) -> str:
+    # orjson is fast but terse; the stdlib parser says what was expected, where. Where the stdlib
+    # accepts what orjson refuses (NaN, 1e400, a lone surrogate: no trainer reads them) or gives up
+    # (an integer of 4,300+ digits, deep nesting), orjson's own reason is the one to give.
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -59,9 +65,15 @@ def _explain_invalid(raw: bytes) -> str:
         reason = exc.msg[0].lower() + exc.msg[1:]
         # "Unterminated string starting at" already ends with the preposition
         return f"invalid JSON: {reason.removesuffix(' at')} at column {exc.colno}"
-    except RecursionError:
-        return "invalid JSON: nested too deeply"
-    return "invalid JSON: nested more than 1024 levels deep"
+    except (ValueError, RecursionError):
+        pass
+    message = str(error)
+    found = _ORJSON_POSITION.search(message)
+    reason = message[:found.start()] if found else message
+    if reason.startswith("depth limit exceeded"):
+        return "invalid JSON: nested more than 1024 levels deep"
+    where = f" at column {found.group(1)}" if found else ""
+    return f"invalid JSON: {reason[:200]}{where}"
 
 
 def _json_kind(value: Any) -> str:

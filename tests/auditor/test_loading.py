@@ -91,3 +91,16 @@ def test_corrupt_gzip_is_a_load_error(tmp_path):
     path.write_bytes(gzip.compress(CHAT * 100)[:40])
     with pytest.raises(DatasetLoadError, match="cannot read"):
         load_dataset(str(path), "train")
+
+
+def test_numbers_and_strings_no_trainer_reads_get_a_short_right_reason():
+    from auditor.loading import parse_line
+
+    cases = {b'{"a": NaN}': "invalid JSON: unexpected character, expected a JSON value at column 7",
+             b'{"a": 1e400}': "invalid JSON: number is infinity when parsed as double at column 7",
+             b'{"a": "\\ud800"}': "invalid JSON: no low surrogate in string at column 8",
+             b'{"a": ' + b"9" * 5000 + b"}": "invalid JSON: number is infinity when parsed as double at column 7",
+             b"[" * 3000 + b"]" * 3000: "invalid JSON: nested more than 1024 levels deep"}
+    for raw, reason in cases.items():
+        parsed = parse_line(raw, 1)
+        assert parsed.record is None and parsed.error == reason
