@@ -111,6 +111,7 @@ def audit(
     from .engine import exit_code
     from .progress import default_progress
     from .render import renderer
+    from .text import visible
 
     reports = list(report or [])
     outputs = list(output or [])
@@ -177,6 +178,10 @@ def audit(
             code = exit_code(result, strict=strict)
             if fail_on is not None or gate is not None:  # asked for on the command line: the hook's policy
                 code = hook_summary(result, label, fail_on=job.fail_on, gate=bool(job.gate))[1]
+        for r in result["results"]:
+            if r["status"] == "error":  # the check's own failure: said on stderr, and exit 2
+                print(f"auditor: error: check {r['check']} failed: {visible(str(r['error']))[:300]}", file=sys.stderr)
+                code = EXIT_USAGE
         codes.append(code)
     raise typer.Exit(max(codes, default=0))
 

@@ -76,3 +76,22 @@ def test_a_full_standard_output_is_one_line_and_exit_2(data):
                               stdout=full, stderr=subprocess.PIPE, text=True, cwd=data)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["auditor: error: cannot write the output: No space left on device"]
+
+
+def test_a_crashing_check_names_itself_and_exits_2_not_not_ready(data, capsys, monkeypatch):
+    from auditor import Check
+    from auditor.registry import Registry
+
+    class Crashing(Check):
+        """Always crashes."""
+
+        id = "crashing"
+        code = "CRASH001"
+
+        def run(self, ctx):
+            raise RuntimeError("boom \x1b[2J")
+
+    monkeypatch.setattr(Registry, "from_entry_points", classmethod(lambda cls, *a, **k: Registry.from_classes([Crashing])))
+    code, out, err = run(["audit", "t.jsonl", "--no-cache", "-q"], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == ["auditor: error: check crashing failed: RuntimeError: boom \\x1b[2J"]
