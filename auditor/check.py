@@ -164,9 +164,11 @@ def _convert(check: str, name: str, value: Any, hint: Any, f: dataclasses.Field)
         elif target in (int, float):
             if isinstance(value, bool):
                 raise ValueError
-            value = target(value)
             if target is int and isinstance(value, float) and not value.is_integer():
-                raise ValueError
+                raise ValueError  # 100.7 permutations is a mistake, not 100
+            value = target(value)
+            if target is float and value != value:
+                raise ValueError  # NaN passes no range check
         elif target is str and not isinstance(value, str):
             raise ValueError
     except (TypeError, ValueError):

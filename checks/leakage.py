@@ -116,8 +116,8 @@ class Leakage(Check):
                 raise ValueError(f"unknown detector '{unknown[0]}' (choose from {', '.join(DETECTORS)})")
             if not 0.0 < self.threshold <= 1.0:
                 raise ValueError("threshold must be in (0, 1]")
-            if self.ngram < 1:
-                raise ValueError("ngram must be >= 1")
+            if not 1 <= self.ngram <= 64:
+                raise ValueError("ngram must be between 1 and 64")
             for name in ("min_coverage", "template_similarity"):
                 if not 0.0 < getattr(self, name) <= 1.0:
                     raise ValueError(f"{name} must be in (0, 1]")

@@ -371,3 +371,16 @@ def test_options_are_validated():
         Leakage.make_options({"exclude": "neither"})
     with pytest.raises(ConfigError):
         Leakage.make_options({"ngram": 0})
+
+
+def test_option_bounds():
+    for bad in ({"ngram": 10**9}, {"ngram": 65}, {"min_coverage": 0}, {"template_similarity": 1.5}):
+        with pytest.raises(ConfigError):
+            Leakage.make_options(bad)
+    from checks.near_duplicates import NearDuplicates
+
+    with pytest.raises(ConfigError, match="must be int"):
+        NearDuplicates.make_options({"num_perm": 100.7})
+    with pytest.raises(ConfigError):
+        NearDuplicates.make_options({"threshold": float("nan")})
+    assert NearDuplicates.make_options({"num_perm": 128.0}).num_perm == 128
