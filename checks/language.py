@@ -452,12 +452,27 @@ def _judge_all(texts, max_chars):
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
     try:
         # spawn, not fork: forking a process that runs polars' thread pool can deadlock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             return [answer for chunk in pool.map(judge, chunks) for answer in chunk]
     except (BrokenProcessPool, OSError):
         # Workers cannot start everywhere (a script read from stdin, a sandbox without processes);
         # the answers are the same in-process, only slower.
         return judge(texts)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a pool worker: exit as soon as the audit that started it is gone (even killed with -9),
+    rather than wait forever on a queue nobody feeds."""
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _code(lang):

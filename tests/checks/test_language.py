@@ -424,3 +424,42 @@ def test_many_texts_flagged_in_one_language_are_confirmed_on_a_seeded_sample(mon
     disputed = run_check(Language, rows, languages=["en"])
     assert asked == [3, 5] and disputed.findings == []  # the sample is remembered, not asked twice
     assert disputed.metrics["train"]["unconfirmed_texts"] == 8
+
+
+def test_pool_workers_exit_when_the_audit_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import multiprocessing, os, sys, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from checks.language import _exit_with_parent\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn'),\n"
+        "                               initializer=_exit_with_parent, initargs=(os.getpid(),))\n"
+        "    futures = [pool.submit(time.sleep, 60) for _ in range(2)]\n"
+        "    time.sleep(1.5)\n"
+        "    print(' '.join(str(p) for p in pool._processes), flush=True)\n"
+        "    time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in workers if Path(f"/proc/{p}").exists() and "zombie" not in _state(p)]
+    assert alive == []
+
+
+def _state(pid):
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"
