@@ -119,6 +119,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text (byte {exc.start + 1})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, search: bool = True) -> AuditConfig:
@@ -207,6 +211,8 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
         raise ConfigError(f"{where}'{prefix}schema' must be a path")
     if not isinstance(config.fields, dict) or not all(isinstance(v, str) for v in config.fields.values()):
         raise ConfigError(f"{where}'{prefix}fields' must be a table of strings, e.g. prompt = \"question\"")
+    if not isinstance(config.decision, dict):
+        raise ConfigError(f"{where}'{prefix}decision' must be a table, e.g. [{prefix}decision] prompting_tried = true")
     for key, value in config.decision.items():
         if key not in DECISION_QUESTIONS:
             raise ConfigError(f"{where}unknown key '{prefix}decision.{key}' (known: {', '.join(DECISION_QUESTIONS)})")
