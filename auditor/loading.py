@@ -150,9 +150,16 @@ class _HashingReader:
 
 
 def _looks_binary(head: bytes) -> bool:
-    """A NUL-laden start that is not mostly JSON lines: an image, an archive, a model file."""
+    """A start with NUL bytes that is not UTF-8 text and not mostly JSON lines: an image, an archive, a
+    model file. A text file whose lines hold NULs is text: its odd lines are findings, not a refusal."""
     if not head or b"\x00" not in head:
         return False
-    lines = [ln.strip() for ln in head.split(b"\n") if ln.strip()]
+    try:
+        head.decode("utf-8")
+        return False  # NUL is valid UTF-8: a text file with odd lines
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # only a character cut at the end of the sniffed bytes
+            return False
+    lines = [ln.strip().removeprefix(BOM) for ln in head.split(b"\n") if ln.strip()]
     jsonish = sum(1 for ln in lines if ln[:1] in (b"{", b"["))
     return jsonish * 2 < len(lines)

@@ -104,3 +104,20 @@ def test_numbers_and_strings_no_trainer_reads_get_a_short_right_reason():
     for raw, reason in cases.items():
         parsed = parse_line(raw, 1)
         assert parsed.record is None and parsed.error == reason
+
+
+def test_text_with_nul_lines_is_read_and_binary_files_are_refused(tmp_path):
+    import pytest as _pytest
+
+    from auditor import DatasetLoadError
+    from auditor.dataset import load_dataset
+
+    (tmp_path / "nul.jsonl").write_bytes(b"\x00\n")
+    data = load_dataset(str(tmp_path / "nul.jsonl"), "train", first_row=0)
+    assert data.lines == 1 and [i.line for i in data.issues] == [1]
+    (tmp_path / "bom.jsonl").write_bytes(b'\xef\xbb\xbf{"prompt": "a", "completion": "b"}\n\x00\x00\n')
+    data = load_dataset(str(tmp_path / "bom.jsonl"), "train", first_row=0)
+    assert data.lines == 2 and data.frame["valid"].to_list() == [True, False]
+    (tmp_path / "image.jsonl").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8\xff\x00" * 20)
+    with _pytest.raises(DatasetLoadError, match="looks like a binary file"):
+        load_dataset(str(tmp_path / "image.jsonl"), "train", first_row=0)
