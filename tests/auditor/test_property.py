@@ -80,3 +80,32 @@ def test_normalizers_never_raise_and_explain_every_rejection(record, fmt):
     if not result.errors and fmt != "text-label":
         assert result.response is not None
     detect_format(record)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(broken_line(), min_size=1, max_size=8),
+       evals=st.lists(broken_line(), min_size=0, max_size=4))
+def test_a_whole_audit_of_broken_files_never_crashes_and_is_deterministic(tmp_path_factory, lines, evals):
+    from auditor.cli import main
+
+    folder = tmp_path_factory.mktemp("audit")
+    good = json.dumps({"messages": [{"role": "user", "content": "hello there"},
+                                    {"role": "assistant", "content": "hi"}]}).encode()
+    (folder / "train.jsonl").write_bytes(b"\n".join([good, *lines]) + b"\n")
+    args = ["audit", str(folder / "train.jsonl"), "--no-cache", "-q", "--report", "json"]
+    if evals:
+        (folder / "eval.jsonl").write_bytes(b"\n".join([good, *evals]) + b"\n")
+        args += ["--eval", str(folder / "eval.jsonl")]
+    reports = []
+    for run in ("first", "second"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*args, "--output", str(folder / f"{run}.json")])
+        assert exit_info.value.code in (0, 1, 2)
+        path = folder / f"{run}.json"
+        reports.append(path.read_bytes() if path.exists() else None)
+    assert reports[0] == reports[1]  # the same input gives the same report bytes
+    if reports[0] is not None:
+        report = json.loads(reports[0])
+        assert report["verdict"]["train_rows"] == 1 + len(lines)  # every physical line is accounted for
+        assert all(r["status"] != "error" for r in report["results"]), [r["error"] for r in report["results"]]
