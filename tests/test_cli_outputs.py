@@ -95,3 +95,25 @@ def test_a_crashing_check_names_itself_and_exits_2_not_not_ready(data, capsys, m
     code, out, err = run(["audit", "t.jsonl", "--no-cache", "-q"], capsys)
     assert code == 2
     assert err.strip().splitlines() == ["auditor: error: check crashing failed: RuntimeError: boom \\x1b[2J"]
+
+
+def test_an_audit_without_cache_writes_nothing_but_its_outputs(tmp_path):
+    import subprocess
+    import sys
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    german = ("Die Bestellung kam zu spät und das Paket war beschädigt, als ich es geöffnet habe. Bitte "
+              "schicken Sie mir einen Ersatz oder erstatten Sie den Betrag auf meine Karte zurück.")
+    rows = [{"prompt": f"Where is my order number {i}? It has not arrived yet.", "completion": "It ships today."}
+            for i in range(5)] + [{"prompt": german, "completion": german}]
+    write_jsonl(work / "t.jsonl", rows)
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "auditor", "audit", "t.jsonl", "--no-cache", "-q",
+                           "-o", "language.languages=en", "--report", "json", "--output", "r.json"],
+                          cwd=work, env=env, capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    assert list(home.rglob("*")) == []
+    assert sorted(p.name for p in work.iterdir()) == ["r.json", "t.jsonl"]
+    assert "LNG001" in (work / "r.json").read_text()  # the second opinion ran
