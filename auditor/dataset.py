@@ -80,9 +80,13 @@ class Dataset:
         wanted = set(valid["line"].to_list())
         if not wanted:
             return
-        for raw in SourceFile(self.path).lines(wanted):
+        source = SourceFile(self.path)
+        for raw in source.lines(wanted):
             if raw.record is not None:
                 yield self.first_row + raw.line - 1, raw.line, raw.record
+        if self.sha256 is not None and source.sha256 != self.sha256:
+            # what a check read again is not what the audit loaded: no report could be consistent
+            raise DatasetLoadError(f"{self.path}: the file changed while it was being audited; audit it again")
 
 
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,

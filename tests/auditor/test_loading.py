@@ -121,3 +121,18 @@ def test_text_with_nul_lines_is_read_and_binary_files_are_refused(tmp_path):
     (tmp_path / "image.jsonl").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8\xff\x00" * 20)
     with _pytest.raises(DatasetLoadError, match="looks like a binary file"):
         load_dataset(str(tmp_path / "image.jsonl"), "train", first_row=0)
+
+
+def test_a_file_changed_during_the_audit_is_an_error_not_a_mixed_report(tmp_path):
+    import pytest as _pytest
+
+    from auditor import DatasetLoadError
+    from auditor.dataset import load_dataset
+
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n')
+    data = load_dataset(str(path), "train", first_row=0)
+    assert [line for _, line, _ in data.records()] == [1, 2]
+    path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "X", "completion": "d"}\n')
+    with _pytest.raises(DatasetLoadError, match="changed while it was being audited"):
+        list(data.records())
