@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DatasetLoadError
-from .loading import SourceFile, _HashingReader, parse_line
+from .loading import MAX_LINE_BYTES, SourceFile, _HashingReader, overlong_line, parse_line
 from .normalize import NORMALIZERS, Normalized, detect_format, make_mapped, normalize_record
 from .results import Severity
 
@@ -213,13 +213,24 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
         with open(source.path, "rb") as handle:
             reader = _HashingReader(handle, digest) if digest is not None else handle
             stream = gzip.GzipFile(fileobj=reader) if source.compressed else reader  # type: ignore[arg-type]
+            skipped = -1  # bytes of an overlong line dropped so far (-1: not inside one)
             while True:
                 chunk = stream.read(_READ_BYTES)
                 if not chunk:
                     break
+                if skipped >= 0:  # inside an overlong line: drop its bytes, keep only its size
+                    newline = chunk.find(b"\n")
+                    if newline < 0:
+                        skipped += len(chunk)
+                        continue
+                    skipped += newline
+                    tail, chunk, skipped = overlong_line(skipped), chunk[newline:], -1
                 buffer = tail + chunk if tail else chunk
                 pieces = buffer.split(b"\n")
                 tail = pieces.pop()
+                if len(tail) > MAX_LINE_BYTES:
+                    skipped, tail = len(tail), b""
+                pieces = [overlong_line(len(p)) if len(p) > MAX_LINE_BYTES else p for p in pieces]
                 if b"\r" in buffer:
                     pieces = [piece.rstrip(b"\r") for piece in pieces]
                 hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, pieces), dtype=np.uint64, count=len(pieces))
@@ -242,6 +253,8 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
                 yield from done
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetLoadError(f"{source.path}: cannot read: {exc}") from None
+    if skipped >= 0:
+        tail = overlong_line(skipped)
     if tail:
         block.append(tail.rstrip(b"\r"))
     if block:

@@ -31,8 +31,21 @@ class RawLine:
     warning: str | None = None  # usable, but worth telling (e.g. a byte-order mark)
 
 
+# Lines longer than this are not held in memory: a finding says how long they were.
+MAX_LINE_BYTES = 64 << 20
+_OVERLONG = b"\x00auditor-overlong-line:"
+
+
+def overlong_line(size: int) -> bytes:
+    """What stands for a line of `size` bytes that was too long to keep."""
+    return _OVERLONG + str(size).encode()
+
+
 def parse_line(raw: bytes, line: int) -> RawLine:
     """Parse one line (without its line end) into a record or an error that says why."""
+    if raw.startswith(_OVERLONG) and raw[len(_OVERLONG):].isdigit():
+        size = int(raw[len(_OVERLONG):])
+        return RawLine(line, None, f"line of {size:,} bytes, longer than the {MAX_LINE_BYTES:,} bytes read: not read")
     warning = None
     if line == 1 and raw.startswith(BOM):
         raw = raw[len(BOM) :]
@@ -84,7 +97,18 @@ def _json_kind(value: Any) -> str:
 def iter_lines(stream: IO[bytes], wanted: set[int] | None = None) -> Iterator[RawLine]:
     """Parse a binary stream line by line (only the `wanted` line numbers, when given); CRLF and a final
     line without newline are handled."""
-    for number, raw in enumerate(stream, start=1):
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):  # overlong: drain it, keep its size
+            size = len(raw)
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+                size += len(raw)
+            raw = overlong_line(size - raw.endswith(b"\n"))
         if wanted is None or number in wanted:
             yield parse_line(raw.rstrip(b"\r\n"), number)
 

@@ -136,3 +136,22 @@ def test_a_file_changed_during_the_audit_is_an_error_not_a_mixed_report(tmp_path
     path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "X", "completion": "d"}\n')
     with _pytest.raises(DatasetLoadError, match="changed while it was being audited"):
         list(data.records())
+
+
+@pytest.mark.parametrize("read_bytes", [7, 64, 1 << 20])
+def test_an_overlong_line_is_a_finding_and_is_not_held(tmp_path, monkeypatch, read_bytes):
+    import auditor.dataset as dataset_module
+    import auditor.loading as loading_module
+    from auditor.dataset import load_dataset
+
+    monkeypatch.setattr(dataset_module, "MAX_LINE_BYTES", 50)
+    monkeypatch.setattr(loading_module, "MAX_LINE_BYTES", 50)
+    monkeypatch.setattr(dataset_module, "_READ_BYTES", read_bytes)
+    long = '{"prompt": "' + "x" * 300 + '", "completion": "y"}'
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"prompt": "a", "completion": "b"}\n' + long + '\n{"prompt": "c", "completion": "d"}\n' + long)
+    data = load_dataset(str(path), "train", first_row=0)
+    assert data.lines == 4 and data.frame["valid"].to_list() == [True, False, True, False]
+    reasons = {i.line: i.message for i in data.issues}
+    assert reasons[2] == reasons[4] == f"line of {len(long):,} bytes, longer than the 50 bytes read: not read"
+    assert data.frame["prompt"].to_list()[2] == "c"
