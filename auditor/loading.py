@@ -126,6 +126,8 @@ class SourceFile:
             raise DatasetLoadError(f"{self.path}: file not found")
         if os.path.isdir(self.path):
             raise DatasetLoadError(f"{self.path}: is a directory, expected a JSONL file")
+        if not os.path.isfile(self.path):  # a pipe or a device: read more than once, it would hang or lose lines
+            raise DatasetLoadError(f"{self.path}: is not a regular file (a pipe or a device); save it to a file first")
         try:
             with open(self.path, "rb") as handle:
                 head = handle.read(_SNIFF_BYTES)

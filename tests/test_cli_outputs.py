@@ -117,3 +117,29 @@ def test_an_audit_without_cache_writes_nothing_but_its_outputs(tmp_path):
     assert list(home.rglob("*")) == []
     assert sorted(p.name for p in work.iterdir()) == ["r.json", "t.jsonl"]
     assert "LNG001" in (work / "r.json").read_text()  # the second opinion ran
+
+
+def test_a_fifo_with_a_slow_writer_is_refused_at_once(tmp_path, capsys, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+
+    def slow_writer():
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # nobody reads it: nothing to write
+            return
+        with os.fdopen(fd, "w") as out:
+            time.sleep(0.5)
+            out.write('{"prompt": "a", "completion": "b"}\n')
+
+    writer = threading.Thread(target=slow_writer, daemon=True)
+    writer.start()
+    start = time.monotonic()
+    code, _, err = run(["audit", "pipe.jsonl", "--no-cache"], capsys)
+    assert code == 2 and time.monotonic() - start < 5
+    assert err.strip().splitlines() == [f"auditor: error: pipe.jsonl: is not a regular file (a pipe or a device); "
+                                        "save it to a file first"]
