@@ -55,7 +55,12 @@ def escape(text: Any, limit: int = 300) -> str:
     text = _PUNCT.sub(r"\\\1", one_line(text, limit))
     # A word joiner after "@" keeps dataset text from mentioning (notifying) people in a PR comment.
     text = text.replace("@", "@\u2060")
+    # and bare URLs from becoming links a reviewer may click (GitHub autolinks http://, https://, www.)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\u2060" + m.group(0)[-1], text)
     return _BLOCK_START.sub(r"\1\\\2", text)
+
+
+_AUTOLINK = re.compile(r"(?i):/|www\.")
 
 
 def code(text: Any, limit: int = 120) -> str:

@@ -65,3 +65,11 @@ def test_stays_under_the_comment_limit_with_100000_findings(tmp_path):
 
 def test_dataset_text_cannot_mention_people():
     assert escape("ping @octocat now") == "ping @\u2060octocat now"
+
+
+def test_bare_urls_from_the_data_do_not_become_links():
+    from auditor.render.markdown import escape
+
+    text = escape("click https://evil.example/x or www.evil.example now")
+    assert "https://" not in text and "www." not in text
+    assert text.replace("\u2060", "") == "click https://evil.example/x or www.evil.example now"
