@@ -387,10 +387,7 @@ class Cache:
 
     def _read(self, entry: Path, key: str) -> tuple[dict[str, Any], bytes]:
         """MAGIC, u32 header length, header JSON, payload; the header names its key and payload checksum."""
-        try:
-            blob = entry.read_bytes()
-        except OSError:
-            raise CacheMiss from None
+        blob = read_entry(entry)
         try:
             if not blob.startswith(MAGIC):
                 raise ValueError("not a cache entry")
@@ -399,7 +396,7 @@ class Cache:
             header = orjson.loads(blob[start : start + length])
             payload = blob[start + length :]
             if (not isinstance(header, dict) or header.get("key") != key
-                    or header.get("size") != len(payload) or header.get("xxh3") != xxhash.xxh3_64_hexdigest(payload)):
+                    or header.get("size") != len(payload) or header.get("xxh3") != _checksum(key, payload)):
                 raise ValueError("stale or damaged entry")
         except (ValueError, struct.error, orjson.JSONDecodeError):
             _remove(entry)
@@ -411,7 +408,7 @@ class Cache:
         return header, payload
 
     def _write(self, entry: Path, key: str, header: dict[str, Any], payload: bytes) -> None:
-        head = orjson.dumps({**header, "key": key, "size": len(payload), "xxh3": xxhash.xxh3_64_hexdigest(payload)})
+        head = orjson.dumps({**header, "key": key, "size": len(payload), "xxh3": _checksum(key, payload)})
         _atomic_write(entry, MAGIC + struct.pack("<I", len(head)) + head, payload)  # no copy of the payload
         self.writes += 1
 
@@ -628,6 +625,41 @@ def _file_owner(data: Any) -> str:
 def _stamp(path: str) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_size, stat.st_mtime_ns
+
+
+def _checksum(key: str, payload: bytes) -> str:
+    """The entry's checksum covers its key (which holds the code fingerprint) as well as its payload:
+    a payload moved under another key, or from another version of the code, does not verify."""
+    digest = xxhash.xxh3_128(key.encode())
+    digest.update(b"\0")
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def read_entry(entry: Path) -> bytes:
+    """An entry's bytes, read only from a regular file inside the cache, no larger than the cache may be:
+    a FIFO, a device or a link planted in the cache directory is a miss (and is removed), never a hang."""
+    import stat
+
+    try:
+        fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        if entry.is_symlink():
+            _remove(entry)
+        raise CacheMiss from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            _remove(entry)
+            raise CacheMiss
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            return handle.read(info.st_size + 1)
+    except OSError:
+        raise CacheMiss from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _atomic_write(path: Path, *chunks: Any) -> None:

@@ -55,15 +55,17 @@ class TextMemo:
         import orjson
         import xxhash
 
+        from .cache import CacheMiss, read_entry
+
         try:
-            blob = self.path.read_bytes()  # type: ignore[union-attr]
+            blob = read_entry(self.path)  # type: ignore[arg-type]  # a regular file, never a link or a pipe
             if not blob.startswith(MAGIC):
                 return {}
             checksum, payload = blob[len(MAGIC):len(MAGIC) + 16], blob[len(MAGIC) + 16:]
             if xxhash.xxh3_128_digest(payload) != checksum:
                 return {}
             return dict(orjson.loads(payload))  # [key, answer] pairs, keys written as JSON integers
-        except (OSError, ValueError, TypeError):
+        except (CacheMiss, OSError, ValueError, TypeError):
             return {}
 
     def _save(self) -> None:

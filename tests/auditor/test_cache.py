@@ -520,3 +520,28 @@ def test_an_edited_re_run_normalizes_only_the_edited_blocks(tmp_path, capsys, mo
     assert normalized and max(normalized) <= 80  # a run of at most two blocks, never the 133 rows
     monkeypatch.setattr(context_module, "_matching_text", real)
     assert edited == cli_report(capsys, *args[:3], "--no-cache")
+
+
+def test_planted_fifos_links_and_moved_payloads_in_the_cache_are_misses(tmp_path):
+    import os
+
+    import pytest as _pytest
+
+    from auditor.cache import CacheMiss, open_cache, read_entry
+
+    cache = open_cache(tmp_path / "cache")
+    entry = cache.entries / "planted.art"
+    cache.entries.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(entry)
+    with _pytest.raises(CacheMiss):
+        read_entry(entry)  # at once: a FIFO is never opened for a blocking read
+    assert not entry.exists()
+    os.symlink("/dev/zero", entry)
+    with _pytest.raises(CacheMiss):
+        read_entry(entry)
+    assert not os.path.lexists(entry)
+    # an entry written under one key does not verify under another
+    cache._write(entry, "key-a", {}, b"payload")
+    assert cache._read(entry, "key-a")[1] == b"payload"
+    with _pytest.raises(CacheMiss):
+        cache._read(entry, "key-b")
