@@ -141,5 +141,5 @@ def test_a_fifo_with_a_slow_writer_is_refused_at_once(tmp_path, capsys, monkeypa
     start = time.monotonic()
     code, _, err = run(["audit", "pipe.jsonl", "--no-cache"], capsys)
     assert code == 2 and time.monotonic() - start < 5
-    assert err.strip().splitlines() == [f"auditor: error: pipe.jsonl: is not a regular file (a pipe or a device); "
+    assert err.strip().splitlines() == ["auditor: error: pipe.jsonl: is not a regular file (a pipe or a device); "
                                         "save it to a file first"]
