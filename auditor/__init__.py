@@ -9,10 +9,11 @@ from . import (
 from .check import Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
-from .results import CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
+from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
 from .text import counted, normalize_series, normalize_text
 
 __all__ = [
+    "MAX_RELATED",
     "AuditContext",
     "AuditorError",
     "Check",

@@ -70,6 +70,11 @@ class Finding:
         }
 
 
+# A finding lists at most this many related lines (and `data.lines`); `data.line_count` says how many
+# there are. A million identical rows are one finding, not a million locations in every report.
+MAX_RELATED = 1_000
+
+
 def merge_repeated(findings: Iterable[Finding], *, listed: int = 10) -> list[Finding]:
     """One finding per distinct problem of a file: findings of one check with the same code,
     severity, message, file and split become one, on the first line, every other line related and
@@ -90,8 +95,8 @@ def merge_repeated(findings: Iterable[Finding], *, listed: int = 10) -> list[Fin
         shown = ", ".join(f"{n:,}" for n in lines[:listed] if n is not None)
         more = f" and {len(lines) - listed:,} more" if len(lines) > listed else ""
         out.append(replace(first, message=f"{first.message} (on {len(lines):,} lines: {shown}{more})",
-                           related=first.related + tuple(f.location for f in group[1:]),
-                           data={**first.data, "lines": lines}))
+                           related=first.related + tuple(f.location for f in group[1:MAX_RELATED]),
+                           data={**first.data, "lines": lines[:MAX_RELATED], "line_count": len(lines)}))
     return sorted(out, key=Finding.sort_key)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor import Check, Severity, counted, similarity
+from auditor import MAX_RELATED, Check, Severity, counted, similarity
 
 MAX_LISTED = 10
 
@@ -55,8 +55,8 @@ class ExactDuplicates(Check):
             members = [{"line": line, "text": text} for line, text in zip(lines[:2], texts[2 * k : 2 * k + 2])]
             findings.append(self.finding(
                 f"Same prompt and response on {len(lines):,} lines: {shown}", source=source, line=lines[0],
-                split=split, severity=Severity.WARNING, related=[(source, line) for line in lines[1:]],
-                lines=lines, members=members))
+                split=split, severity=Severity.WARNING, related=[(source, line) for line in lines[1:MAX_RELATED]],
+                lines=lines[:MAX_RELATED], line_count=len(lines), members=members))
         summary = (f"{counted(len(findings), 'group')} of identical rows, {counted(len(excluded), 'copy', 'copies')} "
                    "excluded" if findings
                    else f"no exact duplicates among {valid.height:,} rows")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor import Check, Severity, counted, option, similarity
+from auditor import MAX_RELATED, Check, Severity, counted, option, similarity
 
 MAX_LISTED = 10
 MAX_PAIRS = 100
@@ -157,7 +157,8 @@ class NearDuplicates(Check):
                 findings.append(self.finding(
                     f"Near-duplicates on {len(lines):,} lines (similarity {similar}): {shown}", source=data.path,
                     line=lines[0], split=data.split, severity=Severity.WARNING,
-                    related=[(data.path, line) for line in lines[1:]], lines=lines,
+                    related=[(data.path, line) for line in lines[1:MAX_RELATED]], lines=lines[:MAX_RELATED],
+                    line_count=len(lines),
                     members=[{"line": line, "text": t} for line, t in zip(lines[:2], texts[2 * k : 2 * k + 2])],
                     similarity=[lo, hi],
                     pairs=[[int(a), int(b), sim] for a, b, sim in linked[int(group[0])]]))

@@ -73,3 +73,13 @@ def test_one_group_reads_in_the_singular():
     train[3] = chat("Where is my parcel?", "It ships today.")
     train[4] = chat("Where is my parcel?", "It ships today.")
     assert run_check(ExactDuplicates, train).summary == "1 group of identical rows, 1 copy excluded"
+
+
+def test_a_huge_group_lists_a_bounded_number_of_lines():
+    from auditor import MAX_RELATED
+
+    train = [chat("Where is my parcel?", "It ships today.")] * (MAX_RELATED + 500)
+    [finding] = run_check(ExactDuplicates, train).findings
+    assert finding.message.startswith(f"Same prompt and response on {MAX_RELATED + 500:,} lines: 1, 2, 3")
+    assert len(finding.related) == MAX_RELATED - 1 and len(finding.data["lines"]) == MAX_RELATED
+    assert finding.data["line_count"] == MAX_RELATED + 500
