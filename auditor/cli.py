@@ -173,7 +173,7 @@ def audit(
         else:
             if not quiet:
                 if len(results) > 1:
-                    (sys.stderr if to_stdout else sys.stdout).write(f"== {_shown_path(label)} ==\n")
+                    (sys.stderr if to_stdout else sys.stdout).write(f"== {visible(label)} ==\n")
                 _print_summary(result, to_stderr=to_stdout)
             code = exit_code(result, strict=strict)
             if fail_on is not None or gate is not None:  # asked for on the command line: the hook's policy
@@ -262,17 +262,11 @@ def _write(path: str, text: str) -> None:
         os.replace(temporary, target)
         temporary = None
     except OSError as exc:
-        _fail(f"{_shown_path(path)}: cannot write: {exc.strerror or exc}")
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")  # _fail makes names printable
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-
-
-def _shown_path(path: str) -> str:
-    """A file name as it can be printed: undecodable bytes and control characters escaped."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8").encode("unicode_escape").decode("ascii") \
-        if not path.isprintable() else path
 
 
 def _refuse_overwrites(outputs: list[str], protected: list[str]) -> None:
@@ -297,9 +291,9 @@ def _refuse_overwrites(outputs: list[str], protected: list[str]) -> None:
             continue
         key = identity(path)
         if key in kept:
-            _fail(f"--output {_shown_path(path)} would overwrite the input {_shown_path(kept[key])}")
+            _fail(f"--output {path} would overwrite the input {kept[key]}")
         if key in seen:
-            _fail(f"--output {_shown_path(path)} is given twice (also as {_shown_path(seen[key])})")
+            _fail(f"--output {path} is given twice (also as {seen[key]})")
         seen[key] = path
 
 

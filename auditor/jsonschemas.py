@@ -29,7 +29,8 @@ def compile_schema(schema: Any) -> tuple[Any, str | None]:
     from jsonschema.validators import validator_for
 
     if not isinstance(schema, (dict, bool)):
-        return None, f"a JSON Schema must be an object, got {type(schema).__name__}"
+        kind = {list: "an array", str: "a string", int: "a number", float: "a number", type(None): "null"}
+        return None, f"a JSON Schema must be an object, got {kind.get(type(schema), type(schema).__name__)}"
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)

@@ -77,8 +77,9 @@ MAX_RELATED = 1_000
 
 def merge_repeated(findings: Iterable[Finding], *, listed: int = 10) -> list[Finding]:
     """One finding per distinct problem of a file: findings of one check with the same code,
-    severity, message, file and split become one, on the first line, every other line related and
-    all of them in `data.lines`; the message says on how many lines (the first `listed` shown).
+    severity, message, file and split become one, on the first line, the other lines related and
+    listed in `data.lines` (at most MAX_RELATED; `data.line_count` says how many); the message says
+    on how many lines (the first `listed` shown).
     The first finding's data stands for the group. Which rows leave the clean set is the check's
     business: merging only changes what a reader sees."""
     groups: dict[tuple, list[Finding]] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +14,8 @@ STRUCTURED = "CON002"
 FREE_TEXT = "CON003"
 MEMBERS = 4
 MEMBER_TEXT = 300
-MAX_REPRESENTATIVES = 64
+MAX_REPRESENTATIVES = 64  # variants beyond this are not compared key by key in a message
 MESSAGE_VARIANTS = 5
-_WORD = re.compile(r"\w+")
 
 
 class Contradictions(Check):
@@ -55,7 +53,8 @@ class Contradictions(Check):
 
     `resolve` decides what leaves the clean set (for free text only with `drop_free_text`):
     `drop-all` (every row of a contradicting group) or `keep-majority` (only the rows that disagree
-    with the most common label, response or final answer; a tie removes the whole group). The finding sits on the group's first line; `related` holds the others.
+    with the most common label, response or final answer; a tie removes the whole group). The
+    finding sits on the group's first line; `related` holds the others.
 
     ## Why is this bad?
     Training data that gives two different answers to the same input teaches the model to guess, and
@@ -193,7 +192,7 @@ class Contradictions(Check):
                 answers = [final_answer(text) for text in values]
                 keep = [i for i, answer in enumerate(answers) if answer is not None]
                 members, values = [members[i] for i in keep], [values[i] for i in keep]
-                parsed, variants = [parsed[i] for i in keep], [answers[i] for i in keep]
+                variants = [answers[i] for i in keep]
                 code, severity = FREE_TEXT, Severity.WARNING
         if len(set(variants)) < 2:
             return None

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from auditor import Check, Severity, normalize_series, option, shapes, similarity
+from auditor import Check, Severity, counted, normalize_series, option, shapes, similarity
 
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 CONFLICT = "LEAK003"  # an exact leak whose label or structured answer differs from train's
@@ -176,10 +176,10 @@ class Leakage(Check):
             out.append(pairs.with_columns(detector=pl.lit("exact"), similarity=pl.lit(1.0), weight=pl.lit(1.0)))
         if not pairs.height:
             return _pairs(out), {}
-        target = ctx.frame["label" if ctx.label_task() else "response"].cast(pl.String)
-        same = (normalize_series(target.gather(pairs["eval_row"]))
-                == normalize_series(target.gather(pairs["ref_row"])))
         if "exact-pair" in self.options.detectors:
+            target = ctx.frame["label" if ctx.label_task() else "response"].cast(pl.String)
+            same = (normalize_series(target.gather(pairs["eval_row"]))
+                    == normalize_series(target.gather(pairs["ref_row"])))
             out.append(pairs.filter(same.to_numpy()).with_columns(
                 detector=pl.lit("exact-pair"), similarity=pl.lit(1.0), weight=pl.lit(1.0)))
         return _pairs(out), _conflicts(ctx, pairs)
@@ -325,20 +325,16 @@ class Leakage(Check):
             best_row = record["best_row"]
             best_source, best_line = source_of[best_row], line_of[best_row]
             conflict = conflicts.get(record["eval_row"])
+            where = (f"{'Leaks from' if record['from_train'] else 'Also in'} "
+                     f"{os.path.basename(best_source)} line {best_line}")
             if conflict is not None:
                 conflicting += 1
                 what = "label" if ctx.label_task() else "answer"
                 theirs = ", ".join(f"'{_short(v)}'" for v in conflict[1])
-                verb = (f"Leaks from {os.path.basename(best_source)} line {best_line} with a conflicting {what} "
-                        f"('{_short(conflict[0])}' here, {theirs} there"
-                        if record["from_train"] else
-                        f"Also in {os.path.basename(best_source)} line {best_line} with a conflicting {what} "
-                        f"('{_short(conflict[0])}' here, {theirs} there")
-                message = f"{verb}; {', '.join(detectors)}; similarity {record['best']:.2f})"
+                message = (f"{where} with a conflicting {what} ('{_short(conflict[0])}' here, {theirs} there; "
+                           f"{', '.join(detectors)}; similarity {record['best']:.2f})")
             else:
-                verb = "Leaks from" if record["from_train"] else "Also in"
-                message = (f"{verb} {os.path.basename(best_source)} line {best_line} "
-                           f"({', '.join(detectors)}; {_similarity(detectors, record['best'], opts.ngram)})")
+                message = f"{where} ({', '.join(detectors)}; {_similarity(detectors, record['best'], opts.ngram)})"
             if record["matches"] > 1:
                 message += f"; {record['matches']:,} matching rows"
             code = "LEAK002" if not record["from_train"] else (CONFLICT if conflict is not None else self.code)
@@ -384,7 +380,7 @@ class Leakage(Check):
         else:
             summary = f"No leakage: none of {total_rows:,} eval rows matches a train row"
         if templates:
-            summary += f"; {len(templates):,} {_plural(len(templates), 'row')} share a template with train"
+            summary += f"; {counted(len(templates), 'row')} with the template of a train row"
         return self.result(findings, summary=summary, metrics=metrics, excluded=excluded)
 
     def _overlaps(self, ctx, overlaps, leaked_rows, source_of, line_of):
@@ -473,10 +469,6 @@ def _similarity(detectors, best, n):
 def _short(text, limit=40):
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _plural(n, word):
-    return word if n == 1 else word + "s"
 
 
 _TEMPLATE_WORD = re.compile(r"\w+")
@@ -623,23 +615,14 @@ def _scan_slices(counts, size):
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-PAIR_SCHEMA = {"eval_row": "Int64", "ref_row": "Int64", "detector": "String", "similarity": "Float64",
-               "weight": "Float64"}
-
-
-def _pair_schema():
-    import polars as pl
-
-    return {name: getattr(pl, dtype) for name, dtype in PAIR_SCHEMA.items()}
-
-
 def _pairs(parts):
     """Detector results (eval_row, ref_row, detector, similarity, weight) as one frame, empty when none.
     `weight` ranks the matches of one eval row: the pair's own similarity (for ngram, the share of the
     row's windows found in that one row, while `similarity` is the row's coverage by all of them)."""
     import polars as pl
 
-    schema = _pair_schema()
+    schema = {"eval_row": pl.Int64, "ref_row": pl.Int64, "detector": pl.String, "similarity": pl.Float64,
+              "weight": pl.Float64}
     if parts:
         return pl.concat([p.select(list(schema)).cast(schema) for p in parts])
     return pl.DataFrame(schema=schema)

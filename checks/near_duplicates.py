@@ -103,9 +103,10 @@ class NearDuplicates(Check):
         frame = ctx.frame
         findings, excluded, sizes = [], [], {}
         pairs_found = contradictions = different_targets = 0
-        has_response = ctx.text_keys("response")[:, 2] > 0
-        label_keys = ctx.text_keys("label")
-        has_label = label_keys[:, 2] > 0
+        if text == "input+response":  # the targets of a pair must be alike too (see the docs)
+            has_response = (frame["response"].fill_null("").str.strip_chars().str.len_bytes() > 0).to_numpy()
+            label_keys = ctx.text_keys("label")  # shared with exact_groups
+            has_label = label_keys[:, 2] > 0
         for data in ctx.datasets:
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,

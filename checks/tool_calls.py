@@ -183,7 +183,7 @@ class ToolCalls(Check):
         except TypeError:
             key = repr(parameters)
         if key not in self._cache:
-            self._cache[key] = _compile(parameters)
+            self._cache[key] = compile_schema(parameters)  # confined: see auditor.jsonschemas
         return self._cache[key]
 
     def _call(self, where: str, index: int, function: Any, declared: dict, has_tools: bool) -> list:
@@ -274,14 +274,6 @@ def _wrapped(tools: Any) -> Any:
         return tools
     return [entry if not isinstance(entry, dict) or "function" in entry or "type" in entry
             else {"type": "function", "function": entry} for entry in tools]
-
-
-def _compile(schema: Any) -> tuple[Any, str | None]:
-    """A validator confined to the declaration (no reference outside it is followed, patterns run in
-    linear time: see auditor.jsonschemas), or the reason the parameters are no JSON Schema."""
-    if not isinstance(schema, (dict, bool)):
-        return None, f"a JSON Schema must be an object, got {_kind(schema)}"
-    return compile_schema(schema)
 
 
 def _violations(validator: Any, value: Any) -> list[dict[str, str]]:
