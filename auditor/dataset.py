@@ -135,7 +135,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
         if cache is not None:
             cache.put_rows_pack(path, settings, blocks, parts, frame)
     else:
-        frame = _frame({name: [] for name in _COLUMNS}).select(BLOCK_COLUMNS)
+        frame = _frame([])
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
     dominant = _dominant(formats)
     if len(formats) > 1 and not forced_name:
@@ -161,34 +161,58 @@ class BlockRows:
 
 def parse_block(lines: list[bytes], first: bool, forced: Any = None, forced_name: str | None = None) -> BlockRows:
     """Parse and normalize the lines of one block (without line ends); `first`: it starts the file."""
-    columns: dict[str, list] = {name: [] for name in _COLUMNS}
+    rows: list[tuple] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
+    # Identical lines parse alike: a block of copies (a scraped set, a million repeated rows) parses
+    # each distinct line once. Only the lines of this block are remembered, so memory stays bounded.
+    parsed: dict[bytes, _ParsedLine] = {}
     for index, data in enumerate(lines):
         line = index + 1
-        raw = parse_line(data, line if first else line + 1)  # a byte-order mark counts on file line 1 only
-        if raw.warning:
-            issues.append(LineIssue(line, BYTE_ORDER_MARK, Severity.WARNING, raw.warning))
-        record_format = None
-        norm = None
-        error = raw.error
-        if raw.record is not None:
-            record_format = forced_name or detect_format(raw.record)
-            if record_format is None:
-                keys = ", ".join(sorted(raw.record)[:8]) or "none"
-                error = f"record matches no known format (keys: {keys}); pass --format or map fields with --field"
-                issues.append(LineIssue(line, UNRECOGNIZED_RECORD, Severity.ERROR, error))
-            else:
-                formats[record_format] += 1
-                norm = normalize_record(raw.record, record_format, forced or NORMALIZERS[record_format])
-                issues.extend(LineIssue(line, FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
-                issues.extend(LineIssue(line, FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
-        elif error == "blank line":
-            issues.append(LineIssue(line, BLANK_LINE, Severity.WARNING, error))
+        one = parsed.get(data)
+        if one is None:
+            one = _parse_one(data, line if first else line + 1, forced, forced_name)  # a BOM counts on line 1 only
+            if one.cacheable:
+                parsed[data] = one
+        issues.extend(LineIssue(line, code, severity, message) for code, severity, message in one.issues)
+        if one.format is not None:
+            formats[one.format] += 1
+        rows.append(one.row)
+    return BlockRows(_frame(rows), issues, dict(formats))
+
+
+@dataclass(frozen=True, slots=True)
+class _ParsedLine:
+    format: str | None  # the record format it was read as (None: not a record of any format)
+    row: tuple  # the values of the line's frame row, see _block_row
+    issues: tuple[tuple[str, Severity, str], ...]
+    cacheable: bool  # the outcome depends on the bytes alone (not on being line 1)
+
+
+def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> _ParsedLine:
+    raw = parse_line(data, line)
+    issues: list[tuple[str, Severity, str]] = []
+    if raw.warning:
+        issues.append((BYTE_ORDER_MARK, Severity.WARNING, raw.warning))
+    record_format = None
+    norm = None
+    error = raw.error
+    if raw.record is not None:
+        record_format = forced_name or detect_format(raw.record)
+        if record_format is None:
+            keys = ", ".join(sorted(raw.record)[:8]) or "none"
+            error = f"record matches no known format (keys: {keys}); pass --format or map fields with --field"
+            issues.append((UNRECOGNIZED_RECORD, Severity.ERROR, error))
         else:
-            issues.append(LineIssue(line, INVALID_LINE, Severity.ERROR, error or "unreadable line"))
-        _append(columns, line, record_format, error, norm)
-    return BlockRows(_frame(columns).select(BLOCK_COLUMNS), issues, dict(formats))
+            norm = normalize_record(raw.record, record_format, forced or NORMALIZERS[record_format])
+            issues.extend((FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
+            issues.extend((FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
+    elif error == "blank line":
+        issues.append((BLANK_LINE, Severity.WARNING, error))
+    else:
+        issues.append((INVALID_LINE, Severity.ERROR, error or "unreadable line"))
+    return _ParsedLine(record_format, _block_row(record_format, error, norm),
+                       tuple(issues), cacheable=raw.warning is None)
 
 
 def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, list[bytes]]]:
@@ -261,8 +285,6 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
         yield start, block
 
 
-_COLUMNS = ("line", "format", "error", "invalid", "system", "prompt", "response", "label", "asked", "tool_call",
-            "tools", "tool_specs")
 # The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
 BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "asked", "tool_call", "tools",
                  "tool_specs")
@@ -270,28 +292,22 @@ FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "
                  "response", "label", "asked", "tool_call", "tools", "tool_specs")
 
 
-def _append(columns: dict[str, list], line: int, fmt: str | None, error: str | None,
-            norm: Normalized | None) -> None:
-    columns["line"].append(line)
-    columns["format"].append(fmt)
-    columns["error"].append(error)
-    columns["invalid"].append(error is not None or norm is None or bool(norm.errors))
-    for name in ("system", "prompt", "response", "label", "asked", "tool_specs"):
-        columns[name].append(getattr(norm, name) if norm is not None else None)
-    columns["tool_call"].append(norm is not None and norm.tool_call)
-    columns["tools"].append(norm is not None and norm.tools)
+def _block_row(fmt: str | None, error: str | None, norm: Normalized | None) -> tuple:
+    """One line's values in BLOCK_COLUMNS order."""
+    if norm is None:
+        return (fmt, False, error, None, None, None, None, None, False, False, None)
+    return (fmt, error is None and not norm.errors, error, norm.system, norm.prompt, norm.response, norm.label,
+            norm.asked, norm.tool_call, norm.tools, norm.tool_specs)
 
 
-def _frame(columns: dict[str, list]):
+def _frame(rows: list[tuple]):
     import polars as pl
 
-    frame = pl.DataFrame(
-        columns,
-        schema={"line": pl.Int64, "format": pl.String, "error": pl.String, "invalid": pl.Boolean,
-                "system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String,
-                "asked": pl.String, "tool_call": pl.Boolean, "tools": pl.Boolean, "tool_specs": pl.String},
-    )
-    return frame.with_columns(valid=~pl.col("invalid")).drop("invalid")
+    columns = list(zip(*rows)) if rows else [()] * len(BLOCK_COLUMNS)
+    return pl.DataFrame({name: list(values) for name, values in zip(BLOCK_COLUMNS, columns)},
+                        schema={"format": pl.String, "valid": pl.Boolean, "error": pl.String, "system": pl.String,
+                                "prompt": pl.String, "response": pl.String, "label": pl.String, "asked": pl.String,
+                                "tool_call": pl.Boolean, "tools": pl.Boolean, "tool_specs": pl.String})
 
 
 def _dominant(formats: Counter[str]) -> str:

@@ -51,6 +51,19 @@ def test_bom_crlf_and_blank_lines(tmp_path):
     assert data.frame["response"].to_list()[0] == "hello"
 
 
+def test_repeated_lines_are_parsed_alike_and_a_bom_only_on_line_one(tmp_path):
+    # identical lines share one parse; a BOM copied onto a later line is still that line's error
+    bad = b'{"messages": [{"role": "user", "content": "q"}]}'
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"\n".join([b"\xef\xbb\xbf" + CHAT, b"\xef\xbb\xbf" + CHAT, CHAT, bad, CHAT, bad, b"", b""]) + b"\n")
+    data = load_dataset(str(path), "train")
+    assert data.frame["valid"].to_list() == [True, False, True, False, True, False, False, False]
+    assert [(line, code) for line, code, _ in issues_of(data)] == [
+        (1, "AUD003"), (2, "AUD001"), (4, "FMT001"), (6, "FMT001"), (7, "AUD002"), (8, "AUD002")]
+    assert data.frame["response"].to_list() == ["hello", None, "hello", None, "hello", None, None, None]
+    assert data.formats == {"chat": 5}
+
+
 def test_nul_bytes_and_deep_nesting_become_line_errors():
     assert parse_line(b'{"a": "x\x00y"}', 1).error.startswith("invalid JSON")
     deep = b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}"
