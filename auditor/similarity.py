@@ -22,11 +22,25 @@ def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
     seed = ctx.settings.seed
 
     def build(frame):
-        return minhash.text_signatures(ctx.text_of(text, frame), num_perm=num_perm, ngram=ngram,
-                                       char_ngram=CHAR_NGRAM, seed=seed)
+        return _once_per_text(ctx.text_of(text, frame), lambda texts: minhash.text_signatures(
+            texts, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
 
     return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION,
                          minhash.hash_version()), build)
+
+
+def _once_per_text(texts, compute):
+    """`compute(texts)` (an array with one row per text), computed once per distinct text: repeated
+    texts (copies, empty fields) are shingled and hashed once."""
+    import numpy as np
+    import polars as pl
+
+    first = (pl.DataFrame({"text": texts}).with_row_index("i")
+             .select(pl.col("i").min().over("text"))["i"].to_numpy().astype(np.int64))
+    distinct = np.flatnonzero(first == np.arange(len(first)))
+    if len(distinct) == len(first):
+        return compute(texts)
+    return compute(texts.gather(distinct))[np.searchsorted(distinct, first)]
 
 
 def lsh_threshold(threshold: float) -> float:
@@ -50,16 +64,23 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     bands, rows = minhash.lsh_params(lsh_threshold(threshold), num_perm)
 
     def build(frame):
-        return minhash.text_band_keys(ctx.text_of(text, frame), bands, rows, num_perm=num_perm,
-                                      ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
+        return _once_per_text(ctx.text_of(text, frame), lambda texts: minhash.text_band_keys(
+            texts, bands, rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
 
     return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, rows, ALGORITHM_VERSION,
                          minhash.hash_version()), build)
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,
-               ngram: int = 3, verify: str = "jaccard"):
+               ngram: int = 3, verify: str = "jaccard", same: tuple[str, ...] = ()):
     """Pairs of rows whose `text` has Jaccard similarity >= threshold, found by LSH, never all-pairs.
+
+    Copies are compared once. Rows of one set whose frame columns behind `text` (and the functions
+    offered, and the columns named in `same`) are identical stand behind one representative, the
+    smallest row id: only representatives go through LSH and verification, and every other copy
+    pairs with its representative at similarity 1.0 (so the pair graph keeps its components, and a
+    million identical rows make a million pairs, not a million squared). Across sets, every copy in
+    `rows` gets the pairs of its representative, with the representatives of `other_rows`.
 
     Args:
         ctx: the audit context.
@@ -68,12 +89,15 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         threshold: minimum similarity of a reported pair.
         other_rows: when given, only pairs (a in rows, b in other_rows) are returned.
         verify: "jaccard" (exact Jaccard of the shingle sets) or "estimate" (MinHash estimate).
+        same: further frame columns (e.g. "label") that copies must share, when the caller tells
+            pairs apart by them: a copy then stands for its representative in every pair.
 
     Returns:
         A polars DataFrame with columns left, right (row ids; left < right within one set, left from
         `rows` and right from `other_rows` across sets) and similarity, sorted by (left, right).
         Rows with empty text never pair, nor do rows that offer different functions (`tools`).
     """
+    import numpy as np
     import polars as pl
 
     from . import minhash
@@ -82,14 +106,17 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         raise ValueError("verify must be 'jaccard' or 'estimate'")
     keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
     nonempty = ctx.text_keys(text)[:, 2] > 0
+    columns = list(dict.fromkeys([*_columns_of(text), "tool_specs", *same]))
     ids_a = _ids(rows, nonempty)
+    reps_a = _copies(ctx, ids_a, columns)
+    unique_a = np.unique(reps_a)
     if other_rows is None:
-        left, right = minhash.candidate_pairs(keys[ids_a])
-        left, right = ids_a[left], ids_a[right]
+        left, right = minhash.candidate_pairs(keys[unique_a])
+        left, right = unique_a[left], unique_a[right]
     else:
-        ids_b = _ids(other_rows, nonempty)
-        left, right = minhash.cross_candidate_pairs(keys[ids_a], keys[ids_b])
-        left, right = ids_a[left], ids_b[right]
+        ids_b = np.unique(_copies(ctx, _ids(other_rows, nonempty), columns))
+        left, right = minhash.cross_candidate_pairs(keys[unique_a], keys[ids_b])
+        left, right = unique_a[left], ids_b[right]
     if verify == "estimate":
         sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
         similarity = minhash.estimated_jaccard(sigs, left, right)
@@ -98,8 +125,35 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     # rows offering different functions are different examples, however alike their texts
     tools = ctx.text_keys("tools")
     keep = (similarity >= threshold) & (tools[left, :2] == tools[right, :2]).all(axis=1)
-    return pl.DataFrame({"left": left[keep], "right": right[keep], "similarity": similarity[keep]},
-                        schema={"left": pl.Int64, "right": pl.Int64, "similarity": pl.Float64}).sort("left", "right")
+    pairs = pl.DataFrame({"left": left[keep], "right": right[keep], "similarity": similarity[keep]},
+                         schema={"left": pl.Int64, "right": pl.Int64, "similarity": pl.Float64})
+    copies = pl.DataFrame({"copy": ids_a, "left": reps_a}).filter(pl.col("copy") != pl.col("left"))
+    if copies.height:
+        if other_rows is None:
+            star = copies.select("left", right="copy", similarity=pl.lit(1.0))
+            pairs = pl.concat([pairs, star])
+        else:
+            pairs = pl.concat([pairs, pairs.join(copies, on="left").select(left="copy", right="right",
+                                                                           similarity="similarity")])
+    return pairs.sort("left", "right")
+
+
+def _columns_of(spec: str) -> list[str]:
+    """The frame columns a text selection is made of."""
+    names = {"prompt": ["prompt"], "input": ["system", "prompt"], "response": ["response"], "system": ["system"],
+             "label": ["label"], "tools": ["tool_specs"]}
+    return [column for part in spec.split("+") for column in names[part]]
+
+
+def _copies(ctx: Any, ids, columns: list[str]):
+    """For each row id of `ids` (sorted), the smallest id in `ids` whose `columns` hold the same values."""
+    import numpy as np
+    import polars as pl
+
+    if not len(ids):
+        return ids
+    sub = ctx.frame.select(columns)[pl.Series(ids)].with_columns(row=pl.Series(ids))
+    return sub.select(pl.col("row").min().over(columns))["row"].to_numpy().astype(np.int64)
 
 
 def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,11 @@ def make_context(train: Sequence[Mapping[str, Any] | str], eval: Sequence[Mappin
                  *, directory: str | Path | None = None, eval_sets: Mapping[str, Sequence] | None = None,
                  schema: Mapping[str, Any] | None = None, settings: Settings | None = None,
                  fmt: str | None = None, fields: Mapping[str, str] | None = None) -> AuditContext:
-    """Write train.jsonl (and eval.jsonl, or several named eval files) and load them as an audit would."""
+    """Write train.jsonl (and eval.jsonl, or several named eval files) and load them as an audit would.
+
+    Without `directory` the files go to a temporary folder, removed when the context is garbage collected
+    (checks may read the files again while the context lives).
+    """
     folder = Path(directory or tempfile.mkdtemp(prefix="auditor-test-"))
     files = [(write_jsonl(folder / "train.jsonl", train), "train")]
     if eval is not None:
@@ -39,7 +45,10 @@ def make_context(train: Sequence[Mapping[str, Any] | str], eval: Sequence[Mappin
         data = load_dataset(str(path), split, first_row=first_row, fmt=fmt, fields=fields)
         first_row += data.lines
         datasets.append(data)
-    return AuditContext(datasets, settings or Settings(), dict(schema) if schema is not None else None)
+    ctx = AuditContext(datasets, settings or Settings(), dict(schema) if schema is not None else None)
+    if directory is None:
+        weakref.finalize(ctx, shutil.rmtree, folder, ignore_errors=True)
+    return ctx
 
 
 def run_check(check: type[Check], train: Sequence[Mapping[str, Any] | str] = (),

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import Check, Severity, counted, option, shapes
+from auditor import MAX_RELATED, Check, Severity, counted, option, shapes
 from auditor.answers import final_answer
 
 LABELS = "CON001"
@@ -77,8 +77,8 @@ class Contradictions(Check):
     class Options:
         near: bool = option(True, "Also group prompts that are near-duplicates (same system prompt, user side "
                                   "at or above `threshold`), not only identical ones.")
-        threshold: float = option(0.9, "Word 3-gram Jaccard at which two prompts (with `near`) "
-                                       "responses, count as the same.")
+        threshold: float = option(0.9, "Word 3-gram Jaccard at which two user sides (with `near`) count as "
+                                       "the same prompt.")
         drop_free_text: bool = option(False, "Also remove the rows of free-text groups (CON003) from the clean set; "
                                              "by default they are reported and kept.")
         resolve: str = option("drop-all", "Rows removed from the clean set: every row of a contradicting group, or "
@@ -105,14 +105,14 @@ class Contradictions(Check):
                      .filter(pl.Series(keys[:, 2] > 0)))
             if frame.height < 2:
                 continue
-            for members, near in self._groups(ctx, frame, systems):
+            for members, near in self._groups(ctx, frame, column, systems):
                 verdict = self._judge(ctx, members, labels, near)
                 if verdict is None:
                     continue
                 finding, dropped = verdict
                 findings.append(finding)
                 excluded.update(dropped)
-                involved += 1 + len(finding.related)
+                involved += finding.data["line_count"]
         summary = (f"{counted(len(findings), 'prompt')} taught in different ways ({counted(involved, 'row')}, "
                    f"{len(excluded):,} excluded)" if findings else "no prompt is taught two different ways")
         return self.result(findings, summary=summary, excluded=sorted(excluded),
@@ -121,54 +121,43 @@ class Contradictions(Check):
                                     "near": self.options.near, "resolve": self.options.resolve})
 
     # -- grouping --------------------------------------------------------------------------------
-    def _groups(self, ctx, frame, systems):
-        """(member rows as tuples sorted by row, near?) for each group of identical-or-near prompts."""
+    def _groups(self, ctx, frame, column, systems):
+        """(member rows as tuples sorted by row, near?) for each group of identical-or-near prompts whose
+        rows do not all carry one `column` value."""
+        import numpy as np
         import polars as pl
 
-        exact = (frame.group_by("key", "key2").agg(pl.col("row"), pl.len().alias("n"))
-                 .filter(pl.col("n") >= 2)["row"].to_list())
-        parent: dict[int, int] = {}
+        from auditor import similarity
 
-        def find(x: int) -> int:
-            root = parent.setdefault(x, x)
-            while parent.get(root, root) != root:
-                root = parent[root]
-            while parent.get(x, x) != root:  # path compression
-                parent[x], x = root, parent[x]
-            return root
-
-        def union(a: int, b: int) -> None:
-            ra, rb = find(a), find(b)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-
-        for rows in exact:
-            first = min(rows)
-            for row in rows:
-                union(first, row)
-        near_rows: set[int] = set()
+        # edges: every row to the first row of its identical prompt, and near pairs with the same system
+        rows = frame["row"].to_numpy()
+        first = frame.select(pl.col("row").min().over("key", "key2"))["row"].to_numpy()
+        copy = first != rows
+        left, right = [first[copy]], [rows[copy]]
         if systems is not None:
-            from auditor import similarity
-
             pairs = similarity.near_pairs(ctx, frame["row"], text="input", threshold=self.options.threshold)
-            if pairs.height:
-                left, right = pairs["left"], pairs["right"]
-                a_keys, b_keys = systems[left.to_numpy()], systems[right.to_numpy()]
-                same_system = pl.Series((a_keys[:, :2] == b_keys[:, :2]).all(axis=1))
-                for a, b in zip(left.filter(same_system).to_list(), right.filter(same_system).to_list()):
-                    union(a, b)
-                    near_rows.update((a, b))
-        components: dict[int, list[int]] = {}
-        for row in list(parent):
-            components.setdefault(find(row), []).append(row)
-        groups = [sorted(rows) for rows in components.values() if len(rows) >= 2]
-        if not groups:
+            a, b = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+            same_system = (systems[a, :2] == systems[b, :2]).all(axis=1)
+            left.append(a[same_system])
+            right.append(b[same_system])
+        left, right = np.concatenate(left), np.concatenate(right)
+        if not len(left):
             return []
-        wanted = pl.Series([row for rows in groups for row in rows], dtype=pl.Int64)
-        info = {r[0]: r for r in frame.filter(pl.col("row").is_in(wanted.implode())).iter_rows()}
+        ids, labels = similarity.clusters(left, right)
+        # a group whose rows all carry one target cannot contradict itself: only the others are read
+        members = (pl.DataFrame({"row": ids, "group": labels}).join(frame, on="row")
+                   .filter(pl.col(column).n_unique().over("group") > 1))
+        ids, labels = members["row"].to_numpy(), members["group"].to_numpy()
+        if not len(ids):
+            return []
+        order = np.lexsort((ids, labels))  # groups by their first row, members by row
+        ids, labels = ids[order], labels[order]
+        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+        info = frame.filter(pl.col("row").is_in(pl.Series(ids).implode())).sort("row").rows()
+        position = {row[0]: i for i, row in enumerate(info)}
         out = []
-        for rows in sorted(groups):
-            members = [info[row] for row in rows]
+        for group in np.split(ids, starts[1:]):
+            members = [info[position[row]] for row in group.tolist()]
             near = len({(m[5], m[6]) for m in members}) > 1  # prompts differ: a near group
             out.append((members, near))
         return out
@@ -181,15 +170,20 @@ class Contradictions(Check):
             variants = values
             structured, code, severity = True, LABELS, Severity.ERROR
         else:
-            parsed = [shapes.parse_json(text) for text in values]
-            structured = shapes.structured(parsed, ctx.settings.task, ctx.schema is not None)
+            # each distinct response is read once: a group can hold a million copies of a few
+            distinct = dict.fromkeys(values)
+            parsed_of = {text: shapes.parse_json(text) for text in distinct}
+            parsed = [parsed_of[text] for text in values]
+            structured = shapes.structured(list(parsed_of.values()), ctx.settings.task, ctx.schema is not None)
             if structured:
-                variants = [text.strip() if value is shapes.NOT_JSON else shapes.canonical(value)
-                            for text, value in zip(values, parsed)]
+                canonical = {text: text.strip() if value is shapes.NOT_JSON else shapes.canonical(value)
+                             for text, value in parsed_of.items()}
+                variants = [canonical[text] for text in values]
                 code, severity = STRUCTURED, Severity.ERROR
             else:
                 # free text: only the rows that commit to a final answer can disagree
-                answers = [final_answer(text) for text in values]
+                answer_of = {text: final_answer(text) for text in distinct}
+                answers = [answer_of[text] for text in values]
                 keep = [i for i, answer in enumerate(answers) if answer is not None]
                 members, values = [members[i] for i in keep], [values[i] for i in keep]
                 variants = [answers[i] for i in keep]
@@ -240,9 +234,10 @@ class Contradictions(Check):
         first = members[0]
         finding = self.finding(
             message, source=first[1], line=first[2], split=first[3], severity=severity, code=code,
-            related=[(m[1], m[2]) for m in members[1:]],
+            related=[(m[1], m[2]) for m in members[1:MAX_RELATED]],
             # keyed by str(line): a report is JSON, whose object keys are strings
-            lines=keys, **{"labels" if labels else "responses": dict(zip(map(str, keys), values))},
+            lines=keys[:MAX_RELATED], line_count=len(keys),
+            **{"labels" if labels else "responses": dict(zip(map(str, keys[:MAX_RELATED]), values))},
             counts={v: counts[v] for v in order}, majority=majority, members=shown,
             kind="label" if labels else ("structured" if structured else "free-text"), near=near)
         return finding, dropped

@@ -110,7 +110,8 @@ class NearDuplicates(Check):
         for data in ctx.datasets:
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
-                                          ngram=opts.ngram, verify=opts.verify)
+                                          ngram=opts.ngram, verify=opts.verify,
+                                          same=("system", "prompt", "response", "label"))
             left, right, sim = (pairs[c].to_numpy() for c in ("left", "right", "similarity"))
             conflict = similarity.same_prompt(ctx, left, right)
             contradictions += int(conflict.sum())

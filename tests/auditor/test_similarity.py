@@ -58,3 +58,33 @@ def test_clusters_and_member_texts():
     texts = similarity.member_texts(_ctx(), [3, 4], limit=30)
     assert texts[0] == "where is my parcel, it has be…"
     assert len(texts[1]) == 30
+
+
+def test_near_pairs_compare_copies_once():
+    base = chat("where is my parcel, it has been ten days now", "it ships today from our warehouse")
+    near = chat("where is my parcel, it has been ten days now", "it ships today from the warehouse")
+    other = chat("how do i reset my password on the mobile app", "tap settings then account then reset")
+    ctx = make_context([base, near, base, other, base], [base, base, other])
+    pairs = similarity.near_pairs(ctx, [0, 1, 2, 3, 4], text="input+response", threshold=0.5)
+    # copies 2 and 4 pair with their first row 0 only, at 1.0; 0 stands for them with row 1
+    assert pairs.rows() == [(0, 1, pairs["similarity"][0]), (0, 2, 1.0), (0, 4, 1.0)]
+    assert 0.5 <= pairs["similarity"][0] < 1.0
+    # across sets every eval copy gets the pairs of its first copy, with the first train copy
+    cross = similarity.near_pairs(ctx, [5, 6, 7], other_rows=[0, 1, 2, 3, 4], text="input+response",
+                                  threshold=0.5)
+    assert cross.select("left", "right").rows() == [(5, 0), (5, 1), (6, 0), (6, 1), (7, 3)]
+    # a column the caller tells pairs apart by keeps rows that differ in it apart
+    labelled = make_context([{"text": "same words here for all", "label": x} for x in "abba"])
+    split = similarity.near_pairs(labelled, [0, 1, 2, 3], text="input", threshold=0.5, same=("label",))
+    assert split.select("left", "right").rows() == [(0, 1), (0, 3), (1, 2)]
+    merged = similarity.near_pairs(labelled, [0, 1, 2, 3], text="input", threshold=0.5)
+    assert merged.select("left", "right").rows() == [(0, 1), (0, 2), (0, 3)]
+
+
+def test_signatures_of_repeated_texts_equal_those_computed_one_by_one():
+    from auditor import minhash
+
+    texts = ["alpha beta gamma delta", "", "alpha beta gamma delta", "x y z", "", "x y z", "q"]
+    ctx = make_context([{"text": t, "label": "a"} for t in texts])
+    direct = minhash.text_signatures(ctx.text("input"), num_perm=128, ngram=3, char_ngram=5, seed=1)
+    np.testing.assert_array_equal(similarity.signatures(ctx, "input"), direct)

@@ -278,3 +278,26 @@ def test_sample_data_contradictions_match_the_oracle(with_schema):
     assert all(Path(f.location.path).name == "train.jsonl" for f in result.findings)
     assert {f.code for f in result.findings} == {"CON002"}
     assert result.metrics["rows_excluded"] == 2 * len(found)
+
+
+def test_thousands_of_copies_are_one_group_with_capped_lists(monkeypatch):
+    # 2,000 rows of one prompt: one label on most, another on the rest; lists stop at MAX_RELATED
+    monkeypatch.setattr("checks.contradictions.MAX_RELATED", 50)
+    rows = filler(0, 10) + [("I was charged twice this month", "billing")] * 1_500 \
+        + [("I was charged twice this month", "refund")] * 500
+    result = run_check(Contradictions, labelled(rows), resolve="keep-majority")
+    assert len(result.findings) == 1
+    finding = result.findings[0]
+    assert finding.location.line == 11
+    assert finding.message == ("2,000 rows share this prompt with 2 different labels: "
+                               "'billing' (1500, majority), 'refund' (500)")
+    assert [r.line for r in finding.related] == list(range(12, 61))
+    assert finding.data["lines"] == list(range(11, 61)) and finding.data["line_count"] == 2_000
+    assert len(finding.data["labels"]) == 50
+    assert result.excluded == frozenset(range(1_510, 2_010))  # the 500 'refund' rows
+    assert result.metrics["rows_involved"] == 2_000
+
+
+def test_copies_with_one_answer_are_no_contradiction():
+    rows = filler(0, 10) + [("I was charged twice this month", "billing")] * 3_000
+    assert run_check(Contradictions, labelled(rows)).findings == []

@@ -197,3 +197,13 @@ def test_labelled_copies_in_train_and_in_eval_are_each_found():
     ctx = make_context(rows(500), rows(900))
     result = run_check(NearDuplicates, ctx=ctx)
     assert [(f.split, f.data["lines"]) for f in result.findings] == [("eval", [4, 21]), ("train", [4, 21])]
+
+
+def test_thousands_of_exact_copies_beside_a_near_copy_are_one_cluster_of_two():
+    # 3,000 copies of one row are exact-duplicates' finding; here they count as their first line
+    train = distinct(20) + [distinct(1, start=50)[0]] * 3_000
+    train.append(reworded(train[20]))
+    result = run_check(NearDuplicates, train)
+    assert [f.data["lines"] for f in result.findings] == [[21, 3_021]]
+    assert sorted(result.excluded) == [3_020]
+    assert result.metrics["clusters"] == 1
