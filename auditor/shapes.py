@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 NOT_JSON = object()
+_JSON_STARTS = set('{["-0123456789tfn')
 _TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
           dict: "object"}
 
@@ -23,7 +24,9 @@ def parse_json(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        try:  # orjson refuses integers beyond 64 bits, which are valid JSON
+        if not text.lstrip(" \t\n\r")[:1] in _JSON_STARTS:
+            return NOT_JSON  # prose: no parser would take it (the fallback below is slow on a failure)
+        try:  # the stdlib takes valid JSON orjson refuses (e.g. a lone surrogate escape)
             return json.loads(text)
         except (ValueError, RecursionError):
             return NOT_JSON

@@ -61,8 +61,7 @@ class OutputFormat(Check):
         import polars as pl
 
         # A signature per row, cached per block of rows: an edited dataset re-parses only that block.
-        signatures = ctx.per_file(("output-shape", 1), lambda frame: frame["response"].map_elements(
-            shapes.signature, return_dtype=pl.String, skip_nulls=True))
+        signatures = ctx.per_file(("output-shape", 1), lambda frame: _signatures(frame["response"]))
         frame = (ctx.rows().filter(pl.col("response").is_not_null() & ~pl.col("tool_call"))
                  .select("row", "source", "line", "split"))
         frame = frame.with_columns(signature=signatures.gather(frame["row"]))
@@ -109,3 +108,12 @@ class OutputFormat(Check):
 
 def _keys(keys: list[str]) -> str:
     return ", ".join(keys) if keys else "(none)"
+
+
+def _signatures(responses):
+    """`shapes.signature` of each response (null stays null), computed once per distinct response."""
+    import polars as pl
+
+    distinct = responses.drop_nulls().unique()
+    shapes_of = distinct.map_elements(shapes.signature, return_dtype=pl.String)
+    return responses.replace_strict(distinct, shapes_of, default=None, return_dtype=pl.String)
