@@ -131,9 +131,13 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     if pack is not None and pack.keys == [b.key for b in blocks]:
         frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
     elif parts:
-        frame = pl.concat([p.frame for p in parts], rechunk=True) if len(parts) > 1 else parts[0].frame
         if cache is not None:
+            frame = pl.concat([p.frame for p in parts], rechunk=True) if len(parts) > 1 else parts[0].frame
             cache.put_rows_pack(path, settings, blocks, parts, frame)
+        else:
+            frames = [p.frame for p in parts]
+            parts.clear()
+            frame = _concat_releasing(frames)
     else:
         frame = _frame([])
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
@@ -147,6 +151,20 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     ).select(FRAME_COLUMNS)
     return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
                    first_row, tuple(blocks) if cache is not None else ())
+
+
+def _concat_releasing(frames: list) -> Any:
+    """The frames one under the other, in one chunk, built column by column while each column of
+    the parts is let go: the file's rows are held about once, not twice."""
+    import polars as pl
+
+    if len(frames) == 1:
+        return frames[0]
+    columns = {}
+    for name in list(frames[0].columns):
+        columns[name] = pl.concat([f[name] for f in frames], rechunk=True)
+        frames[:] = [f.drop(name) for f in frames]
+    return pl.DataFrame(columns)
 
 
 @dataclass(slots=True)

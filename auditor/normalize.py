@@ -145,7 +145,7 @@ def _odd_content(message: dict, content: Any, role: str, here: str, content_key:
         out.errors.append(f"{here}.{content_key} must be a string, got {_kind(content)}")
     if role == "assistant" and calls and not text:
         # A tool-calling turn's training target is the call itself.
-        return orjson.dumps(calls, option=orjson.OPT_SORT_KEYS).decode(), True
+        return _sorted_json(calls), True
     return text or "", False
 
 
@@ -211,13 +211,17 @@ def tool_signature(declared: Any) -> str | None:
             specs.append({"name": function.get("name"), "parameters": function.get("parameters")})
         else:
             specs.append(function)
+    return "[" + ",".join(sorted(map(_sorted_json, specs))) + "]"
+
+
+def _sorted_json(value: Any) -> str:
+    """Compact JSON with sorted keys, one way for every value a record can hold."""
     try:
-        written = sorted(orjson.dumps(spec, option=orjson.OPT_SORT_KEYS).decode() for spec in specs)
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:  # beyond what orjson writes (integers over 64 bits): the slower, general writer
         import json
 
-        written = sorted(json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str) for spec in specs)
-    return "[" + ",".join(written) + "]"
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _repr(value: Any) -> str:

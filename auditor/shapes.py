@@ -24,7 +24,7 @@ def parse_json(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        if not text.lstrip(" \t\n\r")[:1] in _JSON_STARTS:
+        if text.lstrip(" \t\n\r")[:1] not in _JSON_STARTS:
             return NOT_JSON  # prose: no parser would take it (the fallback below is slow on a failure)
         try:  # the stdlib takes valid JSON orjson refuses (e.g. a lone surrogate escape)
             return json.loads(text)

@@ -113,6 +113,8 @@ class NearDuplicates(Check):
                                           ngram=opts.ngram, verify=opts.verify,
                                           same=("system", "prompt", "response", "label"))
             left, right, sim = (pairs[c].to_numpy() for c in ("left", "right", "similarity"))
+            copies = reps[left] == reps[right]  # exact copies are exact-duplicates' finding, not a near pair
+            left, right, sim = left[~copies], right[~copies], sim[~copies]
             conflict = similarity.same_prompt(ctx, left, right)
             contradictions += int(conflict.sum())
             left, right, sim = left[~conflict], right[~conflict], sim[~conflict]

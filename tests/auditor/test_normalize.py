@@ -136,3 +136,12 @@ def test_forced_format_overrides_detection(tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [{"prompt": "p", "completion": "c", "messages": []}])
     data = load_dataset(str(path), "train", fmt="prompt-completion")
     assert data.format == "prompt-completion" and data.frame["valid"].to_list() == [True]
+
+
+def test_tool_calls_with_integers_beyond_64_bits_are_written_not_raised():
+    huge = -(2**63) - 1
+    record = {"messages": [{"role": "user", "content": "call it"},
+                           {"role": "assistant", "tool_calls": [{"id": "c1", "arguments": {"n": huge, "é": 1}}]}]}
+    out = normalize_record(record, "chat", NORMALIZERS["chat"])
+    assert out.tool_call and out.errors == []
+    assert out.response == '[{"arguments":{"n":-9223372036854775809,"é":1},"id":"c1"}]'
