@@ -99,6 +99,14 @@ def audit(
         show_default=False)] = None,
     cache_dir: Annotated[str | None, typer.Option(
         help="Cache directory [default: .auditor_cache next to the config file, or here].")] = None,
+    max_line_bytes: Annotated[int | None, typer.Option(
+        help="Longer lines are a finding and are not read (0: no limit) [default: 67108864, 64 MiB].")] = None,
+    max_expansion: Annotated[int | None, typer.Option(
+        help="Refuse a compressed input that expands more than this many times (0: no limit) "
+             "[default: 200].")] = None,
+    max_memory: Annotated[str | None, typer.Option(
+        help="Stop (exit 2) when the audit holds more memory, e.g. 4GiB (0: no limit) "
+             "[default: half of the machine's memory].")] = None,
 ) -> None:
     """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit.
 
@@ -119,9 +127,12 @@ def audit(
         _fail("each --report needs its own --output (e.g. --report json --output audit.json)")
     results: list[tuple[str | None, dict, Any]] = []
     cache_store = None
+    stop_watch = None
     try:
         writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
-        settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir)
+        settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir,
+                                                      max_memory=max_memory)
+        stop_watch = _cap_memory(settings.memory_limit())
         cli_checks: dict[str, dict[str, str]] = {}
         for key, value in parse_assignments(option or [], "--option").items():
             check_id, dot, name = key.partition(".")
@@ -151,6 +162,7 @@ def audit(
                 schema=schema, format=format, fields=parse_assignments(field or [], "--field"),
                 min_examples=min_examples, min_eval_examples=min_eval_examples, select=_split_names(select),
                 ignore=_split_names(ignore), checks=checks, task=task, max_findings=max_findings, seed=seed,
+                max_line_bytes=max_line_bytes, max_expansion=max_expansion,
             )
             report_dict = run_audit(job, progress=default_progress(progress and not hook), cache=cache_store)
             results.append((plan.name, report_dict, job))
@@ -158,6 +170,8 @@ def audit(
         _fail(str(exc))
         return
     finally:
+        if stop_watch is not None:
+            stop_watch()
         if cache_store is not None and cache_store.writes:
             cache_store.prune()
     to_stdout = "-" in outputs
@@ -184,6 +198,22 @@ def audit(
                 code = EXIT_USAGE
         codes.append(code)
     raise typer.Exit(max(codes, default=0))
+
+
+def _cap_memory(limit: int):
+    """End the command (one line, exit 2) as soon as it holds more than `limit` bytes of memory, until
+    the returned function is called."""
+    import os
+
+    from .limits import format_size, watch_memory
+
+    def exceeded(held: int) -> None:
+        message = (f"auditor: error: the audit took more than {format_size(limit)} of memory ({format_size(held)}; "
+                   "max_memory, --max-memory 0 lifts it): stopped, nothing was written\n")
+        os.write(2, message.encode())
+        os._exit(EXIT_USAGE)  # from a watcher thread: the main thread may be deep in native code
+
+    return watch_memory(limit, exceeded)
 
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -4,6 +4,7 @@ Top-level keys: train, eval (paths or globs), schema, format, fields, min_exampl
 select, ignore, max_findings, seed, task, decision, checks.<id>, and for the hook and the cache:
 `fail_on` ("error" default, "warning", "never"), `gate` (true: NOT READY fails a hook run; default
 false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
+Limits for untrusted data (auditor.limits): `max_line_bytes`, `max_expansion`, `max_memory`.
 
 Several datasets in one repository are `[[datasets]]` tables (`[[tool.auditor.datasets]]` in
 pyproject.toml). Each needs `train`; every other key overrides the top-level value for that dataset
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .limits import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_LINE_BYTES, InputLimits, default_max_memory, parse_size
 from .normalize import FORMATS
 
 if sys.version_info >= (3, 11):
@@ -48,7 +50,8 @@ DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
 FAIL_ON = ("error", "warning", "never")
 DATASET_KEYS = ("name", "train", "eval", "schema", "format", "fields", "min_examples", "min_eval_examples",
-                "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate")
+                "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate",
+                "max_line_bytes", "max_expansion")
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,19 @@ class AuditConfig:
     datasets: tuple[DatasetSpec, ...] = ()
     cache: bool = True
     cache_dir: str | None = None
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES  # longer lines are a finding, never held (0: no limit)
+    max_expansion: int = DEFAULT_MAX_EXPANSION  # compressed inputs: largest decompressed/compressed ratio (0: none)
+    max_memory: int | str | None = None  # the command's memory cap, bytes or "2GiB" (None: half the RAM; 0: none)
     fail_on: str = "error"  # hook mode: findings of this severity or worse fail the run
     gate: bool | None = None  # hook mode: does NOT READY fail the run (None: no)
     source: str | None = None  # the config file this came from, for messages
+
+    def input_limits(self) -> InputLimits:
+        return InputLimits(max_line_bytes=self.max_line_bytes or sys.maxsize, max_expansion=self.max_expansion)
+
+    def memory_limit(self) -> int:
+        """The command's memory cap in bytes (0: none)."""
+        return default_max_memory() if self.max_memory is None else parse_size(self.max_memory, "max_memory")
 
     def with_overrides(self, **values: Any) -> AuditConfig:
         """CLI values win over the file; None means "not given on the command line"."""
@@ -95,7 +108,7 @@ class AuditConfig:
 
 
 _LIST_KEYS = {"train", "eval", "select", "ignore"}
-_INT_KEYS = {"min_examples", "min_eval_examples", "max_findings", "seed"}
+_INT_KEYS = {"min_examples", "min_eval_examples", "max_findings", "seed", "max_line_bytes", "max_expansion"}
 
 
 def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -228,6 +241,11 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
         raise ConfigError(f"{where}'{prefix}fail_on' must be one of {', '.join(FAIL_ON)}, got {config.fail_on!r}")
     if config.gate is not None and not isinstance(config.gate, bool):
         raise ConfigError(f"{where}'{prefix}gate' must be true or false")
+    if config.max_memory is not None:
+        try:
+            parse_size(config.max_memory, f"{prefix}max_memory")
+        except ConfigError as exc:
+            raise ConfigError(f"{where}{exc}") from None
 
 
 def parse_assignments(pairs: list[str], what: str) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import zlib
 from collections import Counter
@@ -11,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DatasetLoadError
-from .loading import MAX_LINE_BYTES, SourceFile, _HashingReader, overlong_line, parse_line
+from .limits import DEFAULT_LIMITS, InputLimits
+from .loading import SourceFile, overlong_line, parse_line
 from .normalize import NORMALIZERS, Normalized, detect_format, make_mapped, normalize_record
 from .results import Severity
 
@@ -64,6 +64,7 @@ class Dataset:
     sha256: str | None = None
     first_row: int = 0
     blocks: tuple[Block, ...] = ()  # the file's blocks, when it was loaded with a cache
+    limits: InputLimits = DEFAULT_LIMITS  # what it was read with (a check reading it again reads the same)
 
     @property
     def lines(self) -> int:
@@ -80,7 +81,7 @@ class Dataset:
         wanted = set(valid["line"].to_list())
         if not wanted:
             return
-        source = SourceFile(self.path)
+        source = SourceFile(self.path, self.limits)
         for raw in source.lines(wanted):
             if raw.record is not None:
                 yield self.first_row + raw.line - 1, raw.line, raw.record
@@ -91,7 +92,8 @@ class Dataset:
 
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
                  fields: Mapping[str, str] | None = None,
-                 progress: Callable[[int], None] | None = None, cache: Any = None) -> Dataset:
+                 progress: Callable[[int], None] | None = None, cache: Any = None,
+                 limits: InputLimits = DEFAULT_LIMITS) -> Dataset:
     """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
 
     The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
@@ -101,10 +103,10 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     """
     import polars as pl
 
-    source = SourceFile(path)
+    source = SourceFile(path, limits)
     forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
     forced_name = "mapped" if fields else fmt
-    settings = [forced_name, sorted((fields or {}).items())]
+    settings = [forced_name, sorted((fields or {}).items()), limits.max_line_bytes]
     parts: list[BlockRows] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
@@ -150,7 +152,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
         source=pl.lit(path),
     ).select(FRAME_COLUMNS)
     return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
-                   first_row, tuple(blocks) if cache is not None else ())
+                   first_row, tuple(blocks) if cache is not None else (), limits)
 
 
 def _concat_releasing(frames: list) -> Any:
@@ -248,13 +250,13 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
     import xxhash
 
     low, high, mask = BLOCK_MIN, BLOCK_MAX, BLOCK_SPREAD - 1
+    limit = source.limits.max_line_bytes
     start = 0
     block: list[bytes] = []
     tail = b""
     try:
         with open(source.path, "rb") as handle:
-            reader = _HashingReader(handle, digest) if digest is not None else handle
-            stream = gzip.GzipFile(fileobj=reader) if source.compressed else reader  # type: ignore[arg-type]
+            stream = source.stream(handle, digest)
             skipped = -1  # bytes of an overlong line dropped so far (-1: not inside one)
             while True:
                 chunk = stream.read(_READ_BYTES)
@@ -266,13 +268,13 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
                         skipped += len(chunk)
                         continue
                     skipped += newline
-                    tail, chunk, skipped = overlong_line(skipped), chunk[newline:], -1
+                    tail, chunk, skipped = overlong_line(skipped, limit), chunk[newline:], -1
                 buffer = tail + chunk if tail else chunk
                 pieces = buffer.split(b"\n")
                 tail = pieces.pop()
-                if len(tail) > MAX_LINE_BYTES:
+                if len(tail) > limit:
                     skipped, tail = len(tail), b""
-                pieces = [overlong_line(len(p)) if len(p) > MAX_LINE_BYTES else p for p in pieces]
+                pieces = [overlong_line(len(p), limit) if len(p) > limit else p for p in pieces]
                 if b"\r" in buffer:
                     pieces = [piece.rstrip(b"\r") for piece in pieces]
                 hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, pieces), dtype=np.uint64, count=len(pieces))
@@ -296,7 +298,7 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetLoadError(f"{source.path}: cannot read: {exc}") from None
     if skipped >= 0:
-        tail = overlong_line(skipped)
+        tail = overlong_line(skipped, limit)
     if tail:
         block.append(tail.rstrip(b"\r"))
     if block:

@@ -162,7 +162,8 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dat
         # with a cache, unchanged blocks of lines come from it and only edited ones are parsed again
         with progress.task(f"load {path}") as advance:
             data = load_dataset(path, split, first_row=first_row, fmt=config.format,
-                                fields=config.fields or None, progress=advance, cache=cache)
+                                fields=config.fields or None, progress=advance, cache=cache,
+                                limits=config.input_limits())
         first_row += data.lines
         datasets.append(data)
     return datasets

@@ -15,6 +15,7 @@ from typing import IO, Any
 import orjson
 
 from .errors import DatasetLoadError
+from .limits import DEFAULT_LIMITS, DEFAULT_MAX_LINE_BYTES, EXPANSION_ALLOWANCE, InputLimits
 
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -31,21 +32,21 @@ class RawLine:
     warning: str | None = None  # usable, but worth telling (e.g. a byte-order mark)
 
 
-# Lines longer than this are not held in memory: a finding says how long they were.
-MAX_LINE_BYTES = 64 << 20
 _OVERLONG = b"\x00auditor-overlong-line:"
 
 
-def overlong_line(size: int) -> bytes:
-    """What stands for a line of `size` bytes that was too long to keep."""
-    return _OVERLONG + str(size).encode()
+def overlong_line(size: int, limit: int) -> bytes:
+    """What stands for a line of `size` bytes that was longer than the `limit` read."""
+    return _OVERLONG + f"{size}:{limit}".encode()
 
 
 def parse_line(raw: bytes, line: int) -> RawLine:
     """Parse one line (without its line end) into a record or an error that says why."""
-    if raw.startswith(_OVERLONG) and raw[len(_OVERLONG):].isdigit():
-        size = int(raw[len(_OVERLONG):])
-        return RawLine(line, None, f"line of {size:,} bytes, longer than the {MAX_LINE_BYTES:,} bytes read: not read")
+    if raw.startswith(_OVERLONG):
+        size, _, limit = raw[len(_OVERLONG):].partition(b":")
+        if size.isdigit() and limit.isdigit():
+            return RawLine(line, None, f"line of {int(size):,} bytes, longer than the {int(limit):,} bytes read "
+                                       "(max_line_bytes): not read")
     warning = None
     if line == 1 and raw.startswith(BOM):
         raw = raw[len(BOM) :]
@@ -94,21 +95,23 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
-def iter_lines(stream: IO[bytes], wanted: set[int] | None = None) -> Iterator[RawLine]:
+def iter_lines(stream: IO[bytes], wanted: set[int] | None = None, *,
+               max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[RawLine]:
     """Parse a binary stream line by line (only the `wanted` line numbers, when given); CRLF and a final
-    line without newline are handled."""
+    line without newline are handled; lines over `max_line_bytes` are drained, never held."""
     number = 0
+    limit = max_line_bytes
     while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
+        raw = stream.readline(limit + 1)
         if not raw:
             return
         number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):  # overlong: drain it, keep its size
+        if len(raw) > limit and not raw.endswith(b"\n"):  # overlong: drain it, keep its size
             size = len(raw)
             while raw and not raw.endswith(b"\n"):
-                raw = stream.readline(MAX_LINE_BYTES + 1)
+                raw = stream.readline(limit + 1)
                 size += len(raw)
-            raw = overlong_line(size - raw.endswith(b"\n"))
+            raw = overlong_line(size - raw.endswith(b"\n"), limit)
         if wanted is None or number in wanted:
             yield parse_line(raw.rstrip(b"\r\n"), number)
 
@@ -116,8 +119,9 @@ def iter_lines(stream: IO[bytes], wanted: set[int] | None = None) -> Iterator[Ra
 class SourceFile:
     """An input file opened for streaming, transparently gunzipped, with its SHA-256 computed as read."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, limits: InputLimits = DEFAULT_LIMITS) -> None:
         self.path = path
+        self.limits = limits
         self.sha256: str | None = None
         self._check_readable()
 
@@ -141,38 +145,68 @@ class SourceFile:
         digest = hashlib.sha256()
         try:
             with open(self.path, "rb") as handle:
-                stream = _HashingReader(handle, digest)
-                if self.compressed:
-                    with gzip.GzipFile(fileobj=stream) as unzipped:  # type: ignore[arg-type]
-                        yield from iter_lines(unzipped, wanted)
-                else:
-                    yield from iter_lines(stream, wanted)  # type: ignore[arg-type]
+                yield from iter_lines(self.stream(handle, digest), wanted,  # type: ignore[arg-type]
+                                      max_line_bytes=self.limits.max_line_bytes)
         except (OSError, EOFError, zlib.error) as exc:
             raise DatasetLoadError(f"{self.path}: cannot read: {exc}") from None
         self.sha256 = digest.hexdigest()
 
+    def stream(self, handle: IO[bytes], digest: Any = None) -> Any:
+        """The file's text bytes from `handle`: gunzipped (within `max_expansion`) when compressed;
+        `digest` gets the bytes as stored."""
+        reader = _HashingReader(handle, digest)
+        if not self.compressed:
+            return reader
+        return _BoundedGzip(gzip.GzipFile(fileobj=reader), reader, self.path, self.limits.max_expansion)
+
 
 class _HashingReader:
-    """A read-through wrapper that feeds every byte read into a digest (no second pass over the file)."""
+    """A read-through wrapper that feeds every byte read into a digest (no second pass over the file)
+    and counts them."""
 
-    def __init__(self, handle: IO[bytes], digest: Any) -> None:
+    def __init__(self, handle: IO[bytes], digest: Any = None) -> None:
         self._handle = handle
         self._digest = digest
+        self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        self._digest.update(data)
-        return data
+        return self._seen(self._handle.read(size))
 
     def readline(self, size: int = -1) -> bytes:
-        data = self._handle.readline(size)
-        self._digest.update(data)
+        return self._seen(self._handle.readline(size))
+
+    def _seen(self, data: bytes) -> bytes:
+        if self._digest is not None:
+            self._digest.update(data)
+        self.count += len(data)
         return data
 
-    def __iter__(self) -> Iterator[bytes]:
-        for data in self._handle:
-            self._digest.update(data)
-            yield data
+
+class _BoundedGzip:
+    """A gunzipped stream that stops, with a one-line error, once it has expanded more than
+    `max_expansion` times the compressed bytes read (beyond EXPANSION_ALLOWANCE): a gzip bomb of
+    zeros or of blank lines costs seconds, not an audit that never ends."""
+
+    def __init__(self, unzipped: Any, raw: _HashingReader, path: str, max_expansion: int) -> None:
+        self._unzipped = unzipped
+        self._raw = raw
+        self._path = path
+        self._max = max_expansion
+        self._out = 0
+
+    def read(self, size: int = -1) -> bytes:
+        return self._check(self._unzipped.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._check(self._unzipped.readline(size))
+
+    def _check(self, data: bytes) -> bytes:
+        self._out += len(data)
+        if self._max and self._out > EXPANSION_ALLOWANCE and self._out > self._max * max(self._raw.count, 1):
+            raise DatasetLoadError(
+                f"{self._path}: decompresses to over {self._max}x its size ({self._out:,} bytes from "
+                f"{self._raw.count:,} read): a decompression bomb? (max_expansion, 0 lifts it)")
+        return data
 
 
 def _looks_binary(head: bytes) -> bool:

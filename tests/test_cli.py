@@ -61,7 +61,8 @@ def test_unknown_config_key_exits_2_naming_the_key(make_files, tmp_path, capsys,
     code, _, err = run(["audit", train], capsys)
     assert code == 2
     assert err.strip().endswith("(known: cache, cache_dir, checks, datasets, decision, eval, fail_on, fields, format, gate, "
-                                "ignore, max_findings, min_eval_examples, min_examples, schema, seed, select, task, train)")
+                                "ignore, max_expansion, max_findings, max_line_bytes, max_memory, min_eval_examples, "
+                                "min_examples, schema, seed, select, task, train)")
     assert "unknown key 'tool.auditor.min_exmaples'" in err and len(err.strip().splitlines()) == 1
 
 
@@ -169,3 +170,49 @@ def test_a_file_given_twice_exits_2(make_files, capsys):
     assert code == 2 and "the same file is given twice" in err
     code, _, err = run(["audit", train, "--eval", train], capsys)
     assert code == 2 and "the same file is given as train and as eval" in err
+
+
+def test_limits_from_the_command_line_and_the_config(make_files, tmp_path, capsys, monkeypatch):
+    import gzip
+
+    (train,) = make_files(distinct_chats(3) + [{"prompt": "p" * 500, "completion": "c"}])
+    code, out, _ = run(["audit", train, "--max-line-bytes", "300", "--report", "json", "--output", "-"], capsys)
+    report = json.loads(out)
+    found = [f for r in report["results"] for f in r["findings"] if f["line"] == 4]
+    assert [f["code"] for f in found] == ["AUD001"]
+    assert "longer than the 300 bytes read (max_line_bytes): not read" in found[0]["message"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditor.toml").write_text("max_line_bytes = 300\nmax_expansion = 2\n")
+    code, out, _ = run(["audit", train, "--report", "json", "--output", "-"], capsys)
+    assert json.loads(out)["results"] == report["results"]
+    monkeypatch.setattr("auditor.loading.EXPANSION_ALLOWANCE", 10_000)
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(b"\n" * 3_000_000))  # 3 MB of blank lines in 3 KB
+    code, _, err = run(["audit", str(bomb)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "bomb.jsonl.gz: decompresses to over 2x its size" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-memory", "lots"], "'max_memory' must be a size such as 2GiB or 512MB, got 'lots'"),
+    (["--max-line-bytes", "-1"], "'max_line_bytes' must be a whole number >= 0"),
+    (["--max-expansion", "-5"], "'max_expansion' must be a whole number >= 0"),
+])
+def test_bad_limits_exit_2_with_one_line(make_files, capsys, args, message):
+    (train,) = make_files(distinct_chats(3))
+    code, _, err = run(["audit", train, *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_audit_over_max_memory_stops_with_one_line_and_writes_nothing(make_files, tmp_path):
+    (train,) = make_files(distinct_chats(50))
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "auditor", "audit", train, "--max-memory", "20MiB",
+                           "--report", "json", "--output", str(report)], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("auditor: error: the audit took more than 20.0 MiB of memory (")
+    assert done.stderr.endswith("max_memory, --max-memory 0 lifts it): stopped, nothing was written\n")
+    assert not report.exists()
+    ok = subprocess.run([sys.executable, "-m", "auditor", "audit", train, "--max-memory", "0", "-q"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 1 and ok.stderr == ""  # 50 rows: not ready, but audited

@@ -18,6 +18,7 @@ from auditor.cache import MAGIC, open_cache
 from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
+from auditor.limits import DEFAULT_MAX_LINE_BYTES
 from auditor.loading import SourceFile, iter_lines
 from auditor.testing import write_jsonl
 
@@ -116,7 +117,7 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
     train, eval = dataset
     cache_dir = tmp_path / "cache"
     cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
-    rows = [open_cache(cache_dir)._pack_entry("rows", path, [None, []]) for path in (train, eval)]
+    rows = [open_cache(cache_dir)._pack_entry("rows", path, [None, [], DEFAULT_MAX_LINE_BYTES]) for path in (train, eval)]
     assert all(entry.is_file() for entry in rows)
     entries = sorted((cache_dir / "v1").glob("*.pack")) + sorted((cache_dir / "v1").glob("*.art"))
     assert len(entries) > 2  # the artefacts' packs too
@@ -136,7 +137,7 @@ def test_entry_of_another_key_is_not_trusted(dataset, tmp_path):
     train, eval = dataset
     cache = open_cache(tmp_path / "cache")
     engine.audit(AuditConfig(train=(train,), eval=(eval,)), cache=cache)
-    settings = [None, []]
+    settings = [None, [], DEFAULT_MAX_LINE_BYTES]
     packs = [cache._pack_entry("rows", path, settings) for path in (train, eval)]
     packs[1].write_bytes(packs[0].read_bytes())  # a valid entry, stored under the wrong name
     fresh = open_cache(tmp_path / "cache")
@@ -397,7 +398,7 @@ def test_gzipped_file_is_blocked_too(tmp_path, capsys, small_blocks, monkeypatch
     cache_dir = str(tmp_path / "cache")
     cold = cli_report(capsys, str(train), "--no-cache")
     assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == cold
-    assert len(open_cache(cache_dir).rows_pack(str(train), [None, []]).keys) > 5
+    assert len(open_cache(cache_dir).rows_pack(str(train), [None, [], DEFAULT_MAX_LINE_BYTES]).keys) > 5
     records[60] = chat("edited", "{}")
     train.write_bytes(gzip.compress(b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n"
                                              for r in records)))

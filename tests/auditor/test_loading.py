@@ -154,17 +154,36 @@ def test_a_file_changed_during_the_audit_is_an_error_not_a_mixed_report(tmp_path
 @pytest.mark.parametrize("read_bytes", [7, 64, 1 << 20])
 def test_an_overlong_line_is_a_finding_and_is_not_held(tmp_path, monkeypatch, read_bytes):
     import auditor.dataset as dataset_module
-    import auditor.loading as loading_module
     from auditor.dataset import load_dataset
+    from auditor.limits import InputLimits
 
-    monkeypatch.setattr(dataset_module, "MAX_LINE_BYTES", 50)
-    monkeypatch.setattr(loading_module, "MAX_LINE_BYTES", 50)
     monkeypatch.setattr(dataset_module, "_READ_BYTES", read_bytes)
     long = '{"prompt": "' + "x" * 300 + '", "completion": "y"}'
     path = tmp_path / "t.jsonl"
     path.write_text('{"prompt": "a", "completion": "b"}\n' + long + '\n{"prompt": "c", "completion": "d"}\n' + long)
-    data = load_dataset(str(path), "train", first_row=0)
+    data = load_dataset(str(path), "train", first_row=0, limits=InputLimits(max_line_bytes=50))
     assert data.lines == 4 and data.frame["valid"].to_list() == [True, False, True, False]
     reasons = {i.line: i.message for i in data.issues}
-    assert reasons[2] == reasons[4] == f"line of {len(long):,} bytes, longer than the 50 bytes read: not read"
+    assert reasons[2] == reasons[4] == (f"line of {len(long):,} bytes, longer than the 50 bytes read "
+                                        "(max_line_bytes): not read")
     assert data.frame["prompt"].to_list()[2] == "c"
+    assert [line for _, line, _ in data.records()] == [1, 3]  # read again with the same limit
+    assert load_dataset(str(path), "train").frame["valid"].to_list() == [True] * 4  # the default limit: 64 MiB
+
+
+def test_a_gzip_that_expands_beyond_max_expansion_is_refused(tmp_path, monkeypatch):
+    import auditor.loading as loading_module
+    from auditor.limits import InputLimits
+
+    monkeypatch.setattr(loading_module, "EXPANSION_ALLOWANCE", 10_000)
+    path = tmp_path / "bomb.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n" * 200_000))  # 200,000 blank lines in a few hundred bytes
+    with pytest.raises(DatasetLoadError, match=r"bomb.jsonl.gz: decompresses to over 200x its size"):
+        load_dataset(str(path), "train")
+    with pytest.raises(DatasetLoadError, match="over 200x"):
+        list(SourceFile(str(path)).lines())
+    small = tmp_path / "repetitive.jsonl.gz"
+    small.write_bytes(gzip.compress(CHAT * 20 + b"\n"))  # expands more than 200x, but under the allowance
+    assert load_dataset(str(small), "train").lines == 1
+    lifted = load_dataset(str(path), "train", limits=InputLimits(max_expansion=0))
+    assert lifted.lines == 200_000 and len(lifted.issues) == 200_000
