@@ -405,6 +405,9 @@ def infer_schema(
 
     if not 0.5 < min_share <= 1:
         _fail("--min-share must be in (0.5, 1]")
+    from .limits import default_max_memory
+
+    stop_watch = _cap_memory(default_max_memory())
     try:
         fields = parse_assignments(field or [], "--field") or None
         datasets, first_row = [], 0
@@ -416,6 +419,8 @@ def infer_schema(
     except AuditorError as exc:
         _fail(str(exc))
         return
+    finally:
+        stop_watch()
     _refuse_overwrites([output], list(train))
     _write(output, json.dumps(inference.schema, indent=2, ensure_ascii=False) + "\n")
     if not quiet:

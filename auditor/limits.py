@@ -18,7 +18,8 @@ from .errors import ConfigError
 DEFAULT_MAX_LINE_BYTES = 64 << 20
 DEFAULT_MAX_EXPANSION = 200
 # A compressed input may expand freely up to this many bytes: small, highly repetitive files are fine.
-EXPANSION_ALLOWANCE = 256 << 20
+# Small, because memory follows lines, not bytes: 4 MiB of blank lines are 4 million rows.
+EXPANSION_ALLOWANCE = 4 << 20
 _POLL_SECONDS = 0.05
 
 

@@ -205,7 +205,7 @@ class _BoundedGzip:
         if self._max and self._out > EXPANSION_ALLOWANCE and self._out > self._max * max(self._raw.count, 1):
             raise DatasetLoadError(
                 f"{self._path}: decompresses to over {self._max}x its size ({self._out:,} bytes from "
-                f"{self._raw.count:,} read): a decompression bomb? (max_expansion, 0 lifts it)")
+                f"{self._raw.count:,} read): a decompression bomb, or a file of copies? (max_expansion, 0 lifts it)")
         return data
 
 

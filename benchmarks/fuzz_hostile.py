@@ -11,8 +11,10 @@ twice (`auditor audit FILE --eval FILE2 --no-cache --report json`); the script c
 tracebacks, crashed checks, lost lines, non-identical reports and raw control characters in the
 terminal output, and prints the slowest file. Exit status 1 when any of those is not zero.
 
-`--bombs` runs, each in a subprocess under /usr/bin/time: one 200 MB line, a gzip bomb (1 GiB of
-zeros in 1 MB), and prints wall time and peak memory. Nothing is written outside a temporary folder.
+`--bombs` runs, each in a subprocess under /usr/bin/time: one 200 MB line, two gzip bombs (11 GiB of
+zeros, 11 GiB of blank lines), five million identical rows (with the default memory cap and with
+`--max-memory 2GiB`), and prints exit code, wall time and peak memory. Nothing is written outside a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -167,16 +169,32 @@ def bombs(folder: Path) -> None:
     huge = folder / "huge.jsonl"
     with open(huge, "w") as handle:
         handle.write('{"prompt": "a", "completion": "b"}\n{"prompt": "' + "x" * 200_000_000 + '", "completion": "y"}\n')
-    bomb = folder / "bomb.jsonl.gz"
-    with gzip.open(bomb, "wb", compresslevel=9) as handle:
-        zeros = b"0" * (1 << 24)
-        for _ in range(64):
-            handle.write(zeros)
-    for name, path in (("one 200 MB line", huge), ("gzip bomb, 1 GiB of zeros", bomb)):
-        done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *auditor, "audit", str(path), "--no-cache", "-q"],
+    zeros = folder / "zeros.jsonl.gz"
+    blank = folder / "blank.jsonl.gz"
+    for path, piece in ((zeros, b"0" * (1 << 24)), (blank, b"\n" * (1 << 24))):
+        member = gzip.compress(piece, compresslevel=9)  # 16 MiB in 16 KB; members concatenated are one stream
+        with open(path, "wb") as handle:
+            for _ in range(11 * 64):  # 11 GiB
+                handle.write(member)
+    identical = folder / "identical.jsonl"
+    line = json.dumps({"messages": [{"role": "user", "content": "What is the capital of France? Answer briefly."},
+                                    {"role": "assistant", "content": "Paris is the capital of France."}]}) + "\n"
+    with open(identical, "w") as handle:
+        for _ in range(50):
+            handle.write(line * 100_000)
+    runs = [("one 200 MB line", huge, []), ("gzip bomb, 11 GiB of zeros", zeros, []),
+            ("gzip bomb, 11 GiB of blank lines", blank, []),
+            ("5,000,000 identical rows", identical, []),
+            ("5,000,000 identical rows, --max-memory 2GiB", identical, ["--max-memory", "2GiB"])]
+    for name, path, extra in runs:
+        done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *auditor, "audit", str(path), "--no-cache", "-q", *extra],
                               capture_output=True, text=True, cwd=folder)
-        seconds, peak = done.stderr.strip().splitlines()[-1].split()
-        print(f"bomb: {name}: exit {done.returncode}, {float(seconds):.1f} s, {int(peak) / 1024:.0f} MB peak")
+        *said, timing = done.stderr.strip().splitlines()
+        seconds, peak = timing.split()
+        said = [line for line in said if line.startswith("auditor:")]
+        message = f" ({said[-1][:150]})" if said else ""
+        print(f"bomb: {name}: exit {done.returncode}, {float(seconds):.1f} s, {int(peak) / 1024:.0f} MB peak{message}")
+    for path in (huge, zeros, blank, identical):
         path.unlink()
 
 
