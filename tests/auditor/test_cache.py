@@ -546,3 +546,27 @@ def test_planted_fifos_links_and_moved_payloads_in_the_cache_are_misses(tmp_path
     assert cache._read(entry, "key-a")[1] == b"payload"
     with _pytest.raises(CacheMiss):
         cache._read(entry, "key-b")
+
+
+def test_concurrent_audits_sharing_one_cache_agree(tmp_path):
+    import subprocess
+    import sys
+
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(300) + distinct_chats(20))
+    evals = write_jsonl(tmp_path / "eval.jsonl", distinct_chats(30, start=5_000) + distinct_chats(3))
+    cache_dir = tmp_path / "cache"
+
+    def command(i, *extra):
+        return [sys.executable, "-m", "auditor", "audit", str(train), "--eval", str(evals), "--report", "json",
+                "--output", str(tmp_path / f"r{i}.json"), "-q", *extra]
+
+    # four cold runs race to write the same entries; then a warm run and one without the cache
+    running = [subprocess.Popen(command(i, "--cache-dir", str(cache_dir)), stderr=subprocess.PIPE)
+               for i in range(4)]
+    codes = [(p.wait(), p.stderr.read()) for p in running]
+    assert codes == [(1, b"")] * 4
+    assert subprocess.run(command(4, "--cache-dir", str(cache_dir)), capture_output=True).returncode == 1
+    assert subprocess.run(command(5, "--no-cache"), capture_output=True).returncode == 1
+    reports = {(tmp_path / f"r{i}.json").read_bytes() for i in range(6)}
+    assert len(reports) == 1
+    assert not [p for p in cache_dir.rglob("*") if ".tmp" in p.name]  # no temporary file left behind
