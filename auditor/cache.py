@@ -709,14 +709,34 @@ def code_fingerprint() -> str:
 
 
 def _source_digest(cls: type) -> str:
-    """xxh3 of the file defining a check class (its helpers in the same package directory included)."""
+    """xxh3 of the folder of the file defining a check class (its helpers in the same folder included)."""
     import inspect
 
     try:
-        source = Path(inspect.getsourcefile(cls) or "")
-        digest = xxhash.xxh3_64()
-        for path in sorted(source.parent.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        return digest.hexdigest()
-    except (OSError, TypeError):
+        return folder_digest(inspect.getsourcefile(cls) or "")
+    except TypeError:
         return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def code_digest(function: Callable[..., Any]) -> str:
+    """xxh3 of the folder of the file defining `function` (a check's artefact builder): an edit there,
+    a changed constant included, keys new entries without any version to bump by hand."""
+    code = getattr(function, "__code__", None)
+    return folder_digest(code.co_filename) if code is not None else type(function).__qualname__
+
+
+_FOLDER_DIGESTS: dict[str, str] = {}
+
+
+def folder_digest(source_file: str) -> str:
+    """xxh3 of every .py file beside `source_file` (names and bytes), computed once per process."""
+    folder = str(Path(source_file).resolve().parent)
+    if folder not in _FOLDER_DIGESTS:
+        digest = xxhash.xxh3_64()
+        try:
+            for path in sorted(Path(folder).glob("*.py")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            digest.update(folder.encode())
+        _FOLDER_DIGESTS[folder] = digest.hexdigest()
+    return _FOLDER_DIGESTS[folder]

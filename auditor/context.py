@@ -163,8 +163,11 @@ class AuditContext:
         of all files are concatenated in file order, which is the order of `ctx.frame` (so an array with
         one entry per frame row stays aligned with `ctx.frame`); `concat=False` returns the list of
         per-file values aligned with `ctx.datasets`. `key` (str, int, float, bool, None and tuples of
-        them) must name everything the result depends on besides the file: the artefact, the column,
-        the options and a version of your algorithm, e.g. `("minhash", "prompt", num_perm, seed, 2)`.
+        them) must name everything the result depends on besides the file and the code: the artefact,
+        the column and the options, e.g. `("minhash", "prompt", num_perm, seed)`. The code is keyed for
+        you: entries are stored under a digest of the folder of the module defining `build`, so an
+        edit there (a constant included) never reads what older code wrote; code `build` calls in other
+        folders is not covered, so name its version in the key.
         `build` must read only the content columns (format, valid, error, system, prompt, response,
         label, tool_call), never `row`, `split`, `source` or `line`, which depend on the audit and on
         the position. Unchanged content is served from `.auditor_cache/` (unless `persist=False`: cheap
@@ -179,19 +182,29 @@ class AuditContext:
         `concat=False`, whose values may hold positions within the file) always builds whole files.
         Without a cache every file is built whole; the result is the same either way.
         """
-        from .cache import per_file
+        from .cache import code_digest, per_file
 
         cache = self._cache if persist else None
+        # stored under the code that builds it too: an edited builder (or a constant beside it) never
+        # reads what the old code wrote
+        stored = (key, code_digest(build)) if cache is not None else key
         return self.shared(_per_file_key(key, concat),
-                           lambda: per_file(cache, self.datasets, key, build, concat=concat, blocks=blocks,
+                           lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks,
                                             context=self))
 
     def memo(self, namespace: str):
         """A persistent memo of answers about single texts (see auditor.memo), kept in the audit's cache.
 
-        `namespace` must name everything an answer depends on besides the text: the artefact, the
-        options, the seed and a version of the algorithm. Without a cache the memo lives for this audit.
+        `namespace` must name everything an answer depends on besides the text and the code: the
+        artefact, the options and the seed (the memo is kept per version of the code of the caller's
+        folder). Without a cache the memo lives for this audit.
         """
+        import sys
+
+        from .cache import folder_digest
+
+        caller = folder_digest(sys._getframe(1).f_code.co_filename)
+
         def build():
             import xxhash
 
@@ -199,7 +212,7 @@ class AuditContext:
 
             if self._cache is None:
                 return TextMemo(None)
-            name = xxhash.xxh3_128_hexdigest(namespace.encode())
+            name = xxhash.xxh3_128_hexdigest(f"{namespace}\0{caller}".encode())
             return TextMemo(Path(self._cache.root) / "memo" / f"{name}.memo")
         return self.shared(("memo", namespace), build)
 

@@ -15,7 +15,6 @@ TEMPLATE = "LEAK004"  # the same template as a train row, below the coverage of 
 PHRASE = "LEAK005"  # a shared phrase, below the coverage of a leak: a note
 EXCLUDE = ("eval", "train", "both")
 # Bump when the window hashing changes: cached window artefacts of older versions are then ignored.
-NGRAM_VERSION = 2
 # Rows tokenized per step while hashing windows, and windows scanned per step of the train join:
 # both keep every temporary array at a few hundred MB whatever the file size.
 _HASH_ROWS = 50_000
@@ -517,7 +516,7 @@ def window_artefacts(ctx, text, n):
     def build(frame):  # a file, or a run of its blocks
         return window_hashes(ctx.text_of(text, frame), n)
 
-    return ctx.per_file(("ngram-windows", text, n, pl.__version__, NGRAM_VERSION), build)
+    return ctx.per_file(("ngram-windows", text, n, pl.__version__), build)
 
 
 def window_hashes(texts, n):

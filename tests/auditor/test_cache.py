@@ -570,3 +570,51 @@ def test_concurrent_audits_sharing_one_cache_agree(tmp_path):
     reports = {(tmp_path / f"r{i}.json").read_bytes() for i in range(6)}
     assert len(reports) == 1
     assert not [p for p in cache_dir.rglob("*") if ".tmp" in p.name]  # no temporary file left behind
+
+
+def test_an_edited_check_module_never_reads_what_the_old_code_cached(tmp_path, monkeypatch):
+    # a constant beside an artefact builder changes, no version is bumped: the warm run must see it
+    import importlib
+    import sys
+
+    import auditor.cache as cache_module
+    from auditor.registry import Registry
+
+    package = tmp_path / "plugin_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    source = '''
+from auditor import Check, Severity
+
+WORD = "{word}"
+
+
+class Counts(Check):
+    """Rows holding WORD."""
+
+    id = "word-count"
+    code = "WRD001"
+
+    def run(self, ctx):
+        flags = ctx.per_file(("holds-word",), lambda frame: frame["prompt"].str.contains(WORD).to_numpy())
+        rows = [int(r) for r in flags.nonzero()[0]]
+        return self.result([self.finding(f"holds {{WORD}}", source=ctx.datasets[0].path, line=r + 1,
+                                         severity=Severity.WARNING) for r in rows])
+'''
+    module_file = package / "word.py"
+    module_file.write_text(source.format(word="alpha"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    train = write_jsonl(tmp_path / "train.jsonl", [chat("alpha one", "a"), chat("beta two", "b"), chat("beta", "c")])
+
+    def lines_found():
+        module = importlib.reload(importlib.import_module("plugin_pkg.word"))
+        config = AuditConfig(train=(str(train),), select=("word-count",))
+        report = engine.audit(config, registry=Registry.from_classes([module.Counts]),
+                              cache=open_cache(tmp_path / "cache"))
+        return [f["line"] for r in report["results"] if r["check"] == "word-count" for f in r["findings"]]
+
+    assert lines_found() == [1]
+    module_file.write_text(source.format(word="beta"))
+    cache_module._FOLDER_DIGESTS.clear()  # a new process would read the folder afresh
+    sys.modules.pop("plugin_pkg.word", None)
+    assert lines_found() == [2, 3]
