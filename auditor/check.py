@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Check:
             raise TypeError(f"{cls.__name__}.id {cls.id!r} must be kebab-case")
         if not _CODE.match(getattr(cls, "code", "")):
             raise TypeError(f"{cls.__name__}.code must look like ABC001")
+        _validate_options(cls)
 
     def __init__(self, options: Any = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -123,6 +125,31 @@ class Check:
         )
 
 
+_SUPPORTED = (bool, int, float, str, list)
+
+
+def _validate_options(cls: type) -> None:
+    """An Options class is checked when its check is defined: a frozen dataclass whose fields all have
+    defaults of a type options can be given in (bool, int, float, str, a list; optionally None), and
+    whose defaults pass its own __post_init__."""
+    options = cls.Options
+    if not dataclasses.is_dataclass(options):
+        raise TypeError(f"{cls.__name__}.Options must be a dataclass")
+    hints = typing.get_type_hints(options)
+    for f in dataclasses.fields(options):
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise TypeError(f"{cls.__name__}.Options.{f.name} needs a default (use option(default, help))")
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        _, target, _ = _target_type(hints.get(f.name), default)
+        if target not in _SUPPORTED:
+            raise TypeError(f"{cls.__name__}.Options.{f.name}: options are bool, int, float, str or lists, "
+                            f"not {target.__name__}")
+    try:
+        options()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{cls.__name__}.Options defaults are invalid: {exc}") from None
+
+
 def _list_from_text(text: str) -> list:
     """A list option written on the command line: TOML/JSON list syntax (`["en", "de"]`) or `en,de`."""
     stripped = text.strip()
@@ -144,36 +171,85 @@ def _list_from_text(text: str) -> list:
 
 
 def _convert(check: str, name: str, value: Any, hint: Any, f: dataclasses.Field) -> Any:
+    """A config or command-line value as the option's type hint says (`bool`, `int | None`, `list[str]`,
+    ...; the default's type when there is no hint). Strings from the command line are parsed."""
     default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-    target = type(default) if default is not None else str
+    optional, target, item = _target_type(hint, default)
     where = f"option '{name}' of check '{check}'"
+    if value is None or (optional and isinstance(value, str) and value.strip().lower() in ("none", "null", "")):
+        if optional:
+            return None
+        raise ConfigError(f"{where} must be {target.__name__}, got {value!r}")
     try:
-        if target is bool:
-            if isinstance(value, str):
-                lowered = value.lower()
-                if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                    raise ValueError
-                value = lowered in ("true", "1", "yes", "on")
-            elif not isinstance(value, bool):
-                raise ValueError
-        elif target is list:
-            if isinstance(value, str):
-                value = _list_from_text(value)
-            if not isinstance(value, list):
-                raise ValueError
-        elif target in (int, float):
-            if isinstance(value, bool):
-                raise ValueError
-            if target is int and isinstance(value, float) and not value.is_integer():
-                raise ValueError  # 100.7 permutations is a mistake, not 100
-            value = target(value)
-            if target is float and value != value:
-                raise ValueError  # NaN passes no range check
-        elif target is str and not isinstance(value, str):
-            raise ValueError
+        value = convert_value(value, target, item)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where} must be {target.__name__}, got {value!r}") from None
+        kind = f"{target.__name__}{' or none' if optional else ''}"
+        raise ConfigError(f"{where} must be {kind}, got {value!r}") from None
     choices = f.metadata.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where} must be one of {', '.join(map(str, choices))}, got {value!r}")
     return value
+
+
+def _target_type(hint: Any, default: Any) -> tuple[bool, type, type | None]:
+    """(None allowed, the type, the item type of a list) of an option."""
+    optional = default is None
+    if hint is not None:
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            optional = optional or type(None) in args
+            hint = next((a for a in args if a is not type(None)), str)
+            args = typing.get_args(hint)
+        origin = typing.get_origin(hint) or hint
+        if origin in (list, tuple, Sequence):
+            return optional, list, (args[0] if args and isinstance(args[0], type) else None)
+        if isinstance(origin, type):
+            return optional, origin, None
+    if isinstance(default, list):
+        return optional, list, None
+    return optional, type(default) if default is not None else str, None
+
+
+def convert_value(value: Any, target: type, item: type | None = None) -> Any:
+    """`value` as `target` (bool, int, float, str or list of `item`); strings are parsed. ValueError if not."""
+    if target is bool:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise ValueError
+            return lowered in ("true", "1", "yes", "on")
+        if not isinstance(value, bool):
+            raise ValueError
+        return value
+    if target is list:
+        if isinstance(value, str):
+            value = _list_from_text(value)
+        if isinstance(value, tuple):
+            value = list(value)
+        if not isinstance(value, list):
+            raise ValueError
+        return [convert_value(v, item) for v in value] if item in (bool, int, float, str) else value
+    if target in (int, float):
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, str):
+            value = float(value) if target is float else _int_text(value)
+        if target is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError  # 100.7 permutations is a mistake, not 100
+        if not isinstance(value, (int, float)):
+            raise ValueError
+        value = target(value)
+        if target is float and value != value:
+            raise ValueError  # NaN passes no range check
+        return value
+    if target is str and not isinstance(value, str):
+        raise ValueError
+    return value
+
+
+def _int_text(text: str) -> int | float:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # "5.0" is 5; "5.5" is refused by the caller

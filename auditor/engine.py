@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
 from .dataset import FORMAT_ERROR, FORMAT_WARNING, Dataset, load_dataset
@@ -78,7 +79,7 @@ def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[s
                      "format": config.format, "fields": dict(config.fields),
                      "checks": [p.id for p, _ in checks], "config_file": config.source},
         "verdict": verdict,
-        "checks": {p.id: _check_info(p) for p, _ in checks},
+        "checks": {p.id: _check_info(p, check) for p, check in checks},
         "results": [r.to_dict() for r in results],
     }
 
@@ -132,8 +133,11 @@ def _instantiate(registry: Registry, config: AuditConfig) -> list[tuple[Plugin, 
     for plugin in registry:
         values = dict(config.checks.get(plugin.id, {}))
         blocking = values.pop("blocking", None)
-        if blocking is not None and not isinstance(blocking, bool):
-            raise ConfigError(f"'blocking' of check '{plugin.id}' must be true or false")
+        if blocking is not None:
+            try:
+                blocking = convert_value(blocking, bool)
+            except ValueError:
+                raise ConfigError(f"'blocking' of check '{plugin.id}' must be true or false, got {blocking!r}") from None
         check = plugin.cls(plugin.cls.make_options(values))
         if blocking is not None:
             check.blocking = blocking
@@ -236,7 +240,7 @@ def _input_info(data: Dataset) -> dict[str, Any]:
             "sha256": data.sha256}
 
 
-def _check_info(plugin: Plugin) -> dict[str, Any]:
+def _check_info(plugin: Plugin, check: Any) -> dict[str, Any]:
     return {"title": plugin.cls.summary(), "code": plugin.cls.code, "doc": plugin.cls.doc(),
-            "plugin": plugin.dist, "version": plugin.version, "blocking": plugin.cls.blocking,
+            "plugin": plugin.dist, "version": plugin.version, "blocking": check.blocking,
             "options": plugin.cls.option_table()}
