@@ -106,11 +106,14 @@ class Check:
     # -- building results ----------------------------------------------------------------------
     def finding(self, message: str, *, source: str, line: int | None, split: str | None = None,
                 severity: Severity = Severity.ERROR, related: Iterable[tuple[str, int]] = (),
-                code: str | None = None, **data: Any) -> Finding:
+                code: str | None = None, data: Mapping[str, Any] | None = None, **more: Any) -> Finding:
+        """A finding on `source` line `line` (None: the whole file). Its data (JSON: what reports show
+        beside the message) is `data` and any further keyword arguments; pass `data=` for keys that
+        are names of this method's arguments (`source`, `line`, ...)."""
         return Finding(
             check=self.id, code=code or self.code, severity=severity, message=message,
             location=Location(source, line), split=split,
-            related=tuple(Location(path, ln) for path, ln in related), data=data,
+            related=tuple(Location(path, ln) for path, ln in related), data={**(data or {}), **more},
         )
 
     def result(self, findings: Iterable[Finding] = (), *, summary: str = "",

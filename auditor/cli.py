@@ -176,6 +176,7 @@ def audit(
             cache_store.prune()
     to_stdout = "-" in outputs
     codes = []
+    _warn_not_loaded(dict.fromkeys(m for _, result, _ in results for m in result["settings"].get("checks_not_loaded", ())))
     for name, result, job in results:
         for render, path in writers:
             _write(path, render(result))
@@ -360,6 +361,14 @@ def list_checks(markdown: Annotated[bool, typer.Option("--markdown", help="As a 
     for plugin in registry:
         origin = "" if plugin.dist == "dataset-auditor" else f"  [{plugin.dist} {plugin.version}]"
         print(f"{plugin.id:<{width}}  {plugin.cls.code}  {plugin.cls.summary()}{origin}")
+    _warn_not_loaded(registry.broken.values())
+
+
+def _warn_not_loaded(messages) -> None:
+    from .text import visible
+
+    for message in messages:
+        print(f"auditor: warning: {visible(message)[:300]}; skipped", file=sys.stderr)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from .dataset import FORMAT_ERROR, FORMAT_WARNING, Dataset, load_dataset
 from .errors import AuditorError, CheckLoadError, ConfigError
 from .progress import NoProgress
 from .registry import Plugin, Registry
-from .results import CheckResult, Finding, Location, Status, Verdict, status_from_findings
+from .results import CheckResult, Finding, Location, Status, Verdict, result_problem, status_from_findings
 from .verdict import decide
 
 SCHEMA_VERSION = 1
@@ -40,6 +40,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
     if registry is None:
         registry = Registry.from_entry_points(config.select, config.ignore)
     checks = _instantiate(registry, config)
+    not_loaded = sorted(registry.broken.values())
     schema = load_schema(config.schema) if config.schema else None
     report_key = cache.report_key(config, [p for p, _ in checks], schema) if cache is not None else None
     if report_key is not None:
@@ -47,7 +48,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         if cached is not None:
             return cached
     try:
-        report = _audit(config, checks, schema, progress, cache)
+        report = _audit(config, checks, schema, progress, cache, not_loaded)
     finally:
         if cache is not None:
             cache.flush()
@@ -57,7 +58,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
 
 def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
-           progress: Any, cache: Any) -> dict[str, Any]:
+           progress: Any, cache: Any, not_loaded: list[str]) -> dict[str, Any]:
     datasets = _load_all(config, progress, cache)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task,
                         schema_path=config.schema)
@@ -77,7 +78,8 @@ def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[s
         "settings": {"min_examples": config.min_examples, "min_eval_examples": config.min_eval_examples,
                      "seed": config.seed, "task": config.task, "schema": config.schema,
                      "format": config.format, "fields": dict(config.fields),
-                     "checks": [p.id for p, _ in checks], "config_file": config.source},
+                     "checks": [p.id for p, _ in checks], "checks_not_loaded": not_loaded,
+                     "config_file": config.source},
         "verdict": verdict,
         "checks": {p.id: _check_info(p, check) for p, check in checks},
         "results": [r.to_dict() for r in results],
@@ -147,7 +149,7 @@ def _instantiate(registry: Registry, config: AuditConfig) -> list[tuple[Plugin, 
 
 def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
     # Options of a check that --ignore removed are still legitimate config, not typos.
-    return [*registry.plugins, *config.ignore]
+    return [*registry.plugins, *registry.broken, *config.ignore]
 
 
 def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dataset]:
@@ -184,6 +186,10 @@ def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int)
             result = check.run(ctx)
             if not isinstance(result, CheckResult):
                 raise TypeError(f"run() returned {type(result).__name__}, not CheckResult")
+            result = _cap(result, max_findings)
+            problem = result_problem(result, {d.path: d.lines for d in ctx.datasets}, ctx.frame.height)
+            if problem is not None:
+                raise TypeError(f"run() returned a result that cannot be reported: {problem}")
         except AuditorError:
             raise
         except Exception as exc:  # a failing check is reported, the others still run

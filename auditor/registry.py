@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
@@ -60,13 +60,24 @@ def load(ep: EntryPoint) -> Plugin:
 class Registry:
     """The checks available to an audit, keyed by id."""
 
-    def __init__(self, plugins: Iterable[Plugin]) -> None:
+    def __init__(self, plugins: Iterable[Plugin], broken: Mapping[str, str] | None = None) -> None:
         self.plugins = {p.id: p for p in sorted(plugins, key=lambda p: p.id)}
+        self.broken = dict(broken or {})  # id -> why: installed checks that could not be loaded, skipped
 
     @classmethod
     def from_entry_points(cls, selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> Registry:
+        """The installed checks. One that fails to load is an error when it was selected by name, and
+        otherwise skipped and listed in `broken`: one broken plugin does not stop every audit."""
         eps = {ep.name: ep for ep in discover()}
-        return cls(load(eps[name]) for name in select(eps, selected, ignored))
+        plugins, broken = [], {}
+        for name in select(eps, selected, ignored):
+            try:
+                plugins.append(load(eps[name]))
+            except CheckLoadError as exc:
+                if name in selected:
+                    raise
+                broken[name] = str(exc)
+        return cls(plugins, broken)
 
     @classmethod
     def from_classes(cls, classes: Iterable[type[Check]]) -> Registry:

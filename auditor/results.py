@@ -148,3 +148,38 @@ def status_from_findings(findings: Sequence[Finding]) -> Status:
     if Severity.WARNING in severities:
         return Status.WARN
     return Status.PASS
+
+
+def result_problem(result: CheckResult, lines_of: Mapping[str, int], rows: int) -> str | None:
+    """Why a check's result cannot be reported, or None when it can: findings and their lines must
+    point into the inputs, severities and statuses be the known ones, excluded rows be frame rows, and
+    data and metrics be JSON (a numpy number is not). Checked when the check hands the result back, so
+    a broken plugin is named there rather than failing a renderer later."""
+    import orjson
+
+    if not isinstance(result.status, Status):
+        return f"status {result.status!r} is not an auditor.Status"
+    for i, finding in enumerate(result.findings, start=1):
+        where = f"finding {i}"
+        if not isinstance(finding, Finding):
+            return f"{where} is a {type(finding).__name__}, not an auditor.Finding"
+        if not isinstance(finding.severity, Severity):
+            return f"{where}: severity {finding.severity!r} is not an auditor.Severity"
+        if not isinstance(finding.message, str) or not isinstance(finding.code, str):
+            return f"{where}: message and code must be strings"
+        for location in (finding.location, *finding.related):
+            if location.path not in lines_of:
+                return f"{where}: {location.path!r} is not an input of this audit"
+            line = location.line
+            if line is not None and (type(line) is not int or not 1 <= line <= max(lines_of[location.path], 1)):
+                return f"{where}: line {line!r} is not a line of {location.path}"
+    if any(type(row) is not int or not 0 <= row < rows for row in result.excluded):
+        return "excluded holds something that is not a row id of the audit"
+    parts = [("metrics", result.metrics)] + [(f"finding {i}'s data", dict(f.data))
+                                             for i, f in enumerate(result.findings, start=1)]
+    for name, value in parts:
+        try:
+            orjson.dumps(value)
+        except TypeError as exc:
+            return f"{name} is not JSON: {exc}"
+    return None

@@ -1,5 +1,7 @@
 from importlib.metadata import EntryPoint
 
+import json
+
 import pytest
 from conftest import distinct_chats
 
@@ -106,3 +108,80 @@ def test_check_ids_and_codes_are_validated_at_class_creation():
         type("Bad", (Check,), {"id": "Bad_Name", "code": "BAD001"})
     with pytest.raises(TypeError, match="ABC001"):
         type("Bad", (Check,), {"id": "bad", "code": "bad"})
+
+
+class BadDataCheck(Check):
+    """Returns what no report can hold: chosen by `mode`."""
+
+    id = "bad-data"
+    code = "BAD001"
+    mode = "numpy"
+
+    def run(self, ctx):
+        import numpy as np
+
+        path = ctx.datasets[0].path
+        if self.mode == "numpy":
+            return self.result([self.finding("x", source=path, line=1, count=np.int64(3))])
+        if self.mode == "line":
+            return self.result([self.finding("x", source=path, line=999)])
+        if self.mode == "path":
+            return self.result([self.finding("x", source="/etc/passwd", line=1)])
+        if self.mode == "metrics":
+            return self.result(metrics={"rate": np.float32(0.5)})
+        return self.result(excluded=[10**9])
+
+
+@pytest.mark.parametrize("mode, problem", [
+    ("numpy", "finding 1's data is not JSON: Type is not JSON serializable: numpy.int64"),
+    ("line", "finding 1: line 999 is not a line of"),
+    ("path", "finding 1: '/etc/passwd' is not an input of this audit"),
+    ("metrics", "metrics is not JSON"),
+    ("excluded", "excluded holds something that is not a row id"),
+])
+def test_a_result_that_cannot_be_reported_names_the_check_and_exits_2(monkeypatch, tmp_path, capsys, mode, problem):
+    from auditor.cli import main
+    from auditor.testing import write_jsonl
+
+    monkeypatch.setattr(BadDataCheck, "mode", mode)
+    module = tmp_path / "bad_data_plugin.py"
+    module.write_text("from test_registry import BadDataCheck\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fake_entry_points(monkeypatch, [EntryPoint("bad-data", "bad_data_plugin:BadDataCheck", "auditor.checks")])
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(5))
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", str(path), "--select", "bad-data,count", "--no-cache", "-q"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err.startswith("auditor: error: check bad-data failed: TypeError: run() returned a result that cannot "
+                          "be reported: ")
+    assert problem in err and err.count("\n") == 1
+
+
+def test_a_broken_plugin_is_skipped_with_a_warning_unless_selected(monkeypatch, tmp_path, capsys):
+    from auditor.cli import main
+    from auditor.testing import write_jsonl
+
+    fake_entry_points(monkeypatch, [EntryPoint("ghost", "no_such_module:Ghost", "auditor.checks")])
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(5))
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", str(path), "--no-cache", "--report", "json", "--output", "-"])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 1  # 5 rows: not ready, but audited by every other check
+    assert err.startswith("auditor: warning: check 'ghost' (no_such_module:Ghost) failed to load: "
+                          "ModuleNotFoundError")
+    report = json.loads(out)
+    assert report["settings"]["checks_not_loaded"][0].startswith("check 'ghost'")
+    assert "ghost" not in report["settings"]["checks"] and "count" in report["settings"]["checks"]
+    with pytest.raises(SystemExit) as exc:
+        main(["checks"])
+    out, err = capsys.readouterr()
+    assert exc.value.code in (0, None) and "count" in out and "auditor: warning: check 'ghost'" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", str(path), "--select", "ghost", "--no-cache"])
+    assert exc.value.code == 2 and "check 'ghost' (no_such_module:Ghost) failed to load" in capsys.readouterr().err
+
+
+def test_finding_data_may_use_the_names_of_finding_arguments():
+    finding = ShoutingCheck().finding("m", source="t.jsonl", line=2, data={"source": "crawl", "line": 7}, extra=1)
+    assert finding.location.line == 2 and finding.data == {"source": "crawl", "line": 7, "extra": 1}
