@@ -1,6 +1,5 @@
-from importlib.metadata import EntryPoint
-
 import json
+from importlib.metadata import EntryPoint
 
 import pytest
 from conftest import distinct_chats
