@@ -1,6 +1,6 @@
 """The `auditor` command: thin glue from typer options to the engine and the renderers.
 
-Heavy modules (polars, numpy, datasketch) are imported only inside commands: a pre-commit hook
+Heavy modules (polars, numpy) are imported only inside commands: a pre-commit hook
 starts this program on every commit.
 """
 

@@ -22,7 +22,6 @@ class Settings:
     seed: int = 1
     max_findings: int = 10_000
     task: str | None = None  # "structured", "classification", "free-text" or None (unknown)
-    schema_path: str | None = None
 
 
 @dataclass

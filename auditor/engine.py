@@ -60,8 +60,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
            progress: Any, cache: Any, not_loaded: list[str]) -> dict[str, Any]:
     datasets = _load_all(config, progress, cache)
-    settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task,
-                        schema_path=config.schema)
+    settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
     results = [_input_result(datasets, config.max_findings)]

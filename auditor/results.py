@@ -14,7 +14,6 @@ class Severity(str, Enum):
     ERROR = "error"
 
 
-SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class Status(str, Enum):

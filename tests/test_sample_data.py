@@ -57,7 +57,7 @@ def validator():
 
 def test_generator_is_deterministic(tmp_path):
     pytest.importorskip("jsonschema")  # the generator self-verifies with jsonschema
-    subprocess.run([sys.executable, str(SAMPLE / "generate.py"), "--out", str(tmp_path), "--quiet"],
+    subprocess.run([sys.executable, str(SAMPLE.parent / "tools" / "sample_data" / "generate.py"), "--out", str(tmp_path), "--quiet"],
                    check=True, cwd=str(tmp_path), timeout=300)
     for name in FILES:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), f"{name} differs from committed file"

@@ -11,7 +11,6 @@ from typing import Any
 
 VERDICT_TEXT = {"ready": "READY", "ready_with_warnings": "READY WITH WARNINGS", "not_ready": "NOT READY"}
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-STATUS_ORDER = {"error": 0, "fail": 1, "warn": 2, "pass": 3, "skipped": 4}
 # Documentation of the engine's own line codes (the `input` pseudo-check has no entry in report["checks"]).
 ENGINE_RULES = {
     "AUD001": "A line that is not valid JSON, or not a JSON object, cannot be used as a training record.",

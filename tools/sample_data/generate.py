@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic generator for the dataset-auditor sample data.
 
-Writes train.jsonl, eval.jsonl, schema.json and README.md next to this file
+Writes train.jsonl, eval.jsonl, schema.json and README.md into the repository's sample_data/
 (or into --out DIR).  Everything is driven by random.Random(SEED); there are no
 timestamps and no dependence on set/dict iteration order of unhashable data.
 
@@ -9,7 +9,7 @@ The train/eval sets contain deliberately planted problems.  The README carries a
 machine-readable oracle (between <!-- planted:begin --> and <!-- planted:end -->)
 listing the 1-based physical line numbers of every planted row.
 
-Run:  python sample_data/generate.py [--out DIR] [--quiet]
+Run:  python tools/sample_data/generate.py [--out DIR] [--quiet]
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.dont_write_bytecode = True  # keep sample_data/ free of __pycache__
+sys.dont_write_bytecode = True  # keep the tree free of __pycache__
+SAMPLE_DATA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "sample_data")
 
 import pools as P  # noqa: E402  (local data module)
 
@@ -964,12 +965,12 @@ def render_readme(data: dict) -> str:
     n_train, n_eval = len(data["train"]), len(data["eval"])
     return f"""# Sample data: support-ticket triage fine-tuning set
 
-This folder is **generated** by `generate.py` (stdlib only, seeded with `random.Random({SEED})`);
+This folder is **generated** by `tools/sample_data/generate.py` (stdlib only, seeded with `random.Random({SEED})`);
 do not edit the data files by hand. Regenerate with:
 
 ```
-python sample_data/generate.py            # writes next to the script
-python sample_data/generate.py --out DIR  # writes into DIR
+python tools/sample_data/generate.py            # writes into sample_data/
+python tools/sample_data/generate.py --out DIR  # writes into DIR
 ```
 
 The output is byte-for-byte deterministic; `tests/test_sample_data.py` checks that.
@@ -1008,7 +1009,6 @@ similarity of 0.5 or more on the normalized user text (NFKC, lowercase, whitespa
 | `train.jsonl` | {n_train} | training set with planted problems |
 | `eval.jsonl` | {n_eval} | held-out set with planted train/eval leaks |
 | `schema.json` | – | JSON Schema of the assistant triage object |
-| `generate.py`, `pools.py` | – | the generator and its word/sentence pools |
 
 ## Planted problems
 
@@ -1043,7 +1043,7 @@ def write_all(out_dir: str, data: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=HERE, help="output directory (default: this script's folder)")
+    ap.add_argument("--out", default=SAMPLE_DATA, help="output directory (default: the repository's sample_data/)")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--no-verify", action="store_true", help="skip the brute-force verification")
     args = ap.parse_args(argv)
