@@ -30,7 +30,7 @@ from pathlib import Path
 
 from auditor import AuditContext, Settings, similarity
 from auditor.dataset import load_dataset
-from checks.contradictions import Contradictions
+from dataset_auditor_checks.contradictions import Contradictions
 
 SYSTEMS = ["You are a support triage assistant. Reply with a compact JSON object.",
            "You triage billing tickets. Reply with JSON only.",

@@ -105,7 +105,7 @@ def generate(path: str, rows: int, seed: int, block: int = 100_000) -> None:
 def quality(args) -> None:
     from auditor import minhash as mh
     from auditor.testing import make_context
-    from checks.near_duplicates import NearDuplicates
+    from dataset_auditor_checks.near_duplicates import NearDuplicates
 
     records, _ = make_records(args.rows, seed=args.seed, exact_rate=0.0, near_rate=0.06, max_edits=8)
     ctx = make_context(records)

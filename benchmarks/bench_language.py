@@ -75,7 +75,7 @@ def main() -> None:
         rows = make_rows(args.rows, args.seed)
         texts = sorted({row["messages"][k]["content"] for row in rows for k in (1, 2)})
         start = time.perf_counter()
-        from checks import _langid
+        from dataset_auditor_checks import _langid
 
         _langid._fasttext()
         loaded = time.perf_counter()
@@ -86,7 +86,7 @@ def main() -> None:
         return
 
     from auditor.testing import make_context
-    from checks.language import Language
+    from dataset_auditor_checks.language import Language
 
     rows = make_rows(args.rows, args.seed)
     with tempfile.TemporaryDirectory() as folder:

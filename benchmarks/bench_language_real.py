@@ -51,7 +51,7 @@ OPTIONS: dict[str, str] = {}
 
 
 def run(ctx, languages):
-    from checks.language import Language
+    from dataset_auditor_checks.language import Language
 
     start = time.perf_counter()
     result = Language(Language.make_options({"languages": languages, **OPTIONS})).run(ctx)

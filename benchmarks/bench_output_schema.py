@@ -17,7 +17,7 @@ from pathlib import Path
 
 from auditor import AuditContext, Settings
 from auditor.dataset import load_dataset
-from checks.output_schema import OutputSchema
+from dataset_auditor_checks.output_schema import OutputSchema
 
 ENUM = ["low", "medium", "high", "urgent"]
 

@@ -103,7 +103,7 @@ class Language(Check):
         sample: int = option(20_000, "Rows per split judged; above it a seeded random sample of this size.")
 
         def __post_init__(self):
-            from checks._langid import LANGUAGE_NAMES
+            from ._langid import LANGUAGE_NAMES
 
             if self.min_chars < 1:
                 raise ValueError("min_chars must be >= 1")
@@ -183,7 +183,8 @@ class Language(Check):
         judges the texts it has not seen before.
         """
         from auditor import memo as text_memo
-        from checks import _langid
+
+        from . import _langid
 
         max_chars = self.options.max_chars
         memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}")
@@ -233,7 +234,8 @@ class Language(Check):
         import random
 
         from auditor import memo as text_memo
-        from checks import _langid
+
+        from . import _langid
 
         threshold = self.options.flag_probability
         max_chars = self.options.max_chars
@@ -428,7 +430,7 @@ def _names_language(prompt: str, lang: str) -> bool:
     """Whether a prompt names a language ("... into Chinese"): then an answer in it was asked for."""
     import re
 
-    from checks._langid import LANGUAGE_NAMES
+    from ._langid import LANGUAGE_NAMES
 
     name = LANGUAGE_NAMES.get(lang)
     return bool(name) and re.search(rf"\b{re.escape(name)}\b", prompt, re.IGNORECASE) is not None
@@ -437,7 +439,7 @@ def _names_language(prompt: str, lang: str) -> bool:
 def _judge_all(texts, max_chars):
     from functools import partial
 
-    from checks import _langid
+    from . import _langid
 
     judge = partial(_langid.judge_many, max_chars=max_chars)
     if len(texts) < POOL_THRESHOLD:
@@ -489,6 +491,6 @@ def _round(prob):
 
 
 def _name(lang, prob) -> str:
-    from checks._langid import LANGUAGE_NAMES
+    from ._langid import LANGUAGE_NAMES
 
     return f"{LANGUAGE_NAMES.get(lang, lang)} ({lang}, {prob:.2f})"

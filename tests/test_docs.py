@@ -30,7 +30,7 @@ def test_check_docstring_has_the_rule_sections(plugin):
 def test_every_module_in_checks_is_registered_in_pyproject():
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["auditor.checks"]
     modules = {value.split(":")[0] for value in declared.values()}
-    on_disk = {f"checks.{p.stem}" for p in (ROOT / "checks").glob("*.py") if not p.stem.startswith("_")}
+    on_disk = {f"dataset_auditor_checks.{p.stem}" for p in (ROOT / "checks").glob("*.py") if not p.stem.startswith("_")}
     assert on_disk == modules
 
 
@@ -43,3 +43,25 @@ def test_readme_check_table_is_current(capsys):
     readme = (ROOT / "README.md").read_text()
     current = re.search(r"<!-- checks:begin -->\n(.*?)\n<!-- checks:end -->", readme, re.S).group(1).strip()
     assert current == table, "update the table in README.md with `auditor checks --markdown`"
+
+
+def test_readme_plugin_example_runs_as_written(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- plugin-example:begin -->", 1)[1].split("<!-- plugin-example:end -->", 1)[0]
+    module_code, test_code = [part.split("\n```", 1)[0] for part in block.split("```python\n")[1:]]
+    package = tmp_path / "my_package"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "shouting.py").write_text(module_code)
+    (tmp_path / "test_shouting_example.py").write_text(test_code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    example = importlib.import_module("test_shouting_example")
+    example.test_flags_capitals_only()
+    from my_package.shouting import Shouting
+
+    assert Shouting.option_table()[0]["name"] == "min_letters" and Shouting.blocking is False
+    for name in ("test_shouting_example", "my_package.shouting", "my_package"):
+        sys.modules.pop(name, None)

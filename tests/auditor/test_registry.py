@@ -184,3 +184,22 @@ def test_a_broken_plugin_is_skipped_with_a_warning_unless_selected(monkeypatch, 
 def test_finding_data_may_use_the_names_of_finding_arguments():
     finding = ShoutingCheck().finding("m", source="t.jsonl", line=2, data={"source": "crawl", "line": 7}, extra=1)
     assert finding.location.line == 2 and finding.data == {"source": "crawl", "line": 7, "extra": 1}
+
+
+def test_a_plugin_shipping_its_own_checks_package_cannot_shadow_a_built_in(tmp_path):
+    # another distribution's top-level `checks` package, first on the path, as an install would put it
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "site" / "checks"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "count.py").write_text("raise SystemExit('the plugin shadowed the built-in count check')\n")
+    code = ("from auditor.registry import Registry\n"
+            "plugin = Registry.from_entry_points(selected=['count']).get('count')\n"
+            "print(plugin.cls.__module__, plugin.dist)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["dataset_auditor_checks.count", "dataset-auditor"]

@@ -9,7 +9,7 @@ from conftest import planted_problems, sample_context
 
 from auditor import ConfigError, Settings
 from auditor.testing import make_context, run_check
-from checks.contradictions import Contradictions
+from dataset_auditor_checks.contradictions import Contradictions
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["account", "invoice", "order", "parcel", "refund", "screen", "login", "password", "card", "payment",
@@ -282,7 +282,7 @@ def test_sample_data_contradictions_match_the_oracle(with_schema):
 
 def test_thousands_of_copies_are_one_group_with_capped_lists(monkeypatch):
     # 2,000 rows of one prompt: one label on most, another on the rest; lists stop at MAX_RELATED
-    monkeypatch.setattr("checks.contradictions.MAX_RELATED", 50)
+    monkeypatch.setattr("dataset_auditor_checks.contradictions.MAX_RELATED", 50)
     rows = filler(0, 10) + [("I was charged twice this month", "billing")] * 1_500 \
         + [("I was charged twice this month", "refund")] * 500
     result = run_check(Contradictions, labelled(rows), resolve="keep-majority")

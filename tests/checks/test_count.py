@@ -1,5 +1,5 @@
 from auditor.testing import make_context, run_check
-from checks.count import Count
+from dataset_auditor_checks.count import Count
 
 
 def labelled(label_counts):

@@ -3,7 +3,7 @@
 from conftest import chat, distinct_chats, planted_problems, sample_context
 
 from auditor.testing import run_check
-from checks.exact_duplicates import ExactDuplicates
+from dataset_auditor_checks.exact_duplicates import ExactDuplicates
 
 
 def test_reports_each_group_on_its_first_line_and_excludes_the_copies():

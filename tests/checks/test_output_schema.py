@@ -7,7 +7,7 @@ import pytest
 from conftest import planted_problems
 
 from auditor.testing import make_context, run_check
-from checks.output_schema import OutputSchema
+from dataset_auditor_checks.output_schema import OutputSchema
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 

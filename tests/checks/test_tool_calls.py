@@ -3,7 +3,7 @@
 import json
 
 from auditor.testing import make_context, run_check
-from checks.tool_calls import ToolCalls
+from dataset_auditor_checks.tool_calls import ToolCalls
 
 PARAMETERS = {"type": "object", "properties": {"order_id": {"type": "integer"},
                                                "unit": {"enum": ["kg", "lb"]}},

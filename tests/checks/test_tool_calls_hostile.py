@@ -8,7 +8,7 @@ import time
 import pytest
 
 from auditor.testing import run_check
-from checks.tool_calls import ToolCalls
+from dataset_auditor_checks.tool_calls import ToolCalls
 
 
 def row(parameters, arguments):
@@ -86,7 +86,7 @@ def test_a_catastrophic_pattern_runs_in_linear_time():
 def test_a_user_schema_reference_outside_it_is_a_config_error_not_a_fetch(listener):
     from auditor import ConfigError
     from auditor.testing import make_context
-    from checks.output_schema import OutputSchema
+    from dataset_auditor_checks.output_schema import OutputSchema
 
     url, hits = listener
     schema = {"type": "object", "properties": {"a": {"$ref": f"{url}/remote.json"}}}

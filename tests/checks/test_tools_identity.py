@@ -8,10 +8,10 @@ import json
 
 from auditor.normalize import Normalized, normalize_chat, normalize_sharegpt, tool_signature
 from auditor.testing import make_context, run_check
-from checks.contradictions import Contradictions
-from checks.exact_duplicates import ExactDuplicates
-from checks.leakage import Leakage
-from checks.near_duplicates import NearDuplicates
+from dataset_auditor_checks.contradictions import Contradictions
+from dataset_auditor_checks.exact_duplicates import ExactDuplicates
+from dataset_auditor_checks.leakage import Leakage
+from dataset_auditor_checks.near_duplicates import NearDuplicates
 
 WEATHER = {"name": "get_weather", "description": "Weather now",
            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
