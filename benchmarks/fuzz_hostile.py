@@ -124,16 +124,25 @@ def audit(args: list[str], stdout: io.StringIO, stderr: io.StringIO) -> int:
     return 0
 
 
-def corpus(n: int, seed: int, folder: Path) -> int:
+BAD = ("tracebacks", "raw control characters printed", "reports differing between two runs", "crashed checks",
+       "lost lines")
+
+
+def corpus(n: int, seed: int, folder: Path, only: set[int] | None = None, keep: Path | None = None) -> int:
     rng = random.Random(seed)
     tally: Counter = Counter()
+    wrong: dict[str, list[int]] = {}
     slowest = (0.0, "")
     start = time.perf_counter()
     for i in range(n):
         train, evals = folder / f"t{i}.jsonl", folder / f"e{i}.jsonl"
         lines = [line(rng) for _ in range(rng.randint(1, 8))]
+        eval_lines = [line(rng) for _ in range(rng.randint(1, 4))]
+        if only is not None and i not in only:
+            continue
         train.write_bytes(b"\n".join(lines) + b"\n")
-        evals.write_bytes(b"\n".join(line(rng) for _ in range(rng.randint(1, 4))) + b"\n")
+        evals.write_bytes(b"\n".join(eval_lines) + b"\n")
+        before = Counter(tally)
         reports = []
         began = time.perf_counter()
         for run in (0, 1):
@@ -153,15 +162,21 @@ def corpus(n: int, seed: int, folder: Path) -> int:
             report = json.loads(reports[0])
             tally["crashed checks"] += sum(r["status"] == "error" for r in report["results"])
             tally["lost lines"] += report["verdict"]["train_rows"] != len(lines)
+        bad = [key for key in BAD if tally[key] > before[key]]
+        for key in bad:
+            wrong.setdefault(key, []).append(i)
         for path in (train, evals, folder / f"r{i}-0.json", folder / f"r{i}-1.json"):
+            if bad and keep is not None and path.exists():
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, keep / path.name)
             path.unlink(missing_ok=True)
     elapsed = time.perf_counter() - start
     print(f"corpus: {n:,} file pairs ({2 * n:,} audits) in {elapsed:.0f} s; slowest pair {slowest[0]:.2f} s ({slowest[1]})")
     for key in sorted(tally):
         print(f"  {key}: {tally[key]:,}")
-    bad = ("tracebacks", "raw control characters printed", "reports differing between two runs", "crashed checks",
-           "lost lines")
-    return sum(tally[key] for key in bad)
+    for key, indices in sorted(wrong.items()):
+        print(f"  {key} in pairs: {', '.join(map(str, indices[:20]))} (re-run them with --only)")
+    return sum(tally[key] for key in BAD)
 
 
 def bombs(folder: Path) -> None:
@@ -203,10 +218,13 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=10_000, help="corpus file pairs (each audited twice)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--bombs", action="store_true", help="also run the resource bombs")
+    parser.add_argument("--only", type=lambda text: {int(i) for i in text.split(",")},
+                        help="audit only these pair numbers (comma-separated), as printed for a failure")
+    parser.add_argument("--keep", type=Path, help="copy the files and reports of failing pairs into this folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fuzz_hostile_"))
     try:
-        wrong = corpus(args.files, args.seed, folder)
+        wrong = corpus(args.files, args.seed, folder, args.only, args.keep)
         if args.bombs:
             bombs(folder)
     finally:
