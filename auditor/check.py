@@ -18,6 +18,19 @@ _CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
+# The roles a check can declare in `provides`, and what each one reads.
+ROLES = {
+    "held-out-eval": "the checklist's 'clean, held-out eval set?' answer: yes when the check passes or warns",
+    "format-consistency": "the checklist's 'output format consistent?' answer: no when the check fails",
+    "contradictions": "the checklist's 'free of contradictory examples?' answer: yes when the check passes",
+    "eval-leakage": "the leakage chart: metrics['per_file'], {eval path: {'leaked': n, 'total': m}} or {path: n}",
+    "cluster-sizes": "the cluster-size chart: metrics['cluster_sizes'] ({size: clusters}), or the groups of "
+                     "lines in its findings' data['lines'] / data['members']",
+    "label-counts": "the label chart: metrics['per_label'] (train) and metrics['eval_per_label']",
+    "length-histograms": "the length charts: metrics['{split}_{column}_length_histogram'], {'bins', 'counts'}",
+}
+
+
 @dataclass(frozen=True)
 class NoOptions:
     """A check without options."""
@@ -43,6 +56,9 @@ class Check:
     id: ClassVar[str]
     code: ClassVar[str]
     blocking: ClassVar[bool] = True
+    # What the verdict and the reports read from this check's result (see ROLES): they know no check
+    # by name, so a plugin that declares a role is treated as a built-in that does.
+    provides: ClassVar[frozenset[str]] = frozenset()
     # Inputs the check needs: "eval" (an eval file), "schema" (a JSON Schema), "label" (class labels).
     requires: ClassVar[frozenset[str]] = frozenset()
     Options: ClassVar[type] = NoOptions
@@ -55,6 +71,9 @@ class Check:
             raise TypeError(f"{cls.__name__}.id {cls.id!r} must be kebab-case")
         if not _CODE.match(getattr(cls, "code", "")):
             raise TypeError(f"{cls.__name__}.code must look like ABC001")
+        unknown = sorted(set(cls.provides) - set(ROLES))
+        if unknown:
+            raise TypeError(f"{cls.__name__}.provides: unknown role {unknown[0]!r} (roles: {', '.join(ROLES)})")
         _validate_options(cls)
 
     def __init__(self, options: Any = None) -> None:

@@ -196,6 +196,7 @@ def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int)
                                  summary="the check failed", error=f"{type(exc).__name__}: {exc}",
                                  blocking=check.blocking)
     result.title = plugin.cls.summary()
+    result.provides = frozenset(plugin.cls.provides)
     result.plugin = plugin.dist
     return _cap(result, max_findings)
 
@@ -248,4 +249,5 @@ def _input_info(data: Dataset) -> dict[str, Any]:
 def _check_info(plugin: Plugin, check: Any) -> dict[str, Any]:
     return {"title": plugin.cls.summary(), "code": plugin.cls.code, "doc": plugin.cls.doc(),
             "plugin": plugin.dist, "version": plugin.version, "blocking": check.blocking,
+            "provides": sorted(plugin.cls.provides),
             "options": plugin.cls.option_table()}

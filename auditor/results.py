@@ -120,6 +120,7 @@ class CheckResult:
     error: str | None = None
     title: str = ""
     plugin: str = ""
+    provides: frozenset[str] = frozenset()  # the roles its check declares (Check.provides)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,8 +10,6 @@ from typing import Any
 
 from .results import CheckResult, Status, Verdict
 
-FORMAT_CHECKS = ("format", "output-format", "output-schema", "tool-calls")
-
 # Questions of the fine-tuning decision framework that data cannot answer: read from [tool.auditor.decision].
 STATED_QUESTIONS = {
     "prompting_tried": "Were prompting and retrieval (RAG) tried first and found short?",
@@ -49,7 +47,6 @@ def decide(ctx: Any, results: Sequence[CheckResult], *, min_examples: int, min_e
 
     warned = any(r.status in (Status.WARN, Status.FAIL, Status.ERROR) for r in results)
     status = Verdict.NOT_READY if reasons else (Verdict.READY_WITH_WARNINGS if warned else Verdict.READY)
-    by_id = {r.check: r for r in results}
     return {
         "status": status.value,
         "reasons": reasons,
@@ -62,7 +59,7 @@ def decide(ctx: Any, results: Sequence[CheckResult], *, min_examples: int, min_e
         "eval_rows": ctx.frame.filter(pl.col("split") == "eval").height,
         "clean_eval_examples": clean_eval,
         "clean_eval_by_file": clean_eval_by_source,
-        "checklist": _checklist(by_id, clean_train, clean_eval, bool(eval_sources), min_examples,
+        "checklist": _checklist(results, clean_train, clean_eval, bool(eval_sources), min_examples,
                                 min_eval_examples, decision),
     }
 
@@ -71,27 +68,31 @@ def _item(key: str, question: str, answer: str, evidence: str) -> dict[str, str]
     return {"id": key, "question": question, "answer": answer, "evidence": evidence}
 
 
-def _checklist(by_id: dict[str, CheckResult], clean_train: int, clean_eval: int, has_eval: bool,
+def _checklist(results: Sequence[CheckResult], clean_train: int, clean_eval: int, has_eval: bool,
                min_examples: int, min_eval: int, decision: dict[str, bool]) -> list[dict[str, str]]:
+    def measured(role: str) -> list[CheckResult]:  # the results of the checks answering for a role
+        return [r for r in results if role in r.provides and r.status not in (Status.SKIPPED, Status.ERROR)]
+
     items = [_item("enough_examples", f"Are there {min_examples:,}+ clean training examples?",
                    "yes" if clean_train >= min_examples else "no",
                    f"{clean_train:,} clean examples, {min_examples:,} required")]
 
-    leakage = by_id.get("leakage")
+    leakage = measured("held-out-eval")
     if not has_eval:
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no", "no eval file given"))
     elif clean_eval < min_eval:
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no",
                            f"{clean_eval:,} clean eval examples, {min_eval:,} required"))
-    elif leakage is None or leakage.status in (Status.SKIPPED, Status.ERROR):
+    elif not leakage:
         items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "not measured",
                            f"{clean_eval:,} clean eval examples; leakage was not checked"))
     else:
-        held_out = leakage.status in (Status.PASS, Status.WARN)
-        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?",
-                           "yes" if held_out else "no", f"{clean_eval:,} clean eval examples; {leakage.summary}"))
+        held_out = all(r.status in (Status.PASS, Status.WARN) for r in leakage)
+        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "yes" if held_out else "no",
+                           f"{clean_eval:,} clean eval examples; " + "; ".join(r.summary for r in leakage)))
 
-    ran = [by_id[c] for c in FORMAT_CHECKS if c in by_id and by_id[c].status is not Status.SKIPPED]
+    # a format check that crashed answers "no": the format was not shown to be consistent
+    ran = [r for r in results if "format-consistency" in r.provides and r.status is not Status.SKIPPED]
     if not ran:
         items.append(_item("consistent_format", "Is the output format consistent?", "not measured",
                            "no format check ran"))
@@ -100,14 +101,14 @@ def _checklist(by_id: dict[str, CheckResult], clean_train: int, clean_eval: int,
         items.append(_item("consistent_format", "Is the output format consistent?", "no" if bad else "yes",
                            "; ".join(f"{r.check}: {r.summary}" for r in (bad or ran))))
 
-    contradictions = by_id.get("contradictions")
-    if contradictions is None or contradictions.status in (Status.SKIPPED, Status.ERROR):
+    contradictions = measured("contradictions")
+    if not contradictions:
         items.append(_item("no_contradictions", "Is the data free of contradictory examples?", "not measured",
                            "the contradictions check did not run"))
     else:
-        clean = contradictions.status is Status.PASS
+        clean = all(r.status is Status.PASS for r in contradictions)
         items.append(_item("no_contradictions", "Is the data free of contradictory examples?",
-                           "yes" if clean else "no", contradictions.summary))
+                           "yes" if clean else "no", "; ".join(r.summary for r in contradictions)))
 
     for key, question in STATED_QUESTIONS.items():
         if key in decision:

@@ -72,6 +72,7 @@ class Contradictions(Check):
 
     id = "contradictions"
     code = LABELS
+    provides = frozenset({"contradictions"})
 
     @dataclass(frozen=True)
     class Options:

@@ -47,6 +47,7 @@ class Count(Check):
 
     id = "count"
     code = "CNT001"
+    provides = frozenset({"label-counts", "length-histograms"})
 
     @dataclass(frozen=True)
     class Options:

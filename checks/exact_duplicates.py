@@ -35,6 +35,7 @@ class ExactDuplicates(Check):
 
     id = "exact-duplicates"
     code = "DUP001"
+    provides = frozenset({"cluster-sizes"})
 
     def run(self, ctx):
         import polars as pl

@@ -49,6 +49,7 @@ class Format(Check):
 
     id = "format"
     code = "FMT001"
+    provides = frozenset({"format-consistency"})
 
     @dataclass(frozen=True)
     class Options:

@@ -90,6 +90,7 @@ class Leakage(Check):
 
     id = "leakage"
     code = "LEAK001"
+    provides = frozenset({"held-out-eval", "eval-leakage"})
     requires = frozenset({"eval"})
 
     @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class NearDuplicates(Check):
 
     id = "near-duplicates"
     code = "DUP002"
+    provides = frozenset({"cluster-sizes"})
 
     @dataclass(frozen=True)
     class Options:

@@ -47,6 +47,7 @@ class OutputFormat(Check):
 
     id = "output-format"
     code = "OUT001"
+    provides = frozenset({"format-consistency"})
 
     @dataclass(frozen=True)
     class Options:

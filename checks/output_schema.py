@@ -55,6 +55,7 @@ class OutputSchema(Check):
 
     id = "output-schema"
     code = "SCH001"
+    provides = frozenset({"format-consistency"})
     requires = frozenset({"schema"})
 
     @dataclass(frozen=True)

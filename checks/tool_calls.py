@@ -57,6 +57,7 @@ class ToolCalls(Check):
 
     id = "tool-calls"
     code = UNDECLARED
+    provides = frozenset({"format-consistency"})
 
     def run(self, ctx):
         import polars as pl

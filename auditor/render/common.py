@@ -113,8 +113,10 @@ def format_value(value: Any) -> str:
 
 # ----- chart data ---------------------------------------------------------------------------------
 
-def result(report: dict[str, Any], check: str) -> dict[str, Any] | None:
-    return next((r for r in report["results"] if r["check"] == check), None)
+def providing(report: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The results of the checks that declare `role` (see auditor.check.ROLES), in report order."""
+    checks = report.get("checks", {})
+    return [r for r in report["results"] if role in checks.get(r["check"], {}).get("provides", ())]
 
 
 def _histogram(value: Any) -> tuple[list[str], list[int]] | None:
@@ -141,8 +143,9 @@ def _short(n: Any) -> str:
 
 
 def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], dict[str, list[int]]] | None:
-    """Bin labels and counts per split of `{split}_{column}_length_histogram` in the `count` metrics."""
-    count = result(report, "count")
+    """Bin labels and counts per split of `{split}_{column}_length_histogram` in the metrics of the first
+    check providing length histograms."""
+    count = next(iter(providing(report, "length-histograms")), None)
     if not count:
         return None
     labels, series = None, {}
@@ -155,8 +158,8 @@ def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], d
 
 
 def label_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
-    """Examples per label: `per_label` (train) and `eval_per_label` of the `count` metrics."""
-    count = result(report, "count")
+    """Examples per label: `per_label` (train) and `eval_per_label` of the first check providing label counts."""
+    count = next(iter(providing(report, "label-counts")), None)
     out = {}
     if count:
         for key, split in (("per_label", "train"), ("train_per_label", "train"), ("eval_per_label", "eval")):
@@ -182,18 +185,16 @@ def language_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
 
 
 def cluster_sizes(report: dict[str, Any]) -> dict[str, dict[int, int]]:
-    """Clusters per size, per duplicate check: `metrics["cluster_sizes"]` ({size: clusters}) when given,
-    else counted from the distinct `data["lines"]` / `data["members"]` groups of checks named *duplicate*."""
+    """Clusters per size, per check providing cluster sizes: `metrics["cluster_sizes"]` ({size: clusters})
+    when given, else counted from the distinct `data["lines"]` / `data["members"]` groups of its findings."""
     out: dict[str, dict[int, int]] = {}
-    for r in report["results"]:
+    for r in providing(report, "cluster-sizes"):
         given = r["metrics"].get("cluster_sizes")
         if isinstance(given, dict) and given:
             try:
                 out[r["check"]] = {int(k): int(v) for k, v in sorted(given.items(), key=lambda kv: int(kv[0]))}
             except (TypeError, ValueError):
                 pass
-            continue
-        if "duplicate" not in r["check"]:
             continue
         groups = set()
         for f in r["findings"]:
@@ -219,9 +220,10 @@ def _group(f: dict[str, Any]) -> frozenset | None:
 
 
 def leakage_by_file(report: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
-    """Leaked eval rows per eval file -> (leaked, total or None): `metrics["per_file"]` of the `leakage`
-    check ({path: n} or {path: {"leaked": n, "total": m}}) when given, else distinct eval lines of its findings."""
-    leakage = result(report, "leakage")
+    """Leaked eval rows per eval file -> (leaked, total or None): `metrics["per_file"]` of the first check
+    providing eval leakage ({path: n} or {path: {"leaked": n, "total": m}}) when given, else distinct eval
+    lines of its findings."""
+    leakage = next(iter(providing(report, "eval-leakage")), None)
     if not leakage or leakage["status"] in ("skipped", "error"):
         return {}
     totals = {i["path"]: i.get("valid") for i in report["inputs"] if i["split"] == "eval"}

@@ -56,6 +56,11 @@ def _result(check: str, code: str, findings: list, *, status: str = "fail", summ
             "findings_total": len(findings) + omitted, "findings_omitted": omitted, "error": None}
 
 
+# what the checks these samples stand for declare (Check.provides)
+ROLES = {"near-duplicates": ["cluster-sizes"], "contradictions": ["contradictions"],
+         "leakage": ["eval-leakage", "held-out-eval"]}
+
+
 def enrich(report: dict[str, Any]) -> dict[str, Any]:
     """Add near-duplicate, contradiction, language and leakage results whose rows hold the payloads."""
     report = copy.deepcopy(report)
@@ -91,6 +96,7 @@ def enrich(report: dict[str, Any]) -> dict[str, Any]:
         report["results"].append(r)
         report["checks"][r["check"]] = {"title": r["title"], "code": r["code"], "plugin": "dataset-auditor",
                                         "version": "0", "blocking": True, "options": [],
+                                        "provides": ROLES.get(r["check"], []),
                                         "doc": f"{r['title']}.\n\n## What it does\nFinds <things> | `x`.\n"}
     return report
 
@@ -105,5 +111,6 @@ def big_report(base: dict[str, Any], n: int = 100_000) -> dict[str, Any]:
                 for i in range(n)]
     report["results"].append(_result("near-duplicates", "DUP001", findings, status="warn"))
     report["checks"]["near-duplicates"] = {"title": "Duplicates", "code": "DUP001", "doc": "Duplicates.",
-                                           "plugin": "x", "version": "0", "blocking": True, "options": []}
+                                           "plugin": "x", "version": "0", "blocking": True, "options": [],
+                                           "provides": ["cluster-sizes"]}
     return report

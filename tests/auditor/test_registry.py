@@ -203,3 +203,35 @@ def test_a_plugin_shipping_its_own_checks_package_cannot_shadow_a_built_in(tmp_p
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["dataset_auditor_checks.count", "dataset-auditor"]
+
+
+class PluginContradictions(Check):
+    """A plugin's own contradiction finder: it always finds one."""
+
+    id = "plugin-contradictions"
+    code = "PCN001"
+    provides = frozenset({"contradictions", "cluster-sizes"})
+
+    def run(self, ctx):
+        path = ctx.datasets[0].path
+        found = self.finding("lines 1 and 2 disagree", source=path, line=1, related=[(path, 2)], lines=[1, 2])
+        return self.result([found], summary="1 prompt taught two ways", metrics={"cluster_sizes": {"2": 1}})
+
+
+def test_a_plugin_declaring_a_role_answers_for_it_like_a_built_in(tmp_path):
+    from auditor.render import renderer
+    from auditor.testing import write_jsonl
+
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(5))
+    report = audit(AuditConfig(train=(str(path),), select=("plugin-contradictions",)),
+                   registry=Registry.from_classes([PluginContradictions]))
+    item = next(i for i in report["verdict"]["checklist"] if i["id"] == "no_contradictions")
+    assert (item["answer"], item["evidence"]) == ("no", "1 prompt taught two ways")
+    assert report["checks"]["plugin-contradictions"]["provides"] == ["cluster-sizes", "contradictions"]
+    assert "Cluster sizes (plugin-contradictions)" in renderer("html")(report)
+    with pytest.raises(TypeError, match="unknown role 'leaks'"):
+        class Misnamed(Check):
+            """x"""
+            id = "misnamed"
+            code = "MIS001"
+            provides = frozenset({"leaks"})
