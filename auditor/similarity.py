@@ -43,15 +43,6 @@ def _once_per_text(texts, compute):
     return compute(texts.gather(distinct))[np.searchsorted(distinct, first)]
 
 
-def lsh_threshold(threshold: float) -> float:
-    """The threshold LSH bands are tuned for: below the verification threshold, for recall.
-
-    datasketch's (bands, rows) for 0.8 finds a pair of Jaccard exactly 0.8 only ~40% of the time;
-    every candidate is verified afterwards, so tuning lower buys recall at no cost in precision.
-    """
-    return max(threshold - 0.15, 0.05)
-
-
 def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3):
     """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard.
 
@@ -61,7 +52,7 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     from . import minhash
 
     seed = ctx.settings.seed
-    bands, rows = minhash.lsh_params(lsh_threshold(threshold), num_perm)
+    bands, rows = minhash.lsh_params(minhash.recall_threshold(threshold), num_perm)
 
     def build(frame):
         return _once_per_text(ctx.text_of(text, frame), lambda texts: minhash.text_band_keys(
