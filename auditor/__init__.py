@@ -10,7 +10,7 @@ from .check import Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
-from .text import counted, normalize_series, normalize_text
+from .text import counted, normalize_series, normalize_text, user_side
 
 __all__ = [
     "MAX_RELATED",
@@ -36,4 +36,5 @@ __all__ = [
     "option",
     "shapes",
     "similarity",
+    "user_side",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .dataset import Dataset
-from .text import normalize_series
+from .text import normalize_series, user_side
 
 T = TypeVar("T")
 TEXT_PARTS = ("prompt", "input", "response", "system", "label", "tools")
@@ -246,12 +246,7 @@ def _matching_text(frame, parts: list[str]):
     """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text."""
     import polars as pl
 
-    system, prompt = pl.col("system"), pl.col("prompt")
-    # The normalizer puts the system turns first, joined to the rest by one newline.
-    user_side = (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
-                 .then(prompt.str.slice(system.str.len_chars() + 1))
-                 .otherwise(prompt))
-    columns = [user_side if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
+    columns = [user_side() if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
     joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
     # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
     # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).

@@ -248,9 +248,9 @@ def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
     import polars as pl
 
     sub = ctx.frame[pl.Series(list(ids), dtype=pl.Int64)]
-    system, prompt = pl.col("system"), pl.col("prompt")
-    user = (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
-            .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
+    from .text import user_side
+
+    user = user_side()
     answer = pl.coalesce(pl.col("response"), pl.lit("label: ") + pl.col("label"), pl.lit(""))
     texts = sub.select(pl.concat_str([user.fill_null(""), answer], separator="\n").alias("t"))["t"].to_list()
     return [t if len(t) <= limit else t[: limit - 1] + "…" for t in texts]

@@ -36,6 +36,17 @@ def normalize_series(series):
             .collect(engine="streaming").to_series())
 
 
+def user_side():
+    """A polars expression: the prompt without its system text (what the user wrote), from the columns
+    `system` and `prompt` of a context frame. Normalizers put the system turns first, joined to the rest
+    by one newline; a prompt that does not start with its system text is kept whole."""
+    import polars as pl
+
+    system, prompt = pl.col("system"), pl.col("prompt")
+    return (pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
+            .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """A count as every report writes it: thousands separators, singular for one ("1 group",
     "2,551 groups")."""

@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 
-from auditor import Check, Severity, counted, option
+from auditor import Check, Severity, counted, option, user_side
 
 # A pool worker starts in ~0.15 s (spawn, the fastText model) and a text costs ~60 us in process:
 # below this many distinct texts one process finishes sooner (measured on 2 cores).
@@ -412,18 +412,12 @@ class Language(Check):
         return text
 
 
-def _user_side(system, prompt):
-    # prompt = system + "\n" + the rest for chat data: judge the rest
-    if system and prompt and prompt.startswith(system):
-        return prompt[len(system):].lstrip("\n")
-    return prompt
-
-
 def _asked(rows) -> list:
     """The text each response answers: the last user turn of a conversation (`asked`), else the prompt
     without its system text."""
-    return [asked if asked is not None else _user_side(system, prompt) for asked, system, prompt in
-            zip(rows["asked"].to_list(), rows["system"].to_list(), rows["prompt"].to_list())]
+    import polars as pl
+
+    return rows.select(pl.coalesce("asked", user_side()))["asked"].to_list()
 
 
 def _names_language(prompt: str, lang: str) -> bool:

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from auditor import Check, Severity, counted, normalize_series, option, shapes, similarity
+from auditor import Check, Severity, counted, normalize_series, option, shapes, similarity, user_side
 
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 CONFLICT = "LEAK003"  # an exact leak whose label or structured answer differs from train's
@@ -481,16 +481,13 @@ def _template_words(text):
 
 def _display_texts(ctx, per_row, include_system):
     """Original text (user side unless include_system) of the eval rows and their best matches, cut short."""
-    import polars as pl
 
     ids = sorted(set(per_row["eval_row"].to_list()) | set(per_row["best_row"].to_list()))
     if not ids:
         return {}
     picked = ctx.frame.select("system", "prompt").gather(ids)
     if not include_system:
-        system, prompt = pl.col("system"), pl.col("prompt")
-        picked = picked.select(prompt=pl.when(system.is_not_null() & prompt.str.starts_with(system.fill_null("")))
-                               .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
+        picked = picked.select(prompt=user_side())
     out = {}
     for row, value in zip(ids, picked["prompt"].to_list()):
         value = value or ""

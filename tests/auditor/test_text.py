@@ -32,3 +32,13 @@ def test_counts_read_right():
     assert counted(1, "group") == "1 group"
     assert counted(2551, "group") == "2,551 groups"
     assert counted(0, "copy", "copies") == "0 copies"
+
+
+def test_user_side_drops_the_system_text_only_when_the_prompt_starts_with_it():
+    import polars as pl
+
+    from auditor import user_side
+
+    frame = pl.DataFrame({"system": ["Be brief.", None, "Other.", "Be brief."],
+                          "prompt": ["Be brief.\nWhere is my parcel?", "Hi there", "Where?", None]})
+    assert frame.select(user_side())["prompt"].to_list() == ["Where is my parcel?", "Hi there", "Where?", None]
