@@ -33,13 +33,24 @@ def compile_schema(schema: Any) -> tuple[Any, str | None]:
         return None, f"a JSON Schema must be an object, got {kind.get(type(schema), type(schema).__name__)}"
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        pointer = "".join(f"/{p}" for p in exc.absolute_path) or "(root)"
-        return None, f"{pointer}: {exc.message[:200]}"
+        # as check_schema does, but the errors in a fixed order first: which of two equally relevant
+        # errors best_match names otherwise follows the process's hash seed
+        meta = validator_for(cls.META_SCHEMA, default=cls)
+        metaschema = meta(cls.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
+        error = jsonschema.exceptions.best_match(in_order(metaschema.iter_errors(schema)))
     except RecursionError:
         return None, "nested too deeply to check"
+    if error is not None:
+        pointer = "".join(f"/{p}" for p in error.absolute_path) or "(root)"
+        return None, f"{pointer}: {error.message[:200]}"
     return confined_validator(cls, schema), None
+
+
+def in_order(errors: Any) -> list:
+    """Validation errors sorted by where they are (instance path, schema path) and what they say: the
+    order jsonschema yields them in can follow set iteration, which changes from process to process."""
+    return sorted(errors, key=lambda e: ([str(p) for p in e.absolute_path],
+                                         [str(p) for p in e.absolute_schema_path], e.message))
 
 
 def confined_validator(cls: type, schema: Any, **options: Any) -> Any:
@@ -52,7 +63,7 @@ def iter_errors(validator: Any, value: Any) -> list:
     from referencing.exceptions import Unresolvable
 
     try:
-        return list(validator.iter_errors(value))
+        return in_order(validator.iter_errors(value))
     except Unresolvable as exc:
         ref = getattr(exc, "ref", None) or str(exc)
         raise SchemaTrouble(f"its reference '{str(ref)[:200]}' does not resolve inside it "

@@ -2,6 +2,7 @@
 
 import http.server
 import json
+import re
 import threading
 import time
 
@@ -94,3 +95,27 @@ def test_a_user_schema_reference_outside_it_is_a_config_error_not_a_fetch(listen
     with pytest.raises(ConfigError, match="does not resolve inside it"):
         OutputSchema(OutputSchema.make_options({})).run(ctx)
     assert hits == []
+
+
+def test_the_reason_a_schema_is_invalid_does_not_depend_on_the_hash_seed(tmp_path):
+    # several equally relevant errors (BFCL's "float" and "dict" types): the one named must not change
+    import os
+    import subprocess
+    import sys
+
+    from auditor.testing import write_jsonl
+
+    parameters = {"type": "object", "properties": {name: {"type": "float"} for name in "abcdefgh"}}
+    path = write_jsonl(tmp_path / "t.jsonl", [row(parameters, {"a": 1.5}) for _ in range(3)])
+    reports = set()
+    for seed in ("1", "2", "3", "4"):
+        out = tmp_path / f"r{seed}.json"
+        subprocess.run([sys.executable, "-m", "auditor", "audit", str(path), "--select", "tool-calls", "--no-cache",
+                        "-q", "--report", "json", "--output", str(out)], check=False,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True)
+        reports.add(out.read_bytes())
+    assert len(reports) == 1
+    findings = json.loads(reports.pop())["results"][1]["findings"]
+    assert [f["code"] for f in findings] == ["TOOL005"]
+    assert re.search(r"/properties/[a-h]/type: 'float' is not valid under any of the given schemas",
+                     findings[0]["message"])
