@@ -162,10 +162,11 @@ def _concat_releasing(frames: list) -> Any:
 
     if len(frames) == 1:
         return frames[0]
+    pieces = {name: [f[name] for f in frames] for name in frames[0].columns}
+    frames.clear()
     columns = {}
-    for name in list(frames[0].columns):
-        columns[name] = pl.concat([f[name] for f in frames], rechunk=True)
-        frames[:] = [f.drop(name) for f in frames]
+    for name in list(pieces):
+        columns[name] = pl.concat(pieces.pop(name), rechunk=True)
     return pl.DataFrame(columns)
 
 
@@ -184,32 +185,26 @@ def parse_block(lines: list[bytes], first: bool, forced: Any = None, forced_name
     rows: list[tuple] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
-    # Identical lines parse alike: a block of copies (a scraped set, a million repeated rows) parses
-    # each distinct line once. Only the lines of this block are remembered, so memory stays bounded.
-    parsed: dict[bytes, _ParsedLine] = {}
+    # A line equal to the one before it parses alike: a run of copies (a million repeated rows) is
+    # parsed once. Comparing with the previous line only costs next to nothing on distinct lines.
+    previous, one, reusable = None, None, False
     for index, data in enumerate(lines):
         line = index + 1
-        one = parsed.get(data)
-        if one is None:
+        if not reusable or data != previous:
             one = _parse_one(data, line if first else line + 1, forced, forced_name)  # a BOM counts on line 1 only
-            if one.cacheable:
-                parsed[data] = one
-        issues.extend(LineIssue(line, code, severity, message) for code, severity, message in one.issues)
-        if one.format is not None:
-            formats[one.format] += 1
-        rows.append(one.row)
+            previous, reusable = data, one[3]
+        record_format, row, line_issues, _ = one
+        if line_issues:
+            issues.extend(LineIssue(line, code, severity, message) for code, severity, message in line_issues)
+        if record_format is not None:
+            formats[record_format] += 1
+        rows.append(row)
     return BlockRows(_frame(rows), issues, dict(formats))
 
 
-@dataclass(frozen=True, slots=True)
-class _ParsedLine:
-    format: str | None  # the record format it was read as (None: not a record of any format)
-    row: tuple  # the values of the line's frame row, see _block_row
-    issues: tuple[tuple[str, Severity, str], ...]
-    cacheable: bool  # the outcome depends on the bytes alone (not on being line 1)
-
-
-def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> _ParsedLine:
+def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> tuple:
+    """(the record format it was read as or None, its frame row (see _block_row), its issues as
+    (code, severity, message), whether the outcome depends on the bytes alone (not on being line 1))."""
     raw = parse_line(data, line)
     issues: list[tuple[str, Severity, str]] = []
     if raw.warning:
@@ -231,8 +226,7 @@ def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> 
         issues.append((BLANK_LINE, Severity.WARNING, error))
     else:
         issues.append((INVALID_LINE, Severity.ERROR, error or "unreadable line"))
-    return _ParsedLine(record_format, _block_row(record_format, error, norm),
-                       tuple(issues), cacheable=raw.warning is None)
+    return record_format, _block_row(record_format, error, norm), tuple(issues), raw.warning is None
 
 
 def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, list[bytes]]]:
