@@ -6,14 +6,18 @@ from . import (
     shapes,
     similarity,  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
 )
-from .check import Check, NoOptions, option
+from .answers import final_answer
+from .check import ROLES, Check, NoOptions, option
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
+from .jsonschemas import SchemaTrouble, compile_schema, confined_validator, iter_errors
 from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
 from .text import counted, normalize_series, normalize_text, user_side
 
 __all__ = [
     "MAX_RELATED",
+    "ROLES",
+    "SchemaTrouble",
     "AuditContext",
     "AuditorError",
     "Check",
@@ -29,7 +33,11 @@ __all__ = [
     "Status",
     "Verdict",
     "__version__",
+    "compile_schema",
+    "confined_validator",
     "counted",
+    "final_answer",
+    "iter_errors",
     "merge_repeated",
     "normalize_series",
     "normalize_text",

@@ -6,8 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from auditor import MAX_RELATED, Check, Severity, counted, option, shapes
-from auditor.answers import final_answer
+from auditor import MAX_RELATED, Check, Severity, counted, final_answer, option, shapes
 
 LABELS = "CON001"
 STRUCTURED = "CON002"

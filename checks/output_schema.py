@@ -168,7 +168,7 @@ class SchemaValidator:
         import jsonschema
         from jsonschema.validators import validator_for
 
-        from auditor.jsonschemas import confined_validator
+        from auditor import confined_validator
 
         cls = validator_for(schema, default=jsonschema.Draft202012Validator)
         checker = cls.FORMAT_CHECKER if validate_formats else None
@@ -213,8 +213,7 @@ def _fast_validator(cls: type, schema: Any, validate_formats: bool) -> Any:
 
 def violations(validator: Any, value: Any) -> list[dict[str, str]]:
     """Every error of a jsonschema validator as {pointer, keyword, message, schema_path}, deterministic."""
-    from auditor import ConfigError
-    from auditor.jsonschemas import SchemaTrouble, iter_errors
+    from auditor import ConfigError, SchemaTrouble, iter_errors
 
     errors = []
     try:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor import Check, merge_repeated
-from auditor.jsonschemas import SchemaTrouble, compile_schema, iter_errors
+from auditor import Check, SchemaTrouble, compile_schema, iter_errors, merge_repeated
 
 UNDECLARED = "TOOL001"
 ARGUMENTS_NOT_JSON = "TOOL002"

@@ -65,3 +65,14 @@ def test_readme_plugin_example_runs_as_written(tmp_path, monkeypatch):
     assert Shouting.option_table()[0]["name"] == "min_letters" and Shouting.blocking is False
     for name in ("test_shouting_example", "my_package.shouting", "my_package"):
         sys.modules.pop(name, None)
+
+
+def test_built_in_checks_use_only_the_public_api_and_the_engine_never_imports_them():
+    # a third-party check can do everything a built-in does: built-ins import `auditor` itself only
+    import re
+
+    for path in sorted((ROOT / "checks").glob("*.py")):
+        private = re.findall(r"^\s*(?:from|import) auditor\.\w+", path.read_text(), flags=re.M)
+        assert not private, f"{path.name} imports {private}"
+    for path in sorted((ROOT / "auditor").rglob("*.py")):
+        assert not re.search(r"^\s*(?:from|import) (?:checks|dataset_auditor_checks)\b", path.read_text(), flags=re.M), path
