@@ -146,7 +146,8 @@ class Cache:
         return BlockRows(pack.value.slice(at, lines), issues, formats)
 
     def put_rows_pack(self, path: str, settings: Any, blocks: list[Any], parts: list[Any], frame: Any) -> None:
-        """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows."""
+        """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows (their
+        formats and issues are read; their frames may already be let go)."""
         header = {"formats": [list(p.formats.items()) for p in parts],
                   "issues": [[[i.line, i.code, i.severity.value, i.message] for i in p.issues] for p in parts]}
         self._put_pack(self._pack_entry("rows", path, settings), blocks, frame.select(_STORED), header)

@@ -133,13 +133,12 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     if pack is not None and pack.keys == [b.key for b in blocks]:
         frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
     elif parts:
+        frames = [p.frame for p in parts]
+        for part in parts:
+            part.frame = None  # the rows are held once: in `frames`, until they are concatenated
+        frame = _concat_releasing(frames)
         if cache is not None:
-            frame = pl.concat([p.frame for p in parts], rechunk=True) if len(parts) > 1 else parts[0].frame
             cache.put_rows_pack(path, settings, blocks, parts, frame)
-        else:
-            frames = [p.frame for p in parts]
-            parts.clear()
-            frame = _concat_releasing(frames)
     else:
         frame = _frame([])
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
