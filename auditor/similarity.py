@@ -185,15 +185,22 @@ def exact_groups(ctx: Any):
         import numpy as np
         import polars as pl
 
+        from .minhash import _fmix64
+
         frame = ctx.frame
-        # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice) keep
-        # the grouping on integers, without copying a gigabyte of text into a hash table.
-        parts = {"system": ctx.text_keys("system"), "text": ctx.text_keys("input+response"),
-                 "label": ctx.text_keys("label"), "tools": ctx.text_keys("tools")}
-        columns = {f"{name}{i}": keys[:, i] for name, keys in parts.items() for i in (0, 1)}
-        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"], **columns})
+        # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice), chained
+        # into one 128-bit key per row, keep the grouping on two integer columns: no gigabyte of text
+        # (nor eight key columns) in a hash table.
+        lanes = [np.full(frame.height, 0x9E3779B97F4A7C15, np.uint64), np.full(frame.height, 0xBF58476D1CE4E5B9,
+                                                                                np.uint64)]
+        for part in ("system", "input+response", "label", "tools"):
+            keys = ctx.text_keys(part)
+            for i in (0, 1):
+                lanes[i] = _fmix64((lanes[i] * np.uint64(0x94D049BB133111EB)) ^ keys[:, i])
+        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"],
+                             "key0": lanes[0], "key1": lanes[1]})
         reps = (keys.filter(pl.col("valid"))
-                .select("row", pl.col("row").min().over("source", *columns).alias("rep")))
+                .select("row", pl.col("row").min().over("source", "key0", "key1").alias("rep")))
         out = np.arange(frame.height, dtype=np.int64)
         out[reps["row"].to_numpy()] = reps["rep"].to_numpy()
         return out
