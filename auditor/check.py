@@ -23,6 +23,9 @@ ROLES = {
     "held-out-eval": "the checklist's 'clean, held-out eval set?' answer: yes when the check passes or warns",
     "format-consistency": "the checklist's 'output format consistent?' answer: no when the check fails",
     "contradictions": "the checklist's 'free of contradictory examples?' answer: yes when the check passes",
+    "record-validity": "reports the records the loader found invalid for their format (FMT001, FMT002), whose "
+                       "rows never reach the clean set; when no check that runs declares it, the engine "
+                       "reports them as `input` findings",
     "eval-leakage": "the leakage chart: metrics['per_file'], {eval path: {'leaked': n, 'total': m}} or {path: n}",
     "cluster-sizes": "the cluster-size chart: metrics['cluster_sizes'] ({size: clusters}), or the groups of "
                      "lines in its findings' data['lines'] / data['members']",

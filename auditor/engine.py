@@ -15,7 +15,17 @@ from .dataset import FORMAT_ERROR, FORMAT_WARNING, Dataset, load_dataset
 from .errors import AuditorError, CheckLoadError, ConfigError
 from .progress import NoProgress
 from .registry import Plugin, Registry
-from .results import CheckResult, Finding, Location, Status, Verdict, result_problem, status_from_findings
+from .results import (
+    CheckResult,
+    Finding,
+    Location,
+    Severity,
+    Status,
+    Verdict,
+    merge_repeated,
+    result_problem,
+    status_from_findings,
+)
 from .verdict import decide
 
 SCHEMA_VERSION = 1
@@ -63,7 +73,9 @@ def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[s
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
-    results = [_input_result(datasets, config.max_findings)]
+    # invalid records leave the clean set whichever checks run: their findings are always reported
+    reported = any("record-validity" in plugin.cls.provides for plugin, _ in checks)
+    results = [_input_result(datasets, config.max_findings, with_format=not reported)]
     for plugin, check in checks:
         with progress.task(f"check {plugin.id}") as advance:
             results.append(_run_check(plugin, check, ctx, config.max_findings))
@@ -222,18 +234,28 @@ def _cap(result: CheckResult, max_findings: int) -> CheckResult:
     return result
 
 
-def _input_result(datasets: Sequence[Dataset], max_findings: int) -> CheckResult:
-    """The engine's own findings: lines that could not be read as records at all."""
-    findings = [
-        Finding(check=INPUT_CHECK, code=issue.code, severity=issue.severity, message=issue.message,
-                location=Location(d.path, issue.line), split=d.split)
-        for d in datasets for issue in d.issues if issue.code not in FORMAT_CODES
-    ]
+def _input_result(datasets: Sequence[Dataset], max_findings: int, *, with_format: bool = False) -> CheckResult:
+    """The engine's own findings: lines that could not be read as records at all and, `with_format`
+    (no check reports them), records invalid for their format."""
+    def findings_of(codes_wanted: bool) -> list[Finding]:
+        return [Finding(check=INPUT_CHECK, code=issue.code, severity=issue.severity, message=issue.message,
+                        location=Location(d.path, issue.line), split=d.split)
+                for d in datasets for issue in d.issues if (issue.code in FORMAT_CODES) == codes_wanted]
+
+    findings = findings_of(False)
     unusable = sum(1 for f in findings if f.code != "AUD003")
     lines = sum(d.lines for d in datasets)
+    summary = f"{unusable} of {lines:,} lines could not be read as records" if unusable else f"all {lines:,} lines read"
+    metrics = {"lines": lines, "unreadable_lines": unusable}
+    if with_format:
+        invalid = findings_of(True)
+        broken = len({(f.location.path, f.location.line) for f in invalid if f.severity is Severity.ERROR})
+        findings += merge_repeated(invalid)
+        metrics["invalid_records"] = broken
+        if broken:
+            summary += f"; {broken:,} records break their format"
     result = CheckResult(check=INPUT_CHECK, code="AUD001", status=status_from_findings(findings),
-                         summary=f"{unusable} of {lines:,} lines could not be read as records" if unusable
-                         else f"all {lines:,} lines read", metrics={"lines": lines, "unreadable_lines": unusable},
+                         summary=summary, metrics=metrics,
                          findings=findings, title="Every input line is a readable JSON record", plugin="dataset-auditor")
     return _cap(result, max_findings)
 

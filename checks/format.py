@@ -23,7 +23,8 @@ class Format(Check):
     warning; a conversation without a user turn is an error. Prompt/completion, Alpaca, text/label,
     ShareGPT, preference and mapped fields: the required fields are present, strings (labels may be
     integers), and not empty. A record whose format differs from the rest of its file, or matches no
-    format, is reported by the engine.
+    format, is reported by the engine; so are invalid records when this check does not run (they
+    leave the clean set either way, and never silently).
 
     Targets that are valid but absurd are warnings: `FMT003`, a target longer than
     `max_target_chars` (20,000 characters; the longest reply in the real sets we audit is about
@@ -49,7 +50,7 @@ class Format(Check):
 
     id = "format"
     code = "FMT001"
-    provides = frozenset({"format-consistency"})
+    provides = frozenset({"format-consistency", "record-validity"})
 
     @dataclass(frozen=True)
     class Options:
