@@ -35,6 +35,8 @@ def _once_per_text(texts, compute):
     import numpy as np
     import polars as pl
 
+    if len(np.unique(texts.hash(7).to_numpy())) == len(texts):
+        return compute(texts)  # no text twice (a 64-bit hash tells; most files): nothing to share
     first = (pl.DataFrame({"text": texts}).with_row_index("i")
              .select(pl.col("i").min().over("text"))["i"].to_numpy().astype(np.int64))
     distinct = np.flatnonzero(first == np.arange(len(first)))
@@ -66,9 +68,9 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
                ngram: int = 3, verify: str = "jaccard", same: tuple[str, ...] = ()):
     """Pairs of rows whose `text` has Jaccard similarity >= threshold, found by LSH, never all-pairs.
 
-    Copies are compared once. Rows of one set whose frame columns behind `text` (and the functions
-    offered, and the columns named in `same`) are identical stand behind one representative, the
-    smallest row id: only representatives go through LSH and verification, and every other copy
+    Copies are compared once. Rows of one set whose `text` (and the functions offered, and the text
+    selections named in `same`) are identical after normalization stand behind one representative,
+    the smallest row id: only representatives go through LSH and verification, and every other copy
     pairs with its representative at similarity 1.0 (so the pair graph keeps its components, and a
     million identical rows make a million pairs, not a million squared). Across sets, every copy in
     `rows` gets the pairs of its representative, with the representatives of `other_rows`.
@@ -80,7 +82,7 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         threshold: minimum similarity of a reported pair.
         other_rows: when given, only pairs (a in rows, b in other_rows) are returned.
         verify: "jaccard" (exact Jaccard of the shingle sets) or "estimate" (MinHash estimate).
-        same: further frame columns (e.g. "label") that copies must share, when the caller tells
+        same: further text selections (e.g. "label") that copies must share, when the caller tells
             pairs apart by them: a copy then stands for its representative in every pair.
 
     Returns:
@@ -97,15 +99,15 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
         raise ValueError("verify must be 'jaccard' or 'estimate'")
     keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
     nonempty = ctx.text_keys(text)[:, 2] > 0
-    columns = list(dict.fromkeys([*_columns_of(text), "tool_specs", *same]))
+    specs = list(dict.fromkeys([text, "tools", *same]))
     ids_a = _ids(rows, nonempty)
-    reps_a = _copies(ctx, ids_a, columns)
+    reps_a = _copies(ctx, ids_a, specs)
     unique_a = np.unique(reps_a)
     if other_rows is None:
         left, right = minhash.candidate_pairs(keys[unique_a])
         left, right = unique_a[left], unique_a[right]
     else:
-        ids_b = np.unique(_copies(ctx, _ids(other_rows, nonempty), columns))
+        ids_b = np.unique(_copies(ctx, _ids(other_rows, nonempty), specs))
         left, right = minhash.cross_candidate_pairs(keys[unique_a], keys[ids_b])
         left, right = unique_a[left], ids_b[right]
     if verify == "estimate":
@@ -129,22 +131,17 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     return pairs.sort("left", "right")
 
 
-def _columns_of(spec: str) -> list[str]:
-    """The frame columns a text selection is made of."""
-    names = {"prompt": ["prompt"], "input": ["system", "prompt"], "response": ["response"], "system": ["system"],
-             "label": ["label"], "tools": ["tool_specs"]}
-    return [column for part in spec.split("+") for column in names[part]]
-
-
-def _copies(ctx: Any, ids, columns: list[str]):
-    """For each row id of `ids` (sorted), the smallest id in `ids` whose `columns` hold the same values."""
+def _copies(ctx: Any, ids, specs: list[str]):
+    """For each row id of `ids` (sorted), the smallest id in `ids` whose text selections `specs` are all
+    the same (compared by their 128-bit text keys: integers, no text copied)."""
     import numpy as np
     import polars as pl
 
     if not len(ids):
         return ids
-    sub = ctx.frame.select(columns)[pl.Series(ids)].with_columns(row=pl.Series(ids))
-    return sub.select(pl.col("row").min().over(columns))["row"].to_numpy().astype(np.int64)
+    columns = {f"k{i}{lane}": ctx.text_keys(spec)[ids, lane] for i, spec in enumerate(specs) for lane in (0, 1)}
+    keys = pl.DataFrame({"row": ids, **columns})
+    return keys.select(pl.col("row").min().over(list(columns)))["row"].to_numpy().astype(np.int64)
 
 
 def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):

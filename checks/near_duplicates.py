@@ -112,7 +112,8 @@ class NearDuplicates(Check):
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
                                           ngram=opts.ngram, verify=opts.verify,
-                                          same=("system", "prompt", "response", "label"))
+                                          same=tuple(sorted({"system", "input", "response", "label"}
+                                                            - set(text.split("+")))))
             left, right, sim = (pairs[c].to_numpy() for c in ("left", "right", "similarity"))
             copies = reps[left] == reps[right]  # exact copies are exact-duplicates' finding, not a near pair
             left, right, sim = left[~copies], right[~copies], sim[~copies]

@@ -35,8 +35,11 @@ def test_same_prompt_marks_contradictions_only():
 def test_near_pairs_within_and_across():
     ctx = _ctx()
     pairs = similarity.near_pairs(ctx, [0, 1, 2, 3, 4, 5], text="input+response", threshold=0.6)
-    assert pairs.select("left", "right").rows() == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    # 1 (same text once normalized) and 3 (same text, another system prompt) are copies of 0
+    assert pairs.select("left", "right").rows() == [(0, 1), (0, 2), (0, 3)]
     assert pairs.filter(left=0, right=1)["similarity"].item() == 1.0
+    apart = similarity.near_pairs(ctx, [0, 1, 2, 3, 4, 5], text="input+response", threshold=0.6, same=("system",))
+    assert apart.select("left", "right").rows() == [(0, 1), (0, 2), (0, 3), (2, 3)]
     cross = similarity.near_pairs(ctx, [0, 4], other_rows=[6], text="input+response", threshold=0.9)
     assert cross.select("left", "right").rows() == [(0, 6)]
     est = similarity.near_pairs(ctx, [0, 1, 4], text="input+response", threshold=0.9, verify="estimate")
