@@ -88,7 +88,8 @@ def audit(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
     hook: Annotated[bool, typer.Option(
         "--hook", help="Pre-commit hook mode: audit the datasets the given files belong to, print a short "
-                       "summary and 'path:line: check: message' lines, fail per --fail-on and --gate.")] = False,
+                       "summary and 'path:line: severity CODE check: message' lines, fail per --fail-on and "
+                       "--gate.")] = False,
     fail_on: Annotated[str | None, typer.Option(
         help="Hook mode: findings that fail the run: error, warning or never [default: error].")] = None,
     gate: Annotated[bool | None, typer.Option(
@@ -223,11 +224,12 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool = False) -> tuple[str, int]:
     """The hook's output for one audit and its exit code (0 pass, 1 fail the commit).
 
-    Findings print as `path:line: check: message` (errors and warnings, in file order); the summary says
+    Findings print as `path:line: severity CODE check: message` (errors and warnings, in file order); the summary says
     the verdict and what failed the run. A finding of severity `fail_on` or worse fails it, and NOT READY
     fails it only with `gate`: a dataset grows over many commits, so the example-count gate is reported
     but not enforced by default.
     """
+    from .render.console import finding_line
     from .text import visible, visible_everywhere
 
     report = visible_everywhere(report)  # no row may print a line of its own (a CI workflow command)
@@ -258,9 +260,7 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
         note = "" if gate or verdict["status"] != "not_ready" else "; the readiness gate is not enforced (gate = false)"
         lines.append(f"{label}: passed ({counts}; fail_on = {fail_on}{note})")
     order = sorted(findings, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
-    for f in order:
-        where = f"{f['path']}:{f['line']}" if f["line"] else f["path"]
-        lines.append(f"{where}: {f['check']}: {f['message']}")
+    lines += [finding_line(f) for f in order]
     omitted = sum(r["findings_omitted"] for r in report["results"])
     if omitted:
         lines.append(f"... and {omitted:,} more findings (raise max_findings to see them)")

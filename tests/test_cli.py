@@ -39,7 +39,7 @@ def test_broken_lines_are_reported_as_path_line_findings(make_files, capsys):
     (train,) = make_files(records)
     code, out, _ = run(["audit", train, "--min-examples", "1"], capsys)
     assert code == 1
-    assert f"{train}:2: AUD001 invalid JSON: expecting value at column 15" in out
+    assert f"{train}:2: error AUD001 input: invalid JSON: expecting value at column 15" in out
 
 
 @pytest.mark.parametrize("setup, expected", [

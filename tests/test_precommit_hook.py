@@ -88,12 +88,13 @@ def test_clean_commit_passes_and_broken_line_and_leak_fail_it(data_repo):
     output = second.stdout + second.stderr
     assert second.returncode != 0, output
     assert "Failed" in output
-    assert "data/train-1.jsonl:41: input: invalid JSON: expecting value at column 15" in output
+    assert "data/train-1.jsonl:41: error AUD001 input: invalid JSON: expecting value at column 15" in output
     assert "support: failed (" in output and "fail_on = error)" in output
     assert git("rev-list", "--count", "HEAD").stdout.strip() == "1"  # the commit was stopped
     if "leakage" not in installed_checks():
         pytest.skip("the leakage check is not installed yet: leaked-row finding not asserted")
-    leak_lines = [line for line in output.splitlines() if line.startswith("data/eval.jsonl:11: leakage: ")]
+    leak_lines = [line for line in output.splitlines()
+                  if line.startswith("data/eval.jsonl:11: ") and " LEAK0" in line and " leakage: " in line]
     assert leak_lines, output
 
 
@@ -114,7 +115,7 @@ def test_edited_eval_file_alone_rechecks_its_dataset_and_unknown_files_are_audit
     assert "support: passed (0 errors, 0 warnings; fail_on = error; the readiness gate is not enforced" in output
     # a file of no dataset is audited on its own
     assert "scratch.jsonl: failed (1 error; fail_on = error)" in output
-    assert "scratch.jsonl:2: input: invalid JSON" in output
+    assert "scratch.jsonl:2: error AUD001 input: invalid JSON" in output
 
 
 def test_help_does_not_import_heavy_modules():

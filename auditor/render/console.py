@@ -1,7 +1,7 @@
 """The terminal summary, in the Markdown report's order: verdict, checklist, checks table, top findings.
 
 On a terminal it is drawn with rich and fits the terminal's width (narrow terminals drop the
-secondary columns); piped or in CI it is plain text whose finding lines read `path:line: CODE message`,
+secondary columns); piped or in CI it is plain text whose finding lines read `path:line: severity CODE check: message`,
 the form editors and pre-commit users know.
 """
 
@@ -23,7 +23,9 @@ __all__ = ["TOP_FINDINGS", "VERDICT_TEXT", "finding_line", "print_rich", "render
 
 
 def finding_line(f: dict[str, Any]) -> str:
-    return f"{where(f)}: {f['code']} {one_line(f['message'], 500)}"
+    """The one line a finding prints as, in the terminal and in the hook: `path:line: severity CODE
+    check: message`, as compilers and linters print theirs."""
+    return f"{where(f)}: {f['severity']} {f['code']} {f['check']}: {one_line(f['message'], 500)}"
 
 
 def render_text(report: dict[str, Any]) -> str:

@@ -135,7 +135,7 @@ def test_hook_mode_exit_codes_follow_fail_on_and_gate(repo, capsys):
     code, out, _ = run(capsys, "--hook", "--no-cache", "sales/a/one.jsonl")
     assert code == 0, out  # NOT READY (8 < 10) and a warning: neither fails by default
     assert out.splitlines()[0] == "sales: NOT READY: 8 clean training examples (10 required)"
-    assert "sales/a/one.jsonl:9: input: blank line" in out.splitlines()
+    assert "sales/a/one.jsonl:9: warning AUD002 input: blank line" in out.splitlines()
     assert run(capsys, "--hook", "--no-cache", "--fail-on", "warning", "sales/a/one.jsonl")[0] == 1
     assert run(capsys, "--hook", "--no-cache", "--gate", "sales/a/one.jsonl")[0] == 1
     code, out, _ = run(capsys, "--hook", "--no-cache", "--gate", "--fail-on", "never", "support/eval.jsonl")
@@ -168,7 +168,8 @@ def test_command_line_options_win_over_dataset_settings(repo, capsys):
 
 
 def test_hook_summary_lines():
-    finding = {"check": "input", "severity": "error", "message": "invalid JSON", "path": "a.jsonl", "line": 3}
+    finding = {"check": "input", "code": "AUD001", "severity": "error", "message": "invalid JSON", "path": "a.jsonl",
+               "line": 3}
     report = {"verdict": {"status": "not_ready", "reasons": ["3 clean training examples, 500 required"],
                           "clean_examples": 3, "min_examples": 500, "eval_rows": 0},
               "results": [{"check": "input", "status": "fail", "findings": [finding], "findings_omitted": 0}]}
@@ -177,5 +178,5 @@ def test_hook_summary_lines():
     assert text.splitlines() == ["a.jsonl: NOT READY: 3 clean training examples (500 required)",
                                  "  - 3 clean training examples, 500 required",
                                  "a.jsonl: failed (1 error; fail_on = error)",
-                                 "a.jsonl:3: input: invalid JSON"]
+                                 "a.jsonl:3: error AUD001 input: invalid JSON"]
     assert hook_summary(report, "a.jsonl", fail_on="never")[1] == 0

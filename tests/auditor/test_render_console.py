@@ -11,8 +11,8 @@ def test_plain_text_has_the_markdown_structure_and_finding_lines(tmp_path):
     lines = text.splitlines()
     assert lines[0].startswith("NOT READY: 46 clean training examples (10 required)")
     assert text.index("Checklist:") < text.index("Checks:") < text.index("Top findings:")
-    assert f"{tmp_path}/train.jsonl:47: AUD001 invalid JSON" in text
-    assert f"{tmp_path}/train.jsonl:7: CON001 Same prompt as line 5" in text
+    assert f"{tmp_path}/train.jsonl:47: error AUD001 input: invalid JSON" in text
+    assert f"{tmp_path}/train.jsonl:7: error CON001 contradictions: Same prompt as line 5" in text
     assert max(len(line) for line in lines) < 700  # the 20,000-character row is cut
 
 
