@@ -218,9 +218,6 @@ def _cap_memory(limit: int):
     return watch_memory(limit, exceeded)
 
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
 def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool = False) -> tuple[str, int]:
     """The hook's output for one audit and its exit code (0 pass, 1 fail the commit).
 
@@ -229,6 +226,7 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
     fails it only with `gate`: a dataset grows over many commits, so the example-count gate is reported
     but not enforced by default.
     """
+    from .render.common import SEVERITY_ORDER, VERDICT_TEXT
     from .render.console import finding_line
     from .text import visible, visible_everywhere
 
@@ -239,7 +237,7 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
     errors = sum(1 for f in findings if f["severity"] == "error")
     warnings = len(findings) - errors
     crashed = [r["check"] for r in report["results"] if r["status"] == "error"]
-    status = {"ready": "READY", "ready_with_warnings": "READY WITH WARNINGS", "not_ready": "NOT READY"}[verdict["status"]]
+    status = VERDICT_TEXT[verdict["status"]]
     head = (f"{label}: {status}: {verdict['clean_examples']:,} clean training examples "
             f"({verdict['min_examples']:,} required)")
     if verdict["eval_rows"]:
