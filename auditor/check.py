@@ -100,7 +100,7 @@ class Check:
         rows = []
         hints = typing.get_type_hints(cls.Options)
         for f in dataclasses.fields(cls.Options):
-            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            default = _default(f)
             hint = hints.get(f.name, type(default))
             rows.append({"name": f.name, "type": getattr(hint, "__name__", str(hint)).replace("typing.", ""),
                          "default": default, "help": f.metadata.get("help", ""),
@@ -153,6 +153,10 @@ class Check:
 _SUPPORTED = (bool, int, float, str, list)
 
 
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+
+
 def _validate_options(cls: type) -> None:
     """An Options class is checked when its check is defined: a frozen dataclass whose fields all have
     defaults of a type options can be given in (bool, int, float, str, a list; optionally None), and
@@ -164,7 +168,7 @@ def _validate_options(cls: type) -> None:
     for f in dataclasses.fields(options):
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise TypeError(f"{cls.__name__}.Options.{f.name} needs a default (use option(default, help))")
-        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        default = _default(f)
         _, target, _ = _target_type(hints.get(f.name), default)
         if target not in _SUPPORTED:
             raise TypeError(f"{cls.__name__}.Options.{f.name}: options are bool, int, float, str or lists, "
@@ -198,7 +202,7 @@ def _list_from_text(text: str) -> list:
 def _convert(check: str, name: str, value: Any, hint: Any, f: dataclasses.Field) -> Any:
     """A config or command-line value as the option's type hint says (`bool`, `int | None`, `list[str]`,
     ...; the default's type when there is no hint). Strings from the command line are parsed."""
-    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    default = _default(f)
     optional, target, item = _target_type(hint, default)
     where = f"option '{name}' of check '{check}'"
     if value is None or (optional and isinstance(value, str) and value.strip().lower() in ("none", "null", "")):

@@ -197,7 +197,7 @@ def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int)
             result = check.run(ctx)
             if not isinstance(result, CheckResult):
                 raise TypeError(f"run() returned {type(result).__name__}, not CheckResult")
-            result = _cap(result, max_findings)
+            result = _cap(result, max_findings)  # validated as it will be reported
             problem = result_problem(result, {d.path: d.lines for d in ctx.datasets}, ctx.frame.height)
             if problem is not None:
                 raise TypeError(f"run() returned a result that cannot be reported: {problem}")
@@ -210,7 +210,7 @@ def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int)
     result.title = plugin.cls.summary()
     result.provides = frozenset(plugin.cls.provides)
     result.plugin = plugin.dist
-    return _cap(result, max_findings)
+    return result  # capped above; a skipped or failed result has no findings
 
 
 _NEEDS = {"eval": "an eval file (--eval)", "schema": "a JSON Schema (--schema)", "label": "labelled data"}

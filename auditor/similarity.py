@@ -133,15 +133,23 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
 
 def _copies(ctx: Any, ids, specs: list[str]):
     """For each row id of `ids` (sorted), the smallest id in `ids` whose text selections `specs` are all
-    the same (compared by their 128-bit text keys: integers, no text copied)."""
+    the same (compared by one 128-bit key per row: integers, no text copied)."""
     import numpy as np
     import polars as pl
 
+    from .minhash import _fmix64
+
     if not len(ids):
         return ids
-    columns = {f"k{i}{lane}": ctx.text_keys(spec)[ids, lane] for i, spec in enumerate(specs) for lane in (0, 1)}
-    keys = pl.DataFrame({"row": ids, **columns})
-    return keys.select(pl.col("row").min().over(list(columns)))["row"].to_numpy().astype(np.int64)
+    # Each selection's two independently seeded 64-bit hashes (128 bits: no collision in practice),
+    # chained lane by lane into one key per row: two integer columns to group on, however many parts.
+    lanes = [np.full(len(ids), 0x9E3779B97F4A7C15, np.uint64), np.full(len(ids), 0xBF58476D1CE4E5B9, np.uint64)]
+    for spec in specs:
+        keys = ctx.text_keys(spec)[ids]
+        for i in (0, 1):
+            lanes[i] = _fmix64((lanes[i] * np.uint64(0x94D049BB133111EB)) ^ keys[:, i])
+    grouped = pl.DataFrame({"row": ids, "key0": lanes[0], "key1": lanes[1]})
+    return grouped.select(pl.col("row").min().over("key0", "key1"))["row"].to_numpy().astype(np.int64)
 
 
 def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):
@@ -180,26 +188,12 @@ def exact_groups(ctx: Any):
 
     def build():
         import numpy as np
-        import polars as pl
 
-        from .minhash import _fmix64
-
-        frame = ctx.frame
-        # Two independently seeded 64-bit hashes per part (128 bits: no collision in practice), chained
-        # into one 128-bit key per row, keep the grouping on two integer columns: no gigabyte of text
-        # (nor eight key columns) in a hash table.
-        lanes = [np.full(frame.height, 0x9E3779B97F4A7C15, np.uint64), np.full(frame.height, 0xBF58476D1CE4E5B9,
-                                                                                np.uint64)]
-        for part in ("system", "input+response", "label", "tools"):
-            keys = ctx.text_keys(part)
-            for i in (0, 1):
-                lanes[i] = _fmix64((lanes[i] * np.uint64(0x94D049BB133111EB)) ^ keys[:, i])
-        keys = pl.DataFrame({"row": frame["row"], "source": frame["source"], "valid": frame["valid"],
-                             "key0": lanes[0], "key1": lanes[1]})
-        reps = (keys.filter(pl.col("valid"))
-                .select("row", pl.col("row").min().over("source", "key0", "key1").alias("rep")))
-        out = np.arange(frame.height, dtype=np.int64)
-        out[reps["row"].to_numpy()] = reps["rep"].to_numpy()
+        out = np.arange(ctx.frame.height, dtype=np.int64)
+        for data in ctx.datasets:
+            part = ctx.frame.slice(data.first_row, data.lines)
+            rows = part["row"].filter(part["valid"]).to_numpy()
+            out[rows] = _copies(ctx, rows, ["system", "input+response", "label", "tools"])
         return out
 
     return ctx.shared(("exact-groups", ALGORITHM_VERSION), build)
@@ -251,9 +245,9 @@ def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
     a newline, the response (or `label: ...`), cut to about `limit` characters."""
     import polars as pl
 
-    sub = ctx.frame[pl.Series(list(ids), dtype=pl.Int64)]
     from .text import user_side
 
+    sub = ctx.frame[pl.Series(list(ids), dtype=pl.Int64)]
     user = user_side()
     answer = pl.coalesce(pl.col("response"), pl.lit("label: ") + pl.col("label"), pl.lit(""))
     texts = sub.select(pl.concat_str([user.fill_null(""), answer], separator="\n").alias("t"))["t"].to_list()

@@ -153,11 +153,10 @@ class Contradictions(Check):
         order = np.lexsort((ids, labels))  # groups by their first row, members by row
         ids, labels = ids[order], labels[order]
         starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-        info = frame.filter(pl.col("row").is_in(pl.Series(ids).implode())).sort("row").rows()
-        position = {row[0]: i for i, row in enumerate(info)}
+        info = {r[0]: r for r in frame.filter(pl.col("row").is_in(pl.Series(ids).implode())).iter_rows()}
         out = []
         for group in np.split(ids, starts[1:]):
-            members = [info[position[row]] for row in group.tolist()]
+            members = [info[row] for row in group.tolist()]
             near = len({(m[5], m[6]) for m in members}) > 1  # prompts differ: a near group
             out.append((members, near))
         return out
