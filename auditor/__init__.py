@@ -8,17 +8,20 @@ from . import (
 )
 from .answers import final_answer
 from .check import ROLES, Check, NoOptions, option
-from .context import AuditContext, Settings
+from .context import AuditContext, InputFile, Settings
+from .context.text import normalize_series, normalize_text, user_side
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
+from .input.issues import LineIssue
 from .jsonschemas import SchemaTrouble, compile_schema, confined_validator, iter_errors
-from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, merge_repeated
-from .text import counted, normalize_series, normalize_text, user_side
+from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, counted, merge_repeated
 
 __all__ = [
     "MAX_RELATED",
     "ROLES",
     "SchemaTrouble",
     "AuditContext",
+    "InputFile",
+    "LineIssue",
     "AuditorError",
     "Check",
     "CheckLoadError",

@@ -34,7 +34,7 @@ EXIT_USAGE = 2
 
 
 def _fail(message: str) -> None:
-    from .text import visible
+    from .render.visible import visible
 
     print(f"auditor: error: {visible(message)}", file=sys.stderr)
     raise typer.Exit(EXIT_USAGE)
@@ -120,7 +120,7 @@ def audit(
     from .engine import exit_code
     from .progress import default_progress
     from .render import renderer
-    from .text import visible
+    from .render.visible import visible
 
     reports = list(report or [])
     outputs = list(output or [])
@@ -152,7 +152,7 @@ def audit(
         _refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
                            + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
         if settings.cache:
-            from .cache import default_cache_dir, open_cache
+            from .store import default_cache_dir, open_cache
 
             cache_store = open_cache(settings.cache_dir or default_cache_dir(settings.source))
         for plan in plans:
@@ -207,7 +207,7 @@ def _cap_memory(limit: int):
     the returned function is called."""
     import os
 
-    from .limits import format_size, watch_memory
+    from .input.limits import format_size, watch_memory
 
     def exceeded(held: int) -> None:
         message = (f"auditor: error: the audit took more than {format_size(limit)} of memory ({format_size(held)}; "
@@ -228,7 +228,7 @@ def hook_summary(report: dict, label: str, *, fail_on: str = "error", gate: bool
     """
     from .render.common import SEVERITY_ORDER, VERDICT_TEXT
     from .render.console import finding_line
-    from .text import visible, visible_everywhere
+    from .render.visible import visible, visible_everywhere
 
     report = visible_everywhere(report)  # no row may print a line of its own (a CI workflow command)
     label = visible(label)
@@ -363,7 +363,7 @@ def list_checks(markdown: Annotated[bool, typer.Option("--markdown", help="As a 
 
 
 def _warn_not_loaded(messages) -> None:
-    from .text import visible
+    from .render.visible import visible
 
     for message in messages:
         print(f"auditor: warning: {visible(message)[:300]}; skipped", file=sys.stderr)
@@ -407,12 +407,12 @@ def infer_schema(
     import json
 
     from .config import parse_assignments
-    from .dataset import load_dataset
     from .infer_schema import infer_from_datasets
+    from .input.dataset import load_dataset
 
     if not 0.5 < min_share <= 1:
         _fail("--min-share must be in (0.5, 1]")
-    from .limits import default_max_memory
+    from .input.limits import default_max_memory
 
     stop_watch = _cap_memory(default_max_memory())
     try:

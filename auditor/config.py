@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .limits import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_LINE_BYTES, InputLimits, default_max_memory, parse_size
-from .normalize import FORMATS
+from .input.limits import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_LINE_BYTES, InputLimits, default_max_memory, parse_size
+from .input.normalize import FORMATS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -11,8 +11,9 @@ from . import __version__
 from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
-from .dataset import FORMAT_ERROR, FORMAT_WARNING, Dataset, load_dataset
 from .errors import AuditorError, CheckLoadError, ConfigError
+from .input.dataset import Dataset, load_dataset
+from .input.issues import FORMAT_ERROR, FORMAT_WARNING
 from .progress import NoProgress
 from .registry import Plugin, Registry
 from .results import (
@@ -38,7 +39,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
           cache: Any = None) -> dict[str, Any]:
     """Run a whole audit and return the report (see auditor/schemas/report.schema.json).
 
-    `cache` (an auditor.cache.Cache, or None for none) serves unchanged files and their per-file
+    `cache` (an auditor.store.Cache, or None for none) serves unchanged files and their per-file
     artefacts from earlier runs; the report is the same with or without it.
 
     Raises:
@@ -52,9 +53,11 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
     checks = _instantiate(registry, config)
     not_loaded = sorted(registry.broken.values())
     schema = load_schema(config.schema) if config.schema else None
-    report_key = cache.report_key(config, [p for p, _ in checks], schema) if cache is not None else None
+    from .store import reports
+
+    report_key = reports.report_key(cache, config, [p for p, _ in checks], schema) if cache is not None else None
     if report_key is not None:
-        cached = cache.get_report(report_key)
+        cached = reports.get_report(cache, report_key)
         if cached is not None:
             return cached
     try:
@@ -63,7 +66,7 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         if cache is not None:
             cache.flush()
     if report_key is not None:
-        cache.put_report(report_key, report)
+        reports.put_report(cache, report_key, report)
     return report
 
 

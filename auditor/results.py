@@ -183,3 +183,9 @@ def result_problem(result: CheckResult, lines_of: Mapping[str, int], rows: int) 
         except TypeError as exc:
             return f"{name} is not JSON: {exc}"
     return None
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count as every report writes it: thousands separators, singular for one ("1 group",
+    "2,551 groups")."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from .check import Check
 from .context import AuditContext, Settings
-from .dataset import load_dataset
+from .input.dataset import load_dataset
 from .results import CheckResult
 
 

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from auditor import AuditContext, Settings, similarity
-from auditor.dataset import load_dataset
+from auditor.input.dataset import load_dataset
 from dataset_auditor_checks.contradictions import Contradictions
 
 SYSTEMS = ["You are a support triage assistant. Reply with a compact JSON object.",

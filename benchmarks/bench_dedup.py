@@ -103,14 +103,14 @@ def generate(path: str, rows: int, seed: int, block: int = 100_000) -> None:
 
 
 def quality(args) -> None:
-    from auditor import minhash as mh
+    from auditor.similarity import shingles
     from auditor.testing import make_context
     from dataset_auditor_checks.near_duplicates import NearDuplicates
 
     records, _ = make_records(args.rows, seed=args.seed, exact_rate=0.0, near_rate=0.06, max_edits=8)
     ctx = make_context(records)
     texts = ctx.text("input+response")
-    off, hs = mh.shingle_hashes(texts, seed=ctx.settings.seed)
+    off, hs = shingles.shingle_hashes(texts, seed=ctx.settings.seed)
     started = time.perf_counter()
     n = len(texts)
     # Brute force over all pairs: intersection sizes of every pair of shingle sets at once, as a

@@ -37,7 +37,7 @@ ENGLISH = ("gsm8k", "banking77", "clinc150", "spider", "sql-eval", "oasst", "sel
 
 def context(paths: list[tuple[str, str]], fields=None):
     from auditor.context import AuditContext
-    from auditor.dataset import load_dataset
+    from auditor.input.dataset import load_dataset
 
     datasets, first = [], 0
     for path, split in paths:

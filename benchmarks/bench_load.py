@@ -43,7 +43,7 @@ def generate(path: str, rows: int, seed: int = 7) -> None:
 MEASURE = """
 import resource, sys, time
 started = time.perf_counter()
-from auditor.dataset import load_dataset
+from auditor.input.dataset import load_dataset
 data = load_dataset(sys.argv[1], "train")
 elapsed = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

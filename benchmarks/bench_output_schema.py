@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from auditor import AuditContext, Settings
-from auditor.dataset import load_dataset
+from auditor.input.dataset import load_dataset
 from dataset_auditor_checks.output_schema import OutputSchema
 
 ENUM = ["low", "medium", "high", "urgent"]

@@ -61,8 +61,8 @@ class Count(Check):
         import polars as pl
 
         files = {}
-        for data in ctx.datasets:
-            frame = data.frame
+        for data in ctx.files:
+            frame = ctx.frame.slice(data.first_row, data.lines)
             files[data.path] = {"split": data.split, "lines": frame.height,
                                 "parsed": frame.filter(pl.col("error").is_null()).height,
                                 "valid": frame.filter(pl.col("valid")).height}

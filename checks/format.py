@@ -68,7 +68,7 @@ class Format(Check):
         import polars as pl
 
         findings, rows = [], set()
-        for data in ctx.datasets:
+        for data in ctx.files:
             issues = [(i.line, i.code, i.severity, i.message) for i in data.issues if i.code.startswith("FMT")]
             for line, code, severity, message in issues + self._targets(ctx, data):
                 findings.append(self.finding(message, source=data.path, line=line, split=data.split,
@@ -93,7 +93,7 @@ class Format(Check):
         import polars as pl
 
         o = self.options
-        long = (data.frame.filter(pl.col("valid") & pl.col("response").is_not_null()
+        long = (ctx.frame.slice(data.first_row, data.lines).filter(pl.col("valid") & pl.col("response").is_not_null()
                                   & (pl.col("response").str.len_chars() >= min(o.max_target_chars, _REPETITION_MIN_CHARS)))
                 .select("line", "response"))
         out = []

@@ -182,13 +182,11 @@ class Language(Check):
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
         judges the texts it has not seen before.
         """
-        from auditor import memo as text_memo
-
         from . import _langid
 
         max_chars = self.options.max_chars
         memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}")
-        keys = [text_memo.text_key(text) for text in texts]
+        keys = [memo.key(text) for text in texts]
         known = memo.get(keys)
         todo = [i for i, answer in enumerate(known) if answer is None]
         judged = _judge_all([texts[i] for i in todo], max_chars) if todo else []
@@ -233,8 +231,6 @@ class Language(Check):
         """
         import random
 
-        from auditor import memo as text_memo
-
         from . import _langid
 
         threshold = self.options.flag_probability
@@ -243,7 +239,7 @@ class Language(Check):
                         f"seed={ctx.settings.seed}|max_chars={max_chars}")
 
         def verdicts(items):
-            keys = [text_memo.text_key(text) for text, _ in items]
+            keys = [memo.key(text) for text, _ in items]
             known = memo.get(keys)
             todo = [i for i, answer in enumerate(known) if answer is None]
             bodies = [_langid.prose(items[i][0], max_chars) or "" for i in todo]

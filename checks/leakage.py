@@ -140,7 +140,7 @@ class Leakage(Check):
         # order of a row: -1 for train, the eval file's position otherwise; a row may leak only from
         # rows of a lower order (train, or an eval file given before its own).
         order = np.full(ctx.frame.height, -2, dtype=np.int32)
-        for data in ctx.datasets:
+        for data in ctx.files:
             order[data.first_row:data.first_row + data.lines] = (
                 -1 if data.split == "train" else eval_sources.index(data.path))
         valid = ctx.rows().select("row", "split", "source", "line")
@@ -224,7 +224,7 @@ class Leakage(Check):
         # The train side is scanned in slices of about _SCAN_WINDOWS windows and only windows that occur
         # in some eval row are kept, so the join never sees the whole train window table at once.
         found = [eval_windows.select("row", "hash")]
-        for data in ctx.datasets:
+        for data in ctx.files:
             if data.split != "train":
                 continue
             counts = windows_of.slice(data.first_row, data.lines).list.len().to_numpy()

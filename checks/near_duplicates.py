@@ -108,7 +108,7 @@ class NearDuplicates(Check):
             has_response = (frame["response"].fill_null("").str.strip_chars().str.len_bytes() > 0).to_numpy()
             label_keys = ctx.text_keys("label")  # shared with exact_groups
             has_label = label_keys[:, 2] > 0
-        for data in ctx.datasets:
+        for data in ctx.files:
             rows = frame["row"].slice(data.first_row, data.lines).filter(frame["valid"].slice(data.first_row, data.lines))
             pairs = similarity.near_pairs(ctx, rows, text=text, threshold=opts.threshold, num_perm=opts.num_perm,
                                           ngram=opts.ngram, verify=opts.verify,

@@ -110,25 +110,25 @@ class OutputSchema(Check):
         single = frame.filter(~pl.col("format").is_in(list(_CONVERSATION_KEYS)))
         single = {row: text for row, text in single.select("row", "response").iter_rows()}
         formats = dict(ctx.rows().select("row", "format").iter_rows())
-        for data in ctx.datasets:
-            for row, source, line, record in ((r, data.path, ln, rec) for r, ln, rec in data.records()):
-                if row in single:
-                    yield row, source, line, data.split, None, single[row]
+        split_of = {f.path: f.split for f in ctx.files}
+        for row, source, line, record in ctx.records():
+            if row in single:
+                yield row, source, line, split_of[source], None, single[row]
+                continue
+            keys = _CONVERSATION_KEYS.get(formats.get(row))
+            if keys is None:
+                continue
+            messages, role_key, content_key = keys
+            for index, message in enumerate(record.get(messages) or []):
+                if not isinstance(message, dict) or message.get(role_key) not in _ASSISTANT:
                     continue
-                keys = _CONVERSATION_KEYS.get(formats.get(row))
-                if keys is None:
+                if message.get("weight", 1) == 0:
                     continue
-                messages, role_key, content_key = keys
-                for index, message in enumerate(record.get(messages) or []):
-                    if not isinstance(message, dict) or message.get(role_key) not in _ASSISTANT:
-                        continue
-                    if message.get("weight", 1) == 0:
-                        continue
-                    text = _text(message.get(content_key))
-                    if text is None or (not text.strip() and (message.get("tool_calls")
-                                                             or message.get("function_call"))):
-                        continue  # a turn that only calls tools: the tool-calls check validates it
-                    yield row, source, line, data.split, (messages, index), text
+                text = _text(message.get(content_key))
+                if text is None or (not text.strip() and (message.get("tool_calls")
+                                                         or message.get("function_call"))):
+                    continue  # a turn that only calls tools: the tool-calls check validates it
+                yield row, source, line, split_of[source], (messages, index), text
 
     # -- one target ----------------------------------------------------------------------------
     def _check_target(self, validator, text, *, source, line, split, turn):

@@ -32,7 +32,7 @@ SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "sample_dat
 def sample_context(settings=None, schema=None):
     """An audit context of sample_data/train.jsonl and eval.jsonl, loaded as the engine loads them."""
     from auditor import AuditContext, Settings
-    from auditor.dataset import load_dataset
+    from auditor.input.dataset import load_dataset
 
     train = load_dataset(str(SAMPLE / "train.jsonl"), "train")
     evals = load_dataset(str(SAMPLE / "eval.jsonl"), "eval", first_row=train.lines)

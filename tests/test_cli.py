@@ -185,7 +185,7 @@ def test_limits_from_the_command_line_and_the_config(make_files, tmp_path, capsy
     (tmp_path / "auditor.toml").write_text("max_line_bytes = 300\nmax_expansion = 2\n")
     code, out, _ = run(["audit", train, "--report", "json", "--output", "-"], capsys)
     assert json.loads(out)["results"] == report["results"]
-    monkeypatch.setattr("auditor.loading.EXPANSION_ALLOWANCE", 10_000)
+    monkeypatch.setattr("auditor.input.loading.EXPANSION_ALLOWANCE", 10_000)
     bomb = tmp_path / "bomb.jsonl.gz"
     bomb.write_bytes(gzip.compress(b"\n" * 3_000_000))  # 3 MB of blank lines in 3 KB
     code, _, err = run(["audit", str(bomb)], capsys)

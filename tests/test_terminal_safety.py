@@ -5,8 +5,8 @@ medium: no escape sequence, bidi override or line break from a row reaches the r
 import pytest
 
 from auditor.cli import main
+from auditor.render.visible import visible
 from auditor.testing import write_jsonl
-from auditor.text import visible
 
 ESC = "\x1b]0;pwned\x07\x1b[2J"  # set the window title, clear the screen
 WORKFLOW = "\n::error file=README.md,line=1::owned"  # a GitHub Actions command on a line of its own

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..text import visible_everywhere
 from .common import VERDICT_TEXT, normalized, one_line, top_findings, verdict_line, where
+from .visible import visible_everywhere
 
 TOP_FINDINGS = 10
 VERDICT_STYLE = {"ready": "bold green", "ready_with_warnings": "bold yellow", "not_ready": "bold red"}

@@ -21,7 +21,7 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
-from ..text import counted
+from ..results import counted
 from . import common
 from .common import (
     VERDICT_TEXT,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..text import visible_everywhere
 from .common import (
     VERDICT_TEXT,
     finding_text,
@@ -25,6 +24,7 @@ from .common import (
     verdict_counts,
     where,
 )
+from .visible import visible_everywhere
 
 LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; keep a margin
 FINDINGS_PER_CHECK = (10, 5, 3, 1, 0)  # shrink until the report fits

@@ -12,14 +12,17 @@ import polars as pl
 import pytest
 from conftest import chat, distinct_chats
 
-import auditor.dataset as dataset_module
 import auditor.engine as engine
-from auditor.cache import MAGIC, open_cache
+import auditor.input.blocks as blocks_module
+import auditor.input.dataset as dataset_module
 from auditor.cli import main
 from auditor.config import AuditConfig
 from auditor.context import AuditContext
-from auditor.limits import DEFAULT_MAX_LINE_BYTES
-from auditor.loading import SourceFile, iter_lines
+from auditor.input.blocks import block_key, stored_rows
+from auditor.input.limits import DEFAULT_MAX_LINE_BYTES
+from auditor.input.loading import SourceFile, iter_lines
+from auditor.store import open_cache, pack_name
+from auditor.store.entries import MAGIC
 from auditor.testing import write_jsonl
 
 
@@ -63,9 +66,9 @@ def flush(cache):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 2..40 lines (1 line in 4 may end one), so a test file of a few dozen lines has many."""
-    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 2)
-    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 40)
-    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 4)
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 2)
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 40)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 4)
 
 
 def test_warm_run_gives_byte_identical_json_without_reloading(dataset, tmp_path, capsys, monkeypatch):
@@ -97,14 +100,13 @@ def test_editing_one_file_reloads_only_that_file(dataset, tmp_path, capsys, monk
 
 
 def test_other_format_or_field_mapping_is_another_entry(tmp_path):
-    cache = open_cache(tmp_path / "cache")
     lines = [b'{"prompt": "a", "completion": "b"}']
-    keys = {cache.block_key([fmt, sorted((fields or {}).items())], True, lines)
+    keys = {block_key([fmt, sorted((fields or {}).items())], True, lines)
             for fmt, fields in [(None, None), ("chat", None), (None, {"prompt": "q"}), (None, {"prompt": "r"})]}
-    keys.add(cache.block_key([None, []], False, lines))  # not the first block: a byte-order mark is not stripped
-    keys.add(cache.block_key([None, []], True, lines + [b""]))
+    keys.add(block_key([None, []], False, lines))  # not the first block: a byte-order mark is not stripped
+    keys.add(block_key([None, []], True, lines + [b""]))
     assert len(keys) == 6
-    assert cache.block_key([None, []], True, list(lines)) == cache.block_key([None, []], True, lines)
+    assert block_key([None, []], True, list(lines)) == block_key([None, []], True, lines)
 
 
 @pytest.mark.parametrize("damage", [
@@ -117,7 +119,7 @@ def test_damaged_entries_are_ignored_and_rebuilt(dataset, tmp_path, capsys, monk
     train, eval = dataset
     cache_dir = tmp_path / "cache"
     cold = cli_report(capsys, train, "--eval", eval, "--cache-dir", str(cache_dir))
-    rows = [open_cache(cache_dir)._pack_entry("rows", path, [None, [], DEFAULT_MAX_LINE_BYTES]) for path in (train, eval)]
+    rows = [cache_dir / "v1" / pack_name("rows", path, [None, [], DEFAULT_MAX_LINE_BYTES]) for path in (train, eval)]
     assert all(entry.is_file() for entry in rows)
     entries = sorted((cache_dir / "v1").glob("*.pack")) + sorted((cache_dir / "v1").glob("*.art"))
     assert len(entries) > 2  # the artefacts' packs too
@@ -138,11 +140,11 @@ def test_entry_of_another_key_is_not_trusted(dataset, tmp_path):
     cache = open_cache(tmp_path / "cache")
     engine.audit(AuditConfig(train=(train,), eval=(eval,)), cache=cache)
     settings = [None, [], DEFAULT_MAX_LINE_BYTES]
-    packs = [cache._pack_entry("rows", path, settings) for path in (train, eval)]
+    packs = [cache.entries / pack_name("rows", path, settings) for path in (train, eval)]
     packs[1].write_bytes(packs[0].read_bytes())  # a valid entry, stored under the wrong name
     fresh = open_cache(tmp_path / "cache")
-    assert fresh.rows_pack(train, settings) is not None
-    assert fresh.rows_pack(eval, settings) is None
+    assert stored_rows(fresh, train, settings) is not None
+    assert stored_rows(fresh, eval, settings) is None
     assert not packs[1].exists()  # dropped, to be rebuilt
 
 
@@ -297,7 +299,7 @@ def test_unchanged_audit_is_served_whole_and_any_change_recomputes(dataset, tmp_
 
 
 def block_lines(path):
-    return [(start, lines) for start, lines in dataset_module.iter_blocks(SourceFile(str(path)))]
+    return [(start, lines) for start, lines in blocks_module.iter_blocks(SourceFile(str(path)))]
 
 
 @pytest.mark.parametrize("content", [
@@ -305,7 +307,7 @@ def block_lines(path):
 ])
 @pytest.mark.parametrize("read", [1, 3, 1 << 20])
 def test_blocks_split_lines_exactly_like_the_line_reader(tmp_path, monkeypatch, small_blocks, content, read):
-    monkeypatch.setattr(dataset_module, "_READ_BYTES", read)  # chunk seams anywhere, even inside "\r\n"
+    monkeypatch.setattr(blocks_module, "_READ_BYTES", read)  # chunk seams anywhere, even inside "\r\n"
     path = tmp_path / "t.jsonl"
     path.write_bytes(content)
     blocks = block_lines(path)
@@ -322,9 +324,9 @@ def test_block_boundaries_depend_on_content_not_on_reads_and_an_edit_touches_at_
     path.write_text("\n".join(lines) + "\n")
     blocks = block_lines(path)
     sizes = [len(b) for _, b in blocks]
-    assert min(sizes[:-1]) >= dataset_module.BLOCK_MIN and max(sizes) <= dataset_module.BLOCK_MAX
+    assert min(sizes[:-1]) >= blocks_module.BLOCK_MIN and max(sizes) <= blocks_module.BLOCK_MAX
     assert 2 <= len(blocks) <= 12
-    monkeypatch.setattr(dataset_module, "_READ_BYTES", 4099)
+    monkeypatch.setattr(blocks_module, "_READ_BYTES", 4099)
     assert block_lines(path) == blocks
     before = {tuple(b) for _, b in blocks}
     for edit in ("insert", "delete", "change"):
@@ -383,9 +385,9 @@ def test_edited_file_in_blocks_gives_the_cold_report(tmp_path, capsys, monkeypat
     cold = cli_report(capsys, *args, "--no-cache")
     assert edited == cold
     # and whatever the block layout: the default one (a single block here) gives the same report
-    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 256)
-    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 4096)
-    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 512)
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 256)
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 4096)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 512)
     assert cli_report(capsys, *args, "--cache-dir", cache_dir) == cold
     assert cli_report(capsys, *args, "--cache-dir", str(tmp_path / "other")) == cold
 
@@ -398,7 +400,7 @@ def test_gzipped_file_is_blocked_too(tmp_path, capsys, small_blocks, monkeypatch
     cache_dir = str(tmp_path / "cache")
     cold = cli_report(capsys, str(train), "--no-cache")
     assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == cold
-    assert len(open_cache(cache_dir).rows_pack(str(train), [None, [], DEFAULT_MAX_LINE_BYTES]).keys) > 5
+    assert len(stored_rows(open_cache(cache_dir), str(train), [None, [], DEFAULT_MAX_LINE_BYTES]).keys) > 5
     records[60] = chat("edited", "{}")
     train.write_bytes(gzip.compress(b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n"
                                              for r in records)))
@@ -419,10 +421,9 @@ def test_block_artefacts_rebuild_only_the_edited_run_and_builders_find_their_row
         ctx = AuditContext(data, _cache=cache)
         texts = ctx.text("prompt")
 
-        def build(frame):  # the way auditor.similarity finds its slice of an audit-wide array
-            found = next(d for d in ctx.datasets if d.frame is frame)
-            builds.append(found.lines)
-            return texts.slice(found.first_row, found.lines).str.len_bytes().to_numpy()
+        def build(frame):  # a builder is handed the rows it works on, whole files or runs of blocks
+            builds.append(frame.height)
+            return texts.gather(frame["row"]).str.len_bytes().to_numpy()
 
         value = ctx.per_file(("text-length", 1), build)
         assert ctx.frame.height == sum(d.lines for d in data) and ctx.datasets == data
@@ -503,7 +504,7 @@ def test_report_with_findings_of_every_check_is_json_and_served_whole(tmp_path, 
 
 
 def test_an_edited_re_run_normalizes_only_the_edited_blocks(tmp_path, capsys, monkeypatch, small_blocks):
-    import auditor.context as context_module
+    import auditor.context.audit_context as context_module
 
     train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(120))
     leaked = chat(distinct_chats(1)[0]["messages"][1]["content"], "{}")  # train line 1's question
@@ -511,15 +512,15 @@ def test_an_edited_re_run_normalizes_only_the_edited_blocks(tmp_path, capsys, mo
     args = (str(train), "--eval", str(eval), "--cache-dir", str(tmp_path / "cache"))
     cli_report(capsys, *args)
     normalized = []
-    real = context_module._matching_text
-    monkeypatch.setattr(context_module, "_matching_text",
+    real = context_module.matching_text
+    monkeypatch.setattr(context_module, "matching_text",
                         lambda frame, parts: normalized.append(frame.height) or real(frame, parts))
     lines = train.read_text().splitlines(keepends=True)
     lines[60] = json.dumps(chat("an edited ticket about a refund", "{}")) + "\n"
     train.write_text("".join(lines))
     edited = cli_report(capsys, *args)
     assert normalized and max(normalized) <= 80  # a run of at most two blocks, never the 133 rows
-    monkeypatch.setattr(context_module, "_matching_text", real)
+    monkeypatch.setattr(context_module, "matching_text", real)
     assert edited == cli_report(capsys, *args[:3], "--no-cache")
 
 
@@ -528,7 +529,8 @@ def test_planted_fifos_links_and_moved_payloads_in_the_cache_are_misses(tmp_path
 
     import pytest as _pytest
 
-    from auditor.cache import CacheMiss, open_cache, read_entry
+    from auditor.store import CacheMiss, open_cache
+    from auditor.store.entries import read_entry
 
     cache = open_cache(tmp_path / "cache")
     entry = cache.entries / "planted.art"
@@ -542,10 +544,11 @@ def test_planted_fifos_links_and_moved_payloads_in_the_cache_are_misses(tmp_path
         read_entry(entry)
     assert not os.path.lexists(entry)
     # an entry written under one key does not verify under another
-    cache._write(entry, "key-a", {}, b"payload")
-    assert cache._read(entry, "key-a")[1] == b"payload"
+    cache.write("key-a.art", {}, b"payload")
+    assert cache.read("key-a.art")[1] == b"payload"
+    os.replace(cache.entries / "key-a.art", cache.entries / "key-b.art")
     with _pytest.raises(CacheMiss):
-        cache._read(entry, "key-b")
+        cache.read("key-b.art")
 
 
 def test_concurrent_audits_sharing_one_cache_agree(tmp_path):
@@ -577,7 +580,7 @@ def test_an_edited_check_module_never_reads_what_the_old_code_cached(tmp_path, m
     import importlib
     import sys
 
-    import auditor.cache as cache_module
+    import auditor.store.code as code_module
     from auditor.registry import Registry
 
     package = tmp_path / "plugin_pkg"
@@ -615,6 +618,6 @@ class Counts(Check):
 
     assert lines_found() == [1]
     module_file.write_text(source.format(word="beta"))
-    cache_module._FOLDER_DIGESTS.clear()  # a new process would read the folder afresh
+    code_module._FOLDERS.clear()  # a new process would read the folder afresh
     sys.modules.pop("plugin_pkg.word", None)
     assert lines_found() == [2, 3]

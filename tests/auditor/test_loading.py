@@ -2,9 +2,9 @@ import gzip
 
 import pytest
 
-from auditor.dataset import load_dataset
 from auditor.errors import DatasetLoadError
-from auditor.loading import SourceFile, parse_line
+from auditor.input.dataset import load_dataset
+from auditor.input.loading import SourceFile, parse_line
 
 CHAT = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
 
@@ -107,7 +107,7 @@ def test_corrupt_gzip_is_a_load_error(tmp_path):
 
 
 def test_numbers_and_strings_no_trainer_reads_get_a_short_right_reason():
-    from auditor.loading import parse_line
+    from auditor.input.loading import parse_line
 
     cases = {b'{"a": NaN}': "invalid JSON: unexpected character, expected a JSON value at column 7",
              b'{"a": 1e400}': "invalid JSON: number is infinity when parsed as double at column 7",
@@ -123,7 +123,7 @@ def test_text_with_nul_lines_is_read_and_binary_files_are_refused(tmp_path):
     import pytest as _pytest
 
     from auditor import DatasetLoadError
-    from auditor.dataset import load_dataset
+    from auditor.input.dataset import load_dataset
 
     (tmp_path / "nul.jsonl").write_bytes(b"\x00\n")
     data = load_dataset(str(tmp_path / "nul.jsonl"), "train", first_row=0)
@@ -140,7 +140,7 @@ def test_a_file_changed_during_the_audit_is_an_error_not_a_mixed_report(tmp_path
     import pytest as _pytest
 
     from auditor import DatasetLoadError
-    from auditor.dataset import load_dataset
+    from auditor.input.dataset import load_dataset
 
     path = tmp_path / "t.jsonl"
     path.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", "completion": "d"}\n')
@@ -153,11 +153,11 @@ def test_a_file_changed_during_the_audit_is_an_error_not_a_mixed_report(tmp_path
 
 @pytest.mark.parametrize("read_bytes", [7, 64, 1 << 20])
 def test_an_overlong_line_is_a_finding_and_is_not_held(tmp_path, monkeypatch, read_bytes):
-    import auditor.dataset as dataset_module
-    from auditor.dataset import load_dataset
-    from auditor.limits import InputLimits
+    import auditor.input.blocks as blocks_module
+    from auditor.input.dataset import load_dataset
+    from auditor.input.limits import InputLimits
 
-    monkeypatch.setattr(dataset_module, "_READ_BYTES", read_bytes)
+    monkeypatch.setattr(blocks_module, "_READ_BYTES", read_bytes)
     long = '{"prompt": "' + "x" * 300 + '", "completion": "y"}'
     path = tmp_path / "t.jsonl"
     path.write_text('{"prompt": "a", "completion": "b"}\n' + long + '\n{"prompt": "c", "completion": "d"}\n' + long)
@@ -172,8 +172,8 @@ def test_an_overlong_line_is_a_finding_and_is_not_held(tmp_path, monkeypatch, re
 
 
 def test_a_gzip_that_expands_beyond_max_expansion_is_refused(tmp_path, monkeypatch):
-    import auditor.loading as loading_module
-    from auditor.limits import InputLimits
+    import auditor.input.loading as loading_module
+    from auditor.input.limits import InputLimits
 
     monkeypatch.setattr(loading_module, "EXPANSION_ALLOWANCE", 10_000)
     path = tmp_path / "bomb.jsonl.gz"

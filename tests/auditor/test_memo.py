@@ -1,5 +1,5 @@
-from auditor.cache import open_cache
-from auditor.memo import MAGIC, TextMemo, text_key
+from auditor.store import open_cache
+from auditor.store.memo import MAGIC, TextMemo, text_key
 from auditor.testing import make_context
 
 

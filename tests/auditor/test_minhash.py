@@ -1,4 +1,5 @@
-"""Tests for auditor.minhash: datasketch exactness, LSH parameters, quality, pairs, clusters."""
+"""The similarity kernels (shingles, MinHash, LSH, components): datasketch exactness, LSH parameters,
+quality, pairs, clusters."""
 
 from __future__ import annotations
 
@@ -8,7 +9,23 @@ import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from auditor import minhash as mh
+from auditor.similarity import lsh, minhash, shingles
+from auditor.similarity.graph import components
+
+
+def _near_duplicate_pairs(texts, threshold=0.8, num_perm=128, verify="jaccard"):
+    """Texts -> shingles -> MinHash -> LSH candidates -> verified pairs: the kernels as the checks chain them."""
+    bands, rows = lsh.lsh_params(lsh.recall_threshold(threshold), num_perm)
+    offsets, hashes = shingles.shingle_hashes(texts, unique=False)
+    sigs = minhash.minhash_signatures(offsets, hashes, num_perm=num_perm)
+    left, right = lsh.candidate_pairs(lsh.band_keys(sigs, bands, rows))
+    if verify == "estimate":
+        similarity = minhash.estimated_jaccard(sigs, left, right)
+    else:
+        offsets, hashes = shingles.shingle_hashes(texts)
+        similarity = shingles.jaccard(offsets, hashes, left, right)
+    keep = similarity >= threshold
+    return left[keep], right[keep], similarity[keep]
 
 
 def _vocab(n=3000, seed=0):
@@ -17,8 +34,8 @@ def _vocab(n=3000, seed=0):
     return ["".join(rng.choice(letters, rng.integers(2, 9))) + str(i) for i in range(n)]
 
 
-def _datasketch_sig(values, num_perm, seed, scheme):
-    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=lambda x: x, scheme=scheme)
+def _datasketch_sig(values, num_perm, seed):
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=lambda x: x)
     for v in values:
         m.update(int(v))
     return m.hashvalues
@@ -31,17 +48,16 @@ MIXED_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("scheme", ["affine32", "legacy"])
 @pytest.mark.parametrize("num_perm,seed", [(128, 1), (64, 7)])
-def test_signatures_equal_datasketch(scheme, num_perm, seed):
+def test_signatures_equal_datasketch(num_perm, seed):
     rng = np.random.default_rng(seed)
     vocab = _vocab(200)
     texts = list(MIXED_TEXTS) + [" ".join(rng.choice(vocab, rng.integers(0, 40))) for _ in range(40)]
-    off, hs = mh.shingle_hashes(texts, seed=seed)
-    sig = mh.minhash_signatures(off, hs, num_perm=num_perm, seed=seed, scheme=scheme)
+    off, hs = shingles.shingle_hashes(texts, seed=seed)
+    sig = minhash.minhash_signatures(off, hs, num_perm=num_perm, seed=seed)
     assert sig.shape == (len(texts), num_perm)
     for i in range(len(texts)):
-        expect = _datasketch_sig(hs[off[i] : off[i + 1]], num_perm, seed, scheme)
+        expect = _datasketch_sig(hs[off[i] : off[i + 1]], num_perm, seed)
         assert sig.dtype == expect.dtype
         np.testing.assert_array_equal(sig[i], expect, err_msg=f"row {i} {texts[i]!r}")
 
@@ -52,29 +68,29 @@ def test_signatures_block_boundaries_and_threads():
     sizes = np.concatenate([[5000, 0, 1, 3000], rng.integers(0, 30, 500)])
     off = np.concatenate([[0], np.cumsum(sizes)])
     hs = rng.integers(0, 2**32, off[-1], dtype=np.uint64).astype(np.uint32)
-    s1 = mh.minhash_signatures(off, hs, threads=1)
-    s2 = mh.minhash_signatures(off, hs, threads=2)
+    s1 = minhash.minhash_signatures(off, hs, threads=1)
+    s2 = minhash.minhash_signatures(off, hs, threads=2)
     np.testing.assert_array_equal(s1, s2)
     for i in [0, 1, 2, 3, 10, 503]:
-        np.testing.assert_array_equal(s1[i], _datasketch_sig(hs[off[i] : off[i + 1]], 128, 1, "affine32"))
+        np.testing.assert_array_equal(s1[i], _datasketch_sig(hs[off[i] : off[i + 1]], 128, 1))
 
 
 def test_shingles_shapes_and_fallback():
-    off, hs = mh.shingle_hashes(["", None, "abc", "hello", "hi there", "one two three", "one two three four"])
+    off, hs = shingles.shingle_hashes(["", None, "abc", "hello", "hi there", "one two three", "one two three four"])
     counts = np.diff(off).tolist()
     assert counts == [0, 0, 1, 1, 4, 1, 2]
     assert hs.dtype == np.uint32
     # Same text -> same set; order of words matters for n-grams.
-    o2, h2 = mh.shingle_hashes(["one two three four", "four three two one", "one two three four"])
+    o2, h2 = shingles.shingle_hashes(["one two three four", "four three two one", "one two three four"])
     assert set(h2[o2[0] : o2[1]]) == set(h2[o2[2] : o2[3]])
     assert not set(h2[o2[0] : o2[1]]) & set(h2[o2[1] : o2[2]])
     # Punctuation is not part of words.
-    o3, h3 = mh.shingle_hashes(["one, two! three", "one two three"])
+    o3, h3 = shingles.shingle_hashes(["one, two! three", "one two three"])
     assert set(h3[o3[0] : o3[1]]) == set(h3[o3[1] : o3[2]])
     # polars Series with nulls behaves like a list.
     pl = pytest.importorskip("polars")
-    o4, h4 = mh.shingle_hashes(pl.Series(["one two three", None, "abc"]))
-    o5, h5 = mh.shingle_hashes(["one two three", "", "abc"])
+    o4, h4 = shingles.shingle_hashes(pl.Series(["one two three", None, "abc"]))
+    o5, h5 = shingles.shingle_hashes(["one two three", "", "abc"])
     np.testing.assert_array_equal(o4, o5)
     np.testing.assert_array_equal(h4, h5)
 
@@ -82,8 +98,8 @@ def test_shingles_shapes_and_fallback():
 @pytest.mark.parametrize("num_perm", [64, 128, 256])
 def test_lsh_params_equal_datasketch(num_perm):
     for t in [0.05, 0.2, 0.35, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]:
-        lsh = MinHashLSH(threshold=t, num_perm=num_perm)
-        assert mh.lsh_params(t, num_perm) == (lsh.b, lsh.r), t
+        index = MinHashLSH(threshold=t, num_perm=num_perm)
+        assert lsh.lsh_params(t, num_perm) == (index.b, index.r), t
 
 
 def _planted(n=1000, seed=5):
@@ -104,16 +120,16 @@ def _planted(n=1000, seed=5):
 
 def test_quality_vs_bruteforce():
     texts = _planted()
-    off, hs = mh.shingle_hashes(texts)
+    off, hs = shingles.shingle_hashes(texts)
     n = len(texts)
     ii, jj = np.triu_indices(n, 1)
-    true = mh.jaccard(off, hs, ii, jj)
+    true = shingles.jaccard(off, hs, ii, jj)
     truth = set(zip(ii[true >= 0.8].tolist(), jj[true >= 0.8].tolist()))
     assert len(truth) >= 50
     # Exact verification must meet 0.95/0.95; the MinHash estimate (std ~0.035 at J=0.8 with
     # 128 perms) is noisier for pairs near the threshold, so it gets a looser bound.
     for verify, bound in [("jaccard", 0.95), ("estimate", 0.85)]:
-        l, r, s = mh.near_duplicate_pairs(texts, threshold=0.8, verify=verify)
+        l, r, s = _near_duplicate_pairs(texts, threshold=0.8, verify=verify)
         found = set(zip(l.tolist(), r.tolist()))
         recall = len(found & truth) / len(truth)
         precision = len(found & truth) / max(len(found), 1)
@@ -123,11 +139,11 @@ def test_quality_vs_bruteforce():
 
 
 def test_jaccard_exact_small():
-    off, hs = mh.shingle_hashes(["a b c d", "a b c e", "", ""])
+    off, hs = shingles.shingle_hashes(["a b c d", "a b c e", "", ""])
     # {abc, bcd} vs {abc, bce} -> 1/3; empty vs empty -> 1.0
-    np.testing.assert_allclose(mh.jaccard(off, hs, [0, 2, 0], [1, 3, 0]), [1 / 3, 1.0, 1.0])
-    sig = mh.minhash_signatures(off, hs)
-    assert mh.estimated_jaccard(sig, np.array([0]), np.array([0]))[0] == 1.0
+    np.testing.assert_allclose(shingles.jaccard(off, hs, [0, 2, 0], [1, 3, 0]), [1 / 3, 1.0, 1.0])
+    sig = minhash.minhash_signatures(off, hs)
+    assert minhash.estimated_jaccard(sig, np.array([0]), np.array([0]))[0] == 1.0
 
 
 def test_cross_pairs():
@@ -138,14 +154,14 @@ def test_cross_pairs():
     planted = {(5, 7), (100, 50), (299, 199)}
     for i, j in planted:
         b[j] = a[i] + " extra"
-    bands, rows = mh.lsh_params(0.8, 128)
-    ka = mh.band_keys(mh.minhash_signatures(*mh.shingle_hashes(a)), bands, rows)
-    kb = mh.band_keys(mh.minhash_signatures(*mh.shingle_hashes(b)), bands, rows)
-    ia, ib = mh.cross_candidate_pairs(ka, kb)
+    bands, rows = lsh.lsh_params(0.8, 128)
+    ka = lsh.band_keys(minhash.minhash_signatures(*shingles.shingle_hashes(a)), bands, rows)
+    kb = lsh.band_keys(minhash.minhash_signatures(*shingles.shingle_hashes(b)), bands, rows)
+    ia, ib = lsh.cross_candidate_pairs(ka, kb)
     assert planted <= set(zip(ia.tolist(), ib.tolist()))
     disjoint = [" ".join(rng.choice(_vocab(3000, 11), 60)) for _ in range(200)]
-    kd = mh.band_keys(mh.minhash_signatures(*mh.shingle_hashes(disjoint)), bands, rows)
-    assert len(mh.cross_candidate_pairs(ka, kd)[0]) == 0
+    kd = lsh.band_keys(minhash.minhash_signatures(*shingles.shingle_hashes(disjoint)), bands, rows)
+    assert len(lsh.cross_candidate_pairs(ka, kd)[0]) == 0
 
 
 def test_cross_pairs_are_exactly_the_pairs_sharing_a_band_key():
@@ -155,17 +171,17 @@ def test_cross_pairs_are_exactly_the_pairs_sharing_a_band_key():
     kb = rng.integers(0, 40, (300, 6)).astype(np.uint64) | band
     kb[:, 5] = np.uint64(10**6) + band[5]  # a band no `a` row shares
     expected = sorted((i, j) for i in range(len(ka)) for j in range(len(kb)) if (ka[i] == kb[j]).any())
-    ia, ib = mh.cross_candidate_pairs(ka, kb, max_bucket=1000)
+    ia, ib = lsh.cross_candidate_pairs(ka, kb, max_bucket=1000)
     assert list(zip(ia.tolist(), ib.tolist())) == expected
 
 
 def test_clusters_transitive_and_deterministic():
-    labels = mh.clusters(8, np.array([5, 1, 3, 6]), np.array([6, 3, 5, 7]))
+    labels = components(8, np.array([5, 1, 3, 6]), np.array([6, 3, 5, 7]))
     assert labels.tolist() == [0, 1, 2, 1, 4, 1, 1, 1]
     rng = np.random.default_rng(0)
     l, r = rng.integers(0, 5000, 3000), rng.integers(0, 5000, 3000)
-    lab = mh.clusters(5000, l, r)
-    np.testing.assert_array_equal(lab, mh.clusters(5000, r[::-1], l[::-1]))
+    lab = components(5000, l, r)
+    np.testing.assert_array_equal(lab, components(5000, r[::-1], l[::-1]))
     assert np.all(lab[l] == lab[r])
     assert np.all(lab <= np.arange(5000))
     assert np.all(lab[lab] == lab)
@@ -174,10 +190,10 @@ def test_clusters_transitive_and_deterministic():
 def test_huge_bucket_guard():
     texts = ["the same boilerplate answer text"] * 10_000 + ["something else entirely different here"]
     t0 = time.perf_counter()
-    l, r, s = mh.near_duplicate_pairs(texts, threshold=0.8)
+    l, r, s = _near_duplicate_pairs(texts, threshold=0.8)
     assert time.perf_counter() - t0 < 10
     assert len(l) < 50_000  # not the 50M all-pairs
-    lab = mh.clusters(len(texts), l, r)
+    lab = components(len(texts), l, r)
     assert np.all(lab[:10_000] == 0)
     assert lab[10_000] == 10_000
     np.testing.assert_allclose(s, 1.0)
@@ -185,21 +201,22 @@ def test_huge_bucket_guard():
 
 def test_determinism():
     texts = _planted(300, seed=4)
-    r1 = mh.near_duplicate_pairs(texts)
-    r2 = mh.near_duplicate_pairs(list(texts))
+    r1 = _near_duplicate_pairs(texts)
+    r2 = _near_duplicate_pairs(list(texts))
     for x, y in zip(r1, r2):
         np.testing.assert_array_equal(x, y)
-    o1, h1 = mh.shingle_hashes(texts, seed=2)
-    o2, h2 = mh.shingle_hashes(texts, seed=2)
+    o1, h1 = shingles.shingle_hashes(texts, seed=2)
+    o2, h2 = shingles.shingle_hashes(texts, seed=2)
     np.testing.assert_array_equal(h1, h2)
-    assert not np.array_equal(h1, mh.shingle_hashes(texts, seed=3)[1])
+    assert not np.array_equal(h1, shingles.shingle_hashes(texts, seed=3)[1])
 
 
-def test_no_datasketch_import_in_module():
+@pytest.mark.parametrize("module", [shingles, minhash, lsh])
+def test_no_datasketch_import_in_module(module):
     import ast
     import inspect
 
-    src = inspect.getsource(mh)
+    src = inspect.getsource(module)
     names = {a.name for node in ast.walk(ast.parse(src)) if isinstance(node, (ast.Import, ast.ImportFrom))
              for a in node.names} | {getattr(node, "module", None) for node in ast.walk(ast.parse(src))
                                      if isinstance(node, ast.ImportFrom)}
@@ -211,16 +228,16 @@ def test_chunked_text_signatures_and_band_keys_equal_the_whole(threads):
     rng = np.random.default_rng(8)
     vocab = _vocab(500)
     texts = [" ".join(rng.choice(vocab, rng.integers(0, 30))) for _ in range(1000)] + list(MIXED_TEXTS)
-    whole = mh.minhash_signatures(*mh.shingle_hashes(texts))
-    np.testing.assert_array_equal(mh.text_signatures(texts, chunk_size=97, threads=threads), whole)
-    keys = mh.text_band_keys(texts, 16, 8, chunk_size=97, threads=threads)
-    np.testing.assert_array_equal(keys, mh.band_keys(whole, 16, 8))
+    whole = minhash.minhash_signatures(*shingles.shingle_hashes(texts))
+    np.testing.assert_array_equal(minhash.text_signatures(texts, chunk_size=97, threads=threads), whole)
+    keys = lsh.text_band_keys(texts, 16, 8, chunk_size=97, threads=threads)
+    np.testing.assert_array_equal(keys, lsh.band_keys(whole, 16, 8))
 
 
 def test_unique_false_keeps_the_same_sets():
     texts = ["a b c a b c a b c", "x y", "", "one two three four"]
-    o1, h1 = mh.shingle_hashes(texts)
-    o2, h2 = mh.shingle_hashes(texts, unique=False)
+    o1, h1 = shingles.shingle_hashes(texts)
+    o2, h2 = shingles.shingle_hashes(texts, unique=False)
     assert np.diff(o2).tolist() == [7, 1, 0, 2]
     for i in range(len(texts)):
         assert set(h1[o1[i] : o1[i + 1]]) == set(h2[o2[i] : o2[i + 1]])

@@ -1,8 +1,8 @@
 import pytest
 
-from auditor.dataset import load_dataset
 from auditor.errors import ConfigError
-from auditor.normalize import NORMALIZERS, detect_format, make_mapped, normalize_record
+from auditor.input.dataset import load_dataset
+from auditor.input.normalize import NORMALIZERS, detect_format, make_mapped, normalize_record
 from auditor.testing import write_jsonl
 
 

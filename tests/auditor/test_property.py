@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.dataset import load_dataset
 from auditor.errors import DatasetLoadError
-from auditor.loading import GZIP_MAGIC, _looks_binary
-from auditor.normalize import NORMALIZERS, detect_format
+from auditor.input.dataset import load_dataset
+from auditor.input.loading import GZIP_MAGIC, _looks_binary
+from auditor.input.normalize import NORMALIZERS, detect_format
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -72,7 +72,7 @@ def test_every_line_is_a_row_or_a_finding(tmp_path_factory, lines, crlf):
 @given(record=shaped_record(), fmt=st.sampled_from(sorted(NORMALIZERS)))
 def test_normalizers_never_raise_and_explain_every_rejection(record, fmt):
     out = NORMALIZERS[fmt]
-    from auditor.normalize import normalize_record
+    from auditor.input.normalize import normalize_record
 
     result = normalize_record(record, fmt, out)
     for name in ("system", "prompt", "response", "label"):

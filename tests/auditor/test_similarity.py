@@ -85,7 +85,7 @@ def test_near_pairs_compare_copies_once():
 
 
 def test_signatures_of_repeated_texts_equal_those_computed_one_by_one():
-    from auditor import minhash
+    from auditor.similarity import minhash
 
     texts = ["alpha beta gamma delta", "", "alpha beta gamma delta", "x y z", "", "x y z", "q"]
     ctx = make_context([{"text": t, "label": "a"} for t in texts])

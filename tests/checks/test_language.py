@@ -366,7 +366,7 @@ def test_planted_non_english_rows_in_sample_data_are_found():
 
 
 def test_answers_are_remembered_in_the_cache_so_an_edit_judges_only_new_texts(tmp_path, monkeypatch):
-    from auditor.cache import open_cache
+    from auditor.store import open_cache
     from dataset_auditor_checks import language as module
 
     judged = []

@@ -47,7 +47,7 @@ def _line_of(path):
 def test_sample_data_planted_leaks_are_found_exactly_with_their_detector():
     ctx = sample_context()
     result = Leakage().run(ctx)
-    evals = ctx.dataset(ctx.sources("eval")[0])
+    evals = next(f for f in ctx.files if f.split == "eval")
     oracle = planted_problems()["eval.jsonl"]
     planted = {}
     for kind, detector in (("leak_exact", "exact"), ("leak_near", "near"), ("leak_ngram", "ngram")):
@@ -273,14 +273,14 @@ def test_window_hashes_short_and_long_rows():
 
 
 def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, monkeypatch):
-    import auditor.dataset as dataset_module
+    import auditor.input.blocks as blocks_module
     import dataset_auditor_checks.leakage as leakage_module
     from auditor.cli import main
 
     # blocks of 2..40 lines, so the 120-line train file has several
-    monkeypatch.setattr(dataset_module, "BLOCK_MIN", 2)
-    monkeypatch.setattr(dataset_module, "BLOCK_MAX", 40)
-    monkeypatch.setattr(dataset_module, "BLOCK_SPREAD", 4)
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 2)
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 40)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 4)
     built = []
     real = leakage_module.window_hashes
     monkeypatch.setattr(leakage_module, "window_hashes", lambda texts, n: built.append(len(texts)) or real(texts, n))

@@ -125,7 +125,7 @@ def test_clean_dataset_passes():
 def test_quality_against_brute_force():
     """~1,000 chat records with planted rewordings: recall and precision >= 0.95 of the pairs whose
     true Jaccard (all pairs, brute force) is >= the threshold, at the check level."""
-    from auditor import minhash as mh
+    from auditor.similarity import shingles
 
     rng = np.random.default_rng(3)
     train = distinct(1000)
@@ -137,9 +137,9 @@ def test_quality_against_brute_force():
         train[int(dst)] = rec
     ctx = make_context(train)
     texts = ctx.text("input+response")
-    off, hs = mh.shingle_hashes(texts, seed=ctx.settings.seed)
+    off, hs = shingles.shingle_hashes(texts, seed=ctx.settings.seed)
     ii, jj = np.triu_indices(len(texts), 1)
-    sim = mh.jaccard(off, hs, ii, jj)
+    sim = shingles.jaccard(off, hs, ii, jj)
     truth = set(zip(ii[sim >= 0.8].tolist(), jj[sim >= 0.8].tolist()))
     assert len(truth) >= 50
     result = NearDuplicates().run(ctx)

@@ -120,7 +120,7 @@ def test_eval_records_are_checked():
 
 
 def test_only_records_with_tool_structure_are_read_again(monkeypatch):
-    from auditor import loading
+    from auditor.input import loading
 
     parsed = []
     real = loading.parse_line

@@ -6,7 +6,7 @@ different examples, not copies, and their different calls are no contradiction.
 
 import json
 
-from auditor.normalize import Normalized, normalize_chat, normalize_sharegpt, tool_signature
+from auditor.input.normalize import Normalized, normalize_chat, normalize_sharegpt, tool_signature
 from auditor.testing import make_context, run_check
 from dataset_auditor_checks.contradictions import Contradictions
 from dataset_auditor_checks.exact_duplicates import ExactDuplicates

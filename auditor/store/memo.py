@@ -8,8 +8,6 @@ follows its rules: atomic writes, a checksum, and a damaged or foreign file is s
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,11 @@ class TextMemo:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._answers: dict[int, Any] = self._load() if path is not None else {}
+
+    @staticmethod
+    def key(text: str) -> int:
+        """The key of a text's answer (see `text_key`)."""
+        return text_key(text)
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -55,7 +58,7 @@ class TextMemo:
         import orjson
         import xxhash
 
-        from .cache import CacheMiss, read_entry
+        from .entries import CacheMiss, read_entry
 
         try:
             blob = read_entry(self.path)  # type: ignore[arg-type]  # a regular file, never a link or a pipe
@@ -72,14 +75,13 @@ class TextMemo:
         import orjson
         import xxhash
 
+        from .entries import atomic_write
+
         if self.path is None:
             return
         payload = orjson.dumps(list(self._answers.items()))  # tuples are written as JSON arrays
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".memo-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(MAGIC + xxhash.xxh3_128_digest(payload) + payload)
-            os.replace(temporary, self.path)
+            atomic_write(self.path, MAGIC + xxhash.xxh3_128_digest(payload), payload)
         except OSError:  # a memo that cannot be saved only costs time next run
             self.path = None

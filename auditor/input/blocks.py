@@ -1,44 +1,44 @@
-"""One input file -> a columnar Dataset (a polars frame, one row per physical line) and its line issues."""
+"""An input file as content-defined blocks of lines, each parsed and normalized on its own, and kept in
+the cache block by block: editing one line of a large file re-parses one block.
+
+A block ends after a line whose hash has its low 9 bits zero (256..4096 lines), so editing, inserting or
+deleting one line changes one block (and at most the next) and every other block keeps its values. A
+block's key is xxh3_128 of (tool version, engine code, cache layout, format settings, whether it starts
+the file, its line count, xxh3_128 of its bytes): it names the content, never the position, so stored
+values hold no line numbers or row ids (issues count lines from the block start; the loader shifts them).
+"""
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from .errors import DatasetLoadError
-from .limits import DEFAULT_LIMITS, InputLimits
+from .. import __version__
+from ..errors import DatasetLoadError
+from ..results import Severity
+from ..store import Cache, Pack, get_pack, pack_name, put_pack
+from ..store.code import engine_digest
+from ..store.entries import LAYOUT
+from .issues import (
+    BLANK_LINE,
+    BYTE_ORDER_MARK,
+    FORMAT_ERROR,
+    FORMAT_WARNING,
+    INVALID_LINE,
+    UNRECOGNIZED_RECORD,
+    LineIssue,
+)
 from .loading import SourceFile, overlong_line, parse_line
-from .normalize import NORMALIZERS, Normalized, detect_format, make_mapped, normalize_record
-from .results import Severity
+from .normalize import NORMALIZERS, Normalized, detect_format, normalize_record
 
 # Content-defined blocks of lines (see iter_blocks): ~770 lines on average, 256..4096.
 BLOCK_MIN = 256
 BLOCK_MAX = 4096
 BLOCK_SPREAD = 512  # a power of two: one line in BLOCK_SPREAD may end a block
 _READ_BYTES = 8 << 20
-
-# Codes of the problems found while reading and normalizing; the engine and the `format` check report them.
-INVALID_LINE = "AUD001"
-BLANK_LINE = "AUD002"
-BYTE_ORDER_MARK = "AUD003"
-UNRECOGNIZED_RECORD = "AUD004"
-MIXED_FORMATS = "AUD005"
-FORMAT_ERROR = "FMT001"
-FORMAT_WARNING = "FMT002"
-
-
-@dataclass(frozen=True, slots=True)
-class LineIssue:
-    """A problem with one line, found before any check runs."""
-
-    line: int
-    code: str
-    severity: Severity
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,125 +48,6 @@ class Block:
     key: str | None
     start: int
     lines: int
-
-
-@dataclass(slots=True)
-class Dataset:
-    """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
-    prompt, response, label, asked, tool_call, tools, tool_specs; `row` is unique across every file of one audit."""
-
-    path: str
-    split: str
-    format: str
-    frame: Any  # polars.DataFrame
-    issues: list[LineIssue] = field(default_factory=list)
-    formats: dict[str, int] = field(default_factory=dict)
-    sha256: str | None = None
-    first_row: int = 0
-    blocks: tuple[Block, ...] = ()  # the file's blocks, when it was loaded with a cache
-    limits: InputLimits = DEFAULT_LIMITS  # what it was read with (a check reading it again reads the same)
-
-    @property
-    def lines(self) -> int:
-        return self.frame.height
-
-    def records(self, rows: set[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
-        """(row, line, record) for every valid row (of `rows`, when given), streamed again from the file
-        (memory stays flat); lines that are not wanted are not parsed."""
-        import polars as pl
-
-        valid = self.frame.filter(pl.col("valid"))
-        if rows is not None:
-            valid = valid.filter(pl.col("row").is_in(sorted(rows)))
-        wanted = set(valid["line"].to_list())
-        if not wanted:
-            return
-        source = SourceFile(self.path, self.limits)
-        for raw in source.lines(wanted):
-            if raw.record is not None:
-                yield self.first_row + raw.line - 1, raw.line, raw.record
-        if self.sha256 is not None and source.sha256 != self.sha256:
-            # what a check read again is not what the audit loaded: no report could be consistent
-            raise DatasetLoadError(f"{self.path}: the file changed while it was being audited; audit it again")
-
-
-def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
-                 fields: Mapping[str, str] | None = None,
-                 progress: Callable[[int], None] | None = None, cache: Any = None,
-                 limits: InputLimits = DEFAULT_LIMITS) -> Dataset:
-    """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
-
-    The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
-    (auditor.cache.Cache) each block's rows and issues come from its entry when its bytes are unchanged,
-    so editing one line of a large file re-parses one block. Rows, issues and formats never depend on
-    the blocks: mixed formats, the dominant format and the SHA-256 are decided for the whole file.
-    """
-    import polars as pl
-
-    source = SourceFile(path, limits)
-    forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
-    forced_name = "mapped" if fields else fmt
-    settings = [forced_name, sorted((fields or {}).items()), limits.max_line_bytes]
-    parts: list[BlockRows] = []
-    issues: list[LineIssue] = []
-    formats: Counter[str] = Counter()
-    blocks: list[Block] = []
-    digest = hashlib.sha256()
-    pack = cache.rows_pack(path, settings) if cache is not None else None
-    for start, lines in iter_blocks(source, digest):
-        first = start == 0
-        key = cache.block_key(settings, first, lines) if cache is not None else None
-        part = cache.block_rows(pack, key, len(lines)) if pack is not None else None
-        if part is None:
-            part = parse_block(lines, first, forced, forced_name)
-            if cache is not None:
-                cache.misses += 1
-        elif cache is not None:
-            cache.hits += 1
-        parts.append(part)
-        issues.extend(LineIssue(start + i.line, i.code, i.severity, i.message) for i in part.issues)
-        for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
-            formats[name] += count
-        blocks.append(Block(key, start, len(lines)))
-        if progress:
-            progress(len(lines))
-    if pack is not None and pack.keys == [b.key for b in blocks]:
-        frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
-    elif parts:
-        frames = [p.frame for p in parts]
-        for part in parts:
-            part.frame = None  # the rows are held once: in `frames`, until they are concatenated
-        frame = _concat_releasing(frames)
-        if cache is not None:
-            cache.put_rows_pack(path, settings, blocks, parts, frame)
-    else:
-        frame = _frame([])
-    frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
-    dominant = _dominant(formats)
-    if len(formats) > 1 and not forced_name:
-        frame, issues = _flag_mixed(frame, issues, dominant, formats)
-    frame = frame.with_columns(
-        row=pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64),
-        split=pl.lit(split),
-        source=pl.lit(path),
-    ).select(FRAME_COLUMNS)
-    return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
-                   first_row, tuple(blocks) if cache is not None else (), limits)
-
-
-def _concat_releasing(frames: list) -> Any:
-    """The frames one under the other, in one chunk, built column by column while each column of
-    the parts is let go: the file's rows are held about once, not twice."""
-    import polars as pl
-
-    if len(frames) == 1:
-        return frames[0]
-    pieces = {name: [f[name] for f in frames] for name in frames[0].columns}
-    frames.clear()
-    columns = {}
-    for name in list(pieces):
-        columns[name] = pl.concat(pieces.pop(name), rechunk=True)
-    return pl.DataFrame(columns)
 
 
 @dataclass(slots=True)
@@ -301,8 +182,7 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
 # The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
 BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "asked", "tool_call", "tools",
                  "tool_specs")
-FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
-                 "response", "label", "asked", "tool_call", "tools", "tool_specs")
+
 
 
 def _block_row(fmt: str | None, error: str | None, norm: Normalized | None) -> tuple:
@@ -323,22 +203,54 @@ def _frame(rows: list[tuple]):
                                 "tool_call": pl.Boolean, "tools": pl.Boolean, "tool_specs": pl.String})
 
 
-def _dominant(formats: Counter[str]) -> str:
-    if not formats:
-        return "unknown"
-    # most_common keeps first-seen order among ties, so the earliest format wins a tie
-    return formats.most_common(1)[0][0]
+def empty_block_frame():
+    """The frame of a file without lines."""
+    return _frame([])
 
 
-def _flag_mixed(frame, issues: list[LineIssue], dominant: str, formats: Counter[str]):
-    """Rows in a minority format are unusable: a trainer reads a file in one format."""
-    import polars as pl
+# ---------------------------------------------------------------------------------- stored blocks
 
-    odd = frame.filter(pl.col("format").is_not_null() & (pl.col("format") != dominant))
-    summary = ", ".join(f"{n} {name}" for name, n in sorted(formats.items()))
-    for line, fmt in odd.select("line", "format").iter_rows():
-        issues.append(LineIssue(line, MIXED_FORMATS, Severity.ERROR,
-                                f"record is {fmt} but the file is {dominant} (file mixes formats: {summary})"))
-    issues.sort(key=lambda issue: issue.line)
-    mixed = pl.col("format").is_not_null() & (pl.col("format") != dominant)
-    return frame.with_columns(valid=pl.col("valid") & ~mixed), issues
+
+def block_key(settings: Any, first: bool, lines: list[bytes]) -> str:
+    """The cache key of one block: its bytes, the format settings, and the code that parses them."""
+    import orjson
+    import xxhash
+
+    content = xxhash.xxh3_128_hexdigest(b"\n".join(lines))
+    parts = ["block", __version__, engine_digest(), LAYOUT, settings, first, len(lines), content]
+    return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
+
+
+def stored_rows(cache: Cache, path: str, settings: Any) -> Pack | None:
+    """The rows of a file as last loaded with these format settings (a pack of its blocks), or None."""
+    pack = get_pack(cache, pack_name("rows", path, settings))
+    if pack is None or tuple(pack.value.columns) != BLOCK_COLUMNS:
+        return None
+    header = pack.header
+    if not (isinstance(header.get("issues"), list) and isinstance(header.get("formats"), list)
+            and len(header["issues"]) == len(header["formats"]) == len(pack.keys)):
+        return None
+    return pack
+
+
+def stored_block(pack: Pack, key: str, lines: int) -> BlockRows | None:
+    """The parsed rows of a block held by a row pack, or None."""
+    found = pack.find(key, lines)
+    if found is None:
+        return None
+    index, at = found
+    try:
+        issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
+                  for line, code, severity, message in pack.header["issues"][index]]
+        formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
+    except (TypeError, ValueError):  # a pack that passed its checksum but is not what this version writes
+        return None
+    return BlockRows(pack.value.slice(at, lines), issues, formats)
+
+
+def store_rows(cache: Cache, path: str, settings: Any, blocks: list[Block], parts: list[BlockRows], frame: Any) -> None:
+    """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows (their
+    formats and issues are read; their frames may already be let go)."""
+    header = {"formats": [list(p.formats.items()) for p in parts],
+              "issues": [[[i.line, i.code, i.severity.value, i.message] for i in p.issues] for p in parts]}
+    put_pack(cache, pack_name("rows", path, settings), blocks, frame.select(BLOCK_COLUMNS), header)

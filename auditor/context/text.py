@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_TEXT_SLICE = 100_000  # rows normalized at a time by `matching_text`
+
 # Unicode White_Space, spelled out: Python's `\s` and Rust's (polars) disagree on \x1c-\x1f, and the
 # two functions below must give the same text.
 _SPACE_CHARS = "\t\n\x0b\x0c\r\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -47,48 +49,14 @@ def user_side():
             .then(prompt.str.slice(system.str.len_chars() + 1)).otherwise(prompt))
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """A count as every report writes it: thousands separators, singular for one ("1 group",
-    "2,551 groups")."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+def matching_text(frame, parts: list[str]):
+    """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text."""
+    import polars as pl
 
-
-def visible(text: str) -> str:
-    """Text that is safe to print: control characters (ESC, CR, newline, C1 codes), bidirectional and
-    other invisible format characters, and line separators written as escapes (`\\x1b`, `\\n`,
-    `\\u202e`), so a dataset cannot move the cursor, clear the screen, set a title, a hyperlink or
-    the clipboard, start a new log line (a CI workflow command) or reorder what a reviewer reads.
-    Joiners (U+200C, U+200D), which scripts and emoji need, are kept."""
-    if text.isprintable():
-        return text
-    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN and ch not in _KEPT else ch for ch in text)
-
-
-# control, format (bidi marks and overrides, invisible operators), line and paragraph separators, and
-# lone surrogates; other spaces (no-break, thin) are harmless and stay
-_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-_KEPT = frozenset("\u200c\u200d")
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if ch == "\n":
-        return "\\n"
-    if ch == "\t":
-        return "\\t"
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def visible_everywhere(value):
-    """`visible` applied to every string of a JSON-like value (a report), keys included."""
-    if isinstance(value, str):
-        return visible(value)
-    if isinstance(value, dict):
-        return {visible(k) if isinstance(k, str) else k: visible_everywhere(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [visible_everywhere(v) for v in value]
-    return value
+    columns = [user_side() if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
+    joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
+    # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
+    # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).
+    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).lazy().select(joined).collect(engine="streaming")["text"])
+              for lo in range(0, max(frame.height, 1), _TEXT_SLICE)]
+    return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import orjson
 
-from .errors import DatasetLoadError
+from ..errors import DatasetLoadError
 from .limits import DEFAULT_LIMITS, DEFAULT_MAX_LINE_BYTES, EXPANSION_ALLOWANCE, InputLimits
 
 BOM = b"\xef\xbb\xbf"

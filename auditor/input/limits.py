@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 DEFAULT_MAX_LINE_BYTES = 64 << 20
 DEFAULT_MAX_EXPANSION = 200

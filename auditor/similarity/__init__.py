@@ -1,4 +1,6 @@
-"""Near-duplicate artefacts shared by checks: MinHash signatures and LSH band keys of a text selection.
+"""Pairs of similar rows, for checks (this module is part of the public API; the kernels live in
+`shingles`, `minhash` and `lsh` beside it and are imported when used, since they need numpy): MinHash signatures and LSH band keys of a text selection (per-file
+artefacts of the audit context), near pairs, exact copies, and the clusters pairs make.
 
 Signatures are computed once per audit (and per file, so the incremental cache keeps them between
 runs); near-duplicates, contradictions and leakage all ask for pairs through `near_pairs`.
@@ -7,6 +9,11 @@ runs); near-duplicates, contradictions and leakage all ask for pairs through `ne
 from __future__ import annotations
 
 from typing import Any
+
+from ..context.text import matching_text, user_side
+
+__all__ = ["clusters", "exact_groups", "fmix64", "member_texts", "near_pairs", "pair_jaccard", "same_prompt",
+           "signatures", "band_keys"]
 
 ALGORITHM_VERSION = 1
 CHAR_NGRAM = 5
@@ -17,16 +24,17 @@ def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
 
     Returns an array of shape (frame rows, num_perm), row i = frame row i.
     """
-    from . import minhash
+    from .minhash import text_signatures
+    from .shingles import hash_version
 
     seed = ctx.settings.seed
 
     def build(frame):
-        return _once_per_text(ctx.text_of(text, frame), lambda texts: minhash.text_signatures(
+        return _once_per_text(ctx.text_of(text, frame), lambda texts: text_signatures(
             texts, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
 
     return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION,
-                         minhash.hash_version()), build)
+                         hash_version()), build)
 
 
 def _once_per_text(texts, compute):
@@ -34,6 +42,7 @@ def _once_per_text(texts, compute):
     texts (copies, empty fields) are shingled and hashed once."""
     import numpy as np
     import polars as pl
+
 
     if len(np.unique(texts.hash(7).to_numpy())) == len(texts):
         return compute(texts)  # no text twice (a 64-bit hash tells; most files): nothing to share
@@ -51,17 +60,18 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     Computed per file straight from the text (the full signature matrix is never held, so a million
     rows keep 128 MB of keys rather than 512 MB of signatures) and kept in the incremental cache.
     """
-    from . import minhash
+    from .lsh import lsh_params, recall_threshold, text_band_keys
+    from .shingles import hash_version
 
     seed = ctx.settings.seed
-    bands, rows = minhash.lsh_params(minhash.recall_threshold(threshold), num_perm)
+    bands, rows = lsh_params(recall_threshold(threshold), num_perm)
 
     def build(frame):
-        return _once_per_text(ctx.text_of(text, frame), lambda texts: minhash.text_band_keys(
+        return _once_per_text(ctx.text_of(text, frame), lambda texts: text_band_keys(
             texts, bands, rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
 
     return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, rows, ALGORITHM_VERSION,
-                         minhash.hash_version()), build)
+                         hash_version()), build)
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,
@@ -93,7 +103,8 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     import numpy as np
     import polars as pl
 
-    from . import minhash
+    from .lsh import candidate_pairs, cross_candidate_pairs
+    from .minhash import estimated_jaccard
 
     if verify not in ("jaccard", "estimate"):
         raise ValueError("verify must be 'jaccard' or 'estimate'")
@@ -104,15 +115,15 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     reps_a = _copies(ctx, ids_a, specs)
     unique_a = np.unique(reps_a)
     if other_rows is None:
-        left, right = minhash.candidate_pairs(keys[unique_a])
+        left, right = candidate_pairs(keys[unique_a])
         left, right = unique_a[left], unique_a[right]
     else:
         ids_b = np.unique(_copies(ctx, _ids(other_rows, nonempty), specs))
-        left, right = minhash.cross_candidate_pairs(keys[unique_a], keys[ids_b])
+        left, right = cross_candidate_pairs(keys[unique_a], keys[ids_b])
         left, right = unique_a[left], ids_b[right]
     if verify == "estimate":
         sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
-        similarity = minhash.estimated_jaccard(sigs, left, right)
+        similarity = estimated_jaccard(sigs, left, right)
     else:
         similarity = pair_jaccard(ctx, text, left, right, ngram=ngram)
     # rows offering different functions are different examples, however alike their texts
@@ -137,7 +148,8 @@ def _copies(ctx: Any, ids, specs: list[str]):
     import numpy as np
     import polars as pl
 
-    from .minhash import _fmix64
+    from .shingles import _fmix64
+
 
     if not len(ids):
         return ids
@@ -157,15 +169,15 @@ def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):
     ids, shingled as the signatures are (word n-grams; character 5-grams for shorter texts)."""
     import numpy as np
 
-    from . import minhash
+    from .shingles import jaccard, shingle_hashes
 
     left, right = np.asarray(left, np.int64), np.asarray(right, np.int64)
     if not len(left):
         return np.zeros(0, np.float64)
     involved = np.unique(np.concatenate([left, right]))
-    offsets, hashes = minhash.shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
-                                             seed=ctx.settings.seed)
-    return minhash.jaccard(offsets, hashes, np.searchsorted(involved, left), np.searchsorted(involved, right))
+    offsets, hashes = shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
+                                      seed=ctx.settings.seed)
+    return jaccard(offsets, hashes, np.searchsorted(involved, left), np.searchsorted(involved, right))
 
 
 def _ids(rows, nonempty):
@@ -185,12 +197,12 @@ def exact_groups(ctx: Any):
     Comparing the parts (not one joined text) keeps "prompt" and "response" apart; the user side and
     response come joined as `ctx.text_keys("input+response")`, the selection near-duplicates also uses.
     """
+    import numpy as np
+
 
     def build():
-        import numpy as np
-
         out = np.arange(ctx.frame.height, dtype=np.int64)
-        for data in ctx.datasets:
+        for data in ctx.files:
             part = ctx.frame.slice(data.first_row, data.lines)
             rows = part["row"].filter(part["valid"]).to_numpy()
             out[rows] = _copies(ctx, rows, ["system", "input+response", "label", "tools"])
@@ -206,7 +218,6 @@ def same_prompt(ctx: Any, left, right):
     import numpy as np
     import polars as pl
 
-    from .context import _matching_text
 
     left = np.asarray(left, np.int64)
     right = np.asarray(right, np.int64)
@@ -214,7 +225,7 @@ def same_prompt(ctx: Any, left, right):
         return np.zeros(0, bool)
     ids = np.unique(np.concatenate([left, right]))
     sub = ctx.frame[pl.Series(ids)]
-    parts = {name: _matching_text(sub, [name]).to_numpy() for name in ("system", "input", "response", "label", "tools")}
+    parts = {name: matching_text(sub, [name]).to_numpy() for name in ("system", "input", "response", "label", "tools")}
     a, b = np.searchsorted(ids, left), np.searchsorted(ids, right)
     prompt_equal = ((parts["system"][a] == parts["system"][b]) & (parts["input"][a] == parts["input"][b])
                     & (parts["tools"][a] == parts["tools"][b]))
@@ -223,7 +234,7 @@ def same_prompt(ctx: Any, left, right):
 
 
 def clusters(left, right):
-    """Connected components of a pair graph of row ids (union-find).
+    """Connected components of a pair graph of row ids (union-find, see `graph.components`).
 
     Returns:
         ``(ids, labels)``: the sorted distinct row ids in any pair and, for each, its component label
@@ -231,12 +242,12 @@ def clusters(left, right):
     """
     import numpy as np
 
-    from . import minhash
+    from .graph import components
 
     left = np.asarray(left, np.int64)
     right = np.asarray(right, np.int64)
     ids = np.unique(np.concatenate([left, right]))
-    labels = minhash.clusters(len(ids), np.searchsorted(ids, left), np.searchsorted(ids, right))
+    labels = components(len(ids), np.searchsorted(ids, left), np.searchsorted(ids, right))
     return ids, ids[labels]
 
 
@@ -245,7 +256,6 @@ def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
     a newline, the response (or `label: ...`), cut to about `limit` characters."""
     import polars as pl
 
-    from .text import user_side
 
     sub = ctx.frame[pl.Series(list(ids), dtype=pl.Int64)]
     user = user_side()
@@ -256,6 +266,6 @@ def member_texts(ctx: Any, ids, *, limit: int = 300) -> list[str]:
 
 def fmix64(hashes):
     """MurmurHash3's 64-bit finalizer on a uint64 array (in place): spreads a polynomial hash's bits."""
-    from .minhash import _fmix64
+    from .shingles import _fmix64
 
     return _fmix64(hashes)

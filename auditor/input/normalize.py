@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 FORMATS = ("chat", "prompt-completion", "alpaca", "text-label", "sharegpt", "preference", "mapped")
 CHAT_ROLES = ("system", "user", "assistant", "tool", "function")

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .dataset import Dataset
-from .text import normalize_series, user_side
+from ..input.dataset import Dataset, LineIssue
+from .text import matching_text, normalize_series
 
 T = TypeVar("T")
 TEXT_PARTS = ("prompt", "input", "response", "system", "label", "tools")
-_TEXT_SLICE = 100_000  # rows normalized at a time by `text()`
 
 
 @dataclass(slots=True)
@@ -22,6 +21,24 @@ class Settings:
     seed: int = 1
     max_findings: int = 10_000
     task: str | None = None  # "structured", "classification", "free-text" or None (unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One input file as a check sees it: its rows are `rows` (row ids `first_row` .. `first_row + lines - 1`
+    of `ctx.frame`, in line order: line n is row `first_row + n - 1`), and `issues` are the problems
+    found while reading and normalizing its lines (what the `record-validity` role reports)."""
+
+    path: str
+    split: str
+    format: str  # the file's dominant record format
+    first_row: int
+    lines: int
+    issues: tuple[LineIssue, ...]
+
+    @property
+    def rows(self) -> range:
+        return range(self.first_row, self.first_row + self.lines)
 
 
 @dataclass
@@ -41,7 +58,8 @@ class AuditContext:
     schema: dict[str, Any] | None = None
     _frame: Any = None
     _shared: dict[Any, Any] = field(default_factory=dict)
-    _cache: Any = None  # auditor.cache.Cache of this audit, or None (no caching)
+    _cache: Any = None  # auditor.store.Cache of this audit, or None (no caching)
+    _files: tuple[InputFile, ...] | None = None
 
     @property
     def frame(self):
@@ -66,14 +84,19 @@ class AuditContext:
         return frame
 
     @property
+    def files(self) -> tuple[InputFile, ...]:
+        """The input files, train files first, in the order of `ctx.frame`."""
+        if self._files is None:
+            self._files = tuple(InputFile(d.path, d.split, d.format, d.first_row, d.lines, tuple(d.issues))
+                                for d in self.datasets)
+        return self._files
+
+    @property
     def has_eval(self) -> bool:
         return any(d.split == "eval" for d in self.datasets)
 
     def sources(self, split: str) -> list[str]:
         return [d.path for d in self.datasets if d.split == split]
-
-    def dataset(self, source: str) -> Dataset:
-        return next(d for d in self.datasets if d.path == source)
 
     def records(self, split: str | None = None, rows=None) -> Iterator[tuple[int, str, int, dict[str, Any]]]:
         """(row, source, line, original record) of valid rows, for checks that need the raw structure.
@@ -112,19 +135,17 @@ class AuditContext:
         parts = _parts(spec)
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
-        return self.per_file(_text_artefact(spec), lambda frame: _matching_text(frame, parts), persist=False)
+        return self.per_file(_text_artefact(spec), lambda frame: matching_text(frame, parts), persist=False)
 
     def text_of(self, spec: str, frame):
         """`text(spec)` for the rows of `frame` (a frame handed to a `per_file` builder).
 
-        A whole file is served from `text(spec)` (normalized once, shared by every artefact); a run of
-        blocks being rebuilt after an edit is normalized on its own.
+        A whole file (known by its row ids) is served from `text(spec)` (normalized once, shared by
+        every artefact); a run of blocks being rebuilt after an edit is normalized on its own.
         """
-        from .cache import SpanView
-
-        data = next((d for d in self.datasets if d.frame is frame), None)
-        if data is not None and not isinstance(data, SpanView):
-            return self.text(spec).slice(data.first_row, data.lines)
+        first = frame["row"][0] if frame.height else None
+        if any(f.first_row == first and f.lines == frame.height for f in self.files):
+            return self.text(spec).slice(first, frame.height)
         return self.text_rows(spec, frame["row"])
 
     def text_rows(self, spec: str, rows):
@@ -135,7 +156,7 @@ class AuditContext:
         full = self._shared.get(_per_file_key(_text_artefact(spec), concat=True))
         if full is not None:
             return full.gather(rows)
-        return _matching_text(self.frame[rows], _parts(spec))
+        return matching_text(self.frame[rows], _parts(spec))
 
     def text_keys(self, spec: str):
         """(frame rows, 3) uint64 per row of `text(spec)`: two independently seeded 64-bit hashes (128 bits:
@@ -175,24 +196,24 @@ class AuditContext:
         `blocks` (default: the same as `concat`): the value is row-aligned (one entry per frame row
         along its first axis) and row-local (an entry depends on its own row only), so the cache builds
         and keeps it per block of lines and an edited line rebuilds one block: `build` may then get the
-        frame of a run of blocks rather than of a whole file (the run appears in `ctx.datasets` as a
-        Dataset with its own `first_row` and `lines` while `build` runs). A value that turns out not to
+        rows of a run of blocks rather than of a whole file (their `row` column says which rows; use
+        `text_of` for their texts). A value that turns out not to
         be row-aligned is built and kept for the whole file instead. `blocks=False` (the default with
         `concat=False`, whose values may hold positions within the file) always builds whole files.
         Without a cache every file is built whole; the result is the same either way.
         """
-        from .cache import code_digest, per_file
+        from ..store.artefacts import per_file
+        from ..store.code import code_digest
 
         cache = self._cache if persist else None
         # stored under the code that builds it too: an edited builder (or a constant beside it) never
         # reads what the old code wrote
         stored = (key, code_digest(build)) if cache is not None else key
         return self.shared(_per_file_key(key, concat),
-                           lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks,
-                                            context=self))
+                           lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks))
 
     def memo(self, namespace: str):
-        """A persistent memo of answers about single texts (see auditor.memo), kept in the audit's cache.
+        """A persistent memo of answers about single texts (see auditor.store.memo), kept in the audit's cache.
 
         `namespace` must name everything an answer depends on besides the text and the code: the
         artefact, the options and the seed (the memo is kept per version of the code of the caller's
@@ -200,14 +221,14 @@ class AuditContext:
         """
         import sys
 
-        from .cache import folder_digest
+        from ..store.code import folder_digest
 
         caller = folder_digest(sys._getframe(1).f_code.co_filename)
 
         def build():
             import xxhash
 
-            from .memo import TextMemo
+            from ..store.memo import TextMemo
 
             if self._cache is None:
                 return TextMemo(None)
@@ -237,19 +258,6 @@ def _text_artefact(spec: str) -> tuple:
 
 def _per_file_key(key: Any, concat: bool) -> tuple:
     """The `shared` key of a `per_file` artefact (its value is memoized per audit under it)."""
-    from .cache import canonical_key
+    from ..store.values import canonical_key
 
     return ("per-file", canonical_key(key), concat)
-
-
-def _matching_text(frame, parts: list[str]):
-    """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text."""
-    import polars as pl
-
-    columns = [user_side() if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
-    joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
-    # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
-    # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).
-    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).lazy().select(joined).collect(engine="streaming")["text"])
-              for lo in range(0, max(frame.height, 1), _TEXT_SLICE)]
-    return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)

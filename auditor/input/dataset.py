@@ -1,0 +1,171 @@
+"""One input file -> a columnar Dataset (a polars frame, one row per physical line) and its line issues."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DatasetLoadError
+from ..results import Severity
+from .blocks import (
+    Block,
+    BlockRows,
+    block_key,
+    empty_block_frame,
+    iter_blocks,
+    parse_block,
+    store_rows,
+    stored_block,
+    stored_rows,
+)
+from .issues import MIXED_FORMATS, LineIssue
+from .limits import DEFAULT_LIMITS, InputLimits
+from .loading import SourceFile
+from .normalize import NORMALIZERS, make_mapped
+
+FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
+                 "response", "label", "asked", "tool_call", "tools", "tool_specs")
+
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
+    prompt, response, label, asked, tool_call, tools, tool_specs; `row` is unique across every file of one audit."""
+
+    path: str
+    split: str
+    format: str
+    frame: Any  # polars.DataFrame
+    issues: list[LineIssue] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+    sha256: str | None = None
+    first_row: int = 0
+    blocks: tuple[Block, ...] = ()  # the file's blocks, when it was loaded with a cache
+    limits: InputLimits = DEFAULT_LIMITS  # what it was read with (a check reading it again reads the same)
+
+    @property
+    def lines(self) -> int:
+        return self.frame.height
+
+    def records(self, rows: set[int] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(row, line, record) for every valid row (of `rows`, when given), streamed again from the file
+        (memory stays flat); lines that are not wanted are not parsed."""
+        import polars as pl
+
+        valid = self.frame.filter(pl.col("valid"))
+        if rows is not None:
+            valid = valid.filter(pl.col("row").is_in(sorted(rows)))
+        wanted = set(valid["line"].to_list())
+        if not wanted:
+            return
+        source = SourceFile(self.path, self.limits)
+        for raw in source.lines(wanted):
+            if raw.record is not None:
+                yield self.first_row + raw.line - 1, raw.line, raw.record
+        if self.sha256 is not None and source.sha256 != self.sha256:
+            # what a check read again is not what the audit loaded: no report could be consistent
+            raise DatasetLoadError(f"{self.path}: the file changed while it was being audited; audit it again")
+
+
+def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
+                 fields: Mapping[str, str] | None = None,
+                 progress: Callable[[int], None] | None = None, cache: Any = None,
+                 limits: InputLimits = DEFAULT_LIMITS) -> Dataset:
+    """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
+
+    The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
+    (auditor.store.Cache) each block's rows and issues come from its entry when its bytes are unchanged,
+    so editing one line of a large file re-parses one block. Rows, issues and formats never depend on
+    the blocks: mixed formats, the dominant format and the SHA-256 are decided for the whole file.
+    """
+    import polars as pl
+
+    source = SourceFile(path, limits)
+    forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
+    forced_name = "mapped" if fields else fmt
+    settings = [forced_name, sorted((fields or {}).items()), limits.max_line_bytes]
+    parts: list[BlockRows] = []
+    issues: list[LineIssue] = []
+    formats: Counter[str] = Counter()
+    blocks: list[Block] = []
+    digest = hashlib.sha256()
+    pack = stored_rows(cache, path, settings) if cache is not None else None
+    for start, lines in iter_blocks(source, digest):
+        first = start == 0
+        key = block_key(settings, first, lines) if cache is not None else None
+        part = stored_block(pack, key, len(lines)) if pack is not None else None
+        if part is None:
+            part = parse_block(lines, first, forced, forced_name)
+            if cache is not None:
+                cache.misses += 1
+        elif cache is not None:
+            cache.hits += 1
+        parts.append(part)
+        issues.extend(LineIssue(start + i.line, i.code, i.severity, i.message) for i in part.issues)
+        for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
+            formats[name] += count
+        blocks.append(Block(key, start, len(lines)))
+        if progress:
+            progress(len(lines))
+    if pack is not None and pack.keys == [b.key for b in blocks]:
+        frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
+    elif parts:
+        frames = [p.frame for p in parts]
+        for part in parts:
+            part.frame = None  # the rows are held once: in `frames`, until they are concatenated
+        frame = _concat_releasing(frames)
+        if cache is not None:
+            store_rows(cache, path, settings, blocks, parts, frame)
+    else:
+        frame = empty_block_frame()
+    frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
+    dominant = _dominant(formats)
+    if len(formats) > 1 and not forced_name:
+        frame, issues = _flag_mixed(frame, issues, dominant, formats)
+    frame = frame.with_columns(
+        row=pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64),
+        split=pl.lit(split),
+        source=pl.lit(path),
+    ).select(FRAME_COLUMNS)
+    return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
+                   first_row, tuple(blocks) if cache is not None else (), limits)
+
+
+def _concat_releasing(frames: list) -> Any:
+    """The frames one under the other, in one chunk, built column by column while each column of
+    the parts is let go: the file's rows are held about once, not twice."""
+    import polars as pl
+
+    if len(frames) == 1:
+        return frames[0]
+    pieces = {name: [f[name] for f in frames] for name in frames[0].columns}
+    frames.clear()
+    columns = {}
+    for name in list(pieces):
+        columns[name] = pl.concat(pieces.pop(name), rechunk=True)
+    return pl.DataFrame(columns)
+
+
+def _dominant(formats: Counter[str]) -> str:
+    if not formats:
+        return "unknown"
+    # most_common keeps first-seen order among ties, so the earliest format wins a tie
+    return formats.most_common(1)[0][0]
+
+
+def _flag_mixed(frame, issues: list[LineIssue], dominant: str, formats: Counter[str]):
+    """Rows in a minority format are unusable: a trainer reads a file in one format."""
+    import polars as pl
+
+    odd = frame.filter(pl.col("format").is_not_null() & (pl.col("format") != dominant))
+    summary = ", ".join(f"{n} {name}" for name, n in sorted(formats.items()))
+    for line, fmt in odd.select("line", "format").iter_rows():
+        issues.append(LineIssue(line, MIXED_FORMATS, Severity.ERROR,
+                                f"record is {fmt} but the file is {dominant} (file mixes formats: {summary})"))
+    issues.sort(key=lambda issue: issue.line)
+    mixed = pl.col("format").is_not_null() & (pl.col("format") != dominant)
+    return frame.with_columns(valid=pl.col("valid") & ~mixed), issues

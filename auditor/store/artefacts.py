@@ -1,0 +1,110 @@
+"""Per-file artefacts: a value built from one input file's rows, kept per block of lines (row-aligned
+values) or per file, so an edited re-run rebuilds what the edit touched and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import xxhash
+
+from .entries import Cache
+from .packs import get_pack, pack_name, put_pack
+from .values import canonical_key, combine, join_rows, split_rows, value_kind
+
+
+def per_file(cache: Cache | None, files: list[Any], key: Any, build: Callable[[Any], Any], *,
+             concat: bool = True, blocks: bool | None = None) -> Any:
+    """build(frame) for every loaded file (`path`, `frame`, `blocks`), each from the cache when possible;
+    see AuditContext.per_file.
+
+    `blocks` (default: `concat`): build and cache the value block by block (the value is row-aligned and
+    row-local), else file by file. Without a cache every file is built whole, in one call. `build` gets
+    the rows it works on: a whole file's frame, or the slice of a run of its blocks.
+    """
+    canonical_key(key)  # a bad key fails the same way with and without a cache
+    if blocks is None:
+        blocks = concat
+    values = []
+    for data in files:
+        if cache is None or not data.blocks or data.blocks[0].key is None:
+            value = build(data.frame)
+            value_kind(value)
+        elif blocks:
+            value = _by_block(cache, data, key, build)
+        else:
+            value = _whole_file(cache, data, key, build)
+        values.append(value)
+    return combine(values) if concat else values
+
+
+def _whole_file(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any], *, lookup: bool = True) -> Any:
+    """build(data.frame) for one whole file, from its entry (unless `lookup` is off: known absent) when
+    the file and the key are unchanged."""
+    name = _file_entry(data, key)
+    found = cache.get_value(name) if lookup else None
+    if found is not None:
+        return found[1]
+    value = build(data.frame)
+    cache.put_value(name, value, {"kind": "artefact"})
+    return value
+
+
+def _by_block(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any]) -> Any:
+    """build() per block of one file, each unchanged block's value from the file's pack.
+
+    The missing blocks are built a contiguous run at a time (a cold file is one run: build gets the
+    file's own frame). A value that is not row-aligned (one entry per row along its first axis) or
+    whose blocks do not concatenate to the same type falls back to the whole file.
+    """
+    blocks = data.blocks
+    name = pack_name("artefact", data.path, key)
+    pack = get_pack(cache, name)
+    if pack is not None and pack.keys == [b.key for b in blocks]:
+        cache.hits += len(blocks)
+        return pack.value
+    parts: list[Any] = [pack.part(b.key, b.lines) if pack is not None else None for b in blocks]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    cache.hits += len(blocks) - len(missing)
+    if missing:
+        found = cache.get_value(_file_entry(data, key), count=False)
+        if found is not None:  # a value that is not row-aligned, cached for the whole file
+            cache.hits += 1
+            return found[1]
+        cache.misses += len(missing)
+        if not _build_runs(data, build, parts, missing):
+            return _whole_file(cache, data, key, build, lookup=False)
+    value = join_rows(parts)
+    if value is None:
+        return _whole_file(cache, data, key, build, lookup=False)
+    put_pack(cache, name, list(blocks), value)
+    return value
+
+
+def _build_runs(data: Any, build: Callable[[Any], Any], parts: list[Any], missing: list[int]) -> bool:
+    """Fill `parts[i]` for the missing blocks, a contiguous run of blocks per build; False when the
+    value turns out not to be row-aligned."""
+    blocks = data.blocks
+    runs: list[list[int]] = []
+    for i in missing:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    for run in runs:
+        start = blocks[run[0]].start
+        stop = blocks[run[-1]].start + blocks[run[-1]].lines
+        value = build(data.frame if start == 0 and stop == data.lines else data.frame.slice(start, stop - start))
+        value_kind(value)
+        pieces = split_rows(value, [blocks[i].lines for i in run])
+        if pieces is None:
+            return False
+        for i, piece in zip(run, pieces):
+            parts[i] = piece
+    return True
+
+
+def _file_entry(data: Any, key: Any) -> str:
+    """A whole-file value's entry: named by the file's blocks (content and settings), in order, and the key."""
+    owner = "file:" + xxhash.xxh3_128_hexdigest("|".join(str(b.key) for b in data.blocks).encode())
+    return f"{xxhash.xxh3_128_hexdigest(owner.encode() + b'|' + canonical_key(key))}.art"

@@ -1,0 +1,133 @@
+"""The values a cache entry holds (numpy arrays, polars Series and DataFrames, JSON lists): their
+bytes, their keys, and how row-aligned values are cut into blocks and joined again."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+
+
+def canonical_key(key: Any) -> bytes:
+    """A stable byte form of an artefact key (str, int, float, bool, None and tuples/lists of them)."""
+    def check(value: Any) -> None:
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                check(item)
+        elif not (value is None or isinstance(value, (str, int, float, bool))):
+            raise TypeError(f"a per-file artefact key holds only str, int, float, bool, None and tuples, "
+                            f"not {type(value).__name__}")
+    check(key)
+    return orjson.dumps(key)
+
+
+def value_kind(value: Any) -> str:
+    """numpy arrays, polars Series/DataFrames and JSON lists: the values a per-file artefact may be."""
+    if isinstance(value, list):
+        return "list"
+    kind = {"ndarray": "ndarray", "Series": "series", "DataFrame": "frame"}.get(type(value).__name__)
+    module = type(value).__module__.partition(".")[0]
+    if kind is None or module not in ("numpy", "polars"):
+        raise TypeError(f"a per-file artefact must be a numpy array, a polars Series or DataFrame, or a list, "
+                        f"not {type(value).__name__}")
+    return kind
+
+
+def encode_value(value: Any) -> tuple[str, bytes | memoryview]:
+    kind = value_kind(value)
+    buffer = io.BytesIO()
+    if kind == "ndarray":
+        import numpy as np
+
+        if value.dtype.hasobject:
+            raise TypeError("a per-file numpy artefact cannot hold Python objects")
+        np.save(buffer, value, allow_pickle=False)
+    elif kind in ("series", "frame"):
+        import polars as pl
+
+        frame = value.to_frame() if kind == "series" else value
+        # text compresses ~3x and lz4 reads at GB/s; numbers do not compress: they are read as stored
+        text = any(dtype == pl.String for dtype in frame.schema.values())
+        frame.write_ipc(buffer, compression="lz4" if text else "uncompressed")
+    else:
+        return kind, orjson.dumps(value)
+    return kind, buffer.getbuffer()
+
+
+def decode_value(kind: str, payload: bytes) -> Any:
+    """The value of a payload; ValueError when it cannot be read (damaged, or of another kind)."""
+    import numpy as np
+    import polars as pl
+
+    try:
+        if kind == "ndarray":
+            return np.load(io.BytesIO(payload), allow_pickle=False)
+        if kind == "series":
+            return pl.read_ipc(io.BytesIO(payload)).to_series()
+        if kind == "frame":
+            return pl.read_ipc(io.BytesIO(payload))
+        if kind == "list":
+            return orjson.loads(payload)
+    except Exception:  # damaged payload that passed the checksum: treat as absent
+        raise TypeError("unreadable payload") from None
+    raise TypeError(f"unknown value kind {kind!r}")
+
+
+def split_rows(value: Any, sizes: list[int]) -> list[Any] | None:
+    """A row-aligned value cut into pieces of `sizes` rows; None when it is not row-aligned."""
+    kind = value_kind(value)
+    if kind == "ndarray" and value.ndim == 0:
+        return None
+    if len(value) != sum(sizes):
+        return None
+    pieces, at = [], 0
+    for size in sizes:
+        pieces.append(value.slice(at, size) if kind in ("series", "frame") else value[at : at + size])
+        at += size
+    return pieces
+
+
+def join_rows(parts: list[Any]) -> Any:
+    """Blocks of one file as one value, or None when they are not of one type (dtype, shape, schema)."""
+    first = parts[0]
+    if isinstance(first, list):
+        return [item for part in parts for item in part] if all(isinstance(p, list) for p in parts) else None
+    if len(parts) == 1:
+        return first
+    import numpy as np
+    import polars as pl
+
+    if isinstance(first, np.ndarray):
+        if all(isinstance(p, np.ndarray) and p.dtype == first.dtype and p.shape[1:] == first.shape[1:]
+               for p in parts):
+            return np.concatenate(parts)
+        return None
+    if isinstance(first, pl.Series):
+        if all(isinstance(p, pl.Series) and p.dtype == first.dtype and p.name == first.name for p in parts):
+            return pl.concat(parts, rechunk=True)
+        return None
+    if isinstance(first, pl.DataFrame):
+        if all(isinstance(p, pl.DataFrame) and p.schema == first.schema for p in parts):
+            return pl.concat(parts, rechunk=True)
+        return None
+    return None
+
+
+def combine(values: list[Any]) -> Any:
+    """Concatenate per-file values in file order (the order of ctx.frame)."""
+    if not values:
+        return values
+    first = values[0]
+    if isinstance(first, list):
+        return [item for value in values for item in value]
+    if len(values) == 1:
+        return first
+    import numpy as np
+    import polars as pl
+
+    if isinstance(first, np.ndarray):
+        return np.concatenate(values)
+    if isinstance(first, (pl.Series, pl.DataFrame)):
+        return pl.concat(values, rechunk=False)
+    raise TypeError(f"cannot concatenate per-file values of type {type(first).__name__}")
