@@ -1,15 +1,15 @@
-"""Benchmark auditor.minhash against the textbook datasketch loop.
+"""Benchmark auditor.similarity against the textbook datasketch loop.
 
 Run: flock /tmp/auditor-bench.lock python benchmarks/bench_minhash.py [--million]
 
 Measured on the shared 2-core VM, threshold 0.8, 128 perms,
 `flock /tmp/auditor-bench.lock python benchmarks/bench_minhash.py` (load average 1.5-2.5):
-  10k chat records: auditor.minhash 0.28 s, recall 1.000 | datasketch loop 16.09 s, recall 0.978
+  10k chat records: auditor.similarity 0.28 s, recall 1.000 | datasketch loop 16.09 s, recall 0.978
                     -> speedup 57.4x
   100k chat records (16M shingles): 2.73 s, peak RSS 840 MiB incl. the input strings, recall 1.000
   Shingling is polars (split + Series.hash) plus numpy n-gram arithmetic (~1.3 s at 100k, was ~4 s
   with the per-code-point numpy tokenizer); signatures ~1.2 s with 16k-shingle blocks (was ~2 s
-  with 2k blocks). This pipeline runs on one thread; the checks use minhash.text_band_keys on
+  with 2k blocks). This pipeline runs on one thread; the checks use lsh.text_band_keys on
   default_threads() (2 here).
 """
 
@@ -25,7 +25,22 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from auditor import minhash as mh  # noqa: E402
+from auditor.similarity import lsh, shingles  # noqa: E402
+
+
+def near_duplicate_pairs(texts, threshold=0.8, num_perm=128):
+    """Texts -> chunked shingles and MinHash band keys -> LSH candidates -> exact Jaccard: the kernels
+    as `auditor.similarity.near_pairs` chains them, without an audit context."""
+    import polars as pl
+
+    texts = pl.Series("text", texts, dtype=pl.String)
+    bands, rows = lsh.lsh_params(lsh.recall_threshold(threshold), num_perm)
+    left, right = lsh.candidate_pairs(lsh.text_band_keys(texts, bands, rows, num_perm=num_perm, threads=1))
+    involved = np.unique(np.concatenate([left, right]))
+    off, hs = shingles.shingle_hashes(texts.gather(involved))
+    sim = shingles.jaccard(off, hs, np.searchsorted(involved, left), np.searchsorted(involved, right))
+    keep = sim >= threshold
+    return left[keep], right[keep], sim[keep]
 
 
 def make_records(n: int, seed: int, dup_rate: float = 0.05, vocab_size: int = 20000):
@@ -79,9 +94,9 @@ def peak_rss_mib() -> float:
 
 def true_pairs(texts, planted, threshold):
     """Planted pairs whose true shingle Jaccard is >= threshold (ground truth)."""
-    off, hs = mh.shingle_hashes(texts)
+    off, hs = shingles.shingle_hashes(texts)
     pl = np.array(sorted(planted), dtype=np.int64).reshape(-1, 2)
-    sim = mh.jaccard(off, hs, pl[:, 0], pl[:, 1])
+    sim = shingles.jaccard(off, hs, pl[:, 0], pl[:, 1])
     return {tuple(p) for p, s in zip(pl.tolist(), sim) if s >= threshold}
 
 
@@ -121,14 +136,14 @@ def main() -> None:
 
     texts, planted = make_records(args.small, seed=1)
     truth = true_pairs(texts, planted, thr)
-    mh.near_duplicate_pairs(texts[:100])  # warm caches (code point tables)
+    near_duplicate_pairs(texts[:100])  # warm caches (code point tables)
     t0 = time.perf_counter()
-    l, r, s = mh.near_duplicate_pairs(texts, threshold=thr, num_perm=P)
+    l, r, s = near_duplicate_pairs(texts, threshold=thr, num_perm=P)
     t_ours = time.perf_counter() - t0
     ours = set(zip(l.tolist(), r.tolist()))
     rec_ours = len(truth & ours) / max(len(truth), 1)
     print(f"{'n':>9} {'impl':<22} {'wall s':>8} {'recall':>7} {'pairs':>7} {'peak RSS MiB':>13}")
-    print(f"{args.small:>9} {'auditor.minhash':<22} {t_ours:8.2f} {rec_ours:7.3f} {len(ours):7d} {peak_rss_mib():13.0f}")
+    print(f"{args.small:>9} {'auditor.similarity':<22} {t_ours:8.2f} {rec_ours:7.3f} {len(ours):7d} {peak_rss_mib():13.0f}")
     if not args.skip_datasketch:
         t0 = time.perf_counter()
         ds = datasketch_loop(texts, thr, P)
@@ -142,11 +157,11 @@ def main() -> None:
         texts, planted = make_records(n, seed=2)
         reset_peak()
         t0 = time.perf_counter()
-        l, r, s = mh.near_duplicate_pairs(texts, threshold=thr, num_perm=P)
+        l, r, s = near_duplicate_pairs(texts, threshold=thr, num_perm=P)
         dt = time.perf_counter() - t0
         found = set(zip(l.tolist(), r.tolist()))
         rec = len(planted & found) / max(len(planted), 1)
-        print(f"{n:>9} {'auditor.minhash':<22} {dt:8.2f} {rec:7.3f} {len(found):7d} {peak_rss_mib():13.0f}")
+        print(f"{n:>9} {'auditor.similarity':<22} {dt:8.2f} {rec:7.3f} {len(found):7d} {peak_rss_mib():13.0f}")
         del texts, planted, l, r, s, found
 
 
