@@ -40,6 +40,7 @@ from typing import Any
 from .errors import ConfigError
 from .input.limits import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_LINE_BYTES, InputLimits, default_max_memory, parse_size
 from .input.normalize import FORMATS
+from .verdict import FAIL_ON
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +49,7 @@ else:  # pragma: no cover
 
 DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
-FAIL_ON = ("error", "warning", "never")
+
 DATASET_KEYS = ("name", "train", "eval", "schema", "format", "fields", "min_examples", "min_eval_examples",
                 "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate",
                 "max_line_bytes", "max_expansion")

@@ -22,7 +22,6 @@ from .results import (
     Location,
     Severity,
     Status,
-    Verdict,
     merge_repeated,
     result_problem,
     status_from_findings,
@@ -98,22 +97,6 @@ def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[s
         "checks": {p.id: _check_info(p, check) for p, check in checks},
         "results": [r.to_dict() for r in results],
     }
-
-
-def crashed_checks(report: dict[str, Any]) -> list[str]:
-    """The checks that failed to run (their own error, not the data's): the audit is incomplete."""
-    return [r["check"] for r in report["results"] if r["status"] == Status.ERROR.value]
-
-
-def exit_code(report: dict[str, Any], *, strict: bool = False) -> int:
-    """0 ready, 1 not ready (or ready with warnings under --strict), 2 when a check crashed: an
-    incomplete audit is no verdict on the data."""
-    if crashed_checks(report):
-        return 2
-    status = report["verdict"]["status"]
-    if status == Verdict.NOT_READY.value or (strict and status == Verdict.READY_WITH_WARNINGS.value):
-        return 1
-    return 0
 
 
 def load_schema(path: str) -> dict[str, Any]:

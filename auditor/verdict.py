@@ -6,6 +6,7 @@ This is the one home of readiness policy; checks only measure and grade themselv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .results import CheckResult, Status, Verdict
@@ -117,3 +118,55 @@ def _checklist(results: Sequence[CheckResult], clean_train: int, clean_eval: int
             items.append(_item(key, question, "unanswered",
                                f"state it as {key} = true/false in [tool.auditor.decision]"))
     return items
+
+
+# ---------------------------------------------------------------------------------- exit status
+
+FAIL_ON = ("error", "warning", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class ExitPolicy:
+    """What fails a run (exit 1), read from a report. The audit command's default: NOT READY fails
+    (`gate`), and `--strict` also fails READY WITH WARNINGS; the hook's default: findings of `fail_on`
+    severity or worse fail, NOT READY only with `gate = true` (a dataset grows over many commits)."""
+
+    gate: bool = True
+    fail_on: str = "never"  # "error", "warning" or "never": findings that fail the run
+    strict: bool = False  # READY WITH WARNINGS fails too
+
+
+HOOK_POLICY = ExitPolicy(gate=False, fail_on="error")
+
+
+def crashed_checks(report: dict[str, Any]) -> list[str]:
+    """The checks that failed to run (their own error, not the data's): the audit is incomplete."""
+    return [r["check"] for r in report["results"] if r["status"] == Status.ERROR.value]
+
+
+def run_failures(report: dict[str, Any], policy: ExitPolicy) -> list[str]:
+    """Why the run fails under `policy`, one short reason each (empty: it passes)."""
+    from .results import counted
+
+    findings = [f["severity"] for r in report["results"] for f in r["findings"]]
+    errors, warnings = findings.count("error"), findings.count("warning")
+    crashed = crashed_checks(report)
+    status = report["verdict"]["status"]
+    failing = []
+    if policy.fail_on != "never" and (errors or crashed):
+        failing.append(counted(errors, "error") if errors else f"check failed: {', '.join(crashed)}")
+    if policy.fail_on == "warning" and warnings:
+        failing.append(counted(warnings, "warning"))
+    if policy.gate and status == Verdict.NOT_READY.value:
+        failing.append("not ready (gate = true)")
+    if policy.strict and status == Verdict.READY_WITH_WARNINGS.value:
+        failing.append("ready with warnings (strict)")
+    return failing
+
+
+def exit_code(report: dict[str, Any], policy: ExitPolicy = ExitPolicy()) -> int:
+    """0 the run passes, 1 it fails under `policy`, 2 a check crashed: an incomplete audit is no verdict
+    on the data, whatever the policy."""
+    if crashed_checks(report):
+        return 2
+    return 1 if run_failures(report, policy) else 0

@@ -7,10 +7,12 @@ import json
 import pytest
 from conftest import distinct_chats
 
-from auditor.cli import hook_summary, main
+from auditor.cli import main
+from auditor.cli.hook import hook_summary
 from auditor.config import load_config, plan_audits
 from auditor.errors import ConfigError
 from auditor.testing import write_jsonl
+from auditor.verdict import HOOK_POLICY, ExitPolicy, exit_code
 
 CONFIG = """
 min_examples = 10
@@ -173,10 +175,15 @@ def test_hook_summary_lines():
     report = {"verdict": {"status": "not_ready", "reasons": ["3 clean training examples, 500 required"],
                           "clean_examples": 3, "min_examples": 500, "eval_rows": 0},
               "results": [{"check": "input", "status": "fail", "findings": [finding], "findings_omitted": 0}]}
-    text, code = hook_summary(report, "a.jsonl")
-    assert code == 1
+    text = hook_summary(report, "a.jsonl")
+    assert exit_code(report, HOOK_POLICY) == 1
     assert text.splitlines() == ["a.jsonl: NOT READY: 3 clean training examples (500 required)",
                                  "  - 3 clean training examples, 500 required",
                                  "a.jsonl: failed (1 error; fail_on = error)",
                                  "a.jsonl:3: error AUD001 input: invalid JSON"]
-    assert hook_summary(report, "a.jsonl", fail_on="never")[1] == 0
+    never = ExitPolicy(gate=False, fail_on="never")
+    assert exit_code(report, never) == 0
+    assert hook_summary(report, "a.jsonl", never).splitlines()[2] == "a.jsonl: passed (1 error, 0 warnings; fail_on = never; the readiness gate is not enforced (gate = false))"
+    assert exit_code(report, ExitPolicy()) == 1  # the audit command's own policy: NOT READY fails
+    report["results"][0]["status"] = "error"
+    assert exit_code(report, never) == 2  # a crashed check is no verdict, whatever the policy

@@ -1,0 +1,96 @@
+"""The `auditor` command itself: the typer app, one-line usage errors, and the console entry point.
+
+Heavy modules (polars, numpy) are imported only inside commands: a pre-commit hook starts this
+program on every commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+try:  # recent typer vendors its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
+
+from .. import __version__
+
+app = typer.Typer(
+    name="auditor",
+    help="Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit 2: what every usage error, unreadable input or bad option ends in."""
+    from ..render.visible import visible
+
+    print(f"auditor: error: {visible(message)}", file=sys.stderr)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def split_names(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(name.strip() for value in values or [] for name in value.split(",") if name.strip())
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dataset-auditor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False) -> None:
+    """Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict."""
+
+
+def warn_not_loaded(messages) -> None:
+    """A plugin that could not be loaded, said once on stderr (it is skipped, the rest runs)."""
+    from ..render.visible import visible
+
+    for message in messages:
+        print(f"auditor: warning: {visible(message)[:300]}; skipped", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors become one line on stderr and exit code 2, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as exc:  # bare `auditor`: show help, like --help
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        code = EXIT_USAGE
+    except click_exceptions.UsageError as exc:
+        print(f"auditor: error: {exc.format_message()}", file=sys.stderr)
+        code = EXIT_USAGE
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.Abort:
+        print("auditor: aborted", file=sys.stderr)
+        code = 130
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except OSError as exc:  # the terminal or a pipe refused the output (a full disk, a closed device)
+        with contextlib.suppress(OSError):
+            print(f"auditor: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_USAGE
+    try:
+        sys.stdout.flush()
+    except OSError:
+        code = EXIT_USAGE
+        with contextlib.suppress(OSError):
+            print("auditor: error: cannot write the output", file=sys.stderr)
+    sys.exit(code or 0)

@@ -1,0 +1,214 @@
+"""`auditor audit`: plan the audits the arguments and the config ask for, run them, write the reports,
+print the summary, and exit with the policy's code."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import AuditorError, ConfigError
+from .app import EXIT_USAGE, app, fail, split_names, warn_not_loaded
+from .outputs import refuse_overwrites, write_output
+
+
+@app.command()
+def audit(
+    train: Annotated[list[str] | None, typer.Argument(help="Training JSONL file(s), .jsonl or .jsonl.gz.",
+                                                         show_default=False)] = None,
+    eval: Annotated[list[str] | None, typer.Option("--eval", "-e", help="Held-out eval file; repeatable.")] = None,
+    schema: Annotated[str | None, typer.Option(help="JSON Schema the training targets must follow.")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="Record format instead of auto-detection: chat, prompt-completion, alpaca, "
+                         "text-label, sharegpt, preference.")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", help="Map a field for any other shape, e.g. --field prompt=question --field response=answer "
+                        "(targets: prompt, response, label, system; dotted paths allowed).")] = None,
+    min_examples: Annotated[int | None, typer.Option(help="Clean training examples required [default: 500].")] = None,
+    min_eval_examples: Annotated[int | None, typer.Option(help="Clean eval examples required [default: 50].")] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Run only these checks (comma-separated or repeated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these checks.")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        "--option", "-o", help="A check option, e.g. -o count.min_per_label=20.")] = None,
+    report: Annotated[list[str] | None, typer.Option(
+        help="Report format to write: json, markdown (md), html, sarif, text; pair each with --output; "
+             "repeatable.")] = None,
+    output: Annotated[list[str] | None, typer.Option(help="Where to write the report; '-' for stdout.")] = None,
+    config: Annotated[str | None, typer.Option(help="Config file (default: nearest auditor.toml or "
+                                                       "pyproject.toml with [tool.auditor]).")] = None,
+    task: Annotated[str | None, typer.Option(help="structured, classification or free-text.")] = None,
+    max_findings: Annotated[int | None, typer.Option(help="Findings kept per check (0: all) [default: 10000].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice [default: 1].")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 on READY WITH WARNINGS too.")] = False,
+    progress: Annotated[bool, typer.Option(help="Progress bars on a terminal.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
+    hook: Annotated[bool, typer.Option(
+        "--hook", help="Pre-commit hook mode: audit the datasets the given files belong to, print a short "
+                       "summary and 'path:line: severity CODE check: message' lines, fail per --fail-on and "
+                       "--gate.")] = False,
+    fail_on: Annotated[str | None, typer.Option(
+        help="Hook mode: findings that fail the run: error, warning or never [default: error].")] = None,
+    gate: Annotated[bool | None, typer.Option(
+        "--gate/--no-gate", help="Hook mode: whether NOT READY fails the run [default: no].",
+        show_default=False)] = None,
+    cache: Annotated[bool | None, typer.Option(
+        "--cache/--no-cache", help="Reuse results of unchanged files from the cache [default: on].",
+        show_default=False)] = None,
+    cache_dir: Annotated[str | None, typer.Option(
+        help="Cache directory [default: .auditor_cache next to the config file, or here].")] = None,
+    max_line_bytes: Annotated[int | None, typer.Option(
+        help="Longer lines are a finding and are not read (0: no limit) [default: 67108864, 64 MiB].")] = None,
+    max_expansion: Annotated[int | None, typer.Option(
+        help="Refuse a compressed input that expands more than this many times (0: no limit) "
+             "[default: 200].")] = None,
+    max_memory: Annotated[str | None, typer.Option(
+        help="Stop (exit 2) when the audit holds more memory, e.g. 4GiB (0: no limit) "
+             "[default: half of the machine's memory].")] = None,
+) -> None:
+    """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit.
+
+    With [[datasets]] configured, files select the datasets they belong to and no files audits them all.
+    """
+    from ..config import load_config, parse_assignments
+    from ..engine import audit as run_audit
+    from ..progress import default_progress
+    from ..render import renderer
+
+    reports = list(report or [])
+    outputs = list(output or [])
+    if len(reports) != len(outputs):
+        fail("each --report needs its own --output (e.g. --report json --output audit.json)")
+    results: list[tuple[str | None, dict, Any]] = []
+    cache_store = None
+    stop_watch = None
+    try:
+        writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
+        settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir,
+                                                      max_memory=max_memory)
+        stop_watch = cap_memory(settings.memory_limit())
+        plans = _plans(settings, train, eval, hook=hook, one=bool(writers))
+        refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
+                          + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
+        cache_store = _open_cache(settings)
+        overrides = dict(schema=schema, format=format, fields=parse_assignments(field or [], "--field"),
+                         min_examples=min_examples, min_eval_examples=min_eval_examples, select=split_names(select),
+                         ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
+                         max_line_bytes=max_line_bytes, max_expansion=max_expansion)
+        cli_checks = _check_options(option)
+        for plan in plans:
+            checks = {k: dict(v) for k, v in plan.config.checks.items()}
+            for check_id, values in cli_checks.items():
+                checks.setdefault(check_id, {}).update(values)
+            job = plan.config.with_overrides(checks=checks, **overrides)
+            report_dict = run_audit(job, progress=default_progress(progress and not hook), cache=cache_store)
+            results.append((plan.name, report_dict, job))
+    except AuditorError as exc:
+        fail(str(exc))
+    finally:
+        if stop_watch is not None:
+            stop_watch()
+        if cache_store is not None and cache_store.writes:
+            cache_store.prune()
+    asked = fail_on is not None or gate is not None  # the hook's policy, asked for on the command line
+    raise typer.Exit(_finish(results, writers, to_stdout="-" in outputs, hook=hook, quiet=quiet,
+                             strict=strict, hook_policy=hook or asked))
+
+
+def _plans(settings: Any, train: list[str] | None, eval: list[str] | None, *, hook: bool, one: bool) -> list[Any]:
+    """The audits to run: the command line's files, or the configured datasets they select."""
+    from dataclasses import replace
+
+    from ..config import PlannedAudit, expand, plan_audits
+
+    if eval:  # the command line describes the whole audit
+        plans = [PlannedAudit(None, replace(settings, datasets=(), train=expand(train or settings.train),
+                                            eval=tuple(eval)))]
+    else:
+        plans = plan_audits(settings, train or (), hook=hook)
+    if one and len(plans) > 1:
+        names = ", ".join(plan.name or plan.config.train[0] for plan in plans)
+        raise ConfigError(f"--report writes one audit but {len(plans)} are selected ({names}); "
+                          "pass the files of one dataset")
+    return plans
+
+
+def _check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
+    """-o CHECK.OPTION=VALUE assignments, by check."""
+    from ..config import parse_assignments
+
+    by_check: dict[str, dict[str, str]] = {}
+    for key, value in parse_assignments(option or [], "--option").items():
+        check_id, dot, name = key.partition(".")
+        if not dot:
+            raise ConfigError(f"--option must look like CHECK.OPTION=VALUE, got {key!r}")
+        by_check.setdefault(check_id, {})[name] = value
+    return by_check
+
+
+def _open_cache(settings: Any) -> Any:
+    if not settings.cache:
+        return None
+    from ..store import default_cache_dir, open_cache
+
+    return open_cache(settings.cache_dir or default_cache_dir(settings.source))
+
+
+def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any, str]], *, to_stdout: bool,
+            hook: bool, quiet: bool, strict: bool, hook_policy: bool) -> int:
+    """Write every report, print the summaries, and return the exit code: the worst of the audits'."""
+    from ..render.visible import visible
+    from ..verdict import ExitPolicy, crashed_checks, exit_code
+    from .hook import hook_summary
+
+    warn_not_loaded(dict.fromkeys(m for _, result, _ in results for m in result["settings"].get("checks_not_loaded", ())))
+    codes = []
+    for name, result, job in results:
+        for render, path in writers:
+            write_output(path, render(result))
+        label = name or ", ".join(entry["path"] for entry in result["inputs"] if entry["split"] == "train")
+        policy = ExitPolicy(gate=bool(job.gate), fail_on=job.fail_on, strict=strict) if hook_policy else \
+            ExitPolicy(strict=strict)
+        if quiet:
+            pass
+        elif hook:
+            sys.stdout.write(hook_summary(result, label, policy))
+        else:
+            if len(results) > 1:
+                (sys.stderr if to_stdout else sys.stdout).write(f"== {visible(label)} ==\n")
+            _print_summary(result, to_stderr=to_stdout)
+        for check in crashed_checks(result):  # the check's own failure: said on stderr, and exit 2
+            error = next(r["error"] for r in result["results"] if r["check"] == check)
+            print(f"auditor: error: check {check} failed: {visible(str(error))[:300]}", file=sys.stderr)
+        codes.append(exit_code(result, policy))
+    return max(codes, default=0)
+
+
+def cap_memory(limit: int):
+    """End the command (one line, exit 2) as soon as it holds more than `limit` bytes of memory, until
+    the returned function is called."""
+    import os
+
+    from ..input.limits import format_size, watch_memory
+
+    def exceeded(held: int) -> None:
+        message = (f"auditor: error: the audit took more than {format_size(limit)} of memory ({format_size(held)}; "
+                   "max_memory, --max-memory 0 lifts it): stopped, nothing was written\n")
+        os.write(2, message.encode())
+        os._exit(EXIT_USAGE)  # from a watcher thread: the main thread may be deep in native code
+
+    return watch_memory(limit, exceeded)
+
+
+def _print_summary(result: dict, *, to_stderr: bool) -> None:
+    stream = sys.stderr if to_stderr else sys.stdout
+    if stream.isatty():
+        from rich.console import Console
+
+        from ..render.console import print_rich
+
+        print_rich(result, Console(stderr=to_stderr))
+    else:
+        from ..render.console import render_text
+
+        stream.write(render_text(result))

@@ -1,0 +1,44 @@
+"""The pre-commit hook's output: a short summary of each audit and one line per finding."""
+
+from __future__ import annotations
+
+from ..verdict import HOOK_POLICY, ExitPolicy, run_failures
+
+
+def hook_summary(report: dict, label: str, policy: ExitPolicy = HOOK_POLICY) -> str:
+    """The hook's output for one audit under `policy` (see auditor.verdict.ExitPolicy).
+
+    Findings print as `path:line: severity CODE check: message` (errors and warnings, in file order);
+    the summary says the verdict and what failed the run. By default a finding of severity `fail_on`
+    or worse fails it, and NOT READY fails it only with `gate`: a dataset grows over many commits, so
+    the example-count gate is reported but not enforced.
+    """
+    from ..render.common import SEVERITY_ORDER, VERDICT_TEXT
+    from ..render.console import finding_line
+    from ..render.visible import visible, visible_everywhere
+    from ..results import counted
+
+    report = visible_everywhere(report)  # no row may print a line of its own (a CI workflow command)
+    label = visible(label)
+    verdict = report["verdict"]
+    findings = [f for r in report["results"] for f in r["findings"] if f["severity"] in ("error", "warning")]
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    head = (f"{label}: {VERDICT_TEXT[verdict['status']]}: {verdict['clean_examples']:,} clean training examples "
+            f"({verdict['min_examples']:,} required)")
+    if verdict["eval_rows"]:
+        head += f", {verdict['clean_eval_examples']:,} clean eval examples ({verdict['min_eval_examples']:,} required)"
+    lines = [head, *(f"  - {reason}" for reason in verdict["reasons"])]
+    failing = run_failures(report, policy)
+    if failing:
+        lines.append(f"{label}: failed ({'; '.join(failing)}; fail_on = {policy.fail_on})")
+    else:
+        counts = f"{counted(errors, 'error')}, {counted(len(findings) - errors, 'warning')}"
+        note = ("" if policy.gate or verdict["status"] != "not_ready"
+                else "; the readiness gate is not enforced (gate = false)")
+        lines.append(f"{label}: passed ({counts}; fail_on = {policy.fail_on}{note})")
+    order = sorted(findings, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
+    lines += [finding_line(f) for f in order]
+    omitted = sum(r["findings_omitted"] for r in report["results"])
+    if omitted:
+        lines.append(f"... and {omitted:,} more findings (raise max_findings to see them)")
+    return "\n".join(lines) + "\n"
