@@ -1,4 +1,9 @@
-"""Check `language`: which languages prompts and responses are written in, and rows that break the expectation."""
+"""Check `language`: which languages prompts and responses are written in, and rows that break the expectation.
+
+Over 400 lines because the check judges in two stages (fastText on every sampled text, a seeded second
+opinion where it is unsure or sampled for agreement), remembers both per text, and explains each
+finding; identifying a language of one text lives in `_langid`.
+"""
 
 from __future__ import annotations
 

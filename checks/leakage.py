@@ -1,4 +1,8 @@
-"""Check `leakage`: eval rows that also sit in train, found by exact, near-duplicate and n-gram matching."""
+"""Check `leakage`: eval rows that also sit in train, found by exact, near-duplicate and n-gram matching.
+
+Over 400 lines because one check holds three detectors, the conflicts of exact matches, and the report
+that merges them per eval row; the n-gram window hashing lives in `_windows`.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,15 @@ from dataclasses import dataclass
 
 from auditor import Check, Severity, counted, normalize_series, option, shapes, similarity, user_side
 
+from ._windows import row_windows, scan_slices, window_artefacts
+
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 CONFLICT = "LEAK003"  # an exact leak whose label or structured answer differs from train's
 TEMPLATE = "LEAK004"  # the same template as a train row, below the coverage of a leak
 PHRASE = "LEAK005"  # a shared phrase, below the coverage of a leak: a note
 EXCLUDE = ("eval", "train", "both")
-# Bump when the window hashing changes: cached window artefacts of older versions are then ignored.
-# Rows tokenized per step while hashing windows, and windows scanned per step of the train join:
-# both keep every temporary array at a few hundred MB whatever the file size.
-_HASH_ROWS = 50_000
+# Windows scanned per step of the train join (and rows hashed per step, in _windows): both keep every
+# temporary array at a few hundred MB whatever the file size.
 _SCAN_WINDOWS = 8_000_000
 _MEMBER_CHARS = 300
 _SHOWN = 10
@@ -213,7 +217,7 @@ class Leakage(Check):
         is_valid[valid_ids] = True
 
         eval_ids = valid_ids[valid_order >= 0].astype(np.int64)
-        eval_positions = _row_windows(windows_of.gather(eval_ids), eval_ids, positions=True)
+        eval_positions = row_windows(windows_of.gather(eval_ids), eval_ids, positions=True)
         # rows offering different functions never match: the functions are part of the input
         tools = ctx.text_keys("tools")[:, 0]
         eval_positions = eval_positions.with_columns(
@@ -228,9 +232,9 @@ class Leakage(Check):
             if data.split != "train":
                 continue
             counts = windows_of.slice(data.first_row, data.lines).list.len().to_numpy()
-            for start, stop in _scan_slices(counts, _SCAN_WINDOWS):
+            for start, stop in scan_slices(counts, _SCAN_WINDOWS):
                 rows = np.arange(data.first_row + start, data.first_row + stop, dtype=np.int64)
-                piece = _row_windows(windows_of.slice(data.first_row + start, stop - start), rows)
+                piece = row_windows(windows_of.slice(data.first_row + start, stop - start), rows)
                 keep = is_valid[piece["row"].to_numpy()] & piece["hash"].is_in(wanted).to_numpy()
                 found.append(piece.filter(keep))
         windows = pl.concat(found).unique()
@@ -493,123 +497,6 @@ def _display_texts(ctx, per_row, include_system):
         value = value or ""
         out[row] = value if len(value) <= _MEMBER_CHARS else value[:_MEMBER_CHARS - 1] + "…"
     return out
-
-
-# ---------------------------------------------------------------------------------------------------
-# n-gram window hashes
-
-_P = 0x100000001B3  # FNV prime: the base of the rolling polynomial over word hashes
-_PAD = 0x5851F42D4C957F2D  # stands for "no word here" in the single window of a row shorter than n
-
-
-def window_artefacts(ctx, text, n):
-    """The word windows of every frame row: a List(UInt64) polars Series aligned with `ctx.frame`.
-
-    Row-aligned and row-local, so the incremental cache keeps it per block of lines (an edited line
-    rehashes its block only); the key carries the polars version because word hashes come from
-    polars' string hash, which is stable within a version only.
-    """
-    import polars as pl
-
-    def build(frame):  # a file, or a run of its blocks
-        return window_hashes(ctx.text_of(text, frame), n)
-
-    return ctx.per_file(("ngram-windows", text, n, pl.__version__), build)
-
-
-def window_hashes(texts, n):
-    """Hashes of every window of `n` consecutive words (\\w+ runs) of each text, one list per text.
-
-    Each word is hashed once (polars); window hashes are a polynomial over word hashes computed with
-    numpy (Horner's rule over the n positions, wrapping mod 2**64), then avalanched. A text of 1..n-1
-    words has one window: its whole word sequence padded to n; a text without words has none.
-    Returns a Series "windows" of dtype List(UInt64) aligned with `texts`, each list in window order;
-    repeated windows of one text are kept (dropped after the join).
-    """
-    import numpy as np
-    import polars as pl
-
-    parts = []
-    for start in range(0, len(texts), _HASH_ROWS):
-        words = texts.slice(start, _HASH_ROWS).str.extract_all(r"\w+")
-        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
-        flat = words.explode().drop_nulls()
-        word_hash = flat.hash(seed=0x6C65616B).to_numpy()  # "leak"
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        # Every start position of the chunk's flat word array is hashed with contiguous slices (no index
-        # arrays); a row of L >= n words keeps the L - n + 1 starts whose window stays inside it.
-        count = max(len(word_hash) - n + 1, 0)
-        hashes = np.zeros(count, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for j in range(n):
-                hashes *= np.uint64(_P)
-                hashes += word_hash[j:j + count]
-        # rows shorter than the window: one padded whole-text window, appended after the starts
-        short = np.flatnonzero((lengths > 0) & (lengths < n))
-        short_hash = np.zeros(len(short), dtype=np.uint64)
-        if len(short):
-            last = max(len(word_hash) - 1, 0)
-            with np.errstate(over="ignore"):
-                for j in range(n):
-                    token = np.where(j < lengths[short], word_hash[np.minimum(offsets[short] + j, last)],
-                                     np.uint64(_PAD))
-                    short_hash *= np.uint64(_P)
-                    short_hash += token
-            hashes = np.concatenate([hashes, short_hash])
-        # The windows in row order: row r's k-th window is hashes[source[r] + k].
-        per_row = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
-        source = offsets[:-1].copy()
-        source[short] = count + np.arange(len(short), dtype=np.int64)
-        ends = np.cumsum(per_row)
-        index = np.repeat(source - (ends - per_row), per_row) + np.arange(ends[-1], dtype=np.int64)
-        parts.append(_lists(similarity.fmix64(hashes[index]), per_row))
-    if not parts:
-        return pl.Series("windows", [], dtype=pl.List(pl.UInt64))
-    return pl.concat(parts) if len(parts) > 1 else parts[0]
-
-
-def _lists(values, counts):
-    """`values` (uint64, in row order) cut into one list per row of `counts[i]` values: a List Series."""
-    import numpy as np
-    import polars as pl
-
-    rows = pl.Series("row", np.repeat(np.arange(len(counts), dtype=np.uint32), counts)).set_sorted()
-    # grouping rows that are sorted (and flagged so) only cuts the value column at the row changes
-    lists = (pl.DataFrame({"row": rows, "windows": values})
-             .group_by("row", maintain_order=True).agg("windows")["windows"])
-    if lists.len() < len(counts):  # rows without windows: an empty list each, appended once and gathered
-        has = counts > 0
-        index = np.where(has, np.cumsum(has) - 1, lists.len())
-        lists = pl.concat([lists, pl.Series("windows", [[]], dtype=pl.List(pl.UInt64))]).gather(index)
-    return lists
-
-
-def _row_windows(lists, rows, positions=False):
-    """A (row, hash) frame of the windows in `lists`, whose entry i holds the windows of frame row rows[i];
-    with `positions`, (row, pos, hash): pos is the window's first word in its row."""
-    import numpy as np
-    import polars as pl
-
-    counts = lists.list.len().fill_null(0).to_numpy()
-    # explode gives a null for an empty list; window hashes themselves are never null
-    columns = {"row": np.repeat(rows, counts)}
-    if positions:
-        starts = np.cumsum(counts) - counts
-        columns["pos"] = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)
-    columns["hash"] = lists.explode().drop_nulls()
-    return pl.DataFrame(columns)
-
-
-def _scan_slices(counts, size):
-    """(start, stop) ranges of consecutive rows of about `size` windows each, given windows per row."""
-    import numpy as np
-
-    ends = np.cumsum(counts)
-    total = int(ends[-1]) if len(ends) else 0
-    cuts = np.searchsorted(ends, np.arange(size, total, size), side="right")
-    bounds = np.unique(np.concatenate([[0], cuts, [len(counts)]]))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _pairs(parts):

@@ -7,7 +7,8 @@ from conftest import planted_problems, sample_context
 
 from auditor import ConfigError, Severity, Status
 from auditor.testing import make_context, run_check, write_jsonl
-from dataset_auditor_checks.leakage import Leakage, window_hashes
+from dataset_auditor_checks._windows import window_hashes
+from dataset_auditor_checks.leakage import Leakage
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = ("You are a careful support assistant for a small online shop and you always answer politely "
@@ -274,7 +275,7 @@ def test_window_hashes_short_and_long_rows():
 
 def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, monkeypatch):
     import auditor.input.blocks as blocks_module
-    import dataset_auditor_checks.leakage as leakage_module
+    import dataset_auditor_checks._windows as leakage_module
     from auditor.cli import main
 
     # blocks of 2..40 lines, so the 120-line train file has several
