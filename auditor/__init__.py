@@ -1,7 +1,5 @@
 """dataset-auditor: is this fine-tuning dataset ready? The public API for checks and plugins."""
 
-__version__ = "0.1.0"
-
 from . import (
     shapes,
     similarity,  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
@@ -14,6 +12,7 @@ from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .input.issues import LineIssue
 from .jsonschemas import SchemaTrouble, compile_schema, confined_validator, iter_errors
 from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, counted, merge_repeated
+from .version import __version__
 
 __all__ = [
     "MAX_RELATED",

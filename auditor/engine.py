@@ -7,7 +7,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
 from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
@@ -27,6 +26,7 @@ from .results import (
     status_from_findings,
 )
 from .verdict import decide
+from .version import __version__
 
 SCHEMA_VERSION = 1
 INPUT_CHECK = "input"

@@ -216,3 +216,18 @@ def test_an_audit_over_max_memory_stops_with_one_line_and_writes_nothing(make_fi
     ok = subprocess.run([sys.executable, "-m", "auditor", "audit", train, "--max-memory", "0", "-q"],
                         capture_output=True, text=True)
     assert ok.returncode == 1 and ok.stderr == ""  # 50 rows: not ready, but audited
+
+
+def test_version_is_the_one_pyproject_declares(capsys):
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"dataset-auditor {declared}\n"

@@ -17,7 +17,7 @@ try:  # recent typer vendors its own copy of click
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions
 
-from .. import __version__
+from ..version import __version__
 
 app = typer.Typer(
     name="auditor",

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .. import __version__
 from ..errors import DatasetLoadError
 from ..results import Severity
 from ..store import Cache, Pack, get_pack, pack_name, put_pack
 from ..store.code import engine_digest
 from ..store.entries import LAYOUT
+from ..version import __version__
 from .issues import (
     BLANK_LINE,
     BYTE_ORDER_MARK,

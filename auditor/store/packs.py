@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import xxhash
 
-from .. import __version__
+from ..version import __version__
 from .code import engine_digest
 from .entries import LAYOUT, Cache
 from .values import canonical_key

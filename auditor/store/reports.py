@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import xxhash
 
-from .. import __version__
+from ..version import __version__
 from .code import class_digest, engine_digest
 from .entries import LAYOUT, Cache, CacheMiss
 
