@@ -1,7 +1,7 @@
 """The shape of JSON training targets: parsing, the dominant shape of many objects, and deviations.
 
 Shared by the `output-format` check (which reports deviating targets) and `auditor infer-schema`
-(which leaves them out of the draft schema), so both apply one rule.
+(which leaves them out of the draft schema), so both apply one rule. Part of the public API (`__all__`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-NOT_JSON = object()
+__all__ = ["NOT_JSON", "actual_shape", "canonical", "describe", "deviations", "dominant_shape", "from_signature",
+           "json_type", "parse_json", "signature", "structured"]
+
+NOT_JSON = object()  # what parse_json returns for text that is no JSON value
 _JSON_STARTS = set('{["-0123456789tfn')
 _TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
           dict: "object"}
