@@ -1,6 +1,6 @@
 """[tool.auditor] in pyproject.toml or auditor.toml, found by walking up; validated, CLI values override.
 
-Top-level keys: train, eval (paths or globs), schema, format, fields, min_examples, min_eval_examples,
+Top-level keys: train, eval (paths or globs), input_format, schema, format, fields, min_examples, min_eval_examples,
 select, ignore, max_findings, seed, task, decision, checks.<id>, and for the hook and the cache:
 `fail_on` ("error" default, "warning", "never"), `gate` (true: NOT READY fails a hook run; default
 false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
@@ -40,6 +40,7 @@ from typing import Any
 from .errors import ConfigError
 from .input.limits import DEFAULT_MAX_EXPANSION, DEFAULT_MAX_LINE_BYTES, InputLimits, default_max_memory, parse_size
 from .input.normalize import FORMATS
+from .input.readers import INPUT_FORMATS
 from .verdict import FAIL_ON
 
 if sys.version_info >= (3, 11):
@@ -50,7 +51,7 @@ else:  # pragma: no cover
 DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
 
-DATASET_KEYS = ("name", "train", "eval", "schema", "format", "fields", "min_examples", "min_eval_examples",
+DATASET_KEYS = ("name", "train", "eval", "input_format", "schema", "format", "fields", "min_examples", "min_eval_examples",
                 "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate",
                 "max_line_bytes", "max_expansion")
 
@@ -72,6 +73,7 @@ class AuditConfig:
     train: tuple[str, ...] = ()
     eval: tuple[str, ...] = ()
     schema: str | None = None
+    input_format: str | None = None  # jsonl, json, csv, tsv, parquet, arrow, hf; None: by extension and content
     format: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     min_examples: int = 500
@@ -219,6 +221,9 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
             raise ConfigError(f"{where}'{prefix}{key}' must be a whole number >= 0, got {value!r}")
     if config.format is not None and config.format not in FORMATS:
         raise ConfigError(f"{where}'{prefix}format' must be one of {', '.join(FORMATS)}, got {config.format!r}")
+    if config.input_format is not None and config.input_format not in INPUT_FORMATS:
+        raise ConfigError(f"{where}'{prefix}input_format' must be one of {', '.join(INPUT_FORMATS)}, "
+                          f"got {config.input_format!r}")
     if config.task is not None and config.task not in TASKS:
         raise ConfigError(f"{where}'{prefix}task' must be one of {', '.join(TASKS)}, got {config.task!r}")
     if config.schema is not None and not isinstance(config.schema, str):
@@ -313,6 +318,7 @@ def plan_audits(config: AuditConfig, files: Sequence[str] = (), *, hook: bool = 
         if not resolved:
             return [PlannedAudit(None, replace(base, eval=config.eval))]
         return [PlannedAudit(spec.name or None, cfg) for spec, cfg in resolved]
+    files = expand(files)  # a quoted glob names its files
     members = [{os.path.realpath(p) for p in (*cfg.train, *cfg.eval)} for _, cfg in resolved]
     selected: set[int] = set()
     alone: dict[str, None] = {}

@@ -11,7 +11,7 @@ from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError
-from .input.dataset import Dataset, load_dataset
+from .input.dataset import Dataset, load_input
 from .input.issues import FORMAT_ERROR, FORMAT_WARNING
 from .progress import NoProgress
 from .registry import Plugin, Registry
@@ -71,7 +71,16 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
 def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
            progress: Any, cache: Any, not_loaded: list[str]) -> dict[str, Any]:
-    datasets = _load_all(config, progress, cache)
+    import tempfile
+
+    # inputs that are not JSONL files are read as JSONL spools, which checks may read again until the end
+    with tempfile.TemporaryDirectory(prefix="auditor-inputs-") as spool_dir:
+        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir)
+
+
+def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
+                  progress: Any, cache: Any, not_loaded: list[str], spool_dir: str) -> dict[str, Any]:
+    datasets = _load_all(config, progress, cache, spool_dir)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
@@ -149,7 +158,7 @@ def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
     return [*registry.plugins, *registry.broken, *config.ignore]
 
 
-def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dataset]:
+def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: str | None = None) -> list[Dataset]:
     datasets: list[Dataset] = []
     first_row = 0
     inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
@@ -164,12 +173,23 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None) -> list[Dat
     for path, split in inputs:
         # with a cache, unchanged blocks of lines come from it and only edited ones are parsed again
         with progress.task(f"load {path}") as advance:
-            data = load_dataset(path, split, first_row=first_row, fmt=config.format,
-                                fields=config.fields or None, progress=advance, cache=cache,
-                                limits=config.input_limits())
+            data = load_input(path, split, spool_dir=spool_dir or _scratch(), input_format=config.input_format,
+                              first_row=first_row, fmt=config.format, fields=config.fields or None,
+                              progress=advance, cache=cache, limits=config.input_limits())
         first_row += data.lines
         datasets.append(data)
     return datasets
+
+
+def _scratch() -> str:
+    """A spool directory for a caller of `_load_all` without one (tests, benchmarks): removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="auditor-inputs-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int) -> CheckResult:
@@ -249,9 +269,12 @@ def _input_result(datasets: Sequence[Dataset], max_findings: int, *, with_format
 def _input_info(data: Dataset) -> dict[str, Any]:
     import polars as pl
 
-    return {"path": data.path, "split": data.split, "format": data.format, "formats": data.formats,
+    info = {"path": data.path, "split": data.split, "format": data.format, "formats": data.formats,
             "lines": data.lines, "valid": data.frame.select(pl.col("valid").sum()).item(),
             "sha256": data.sha256}
+    if data.unit != "line":
+        info |= {"input_format": data.kind, "unit": data.unit}
+    return info
 
 
 def _check_info(plugin: Plugin, check: Any) -> dict[str, Any]:

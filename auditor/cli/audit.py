@@ -15,10 +15,13 @@ from .outputs import refuse_overwrites, write_output
 
 @app.command()
 def audit(
-    train: Annotated[list[str] | None, typer.Argument(help="Training JSONL file(s), .jsonl or .jsonl.gz.",
+    train: Annotated[list[str] | None, typer.Argument(help="Training data: JSONL(.gz), JSON, CSV, TSV, Parquet, Arrow, a Hugging Face folder, or - for stdin.",
                                                          show_default=False)] = None,
     eval: Annotated[list[str] | None, typer.Option("--eval", "-e", help="Held-out eval file; repeatable.")] = None,
     schema: Annotated[str | None, typer.Option(help="JSON Schema the training targets must follow.")] = None,
+    input_format: Annotated[str | None, typer.Option(
+        "--input-format", help="How to read the inputs instead of by extension and content: jsonl, json, csv, "
+                               "tsv, parquet, arrow, hf (a Hugging Face save_to_disk folder).")] = None,
     format: Annotated[str | None, typer.Option(
         "--format", help="Record format instead of auto-detection: chat, prompt-completion, alpaca, "
                          "text-label, sharegpt, preference.")] = None,
@@ -91,7 +94,7 @@ def audit(
         refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
                           + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
         cache_store = _open_cache(settings)
-        overrides = dict(schema=schema, format=format, fields=parse_assignments(field or [], "--field"),
+        overrides = dict(schema=schema, input_format=input_format, format=format, fields=parse_assignments(field or [], "--field"),
                          min_examples=min_examples, min_eval_examples=min_eval_examples, select=split_names(select),
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
                          max_line_bytes=max_line_bytes, max_expansion=max_expansion)
@@ -123,7 +126,7 @@ def _plans(settings: Any, train: list[str] | None, eval: list[str] | None, *, ho
 
     if eval:  # the command line describes the whole audit
         plans = [PlannedAudit(None, replace(settings, datasets=(), train=expand(train or settings.train),
-                                            eval=tuple(eval)))]
+                                            eval=tuple(p for pattern in eval for p in expand([pattern]))))]
     else:
         plans = plan_audits(settings, train or (), hook=hook)
     if one and len(plans) > 1:

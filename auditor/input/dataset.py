@@ -30,7 +30,6 @@ FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "
                  "response", "label", "asked", "tool_call", "tools", "tool_specs")
 
 
-
 @dataclass(slots=True)
 class Dataset:
     """A loaded file: `frame` has columns row, split, source, line, format, valid, error, system,
@@ -46,6 +45,14 @@ class Dataset:
     first_row: int = 0
     blocks: tuple[Block, ...] = ()  # the file's blocks, when it was loaded with a cache
     limits: InputLimits = DEFAULT_LIMITS  # what it was read with (a check reading it again reads the same)
+    kind: str = "jsonl"  # the input format (see auditor.input.readers)
+    read_path: str | None = None  # where its lines are read from, when not `path` (a converted input's spool)
+
+    @property
+    def unit(self) -> str:
+        """What a finding's `line` counts in this input: physical lines, or records (rows of a table, elements
+        of a JSON array, CSV rows after the header)."""
+        return "line" if self.kind == "jsonl" else "record"
 
     @property
     def lines(self) -> int:
@@ -62,7 +69,7 @@ class Dataset:
         wanted = set(valid["line"].to_list())
         if not wanted:
             return
-        source = SourceFile(self.path, self.limits)
+        source = SourceFile(self.read_path or self.path, self.limits)
         for raw in source.lines(wanted):
             if raw.record is not None:
                 yield self.first_row + raw.line - 1, raw.line, raw.record
@@ -71,10 +78,22 @@ class Dataset:
             raise DatasetLoadError(f"{self.path}: the file changed while it was being audited; audit it again")
 
 
+def load_input(path: str, split: str, *, spool_dir: str, input_format: str | None = None,
+               limits: InputLimits = DEFAULT_LIMITS, **load: Any) -> Dataset:
+    """`load_dataset` for any input (see auditor.input.readers): a JSONL file is read where it is;
+    another format, standard input (`-`) or a pipe is first written as JSONL into `spool_dir`."""
+    from .readers import display_name, needs_spool, spool
+    from .readers import input_format as format_of
+
+    kind = format_of(path, input_format)
+    read_path = spool(path, kind, spool_dir, limits.max_line_bytes) if needs_spool(path, kind) else None
+    return load_dataset(display_name(path), split, limits=limits, kind=kind, read_path=read_path, **load)
+
+
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
                  fields: Mapping[str, str] | None = None,
                  progress: Callable[[int], None] | None = None, cache: Any = None,
-                 limits: InputLimits = DEFAULT_LIMITS) -> Dataset:
+                 limits: InputLimits = DEFAULT_LIMITS, kind: str = "jsonl", read_path: str | None = None) -> Dataset:
     """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
 
     The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
@@ -84,10 +103,12 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     """
     import polars as pl
 
-    source = SourceFile(path, limits)
+    source = SourceFile(read_path or path, limits)
     forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
     forced_name = "mapped" if fields else fmt
     settings = [forced_name, sorted((fields or {}).items()), limits.max_line_bytes]
+    if kind != "jsonl":
+        settings.append(kind)  # the same name read as another format is another entry
     parts: list[BlockRows] = []
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
@@ -132,7 +153,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
         source=pl.lit(path),
     ).select(FRAME_COLUMNS)
     return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
-                   first_row, tuple(blocks) if cache is not None else (), limits)
+                   first_row, tuple(blocks) if cache is not None else (), limits, kind, read_path)
 
 
 def _concat_releasing(frames: list) -> Any:

@@ -24,8 +24,19 @@ TEXT_KEYS = ("excerpt", "text", "prompt", "response")
 
 def normalized(report: dict[str, Any]) -> dict[str, Any]:
     """The report exactly as it reads back from its JSON file (string keys, lists), so that rendering
-    in the audit run and re-rendering from the saved JSON give byte-identical output."""
-    return json.loads(json.dumps(report, ensure_ascii=False))
+    in the audit run and re-rendering from the saved JSON give byte-identical output.
+
+    A finding on an input whose unit is `record` (not a JSONL file) gets `unit: "record"` in this copy,
+    so that `where` says `row N` rather than a line.
+    """
+    report = json.loads(json.dumps(report, ensure_ascii=False))
+    records = {i["path"] for i in report.get("inputs", []) if i.get("unit") == "record"}
+    if records:
+        for result in report.get("results", []):
+            for f in result.get("findings", []):
+                if f.get("path") in records:
+                    f["unit"] = "record"
+    return report
 
 
 def verdict_counts(report: dict[str, Any]) -> str:
@@ -54,7 +65,10 @@ def top_findings(result: dict[str, Any], limit: int = 10) -> list[dict[str, Any]
 
 
 def where(f: dict[str, Any]) -> str:
-    return f"{f['path']}:{f['line']}" if f.get("line") else f["path"]
+    """`path:line`, or `path:row N` on an input read as records (see `normalized`)."""
+    if not f.get("line"):
+        return f["path"]
+    return f"{f['path']}:row {f['line']}" if f.get("unit") == "record" else f"{f['path']}:{f['line']}"
 
 
 def one_line(text: Any, limit: int) -> str:

@@ -130,14 +130,18 @@ def _physical(path: str, line: int | None, artifact_index: dict[str, int]) -> di
 
 def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
             artifact_index: dict[str, int]) -> dict[str, Any]:
+    # a row of a table or an array is no line of a text file: no region (code hosts would misplace it)
+    rows = f.get("unit") == "record"
+    line = None if rows else f["line"]
     out: dict[str, Any] = {
         "ruleId": f["code"],
         "ruleIndex": rule_index[f["code"]],
         "level": LEVEL.get(f["severity"], "note"),
         "message": {"text": f["message"] or f["code"]},
-        "locations": [{"physicalLocation": _physical(f["path"], f["line"], artifact_index)}],
+        "locations": [{"physicalLocation": _physical(f["path"], line, artifact_index)}],
     }
-    related = [{"id": n, "physicalLocation": _physical(loc["path"], loc.get("line"), artifact_index),
+    related = [{"id": n, "physicalLocation": _physical(loc["path"], None if rows and loc["path"] == f["path"]
+                                                       else loc.get("line"), artifact_index),
                 "message": {"text": f"Related line {loc.get('line')}" if loc.get("line") else "Related file"}}
                for n, loc in enumerate(f["related"], start=1)]
     if related:
@@ -147,6 +151,8 @@ def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
     properties: dict[str, Any] = {"check": f["check"], "severity": f["severity"], "blocking": r["blocking"]}
     if f.get("split"):
         properties["split"] = f["split"]
+    if rows and f["line"]:
+        properties["row"] = f["line"]
     if f.get("data"):
         properties["data"] = f["data"]
     out["properties"] = properties

@@ -3,6 +3,7 @@ cannot differ either (reports are deterministic), so a re-run on unchanged data 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import orjson
@@ -19,6 +20,8 @@ def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any) -> st
     inputs = []
     for split, paths in (("train", config.train), ("eval", config.eval)):
         for path in paths:
+            if not os.path.isfile(path):
+                return None  # standard input, a pipe or a folder: read once, never hashed ahead
             try:
                 inputs.append([split, path, cache.content_digest(path)])
             except OSError:

@@ -1,0 +1,343 @@
+"""Inputs that are not JSONL files (JSON arrays, CSV and TSV, Parquet, Arrow and Feather, a Hugging
+Face `save_to_disk` folder, standard input and named pipes) turned into JSONL once, so that every
+input is read, blocked, cached and reported by the one JSONL path and nothing is lost on the way.
+
+Each record becomes one line of a spool file in the audit's temporary directory, in the input's
+order: line N of the spool is record N of the input (for CSV, the Nth row after the header, however
+many physical lines its quoted fields span). Findings on such inputs point at `row N`: their unit,
+`record`, is named in the report's inputs. A record that cannot be written as a JSON object (a JSON
+array element that is a string, say) is kept as it is and becomes a finding like any broken line.
+
+An input is recognised by its extension and then confirmed by its first bytes: a file whose content
+says otherwise is refused with one line that says what it looks like (never a storm of broken lines
+and a verdict on misread data). `--input-format` overrides the guess.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import DatasetLoadError
+
+INPUT_FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "arrow", "hf")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+               ".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+_PARQUET_MAGIC = b"PAR1"
+_ARROW_FILE_MAGIC = b"ARROW1"
+_ARROW_STREAM_START = b"\xff\xff\xff\xff"
+_BATCH_ROWS = 50_000  # records converted at a time from a columnar file
+_COPY_BYTES = 1 << 20
+
+
+def display_name(path: str) -> str:
+    """How an input is named in findings and reports."""
+    return STDIN_NAME if path == STDIN else path
+
+
+def input_format(path: str, forced: str | None = None) -> str:
+    """The kind of an input: `forced` when given, else what its extension (or its folder) says,
+    confirmed by its first bytes; JSONL (today's default) for anything else."""
+    if forced is not None:
+        if forced not in INPUT_FORMATS:
+            raise DatasetLoadError(f"unknown input format {forced!r} (choose from {', '.join(INPUT_FORMATS)})")
+        return forced
+    if path == STDIN or _is_stream(path):
+        return "jsonl"
+    if os.path.isdir(path):
+        if (Path(path) / "state.json").is_file() or (Path(path) / "dataset_info.json").is_file():
+            return "hf"
+        if (Path(path) / "dataset_dict.json").is_file():
+            splits = sorted(p.name for p in Path(path).iterdir() if p.is_dir())
+            raise DatasetLoadError(f"{path}: a Hugging Face DatasetDict with splits {', '.join(splits)}; pass one "
+                                   f"split's folder, e.g. {Path(path) / (splits[0] if splits else 'train')}")
+        raise DatasetLoadError(f"{path}: is a directory; pass its files (a quoted glob such as "
+                               f"'{Path(path) / '*.parquet'}' works) or a Hugging Face save_to_disk folder")
+    name = path.lower().removesuffix(".gz")
+    kind = _EXTENSIONS.get(os.path.splitext(name)[1], "jsonl")
+    head = _head(path)
+    seen = _looks_like(head)
+    if seen is not None and seen != kind and not (kind == "jsonl" and seen == "json"):
+        hint = {"parquet": "Parquet", "arrow": "an Arrow/Feather file", "csv": "CSV", "tsv": "TSV",
+                "json": "a JSON array"}[seen]
+        raise DatasetLoadError(f"{path}: not {_NAMES[kind]}; it looks like {hint}: pass --input-format {seen}")
+    return kind
+
+
+_NAMES = {"jsonl": "JSONL", "json": "a JSON array", "csv": "CSV", "tsv": "TSV", "parquet": "Parquet",
+          "arrow": "an Arrow/Feather file", "hf": "a Hugging Face dataset"}
+
+
+def _looks_like(head: bytes) -> str | None:
+    """What the first bytes of a file say it is, when they say it clearly."""
+    if head.startswith(_PARQUET_MAGIC):
+        return "parquet"
+    if head.startswith(_ARROW_FILE_MAGIC) or head.startswith(_ARROW_STREAM_START):
+        return "arrow"
+    if head.startswith(b"\x1f\x8b"):
+        return None  # compressed: its lines tell
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        return None  # JSONL, or one JSON object
+    return _delimited_kind(text)
+
+
+def _delimited_kind(text: bytes) -> str | None:
+    """"csv" or "tsv" when the first complete lines (two at least) hold the same number of commas (or
+    tabs), none of them a JSON value: a broken JSONL line is a finding, never a reason to refuse the file."""
+    lines = text.split(b"\n")[:-1][:5]
+    if len(lines) < 2 or any(line.lstrip()[:1] in (b"{", b"[") or b"\x00" in line for line in lines):
+        return None
+    for kind, mark in (("tsv", b"\t"), ("csv", b",")):
+        counts = {line.count(mark) for line in lines}
+        if len(counts) == 1 and counts.pop() >= 1:
+            return kind
+    return None
+
+
+def _head(path: str, size: int = 4096) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""  # the reader says why, naming the file
+
+
+def _is_stream(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def needs_spool(path: str, kind: str) -> bool:
+    """Whether an input is converted (or, for a pipe, kept) before it is read as JSONL."""
+    return kind != "jsonl" or path == STDIN or _is_stream(path)
+
+
+def spool(path: str, kind: str, directory: str, limit: int) -> str:
+    """Write the input's records as JSONL into `directory`; return the spool's path.
+
+    `limit` (max_line_bytes) bounds a record's JSON: a longer one is written as it is and becomes the
+    overlong-line finding when read.
+    """
+    import tempfile
+
+    if kind != "jsonl" and (path == STDIN or _is_stream(path)):  # read the stream once, then convert the copy
+        try:
+            return spool(spool(path, "jsonl", directory, limit), kind, directory, limit)
+        except DatasetLoadError as exc:
+            raise DatasetLoadError(f"{display_name(path)}: {str(exc).partition(': ')[2]}") from None
+    handle, target = tempfile.mkstemp(dir=directory, prefix="input-", suffix=".jsonl")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            if kind == "jsonl":  # standard input or a pipe: read once, every byte kept
+                _copy_stream(path, out)
+            else:
+                for line in _records(path, kind):
+                    out.write(line)
+                    out.write(b"\n")
+    except DatasetLoadError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise DatasetLoadError(f"{display_name(path)}: cannot read as {_NAMES[kind]}: {_reason(exc)}") from None
+    except Exception as exc:  # polars raises its own errors on a damaged Parquet or Arrow file
+        raise DatasetLoadError(f"{display_name(path)}: cannot read as {_NAMES[kind]}: {_reason(exc)}") from None
+    return target
+
+
+def _reason(exc: Exception) -> str:
+    text = str(getattr(exc, "strerror", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _copy_stream(path: str, out: Any) -> None:
+    import sys
+
+    source = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+    try:
+        while chunk := source.read(_COPY_BYTES):
+            out.write(chunk)
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+
+
+def _records(path: str, kind: str) -> Iterator[bytes]:
+    if kind == "json":
+        return _json_array(path)
+    if kind in ("csv", "tsv"):
+        return _delimited(path, "\t" if kind == "tsv" else ",")
+    if kind == "parquet":
+        return _frames_as_lines(_parquet_batches(path))
+    if kind == "arrow":
+        return _frames_as_lines(_arrow_batches(path))
+    if kind == "hf":
+        return _frames_as_lines(_hf_batches(path))
+    raise DatasetLoadError(f"{path}: unknown input format {kind!r}")
+
+
+def _json_array(path: str) -> Iterator[bytes]:
+    """The elements of a JSON array, each as one line (an object stays as written in content, re-encoded
+    compactly); a file that holds one object is one record, and a JSONL file named .json is read as JSONL."""
+    import orjson
+
+    from .loading import SourceFile
+
+    source = SourceFile(path)
+    with open(path, "rb") as handle:
+        data = source.stream(handle).read()
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # many JSONL files are named .json: when the first line is a JSON object on its own, lines it is
+        first = data.lstrip().split(b"\n", 1)[0]
+        try:
+            is_object = isinstance(orjson.loads(first), dict)
+        except orjson.JSONDecodeError:
+            is_object = False
+        if is_object:
+            yield from (line.rstrip(b"\r") for line in data.split(b"\n") if line.strip())
+            return
+        raise
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise DatasetLoadError(f"{path}: the JSON value is not an array of records")
+    for item in value:
+        yield orjson.dumps(item)
+
+
+def _delimited(path: str, delimiter: str) -> Iterator[bytes]:
+    """Each row after the header as a JSON object of its columns (all strings: CSV has no types); a row
+    with more cells than the header keeps the extra ones under `_extra`, so nothing is dropped."""
+    import csv
+    import io
+
+    import orjson
+
+    from .loading import SourceFile
+
+    source = SourceFile(path)
+    with open(path, "rb") as handle:
+        text = io.TextIOWrapper(_Readable(source.stream(handle)), encoding="utf-8-sig", errors="strict", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise DatasetLoadError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        names = _unique(header)
+        try:
+            for cells in reader:
+                record: dict[str, Any] = dict(zip(names, cells))
+                if len(cells) > len(names):
+                    record["_extra"] = cells[len(names):]
+                yield orjson.dumps(record)
+        except UnicodeDecodeError as exc:
+            raise DatasetLoadError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        except csv.Error as exc:
+            raise DatasetLoadError(f"{path}: line {reader.line_num}: {exc}") from None
+
+
+class _Readable:
+    """A byte stream with what io.TextIOWrapper asks of one (the readers hash and bound what they read)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._stream.read(size if size and size > 0 else 1 << 16)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names, a repeated one suffixed (`name_2`), so no column overwrites another."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name.strip()
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+def _parquet_batches(path: str) -> Iterator[Any]:
+    """A Parquet file a slice of rows at a time (polars reads the row groups a slice needs)."""
+    import polars as pl
+
+    rows = pl.scan_parquet(path).select(pl.len()).collect().item()
+    for start in range(0, rows, _BATCH_ROWS):
+        yield pl.scan_parquet(path).slice(start, _BATCH_ROWS).collect()
+
+
+def _arrow_batches(path: str) -> Iterator[Any]:
+    import polars as pl
+
+    if _head(path, 8).startswith(_ARROW_STREAM_START):
+        frame = pl.read_ipc_stream(path)
+    else:
+        frame = pl.read_ipc(path)
+    for start in range(0, frame.height, _BATCH_ROWS):
+        yield frame.slice(start, _BATCH_ROWS)
+
+
+def _hf_batches(path: str) -> Iterator[Any]:
+    """The Arrow files of a `save_to_disk` folder, in the order its state.json lists them (the
+    `datasets` library itself is not imported)."""
+    import orjson
+
+    folder = Path(path)
+    files: list[Path] = []
+    state = folder / "state.json"
+    if state.is_file():
+        listed = orjson.loads(state.read_bytes()).get("_data_files") or []
+        files = [folder / str(entry["filename"]) for entry in listed if isinstance(entry, dict) and "filename" in entry]
+    if not files:
+        files = sorted(folder.glob("*.arrow"))
+    if not files:
+        raise DatasetLoadError(f"{path}: a Hugging Face dataset folder without Arrow files")
+    for file in files:
+        if not file.resolve().is_relative_to(folder.resolve()):
+            raise DatasetLoadError(f"{path}: state.json names a file outside the folder: {file}")
+        yield from _arrow_batches(str(file))
+
+
+def _frames_as_lines(frames: Iterable[Any]) -> Iterator[bytes]:
+    import orjson
+
+    for frame in frames:
+        for row in frame.iter_rows(named=True):
+            yield orjson.dumps(row, default=str, option=orjson.OPT_NON_STR_KEYS)
