@@ -1,4 +1,4 @@
-"""The same records as JSONL and as Parquet (and CSV): audit wall time and peak memory of each.
+"""The same records as JSONL and as Parquet: audit wall time and peak memory of each.
 
     python benchmarks/bench_inputs.py --jsonl /tmp/d100k.jsonl [--select exact-duplicates,near-duplicates]
 
@@ -6,7 +6,7 @@ Measured (2-core VM, load 0.6): 100,000 chat records (bench_dedup.py speed --kee
 exact-duplicates, near-duplicates, format, count, contradictions, leakage: JSONL 4.52 s, 921 MiB;
 Parquet 5.22 s, 929 MiB (the conversion to a JSONL spool costs ~0.7 s per 100k records).
 
-Writes the Parquet and CSV copies next to a temporary folder, then runs
+Writes the Parquet copy into a temporary folder, then runs
 `auditor audit FILE --no-cache -q [--select ...]` in a fresh process for each, printing wall seconds,
 peak RSS and the machine's load. The verdicts and finding counts must agree.
 """
