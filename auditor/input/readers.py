@@ -115,7 +115,7 @@ def _is_stream(path: str) -> bool:
         mode = os.stat(path).st_mode
     except OSError:
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+    return stat.S_ISFIFO(mode)  # a device (/dev/zero) never ends: refused when read as a file
 
 
 def needs_spool(path: str, kind: str) -> bool:
