@@ -273,17 +273,18 @@ class PlannedAudit:
     config: AuditConfig
 
 
-def expand(patterns: Sequence[str]) -> tuple[str, ...]:
-    """Paths and globs -> files, sorted per pattern, each once; a plain path is kept even if missing
-    (loading then says "file not found")."""
+def expand(patterns: Sequence[str], keep_unmatched: bool = True) -> tuple[str, ...]:
+    """Paths and globs -> files, sorted per pattern, each once. A name that exists is itself even when
+    it holds glob characters (`data[1].jsonl`); a glob that matches no file is kept as it was
+    written, as a shell does, so loading says "file not found" rather than auditing nothing (with
+    `keep_unmatched` False it is dropped: a config then says which pattern matched no file)."""
     out: dict[str, None] = {}
     for pattern in patterns:
-        if glob.has_magic(pattern):
-            for match in sorted(glob.glob(pattern, recursive=True)):
-                if os.path.isfile(match):
-                    out.setdefault(match, None)
-        else:
-            out.setdefault(pattern, None)
+        matches = []
+        if glob.has_magic(pattern) and not os.path.lexists(pattern):
+            matches = [m for m in sorted(glob.glob(pattern, recursive=True)) if os.path.isfile(m)]
+        for path in matches or ([pattern] if keep_unmatched or not glob.has_magic(pattern) else []):
+            out.setdefault(path, None)
     return tuple(out)
 
 
@@ -294,7 +295,7 @@ def dataset_config(config: AuditConfig, spec: DatasetSpec) -> AuditConfig:
     for check_id, options in values.pop("checks", {}).items():
         checks.setdefault(check_id, {}).update(options)
     decision = {**config.decision, **values.pop("decision", {})}
-    train = expand(spec.train)
+    train = expand(spec.train, keep_unmatched=False)
     if not train:
         what = f"dataset '{spec.name}'" if spec.name else "top level"
         raise ConfigError(f"{config.source or 'config'}: {what}: no file matches train = {list(spec.train)}")

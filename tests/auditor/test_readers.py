@@ -124,6 +124,18 @@ def test_quoted_globs_name_their_files_in_sorted_order(tmp_path, capsys, monkeyp
     assert [i["path"] for i in report["inputs"]] == ["part-1.jsonl", "part-2.jsonl"]
 
 
+def test_a_glob_matching_nothing_is_file_not_found_and_a_bracketed_name_is_itself(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "nothing-*.jsonl", "--no-cache"])
+    assert exit_info.value.code == 2 and "nothing-*.jsonl: file not found" in capsys.readouterr().err
+    rows = _records()
+    (tmp_path / "data[1].jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:20]))
+    (tmp_path / "data1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[20:30]))
+    report = _report(capsys, "data[1].jsonl")
+    assert [(i["path"], i["lines"]) for i in report["inputs"]] == [("data[1].jsonl", 20)]
+
+
 def test_csv_cells_beyond_the_header_are_kept_and_a_datasetdict_folder_says_what_to_pass(tmp_path, capsys,
                                                                                          monkeypatch):
     from auditor.input.readers import _delimited, input_format
