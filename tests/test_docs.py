@@ -34,6 +34,14 @@ def test_every_module_in_checks_is_registered_in_pyproject():
     assert on_disk == modules
 
 
+def test_every_package_folder_is_in_the_wheel():
+    # an editable install finds any folder; a wheel holds only the packages pyproject lists
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "auditor").rglob("*.py")}
+    assert on_disk | {"dataset_auditor_checks"} == declared
+    assert all((ROOT / package.replace(".", "/") / "__init__.py").is_file() for package in on_disk)
+
+
 def test_readme_check_table_is_current(capsys):
     from auditor.cli import main
 
