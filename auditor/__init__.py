@@ -1,10 +1,12 @@
-"""dataset-auditor: is this fine-tuning dataset ready? The public API for checks and plugins."""
+"""dataset-auditor: is this fine-tuning dataset ready? `audit()` runs an audit from Python; the rest
+is the public API for checks and plugins."""
 
 from . import (
     shapes,
     similarity,  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
 )
 from .answers import final_answer
+from .api import Audit, audit
 from .check import ROLES, Check, NoOptions, option
 from .context import AuditContext, InputFile, Settings
 from .context.text import normalize_series, normalize_text, user_side
@@ -18,6 +20,7 @@ __all__ = [
     "MAX_RELATED",
     "ROLES",
     "SchemaTrouble",
+    "Audit",
     "AuditContext",
     "InputFile",
     "LineIssue",
@@ -35,6 +38,7 @@ __all__ = [
     "Status",
     "Verdict",
     "__version__",
+    "audit",
     "compile_schema",
     "confined_validator",
     "counted",

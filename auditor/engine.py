@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError
-from .input.dataset import Dataset, load_input
+from .input.dataset import Dataset, load_input, load_table
 from .input.issues import FORMAT_ERROR, FORMAT_WARNING
 from .progress import NoProgress
 from .registry import Plugin, Registry
@@ -35,11 +36,16 @@ FORMAT_CODES = {FORMAT_ERROR, FORMAT_WARNING}
 
 
 def audit(config: AuditConfig, *, registry: Registry | None = None, progress: Any = None,
-          cache: Any = None) -> dict[str, Any]:
+          cache: Any = None, tables: Mapping[str, Any] | None = None,
+          schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run a whole audit and return the report (see auditor/schemas/report.schema.json).
 
     `cache` (an auditor.store.Cache, or None for none) serves unchanged files and their per-file
     artefacts from earlier runs; the report is the same with or without it.
+
+    `tables` names in-memory inputs: a name in `config.train` or `config.eval` that is a key is read
+    from its table (a polars DataFrame or a list of records), not from a file. `schema` is a JSON
+    Schema document to use instead of reading `config.schema`.
 
     Raises:
         AuditorError: bad configuration or an unreadable input; nothing was audited.
@@ -51,16 +57,22 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
         registry = Registry.from_entry_points(config.select, config.ignore)
     checks = _instantiate(registry, config)
     not_loaded = sorted(registry.broken.values())
-    schema = load_schema(config.schema) if config.schema else None
+    if schema is not None:
+        schema = checked_schema(schema, "schema")
+    elif config.schema:
+        schema = load_schema(config.schema)
+    tables = dict(tables or {})
     from .store import reports
 
-    report_key = reports.report_key(cache, config, [p for p, _ in checks], schema) if cache is not None else None
+    # an in-memory table has no content digest ahead of reading: its whole report is never stored
+    cached_reports = cache is not None and not tables
+    report_key = reports.report_key(cache, config, [p for p, _ in checks], schema) if cached_reports else None
     if report_key is not None:
         cached = reports.get_report(cache, report_key)
         if cached is not None:
             return cached
     try:
-        report = _audit(config, checks, schema, progress, cache, not_loaded)
+        report = _audit(config, checks, schema, progress, cache, not_loaded, tables)
     finally:
         if cache is not None:
             cache.flush()
@@ -70,17 +82,18 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
 
 def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
-           progress: Any, cache: Any, not_loaded: list[str]) -> dict[str, Any]:
+           progress: Any, cache: Any, not_loaded: list[str], tables: dict[str, Any]) -> dict[str, Any]:
     import tempfile
 
     # inputs that are not JSONL files are read as JSONL spools, which checks may read again until the end
     with tempfile.TemporaryDirectory(prefix="auditor-inputs-") as spool_dir:
-        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir)
+        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir, tables)
 
 
 def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
-                  progress: Any, cache: Any, not_loaded: list[str], spool_dir: str) -> dict[str, Any]:
-    datasets = _load_all(config, progress, cache, spool_dir)
+                  progress: Any, cache: Any, not_loaded: list[str], spool_dir: str,
+                  tables: dict[str, Any]) -> dict[str, Any]:
+    datasets = _load_all(config, progress, cache, spool_dir, tables)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
@@ -98,14 +111,27 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
         "tool": {"name": "dataset-auditor", "version": __version__},
         "inputs": [_input_info(d) for d in datasets],
         "settings": {"min_examples": config.min_examples, "min_eval_examples": config.min_eval_examples,
-                     "seed": config.seed, "task": config.task, "schema": config.schema,
+                     "seed": config.seed, "task": config.task,
+                     "schema": config.schema or ("<schema>" if schema is not None and not config.schema else None),
                      "format": config.format, "fields": dict(config.fields),
                      "checks": [p.id for p, _ in checks], "checks_not_loaded": not_loaded,
                      "config_file": config.source},
         "verdict": verdict,
         "checks": {p.id: _check_info(p, check) for p, check in checks},
-        "results": [r.to_dict() for r in results],
+        "results": [r.to_dict(lambda rows: _lines_of(rows, datasets)) for r in results],
     }
+
+
+def _lines_of(rows: frozenset[int], datasets: Sequence[Dataset]) -> dict[str, list[int]]:
+    """Row ids -> the lines they are, by input path (the ones holding any), each list in order."""
+    ordered = sorted(rows)
+    out: dict[str, list[int]] = {}
+    for data in datasets:
+        start = bisect.bisect_left(ordered, data.first_row)
+        end = bisect.bisect_left(ordered, data.first_row + data.lines)
+        if end > start:
+            out[data.path] = [row - data.first_row + 1 for row in ordered[start:end]]
+    return out
 
 
 def load_schema(path: str) -> dict[str, Any]:
@@ -119,9 +145,16 @@ def load_schema(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read schema: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: schema is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    return checked_schema(schema, path)
+
+
+def checked_schema(schema: Any, name: str) -> dict[str, Any]:
+    """`schema` when it is a valid JSON Schema of its draft (2020-12 by default), else a ConfigError
+    that names it and the place where it breaks the metaschema."""
     import jsonschema
     from jsonschema.validators import validator_for
 
+    path = name
     if not isinstance(schema, (dict, bool)):
         raise ConfigError(f"{path}: a JSON Schema must be an object")
     validator = validator_for(schema, default=jsonschema.Draft202012Validator)
@@ -158,14 +191,15 @@ def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
     return [*registry.plugins, *registry.broken, *config.ignore]
 
 
-def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: str | None = None) -> list[Dataset]:
+def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: str | None = None,
+              tables: Mapping[str, Any] | None = None) -> list[Dataset]:
     datasets: list[Dataset] = []
     first_row = 0
     inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
     seen: dict[str, str] = {}
     for path, split in inputs:
         # One file twice would be read as two files that leak into each other row for row.
-        key = os.path.realpath(path)
+        key = path if tables and path in tables else os.path.realpath(path)
         if key in seen:
             twice = "twice" if seen[key] == split else f"as {seen[key]} and as {split}"
             raise ConfigError(f"{path}: the same file is given {twice}; pass each file once")
@@ -173,9 +207,13 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: 
     for path, split in inputs:
         # with a cache, unchanged blocks of lines come from it and only edited ones are parsed again
         with progress.task(f"load {path}") as advance:
-            data = load_input(path, split, spool_dir=spool_dir or _scratch(), input_format=config.input_format,
-                              first_row=first_row, fmt=config.format, fields=config.fields or None,
-                              progress=advance, cache=cache, limits=config.input_limits())
+            load = dict(first_row=first_row, fmt=config.format, fields=config.fields or None, progress=advance,
+                        cache=cache, limits=config.input_limits())
+            if tables and path in tables:
+                data = load_table(path, split, tables[path], spool_dir=spool_dir or _scratch(), **load)
+            else:
+                data = load_input(path, split, spool_dir=spool_dir or _scratch(), input_format=config.input_format,
+                                  **load)
         first_row += data.lines
         datasets.append(data)
     return datasets
@@ -274,6 +312,7 @@ def _input_info(data: Dataset) -> dict[str, Any]:
             "sha256": data.sha256}
     if data.unit != "line":
         info |= {"input_format": data.kind, "unit": data.unit}
+    info["invalid_lines"] = data.frame.filter(~pl.col("valid"))["line"].to_list()
     return info
 
 

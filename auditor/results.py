@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -122,7 +122,8 @@ class CheckResult:
     plugin: str = ""
     provides: frozenset[str] = frozenset()  # the roles its check declares (Check.provides)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lines_of: Callable[[frozenset[int]], dict[str, list[int]]] | None = None) -> dict[str, Any]:
+        """The report's form; `lines_of` turns the excluded row ids into lines by input path."""
         return {
             "check": self.check,
             "code": self.code,
@@ -133,6 +134,7 @@ class CheckResult:
             "summary": self.summary,
             "metrics": self.metrics,
             "excluded_rows": len(self.excluded),
+            "excluded_lines": lines_of(self.excluded) if lines_of is not None else {},
             "findings": [f.to_dict() for f in self.findings],
             "findings_total": len(self.findings) + self.findings_omitted,
             "findings_omitted": self.findings_omitted,

@@ -90,6 +90,13 @@ def load_input(path: str, split: str, *, spool_dir: str, input_format: str | Non
     return load_dataset(display_name(path), split, limits=limits, kind=kind, read_path=read_path, **load)
 
 
+def load_table(name: str, split: str, table: Any, *, spool_dir: str, **load: Any) -> Dataset:
+    """`load_dataset` for an in-memory table (a polars DataFrame or a list of records), reported as `name`."""
+    from .readers import TABLE, spool_table
+
+    return load_dataset(name, split, kind=TABLE, read_path=spool_table(table, spool_dir), **load)
+
+
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
                  fields: Mapping[str, str] | None = None,
                  progress: Callable[[int], None] | None = None, cache: Any = None,

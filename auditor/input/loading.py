@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import re
@@ -19,6 +20,8 @@ from .limits import DEFAULT_LIMITS, DEFAULT_MAX_LINE_BYTES, EXPANSION_ALLOWANCE,
 
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # a Zstandard frame: read with the `zstandard` package (the zstd extra)
+_ZSTD_CHUNK = 2048  # at most ~64 MiB of zeros once decompressed
 _SNIFF_BYTES = 8192
 
 
@@ -138,7 +141,14 @@ class SourceFile:
         except OSError as exc:
             raise DatasetLoadError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
         self.compressed = head.startswith(GZIP_MAGIC)
-        if not self.compressed and _looks_binary(head):
+        self.zstd = head.startswith(ZSTD_MAGIC)
+        if self.zstd:
+            try:
+                import zstandard  # noqa: F401
+            except ImportError:
+                raise DatasetLoadError(f"{self.path}: Zstandard-compressed; install the zstd extra to read it "
+                                       "(pip install 'dataset-auditor[zstd]'), or decompress it first") from None
+        elif not self.compressed and _looks_binary(head):
             raise DatasetLoadError(f"{self.path}: looks like a binary file, not JSONL text")
 
     def lines(self, wanted: set[int] | None = None) -> Iterator[RawLine]:
@@ -155,9 +165,14 @@ class SourceFile:
         """The file's text bytes from `handle`: gunzipped (within `max_expansion`) when compressed;
         `digest` gets the bytes as stored."""
         reader = _HashingReader(handle, digest)
+        if self.zstd:
+            import zstandard
+
+            unzipped = io.BufferedReader(_ZstdFrames(reader, zstandard.ZstdDecompressor()), buffer_size=1 << 20)
+            return _BoundedStream(unzipped, reader, self.path, self.limits.max_expansion)
         if not self.compressed:
             return reader
-        return _BoundedGzip(gzip.GzipFile(fileobj=reader), reader, self.path, self.limits.max_expansion)
+        return _BoundedStream(gzip.GzipFile(fileobj=reader), reader, self.path, self.limits.max_expansion)
 
 
 class _HashingReader:
@@ -182,8 +197,50 @@ class _HashingReader:
         return data
 
 
-class _BoundedGzip:
-    """A gunzipped stream that stops, with a one-line error, once it has expanded more than
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of every Zstandard frame of `raw`, one after the other. A file that ends
+    inside a frame is an error, not a short read: a cut download must not audit as fewer lines.
+
+    Compressed bytes go in by `_ZSTD_CHUNK`: what one chunk can expand to (a block of zeros is 4 bytes
+    for 128 KiB) is held at once, before the expansion limit can look at it.
+    """
+
+    def __init__(self, raw: Any, decompressor: Any) -> None:
+        self._raw = raw
+        self._decompressor = decompressor
+        self._frame = decompressor.decompressobj()
+        self._pending = b""
+        self._offset = 0
+        self._started = False  # the current frame has received bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._offset >= len(self._pending):
+            self._pending, self._offset = b"", 0
+        while not self._pending:
+            chunk = self._raw.read(_ZSTD_CHUNK)
+            if not chunk:
+                if self._started and not self._frame.eof:
+                    raise OSError("the file ends inside a Zstandard frame (truncated)")
+                return 0
+            while chunk:
+                self._started = True
+                self._pending += self._frame.decompress(chunk)
+                chunk = b""
+                if self._frame.eof:  # the next frame, if any, starts in what this one left
+                    chunk = self._frame.unused_data
+                    self._frame = self._decompressor.decompressobj()
+                    self._started = False
+        size = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:size] = memoryview(self._pending)[self._offset:self._offset + size]
+        self._offset += size
+        return size
+
+
+class _BoundedStream:
+    """A decompressed (gzip or Zstandard) stream that stops, with a one-line error, once it has expanded more than
     `max_expansion` times the compressed bytes read (beyond EXPANSION_ALLOWANCE): a gzip bomb of
     zeros or of blank lines costs seconds, not an audit that never ends."""
 
@@ -195,10 +252,20 @@ class _BoundedGzip:
         self._out = 0
 
     def read(self, size: int = -1) -> bytes:
-        return self._check(self._unzipped.read(size))
+        try:
+            return self._check(self._unzipped.read(size))
+        except (DatasetLoadError, OSError, EOFError, zlib.error):
+            raise
+        except Exception as exc:  # zstandard.ZstdError on damaged data: read like a damaged gzip
+            raise OSError(f"damaged compressed data: {exc}") from None
 
     def readline(self, size: int = -1) -> bytes:
-        return self._check(self._unzipped.readline(size))
+        try:
+            return self._check(self._unzipped.readline(size))
+        except (DatasetLoadError, OSError, EOFError, zlib.error):
+            raise
+        except Exception as exc:
+            raise OSError(f"damaged compressed data: {exc}") from None
 
     def _check(self, data: bytes) -> bytes:
         self._out += len(data)

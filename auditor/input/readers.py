@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import DatasetLoadError
 
 INPUT_FORMATS = ("jsonl", "json", "csv", "tsv", "parquet", "arrow", "hf")
+TABLE = "table"  # the kind of an in-memory table handed to auditor.audit(): never read from a file
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
@@ -58,7 +59,7 @@ def input_format(path: str, forced: str | None = None) -> str:
                                    f"split's folder, e.g. {Path(path) / (splits[0] if splits else 'train')}")
         raise DatasetLoadError(f"{path}: is a directory; pass its files (a quoted glob such as "
                                f"'{Path(path) / '*.parquet'}' works) or a Hugging Face save_to_disk folder")
-    name = path.lower().removesuffix(".gz")
+    name = path.lower().removesuffix(".gz").removesuffix(".zst")
     kind = _EXTENSIONS.get(os.path.splitext(name)[1], "jsonl")
     head = _head(path)
     seen = _looks_like(head)
@@ -79,8 +80,8 @@ def _looks_like(head: bytes) -> str | None:
         return "parquet"
     if head.startswith(_ARROW_FILE_MAGIC) or head.startswith(_ARROW_STREAM_START):
         return "arrow"
-    if head.startswith(b"\x1f\x8b"):
-        return None  # compressed: its lines tell
+    if head.startswith(b"\x1f\x8b") or head.startswith(b"\x28\xb5\x2f\xfd"):
+        return None  # gzip or Zstandard: its lines tell
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"["):
         return "json"
@@ -333,6 +334,27 @@ def _hf_batches(path: str) -> Iterator[Any]:
         if not file.resolve().is_relative_to(folder.resolve()):
             raise DatasetLoadError(f"{path}: state.json names a file outside the folder: {file}")
         yield from _arrow_batches(str(file))
+
+
+def spool_table(table: Any, directory: str) -> str:
+    """Write an in-memory table (a polars DataFrame, or a list of records) as a JSONL spool in
+    `directory`; return its path. A record that is not a JSON object is written as it is and becomes
+    a finding, as in a JSON array."""
+    import tempfile
+
+    import orjson
+
+    if isinstance(table, list):
+        lines: Iterable[bytes] = (orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS |
+                                               orjson.OPT_SERIALIZE_NUMPY) for item in table)
+    else:
+        lines = _frames_as_lines(table.slice(start, _BATCH_ROWS) for start in range(0, table.height, _BATCH_ROWS))
+    handle, target = tempfile.mkstemp(dir=directory, prefix="table-", suffix=".jsonl")
+    with os.fdopen(handle, "wb") as out:
+        for line in lines:
+            out.write(line)
+            out.write(b"\n")
+    return target
 
 
 def _frames_as_lines(frames: Iterable[Any]) -> Iterator[bytes]:

@@ -148,3 +148,30 @@ def test_csv_cells_beyond_the_header_are_kept_and_a_datasetdict_folder_says_what
     (tmp_path / "dd" / "dataset_dict.json").write_text('{"splits": ["train"]}')
     with pytest.raises(Exception, match=r"a Hugging Face DatasetDict with splits train; pass one split's folder"):
         input_format("dd")
+
+
+def test_a_zstandard_file_reads_as_its_lines_and_a_bomb_or_damage_is_one_line(tmp_path, capsys, monkeypatch):
+    zstandard = pytest.importorskip("zstandard")
+    monkeypatch.chdir(tmp_path)
+    rows = _records()
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    (tmp_path / "t.jsonl").write_bytes(data)
+    (tmp_path / "t.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    plain, packed = _report(capsys, "t.jsonl"), _report(capsys, "t.jsonl.zst")
+    assert [(f["line"], f["code"]) for r in packed["results"] for f in r["findings"]] == \
+        [(f["line"], f["code"]) for r in plain["results"] for f in r["findings"]]
+    assert packed["verdict"] == plain["verdict"] and packed["inputs"][0]["lines"] == 60
+    (tmp_path / "bomb.jsonl.zst").write_bytes(zstandard.ZstdCompressor(level=19).compress(b"\n" * 50_000_000))
+    packed_bytes = zstandard.ZstdCompressor().compress(data)
+    (tmp_path / "cut.jsonl.zst").write_bytes(packed_bytes[: len(packed_bytes) // 2])  # a cut download
+    (tmp_path / "bad.jsonl.zst").write_bytes(packed_bytes[:20] + b"garbage" * 40 + packed_bytes[20:])
+    for name, said in (("bomb.jsonl.zst", "a decompression bomb"), ("cut.jsonl.zst", "ends inside a Zstandard frame"),
+                       ("bad.jsonl.zst", "damaged compressed data")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["audit", name, "--no-cache", "-q"])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and said in err and len(err.strip().splitlines()) == 1, err
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # the zstd extra not installed
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "t.jsonl.zst", "--no-cache", "-q"])
+    assert exit_info.value.code == 2 and "install the zstd extra" in capsys.readouterr().err
