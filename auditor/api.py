@@ -73,7 +73,7 @@ def audit(train: Any, eval: Any = None, *, schema: str | os.PathLike[str] | dict
     job = job.with_overrides(checks=checks, schema=None if schema is None or schema_document is not None
                              else os.fspath(schema), **values)
     report = run_audit(job, cache=_cache(cache, settings), tables=tables, schema=schema_document)
-    return Audit(report, originals)
+    return Audit(report, originals, tables)
 
 
 def _setting(key: str, value: Any) -> Any:
@@ -185,9 +185,11 @@ class Audit:
     of a table is its row i. An input is named by its path as given, or by its table's name.
     """
 
-    def __init__(self, report: dict[str, Any], tables: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, report: dict[str, Any], tables: Mapping[str, Any] | None = None,
+                 converted: Mapping[str, Any] | None = None) -> None:
         self.report = report
-        self._tables = dict(tables or {})
+        self._tables = dict(tables or {})  # the in-memory inputs as given
+        self._converted = dict(converted or {})  # and as audited (polars frames, lists of records)
 
     @property
     def status(self) -> str:
@@ -238,18 +240,9 @@ class Audit:
     def clean(self) -> dict[str, Any]:
         """Per input, a numpy boolean mask over its rows: True for a clean row (a valid record that no
         check removes), the rows the clean count counts."""
-        import numpy as np
+        from .clean import clean_masks
 
-        masks = {}
-        for entry in self.report["inputs"]:
-            mask = np.ones(entry["lines"], dtype=bool)
-            mask[np.asarray(entry.get("invalid_lines", []), dtype=np.int64) - 1] = False
-            for result in self.report["results"]:
-                lines = result.get("excluded_lines", {}).get(entry["path"])
-                if lines:
-                    mask[np.asarray(lines, dtype=np.int64) - 1] = False
-            masks[entry["path"]] = mask
-        return masks
+        return clean_masks(self.report)
 
     @property
     def excluded(self) -> dict[str, list[int]]:
@@ -275,6 +268,13 @@ class Audit:
         if name not in self._tables:
             raise ValueError(f"{name}: not an in-memory input of this audit (files are cleaned by `auditor clean`)")
         return _rows_of(self._tables[name], self.clean[name])
+
+    def write_clean(self, output_dir: str | os.PathLike[str], *, force: bool = False) -> Any:
+        """Write every input's clean rows and `removed.jsonl` into `output_dir` (see auditor.clean);
+        returns the `CleanSummary`."""
+        from .clean import write_clean
+
+        return write_clean(self.report, output_dir, force=force, tables=self._converted)
 
     def to_json(self) -> str:
         return self._render("json")
