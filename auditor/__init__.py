@@ -6,7 +6,7 @@ from . import (
     similarity,  # shared MinHash/LSH artefacts (numpy/polars imported lazily)
 )
 from .answers import final_answer
-from .api import Audit, audit
+from .api import Audit, audit, split
 from .check import ROLES, Check, NoOptions, option
 from .context import AuditContext, InputFile, Settings
 from .context.text import normalize_series, normalize_text, user_side
@@ -50,5 +50,6 @@ __all__ = [
     "option",
     "shapes",
     "similarity",
+    "split",
     "user_side",
 ]

@@ -76,6 +76,39 @@ def audit(train: Any, eval: Any = None, *, schema: str | os.PathLike[str] | dict
     return Audit(report, originals, tables)
 
 
+def split(data: str | os.PathLike[str], eval_size: float, *, stratify: str | None = None,
+          group_by: str | None = None, output_dir: str | os.PathLike[str] | None = None, force: bool = False,
+          config: str | os.PathLike[str] | bool | None = None, cache: bool | str | os.PathLike[str] = False,
+          **options: Any) -> Any:
+    """`auditor split` from Python: divide one input file into train and eval rows that cannot leak
+    (see auditor.holdout); with `output_dir`, write them there too. Returns the `SplitResult`
+    (`train_rows`, `eval_rows`: rows from 0 in the input's order).
+
+    `options` are the config keys of `audit()` (seed, checks, format, input_format, ...).
+    """
+    from .config import AuditConfig, expand, load_config
+    from .holdout import split as run_split
+    from .holdout import write_split
+
+    known = {f.name for f in dataclass_fields(AuditConfig)} - _NOT_OPTIONS
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if not _is_path(data):
+        raise ConfigError("split takes a file: write the table out first (a DataFrame's write_parquet)")
+    settings = load_config(config if isinstance(config, (str, os.PathLike)) else None, search=config is not False)
+    values = {key: _setting(key, value) for key, value in options.items()}
+    checks = {k: dict(v) for k, v in settings.checks.items()}
+    for check_id, check_options in values.pop("checks", {}).items():
+        checks.setdefault(check_id, {}).update(check_options)
+    job = replace(settings, datasets=(), train=expand([os.fspath(data)]), eval=()).with_overrides(checks=checks,
+                                                                                                  **values)
+    result = run_split(job, eval_size=eval_size, stratify=stratify, group_by=group_by, cache=_cache(cache, settings))
+    if output_dir is not None:
+        write_split(result, output_dir, force=force, limits=job.input_limits())
+    return result
+
+
 def _setting(key: str, value: Any) -> Any:
     """A keyword argument in the form AuditConfig holds it (tuples of names, plain dicts)."""
     if key in ("select", "ignore"):

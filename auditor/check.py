@@ -29,6 +29,8 @@ ROLES = {
     "eval-leakage": "the leakage chart: metrics['per_file'], {eval path: {'leaked': n, 'total': m}} or {path: n}",
     "cluster-sizes": "the cluster-size chart: metrics['cluster_sizes'] ({size: clusters}), or the groups of "
                      "lines in its findings' data['lines'] / data['members']",
+    "row-groups": "rows that must stay on one side of a train/eval split (`auditor split`): each finding's "
+                  "line, its related lines and data['lines'] are one group",
     "label-counts": "the label chart: metrics['per_label'] (train) and metrics['eval_per_label']",
     "length-histograms": "the length charts: metrics['{split}_{column}_length_histogram'], {'bins', 'counts'}",
 }

@@ -128,7 +128,7 @@ def removed_rows(report: Mapping[str, Any], masks: Mapping[str, Any]) -> Iterato
                 if line in lines or (line in invalid and any(f["severity"] == "error" for f in hits)):
                     causes.append({"check": check, "codes": sorted({f["code"] for f in hits})})
                     for f in hits:
-                        for where in _locations(f):
+                        for where in finding_locations(f):
                             if where != (path, line):
                                 related[where] = None
             if not causes:  # an unreadable line whose finding was not kept (max_findings)
@@ -141,12 +141,12 @@ def _findings_by_location(report: Mapping[str, Any]) -> dict[tuple[str, str, int
     index: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for result in report["results"]:
         for f in result["findings"]:
-            for where in _locations(f):
+            for where in finding_locations(f):
                 index.setdefault((result["check"], *where), []).append(f)
     return index
 
 
-def _locations(f: Mapping[str, Any]) -> list[tuple[str, int]]:
+def finding_locations(f: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Every (path, line) a finding names: its own, its related ones, and the lines it merged."""
     out = {(f["path"], f["line"]): None} if f.get("line") else {}
     for loc in f.get("related", ()):

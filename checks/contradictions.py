@@ -71,7 +71,7 @@ class Contradictions(Check):
 
     id = "contradictions"
     code = LABELS
-    provides = frozenset({"contradictions"})
+    provides = frozenset({"contradictions", "row-groups"})
 
     @dataclass(frozen=True)
     class Options:

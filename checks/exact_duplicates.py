@@ -35,7 +35,7 @@ class ExactDuplicates(Check):
 
     id = "exact-duplicates"
     code = "DUP001"
-    provides = frozenset({"cluster-sizes"})
+    provides = frozenset({"cluster-sizes", "row-groups"})
 
     def run(self, ctx):
         import polars as pl

@@ -70,7 +70,7 @@ class NearDuplicates(Check):
 
     id = "near-duplicates"
     code = "DUP002"
-    provides = frozenset({"cluster-sizes"})
+    provides = frozenset({"cluster-sizes", "row-groups"})
 
     @dataclass(frozen=True)
     class Options:
