@@ -38,9 +38,9 @@ def split(
     from dataclasses import replace
 
     from ..config import expand, load_config
-    from ..progress import default_progress
     from ..holdout import split as run_split
     from ..holdout import write_split
+    from ..progress import default_progress
     from .audit import _check_options, _open_cache
 
     if not output_dir:
