@@ -6,7 +6,9 @@ order mark stays at the start of the file), in the input's order; a record input
 (Parquet, Arrow, CSV/TSV, a JSON array; a Hugging Face folder as Parquet; an in-memory table as
 JSONL). `removed.jsonl` gets one line per row that is not clean: where it was, the checks and codes
 that removed it, and the rows its findings relate it to (the kept original of a duplicate, the train
-row an eval row leaks from).
+row an eval row leaks from). The checks are always all named (from `excluded_lines`); codes and related
+rows come from the kept findings, so past `max_findings` findings of one check (10,000 by default;
+0 keeps all) a row's codes may be empty.
 
 Everything comes from the report (`inputs[].invalid_lines`, `results[].excluded_lines` and the
 findings), so the policy is the checks' own options (contradictions.resolve, leakage.exclude, ...) and

@@ -174,3 +174,22 @@ def test_a_file_changed_after_its_audit_is_refused(tmp_path, monkeypatch):
     with pytest.raises(auditor.DatasetLoadError, match="changed since it was audited"):
         write_clean(result.report, tmp_path / "out")
     assert not (tmp_path / "out" / "t.jsonl").exists()  # nothing half-written
+
+
+def test_clean_after_an_audit_reuses_the_cached_audit(tmp_path, capsys, monkeypatch):
+    import auditor.engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.jsonl").write_text("".join(line + "\n" for line in _every_problem() if line))
+    code, _, err = _run(capsys, "audit", "t.jsonl", "--cache-dir", "cache", "-q", "--select", "exact-duplicates")
+    assert code == 1, err
+
+    def no_second_audit(*args, **kwargs):
+        raise AssertionError("the audit ran again")
+
+    monkeypatch.setattr(auditor.engine, "_audit", no_second_audit)
+    code, _, err = _run(capsys, "clean", "t.jsonl", "--cache-dir", "cache", "-q", "--select", "exact-duplicates",
+                        "--output-dir", "out")
+    assert code == 0, err
+    assert [json.loads(line)["line"] for line in (tmp_path / "out" / "removed.jsonl").read_text().splitlines()] == \
+        [9, 13, 22]

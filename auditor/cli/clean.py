@@ -58,13 +58,10 @@ def clean(
         checks = {k: dict(v) for k, v in plan.config.checks.items()}
         for check_id, values in _check_options(option).items():
             checks.setdefault(check_id, {}).update(values)
-        # every finding kept: each removed row is told by the findings that name it
+        # the audit's own settings, so a cached `auditor audit` of the same files is reused as it is
         job = plan.config.with_overrides(checks=checks, schema=schema, input_format=input_format, format=format,
                                          fields=parse_assignments(field or [], "--field"), select=split_names(select),
                                          ignore=split_names(ignore))
-        from dataclasses import replace
-
-        job = replace(job, max_findings=0)
         cache_store = _open_cache(job)
         report = run_audit(job, progress=default_progress(progress), cache=cache_store)
         summary = write_clean(report, output_dir, force=force, limits=job.input_limits())
