@@ -37,7 +37,7 @@ FORMAT_CODES = {FORMAT_ERROR, FORMAT_WARNING}
 
 def audit(config: AuditConfig, *, registry: Registry | None = None, progress: Any = None,
           cache: Any = None, tables: Mapping[str, Any] | None = None,
-          schema: dict[str, Any] | None = None) -> dict[str, Any]:
+          schema: dict[str, Any] | None = None, loaded: Mapping[str, Dataset] | None = None) -> dict[str, Any]:
     """Run a whole audit and return the report (see auditor/schemas/report.schema.json).
 
     `cache` (an auditor.store.Cache, or None for none) serves unchanged files and their per-file
@@ -45,7 +45,8 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
     `tables` names in-memory inputs: a name in `config.train` or `config.eval` that is a key is read
     from its table (a polars DataFrame or a list of records), not from a file. `schema` is a JSON
-    Schema document to use instead of reading `config.schema`.
+    Schema document to use instead of reading `config.schema`. `loaded` holds inputs already read
+    (a `Dataset` by path, read with the same settings), used instead of reading them again.
 
     Raises:
         AuditorError: bad configuration or an unreadable input; nothing was audited.
@@ -65,14 +66,14 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
     from .store import reports
 
     # an in-memory table has no content digest ahead of reading: its whole report is never stored
-    cached_reports = cache is not None and not tables
+    cached_reports = cache is not None and not tables and not loaded
     report_key = reports.report_key(cache, config, [p for p, _ in checks], schema) if cached_reports else None
     if report_key is not None:
         cached = reports.get_report(cache, report_key)
         if cached is not None:
             return cached
     try:
-        report = _audit(config, checks, schema, progress, cache, not_loaded, tables)
+        report = _audit(config, checks, schema, progress, cache, not_loaded, tables, dict(loaded or {}))
     finally:
         if cache is not None:
             cache.flush()
@@ -82,18 +83,19 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
 
 def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
-           progress: Any, cache: Any, not_loaded: list[str], tables: dict[str, Any]) -> dict[str, Any]:
+           progress: Any, cache: Any, not_loaded: list[str], tables: dict[str, Any],
+           loaded: dict[str, Dataset]) -> dict[str, Any]:
     import tempfile
 
     # inputs that are not JSONL files are read as JSONL spools, which checks may read again until the end
     with tempfile.TemporaryDirectory(prefix="auditor-inputs-") as spool_dir:
-        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir, tables)
+        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir, tables, loaded)
 
 
 def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
                   progress: Any, cache: Any, not_loaded: list[str], spool_dir: str,
-                  tables: dict[str, Any]) -> dict[str, Any]:
-    datasets = _load_all(config, progress, cache, spool_dir, tables)
+                  tables: dict[str, Any], loaded: dict[str, Dataset]) -> dict[str, Any]:
+    datasets = _load_all(config, progress, cache, spool_dir, tables, loaded)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache)
 
@@ -192,7 +194,7 @@ def _all_known(registry: Registry, config: AuditConfig) -> list[str]:
 
 
 def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: str | None = None,
-              tables: Mapping[str, Any] | None = None) -> list[Dataset]:
+              tables: Mapping[str, Any] | None = None, loaded: Mapping[str, Dataset] | None = None) -> list[Dataset]:
     datasets: list[Dataset] = []
     first_row = 0
     inputs = [(p, "train") for p in config.train] + [(p, "eval") for p in config.eval]
@@ -209,7 +211,9 @@ def _load_all(config: AuditConfig, progress: Any, cache: Any = None, spool_dir: 
         with progress.task(f"load {path}") as advance:
             load = dict(first_row=first_row, fmt=config.format, fields=config.fields or None, progress=advance,
                         cache=cache, limits=config.input_limits())
-            if tables and path in tables:
+            if loaded and path in loaded and loaded[path].split == split and loaded[path].first_row == first_row:
+                data = loaded[path]
+            elif tables and path in tables:
                 data = load_table(path, split, tables[path], spool_dir=spool_dir or _scratch(), **load)
             else:
                 data = load_input(path, split, spool_dir=spool_dir or _scratch(), input_format=config.input_format,

@@ -65,16 +65,18 @@ def split(config: Any, *, eval_size: float, stratify: str | None = None, group_b
 
     if len(config.train) != 1 or config.eval:
         raise ConfigError("split takes one input: the rows to divide into train and eval")
+    if config.train[0] == "-":
+        raise ConfigError("split reads its input more than once: save standard input to a file first")
     registry = Registry.from_entry_points()
     grouping = [p.id for p in registry if "row-groups" in p.cls.provides]
     leakage = [p.id for p in registry if "eval-leakage" in p.cls.provides]
     if not leakage:
         raise ConfigError("no installed check declares 'eval-leakage': a split could not be checked for leaks")
+    rows = _rows(config, cache)
     report = run_audit(replace(config, select=tuple(grouping), ignore=(), max_findings=0), cache=cache,
-                       progress=progress)
+                       progress=progress, loaded={config.train[0]: rows.data})
     entry = report["inputs"][0]
     path = entry["path"]
-    rows = _rows(config)
     valid = np.ones(entry["lines"], dtype=bool)
     valid[np.asarray(entry["invalid_lines"], dtype=np.int64) - 1] = False
     valid_rows = np.flatnonzero(valid).tolist()
@@ -104,7 +106,7 @@ def split(config: Any, *, eval_size: float, stratify: str | None = None, group_b
         eval_rows = _draw(groups, valid_rows, wanted, config.seed, labels)
         held = set(eval_rows)
         train_rows = [r for r in valid_rows if r not in held]
-        leaks = _leaks(config, rows, train_rows, eval_rows, leakage, cache)
+        leaks = _leaks(config, rows.data, entry, train_rows, eval_rows, leakage, config.input_limits())
         if not leaks:
             break
         if rounds >= MAX_ROUNDS:
@@ -195,22 +197,35 @@ def _draw(groups: _Groups, valid_rows: list[int], wanted: int, seed: int, labels
     return sorted(drawn)
 
 
-def _leaks(config: Any, rows: _Rows, train_rows: list[int], eval_rows: list[int], leakage: list[str],
-           cache: Any) -> list[tuple[int, int]]:
-    """(eval row, train row) pairs the leakage checks find in the drawn split."""
+def _leaks(config: Any, data: Any, entry: Mapping[str, Any], train_rows: list[int], eval_rows: list[int],
+           leakage: list[str], limits: Any) -> list[tuple[int, int]]:
+    """(eval row, train row) pairs the leakage checks find in the drawn split: both sides are written
+    as the split would write them (into a temporary folder) and audited as those files, their rows
+    taken from the input's (nothing is parsed twice)."""
+    import tempfile
+
     from .clean import finding_locations
     from .engine import audit as run_audit
 
-    tables = {"train": rows.records(train_rows), "eval": rows.records(eval_rows)}
-    job = replace(config, train=("train",), eval=("eval",), select=tuple(leakage), ignore=(), max_findings=0,
-                  input_format=None)
-    report = run_audit(job, tables=tables, cache=None)
+    with tempfile.TemporaryDirectory(prefix="auditor-split-") as folder:
+        names = {side: write_side(entry, rows, Path(folder) / side, limits)
+                 for side, rows in (("train", train_rows), ("eval", eval_rows))}
+        loaded = {}
+        if data.kind == "jsonl":  # a side's records are read back from its file as lines: JSONL only
+            loaded = {names["train"]: _side(data, names["train"], "train", train_rows, 0),
+                      names["eval"]: _side(data, names["eval"], "eval", eval_rows, len(train_rows))}
+        job = replace(config, train=(names["train"],), eval=(names["eval"],), select=tuple(leakage), ignore=(),
+                      max_findings=0)
+        report = run_audit(job, cache=None, loaded=loaded)
+    by_name = {names["train"]: "train", names["eval"]: "eval"}
+    report_paths = {i["path"]: by_name.get(i["path"]) for i in report["inputs"]}
     side = {"train": train_rows, "eval": eval_rows}
     pairs = []
     for result in report["results"]:
         if result["check"] in leakage:
             for f in result["findings"]:
-                places = [(where, line) for where, line in finding_locations(f) if where in side]
+                places = [(report_paths[where], line) for where, line in finding_locations(f)
+                          if report_paths.get(where) in side]
                 held = [side["eval"][line - 1] for where, line in places if where == "eval"]
                 sources = [side["train"][line - 1] for where, line in places if where == "train"]
                 if held and not sources:
@@ -218,6 +233,19 @@ def _leaks(config: Any, rows: _Rows, train_rows: list[int], eval_rows: list[int]
                                       "row it leaks from: the split cannot regroup it")
                 pairs += [(e, t) for e in held for t in sources]
     return pairs
+
+
+def _side(data: Any, path: str, split: str, rows: list[int], first_row: int) -> Any:
+    """The `Dataset` of one side as written to `path`: the input's rows, numbered as the file's lines."""
+    import polars as pl
+
+    picked = data.frame.filter(pl.col("row").is_in(pl.Series([data.first_row + r for r in rows], dtype=pl.Int64)
+                                                   .implode()))
+    picked = picked.with_columns(row=pl.int_range(first_row, first_row + picked.height, dtype=pl.Int64),
+                                 line=pl.int_range(1, picked.height + 1, dtype=pl.Int64),
+                                 split=pl.lit(split), source=pl.lit(path))
+    return replace(data, path=path, split=split, frame=picked, issues=[], first_row=first_row, blocks=(),
+                   sha256=None, read_path=None)
 
 
 class _Rows:
@@ -231,10 +259,6 @@ class _Rows:
         if self._records is None:
             self._records = {line - 1: record for _, line, record in self.data.records()}
         return self._records
-
-    def records(self, rows: list[int]) -> list[dict[str, Any]]:
-        everything = self.all_records()
-        return [everything[r] for r in rows]
 
     def key(self, column: str, group_by: str | None) -> list[Any]:
         if column == "prompt":
@@ -278,41 +302,47 @@ def _field(value: Any, dotted: str) -> Any:
     return value
 
 
-def _rows(config: Any) -> _Rows:
+def _rows(config: Any, cache: Any) -> _Rows:
     from .engine import _scratch
     from .input.dataset import load_input
 
     data = load_input(config.train[0], "train", spool_dir=_scratch(), input_format=config.input_format,
-                      fmt=config.format, fields=config.fields or None, limits=config.input_limits())
+                      fmt=config.format, fields=config.fields or None, limits=config.input_limits(), cache=cache)
     return _Rows(data)
+
+
+def _suffix(entry: Mapping[str, Any]) -> str:
+    """The file ending a side is written with: the input's own (`.jsonl.gz`, `.parquet`, ...)."""
+    if entry.get("input_format") == "hf":
+        return ".parquet"
+    return "".join(Path(Path(entry["path"]).name).suffixes) or ".jsonl"
+
+
+def write_side(entry: Mapping[str, Any], rows: Sequence[int], stem: Path, limits: Any) -> str:
+    """Write the given rows of an input as `stem` + its ending, in its own form; return the path."""
+    import numpy as np
+
+    from .clean import _write_atomically, _write_rows
+
+    mask = np.zeros(entry["lines"], dtype=bool)
+    mask[np.asarray(list(rows), dtype=np.int64)] = True
+    target = stem.with_name(stem.name + _suffix(entry))
+    if os.path.exists(target) and os.path.samefile(target, entry["path"]):
+        raise ConfigError(f"{target}: is the input {entry['path']}; write the split into another folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(target, lambda out: _write_rows(entry, mask, out, {}, limits))
+    return str(target)
 
 
 def write_split(result: SplitResult, output_dir: str | os.PathLike[str], *, force: bool = False,
                 limits: Any = None) -> dict[str, str]:
     """Write `train` and `eval` files into `output_dir` in the input's form (JSONL lines byte for byte,
     compressed as the input was; record inputs in their own format); returns side -> path."""
-    import numpy as np
-
-    from .clean import _write_atomically, _write_rows
-
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{folder}: exists and is not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise ConfigError(f"{folder}: not empty; pass --force to write into it")
     entry = result.report["inputs"][0]
-    name = Path(entry["path"]).name
-    suffix = "".join(Path(name).suffixes) or ".jsonl"
-    if entry.get("input_format") == "hf":
-        suffix = ".parquet"
-    written = {}
-    for side, members in (("train", result.train_rows), ("eval", result.eval_rows)):
-        mask = np.zeros(entry["lines"], dtype=bool)
-        mask[np.asarray(members, dtype=np.int64)] = True
-        target = folder / f"{side}{suffix}"
-        if os.path.exists(target) and os.path.samefile(target, entry["path"]):
-            raise ConfigError(f"{target}: is the input {entry['path']}; write the split into another folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, lambda out, m=mask: _write_rows(entry, m, out, {}, limits))
-        written[side] = str(target)
-    return written
+    return {side: write_side(entry, rows, folder / side, limits)
+            for side, rows in (("train", result.train_rows), ("eval", result.eval_rows))}

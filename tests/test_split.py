@@ -154,3 +154,16 @@ def test_the_python_call_gives_the_rows_the_command_writes(tmp_path, capsys, mon
     assert (tmp_path / "api" / "train.jsonl").read_bytes() == (tmp_path / "cli" / "train.jsonl").read_bytes()
     with pytest.raises(auditor.ConfigError, match="split takes a file"):
         auditor.split(rows, 0.1)
+
+
+def test_a_parquet_input_is_split_into_parquet_files_that_leak_nothing(tmp_path, capsys, monkeypatch):
+    import polars as pl
+
+    monkeypatch.chdir(tmp_path)
+    rows = _grouped_rows()
+    pl.DataFrame(rows).write_parquet(tmp_path / "all.parquet")
+    code, _, err = _run(capsys, "split", "all.parquet", "--eval-size", "0.2", "--output-dir", "out", "--no-cache", "-q")
+    assert code == 0, err
+    train, held = pl.read_parquet(tmp_path / "out" / "train.parquet"), pl.read_parquet(tmp_path / "out" / "eval.parquet")
+    assert sorted(train.to_dicts() + held.to_dicts(), key=str) == sorted(rows, key=str)
+    assert _leaks(capsys, "out/train.parquet", "out/eval.parquet") == 0
