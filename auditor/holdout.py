@@ -223,9 +223,12 @@ def _leaks(config: Any, data: Any, entry: Mapping[str, Any], train_rows: list[in
     pairs = []
     for result in report["results"]:
         if result["check"] in leakage:
+            removed = {(report_paths.get(p), line) for p, lines in result["excluded_lines"].items() for line in lines}
             for f in result["findings"]:
                 places = [(report_paths[where], line) for where, line in finding_locations(f)
                           if report_paths.get(where) in side]
+                if not removed.intersection(places):
+                    continue  # a note (rows that share a phrase and are no leak), not a leak
                 held = [side["eval"][line - 1] for where, line in places if where == "eval"]
                 sources = [side["train"][line - 1] for where, line in places if where == "train"]
                 if held and not sources:

@@ -37,15 +37,15 @@ def _grouped_rows():
     labels = ["billing", "shipping", "refund", "account"]
 
     def ticket():
-        return " ".join(rng.choice(words) for _ in range(30))
+        return " ".join(rng.choice(words) for _ in range(40))
 
     rows = [{"prompt": ticket(), "completion": json.dumps({"category": labels[i % 4]}), "conv": f"c{i}"}
             for i in range(240)]
-    for cluster in range(30):  # rows 0..89: clusters of three, one word apart
+    for cluster in range(30):  # rows 0..89: clusters of three, each one word from the first (0.85 similar)
         base = rows[cluster * 3]["prompt"].split()
         for k in (1, 2):
             edited = list(base)
-            edited[k * 5] = rng.choice(words)
+            edited[(10, 30)[k - 1]] = rng.choice(words)
             rows[cluster * 3 + k]["prompt"] = " ".join(edited)
             rows[cluster * 3 + k]["completion"] = rows[cluster * 3]["completion"]
     for pair in range(10):  # rows 90..109: the same prompt twice, each with its own answer
@@ -167,3 +167,25 @@ def test_a_parquet_input_is_split_into_parquet_files_that_leak_nothing(tmp_path,
     train, held = pl.read_parquet(tmp_path / "out" / "train.parquet"), pl.read_parquet(tmp_path / "out" / "eval.parquet")
     assert sorted(train.to_dicts() + held.to_dicts(), key=str) == sorted(rows, key=str)
     assert _leaks(capsys, "out/train.parquet", "out/eval.parquet") == 0
+
+
+def test_rows_that_only_share_a_phrase_may_sit_on_both_sides(tmp_path, capsys, monkeypatch):
+    # found on BANKING77: the leakage check's note on rows sharing one phrase (no leak) is not a leak
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(11)
+    words = [f"v{rng.randrange(10**6):06d}" for _ in range(4000)]
+    rows = []
+    for pair in range(60):
+        phrase = [rng.choice(words) for _ in range(14)]
+        for _ in range(2):
+            text = [rng.choice(words) for _ in range(25)] + phrase + [rng.choice(words) for _ in range(25)]
+            rows.append({"prompt": " ".join(text), "completion": f"answer {len(rows)}"})
+    _write(tmp_path / "all.jsonl", rows)
+    code, out, err = _run(capsys, "split", "all.jsonl", "--eval-size", "0.3", "--output-dir", "out", "--no-cache")
+    assert code == 0, err
+    assert "in 120 groups" in out  # a shared phrase groups nothing
+    with pytest.raises(SystemExit):
+        main(["audit", "out/train.jsonl", "--eval", "out/eval.jsonl", "--select", "leakage", "--no-cache", "-q",
+              "--min-examples", "1", "--min-eval-examples", "1", "--report", "json", "--output", "-"])
+    leakage = next(r for r in json.loads(capsys.readouterr().out)["results"] if r["check"] == "leakage")
+    assert leakage["excluded_rows"] == 0 and {f["code"] for f in leakage["findings"]} == {"LEAK005"}
