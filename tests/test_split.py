@@ -175,7 +175,7 @@ def test_rows_that_only_share_a_phrase_may_sit_on_both_sides(tmp_path, capsys, m
     rng = random.Random(11)
     words = [f"v{rng.randrange(10**6):06d}" for _ in range(4000)]
     rows = []
-    for pair in range(60):
+    for _pair in range(60):
         phrase = [rng.choice(words) for _ in range(14)]
         for _ in range(2):
             text = [rng.choice(words) for _ in range(25)] + phrase + [rng.choice(words) for _ in range(25)]
