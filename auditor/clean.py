@@ -96,7 +96,7 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
     for entry in report["inputs"]:
         path, mask = entry["path"], masks[entry["path"]]
         target = targets[path]
-        _write_atomically(target, lambda out, e=entry, m=mask: _write_rows(e, m, out, tables, limits))
+        write_atomically(target, lambda out, e=entry, m=mask: write_rows(e, m, out, tables, limits))
         summary.outputs[path] = str(target)
         summary.kept[path] = int(mask.sum())
         summary.removed[path] = int((~mask).sum())
@@ -107,7 +107,7 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
     summary.removed_by_check = dict(sorted(summary.removed_by_check.items(), key=lambda kv: (-kv[1], kv[0])))
     import orjson
 
-    _write_atomically(folder / REMOVED, lambda out: out.writelines(orjson.dumps(row) + b"\n" for row in removals))
+    write_atomically(folder / REMOVED, lambda out: out.writelines(orjson.dumps(row) + b"\n" for row in removals))
     return summary
 
 
@@ -189,7 +189,8 @@ def _targets(report: Mapping[str, Any], folder: Path, tables: Mapping[str, Any])
     return targets
 
 
-def _write_atomically(target: Path, write: Any) -> None:
+def write_atomically(target: Path, write: Any) -> None:
+    """Write a file whole or not at all: `write(binary handle)` into a temporary file beside it, renamed over it."""
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +211,8 @@ def _suppress():
     return contextlib.suppress(OSError)
 
 
-def _write_rows(entry: Mapping[str, Any], mask: Any, out: Any, tables: Mapping[str, Any], limits: Any) -> None:
+def write_rows(entry: Mapping[str, Any], mask: Any, out: Any, tables: Mapping[str, Any], limits: Any) -> None:
+    """The rows of one report input where `mask` is True, into `out`, in the input's own form."""
     path = entry["path"]
     kind = entry.get("input_format", "jsonl")
     if path in tables:

@@ -325,7 +325,7 @@ def write_side(entry: Mapping[str, Any], rows: Sequence[int], stem: Path, limits
     """Write the given rows of an input as `stem` + its ending, in its own form; return the path."""
     import numpy as np
 
-    from .clean import _write_atomically, _write_rows
+    from .clean import write_atomically, write_rows
 
     mask = np.zeros(entry["lines"], dtype=bool)
     mask[np.asarray(list(rows), dtype=np.int64)] = True
@@ -333,7 +333,7 @@ def write_side(entry: Mapping[str, Any], rows: Sequence[int], stem: Path, limits
     if os.path.exists(target) and os.path.samefile(target, entry["path"]):
         raise ConfigError(f"{target}: is the input {entry['path']}; write the split into another folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(target, lambda out: _write_rows(entry, mask, out, {}, limits))
+    write_atomically(target, lambda out: write_rows(entry, mask, out, {}, limits))
     return str(target)
 
 
