@@ -25,6 +25,10 @@ CHUNK = 8_192
 # 49 of 50 would), for 20 fewer texts of ~3 ms each.
 CONFIRM_SAMPLE = 30
 CONFIRM_AGREEMENT = 0.98
+# Texts fastText is unsure of are asked of langdetect one by one, ~3 ms each: at most this many per
+# split, a seeded sample when there are more (a set of random letters makes every text unsure). The
+# others stay unflagged and are counted: a budget can cost a finding, never add a false one.
+SECOND_OPINIONS = 2_000
 UNDETERMINED = "undetermined"
 NOT_PROSE = "not prose"
 SIDES = ("prompt", "response")
@@ -64,6 +68,9 @@ class Language(Check):
       2 x 30 texts, langdetect checks a seeded sample of 30 and, if it agrees on every one,
       confirms that language's other sure answers (`confirmed_by_sample`);
     - an answer in a language the prompt names ("Translate into French") is not flagged.
+    - fastText's unsure answers are asked of langdetect one by one, at most 2,000 per split (a seeded
+      sample when there are more, as in a set of random letters); the others stay unflagged and are
+      counted (`unasked_by_budget`): the budget can cost a finding, never add a false one.
 
     Identical texts are judged once, large inputs on every core, and answers are remembered in the
     audit's cache. Above `sample` rows per split, a seeded random sample of `sample` rows is judged;
@@ -278,6 +285,14 @@ class Language(Check):
                 by_sample += len(items) - len(sample)
             else:
                 unsure += items
+        if len(unsure) > SECOND_OPINIONS:
+            asked = random.Random(f"{ctx.settings.seed}|second-opinions").sample(unsure, SECOND_OPINIONS)
+            kept = {text for text, _ in asked}
+            for text, _ in unsure:
+                if text not in kept:
+                    out[text] = None
+            self._unasked = len(unsure) - SECOND_OPINIONS
+            unsure = sorted(asked)
         verdicts(unsure)
         return by_sample
 
@@ -303,7 +318,9 @@ class Language(Check):
                     f"{side}_text", f"{side}_script").iter_rows():
                 answer = answers[text]
                 candidates[text] = (list(zip(answer[0], answer[1])), script)
+        self._unasked = 0
         confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
+        unasked = self._unasked
 
         # the distributions of the rows that are not flagged, then the flagged rows one by one
         counts = {side: Counter(joined.filter(~pl.col(f"{side}_candidate"))[f"{side}_shown"].drop_nulls().to_list())
@@ -364,6 +381,7 @@ class Language(Check):
             "undetermined_rows": undetermined,
             "unconfirmed_texts": unconfirmed,
             "confirmed_by_sample": by_sample,
+            "unasked_by_budget": unasked,
             "requested_language_rows": requested,
             "mismatched_rows": mismatched,
         }

@@ -463,3 +463,33 @@ def _state(pid):
         return Path(f"/proc/{pid}/status").read_text().lower()
     except OSError:
         return "zombie"
+
+
+def test_second_opinions_on_unsure_texts_stop_at_the_budget_and_the_rest_is_counted(monkeypatch):
+    import random
+
+    from dataset_auditor_checks import language
+
+    rng = random.Random(5)
+
+    def gibberish():  # random letters: fastText is unsure of every one, as of a hostile set
+        words = ["".join(rng.choice("bcdfghjklmnpqrstvwxz") + rng.choice("aeiouy") for _ in range(3))
+                 for _ in range(14)]
+        return " ".join(words).capitalize() + ". " + " ".join(reversed(words)) + "."
+
+    asked = []
+    real = _langid.second_opinions
+    monkeypatch.setattr(_langid, "second_opinions",
+                        lambda bodies, seed, max_chars: asked.extend(bodies) or real(bodies, seed, max_chars))
+    monkeypatch.setattr(language, "SECOND_OPINIONS", 4)
+    rows = english_rows(3) + [chat(gibberish(), gibberish()) for _ in range(10)]
+    result = run_check(Language, rows, languages=["en"])
+    m = result.metrics["train"]
+    candidates = m["unasked_by_budget"] + len(asked)
+    assert len(asked) == 4 and candidates > 4  # asked: the budget; the rest: counted, not asked
+    assert {f.location.line for f in result.findings} <= set(range(4, 14))  # never an English row
+    again = []
+    monkeypatch.setattr(_langid, "second_opinions",
+                        lambda bodies, seed, max_chars: again.extend(bodies) or real(bodies, seed, max_chars))
+    assert [f.to_dict() for f in run_check(Language, rows, languages=["en"]).findings] == \
+        [f.to_dict() for f in result.findings] and again == asked  # the same seeded sample
