@@ -21,7 +21,7 @@ from ..version import __version__
 
 app = typer.Typer(
     name="auditor",
-    help="Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict.",
+    help="Is this fine-tuning dataset ready? Audits training data (JSONL, CSV, Parquet, ...) and gives a verdict; clean and split fix it.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -52,7 +52,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                 help="Show the version and exit.")] = False) -> None:
-    """Is this fine-tuning dataset ready? Audits JSONL training data and gives a verdict."""
+    """Is this fine-tuning dataset ready? Audits training data (JSONL, CSV, Parquet, ...) and gives a verdict; clean and split fix it."""
 
 
 def warn_not_loaded(messages) -> None:
