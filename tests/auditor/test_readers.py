@@ -175,3 +175,20 @@ def test_a_zstandard_file_reads_as_its_lines_and_a_bomb_or_damage_is_one_line(tm
     with pytest.raises(SystemExit) as exit_info:
         main(["audit", "t.jsonl.zst", "--no-cache", "-q"])
     assert exit_info.value.code == 2 and "install the zstd extra" in capsys.readouterr().err
+
+
+def test_the_fast_frame_writer_writes_what_one_orjson_line_per_row_writes():
+    import io
+
+    from auditor.input.readers import _frames_as_lines, write_frame
+
+    frame = pl.DataFrame({"a": [1.5, None, 1e20, float("nan"), -0.0], "b": ["x\u2028y\n", "é\"\\", "\x00\x1f", "<>&'", ""],
+                          "c": [[1, 2], None, [], [3], [None]], "e": [True, False, None, True, False],
+                          "d": [{"x": 1, "y": "s"}, None, {"x": None, "y": None}, {"x": 2, "y": "\t"}, {"x": 3, "y": "z"}]})
+    fast = io.BytesIO()
+    write_frame(frame, fast)
+    assert fast.getvalue() == b"".join(line + b"\n" for line in _frames_as_lines([frame]))
+    dated = frame.with_columns(when=pl.date(2024, 1, 2))  # not plain JSON: the per-row writer's text
+    out = io.BytesIO()
+    write_frame(dated, out)
+    assert out.getvalue().splitlines()[0].endswith(b'"when":"2024-01-02"}')
