@@ -50,19 +50,10 @@ def audit(train: Any, eval: Any = None, *, schema: str | os.PathLike[str] | dict
         auditor.ConfigError: an unknown option or a bad value, or a schema that is not one.
         auditor.DatasetLoadError: an input that cannot be read; nothing was audited.
     """
-    from .config import AuditConfig, expand, load_config
+    from .config import expand
     from .engine import audit as run_audit
 
-    known = {f.name for f in dataclass_fields(AuditConfig)} - _NOT_OPTIONS
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(f"unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    settings = load_config(config if isinstance(config, (str, os.PathLike)) else None, search=config is not False)
-    values = {key: _setting(key, value) for key, value in options.items()}
-    checks = {k: dict(v) for k, v in settings.checks.items()}
-    for check_id, check_options in values.pop("checks", {}).items():
-        checks.setdefault(check_id, {}).update(check_options)
-
+    settings, values = _settings(config, options)
     originals: dict[str, Any] = {}
     train_names = _inputs(train, "train", originals, expand) if train is not None else []
     eval_names = _inputs(eval, "eval", originals, expand) if eval is not None else []
@@ -70,8 +61,8 @@ def audit(train: Any, eval: Any = None, *, schema: str | os.PathLike[str] | dict
     job = replace(settings, datasets=(), train=tuple(train_names or settings.train),
                   eval=tuple(eval_names or (settings.eval if train is None else ())))
     schema_document = schema if isinstance(schema, dict) else None
-    job = job.with_overrides(checks=checks, schema=None if schema is None or schema_document is not None
-                             else os.fspath(schema), **values)
+    job = job.with_overrides(schema=None if schema is None or schema_document is not None else os.fspath(schema),
+                             **values)
     report = run_audit(job, cache=_cache(cache, settings), tables=tables, schema=schema_document)
     return Audit(report, originals, tables)
 
@@ -86,27 +77,35 @@ def split(data: str | os.PathLike[str], eval_size: float, *, stratify: str | Non
 
     `options` are the config keys of `audit()` (seed, checks, format, input_format, ...).
     """
-    from .config import AuditConfig, expand, load_config
+    from .config import expand
     from .holdout import split as run_split
     from .holdout import write_split
+
+    if not _is_path(data):
+        raise ConfigError("split takes a file: write the table out first (a DataFrame's write_parquet)")
+    settings, values = _settings(config, options)
+    job = replace(settings, datasets=(), train=expand([os.fspath(data)]), eval=()).with_overrides(**values)
+    result = run_split(job, eval_size=eval_size, stratify=stratify, group_by=group_by, cache=_cache(cache, settings))
+    if output_dir is not None:
+        write_split(result, output_dir, force=force, limits=job.input_limits())
+    return result
+
+
+def _settings(config: str | os.PathLike[str] | bool | None, options: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The config file's settings (found as the CLI finds it, none when `config` is False) and the
+    keyword options as overrides of them, `checks` merged over the file's; unknown names refused."""
+    from .config import AuditConfig, load_config
 
     known = {f.name for f in dataclass_fields(AuditConfig)} - _NOT_OPTIONS
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(f"unknown option {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    if not _is_path(data):
-        raise ConfigError("split takes a file: write the table out first (a DataFrame's write_parquet)")
     settings = load_config(config if isinstance(config, (str, os.PathLike)) else None, search=config is not False)
     values = {key: _setting(key, value) for key, value in options.items()}
     checks = {k: dict(v) for k, v in settings.checks.items()}
     for check_id, check_options in values.pop("checks", {}).items():
         checks.setdefault(check_id, {}).update(check_options)
-    job = replace(settings, datasets=(), train=expand([os.fspath(data)]), eval=()).with_overrides(checks=checks,
-                                                                                                  **values)
-    result = run_split(job, eval_size=eval_size, stratify=stratify, group_by=group_by, cache=_cache(cache, settings))
-    if output_dir is not None:
-        write_split(result, output_dir, force=force, limits=job.input_limits())
-    return result
+    return settings, values | {"checks": checks}
 
 
 def _setting(key: str, value: Any) -> Any:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,12 +83,8 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
             two inputs would be written to one file.
         DatasetLoadError: an input cannot be read again, or changed since it was audited.
     """
-    folder = Path(output_dir)
+    folder = output_folder(output_dir, force)
     tables = dict(tables or {})
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise ConfigError(f"{folder}: not empty; pass --force to write into it")
     masks = clean_masks(report)
     targets = _targets(report, folder, tables)
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,6 +105,16 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
 
     write_atomically(folder / REMOVED, lambda out: out.writelines(orjson.dumps(row) + b"\n" for row in removals))
     return summary
+
+
+def output_folder(output_dir: str | os.PathLike[str], force: bool) -> Path:
+    """The folder outputs go to: refused when it is a file, or holds files and `force` is not given."""
+    folder = Path(output_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise ConfigError(f"{folder}: not empty; pass --force to write into it")
+    return folder
 
 
 def removed_rows(report: Mapping[str, Any], masks: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -285,8 +291,7 @@ def _write_columnar(path: str, kind: str, mask: Any, out: Any) -> None:
 
     from .input import readers
 
-    batches = {"parquet": readers._parquet_batches, "arrow": readers._arrow_batches, "hf": readers._hf_batches}[kind]
-    frame = pl.concat(list(batches(path)), how="vertical_relaxed") if mask.size else None
+    frame = pl.concat(list(readers.batches(path, kind)), how="vertical_relaxed") if mask.size else None
     if frame is None or frame.height != mask.size:
         raise DatasetLoadError(f"{path}: the file changed since it was audited; audit and clean it again")
     kept = frame.filter(pl.Series(mask))
@@ -331,16 +336,11 @@ def _write_json_array(path: str, mask: Any, out: Any) -> None:
 
 
 def _write_table(table: Any, mask: Any, out: Any) -> None:
-    import orjson
     import polars as pl
 
-    from .input.readers import _frames_as_lines
+    from .input.readers import write_table
 
-    lines: Iterable[bytes]
     if isinstance(table, list):
-        lines = (orjson.dumps(row, default=str, option=orjson.OPT_NON_STR_KEYS)
-                 for row, keep in zip(table, mask.tolist()) if keep)
+        write_table([row for row, keep in zip(table, mask.tolist()) if keep], out)
     else:
-        lines = _frames_as_lines([table.filter(pl.Series(mask))])
-    for line in lines:
-        out.write(line + b"\n")
+        write_table(table.filter(pl.Series(mask)), out)

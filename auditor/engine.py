@@ -114,7 +114,7 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
         "inputs": [_input_info(d) for d in datasets],
         "settings": {"min_examples": config.min_examples, "min_eval_examples": config.min_eval_examples,
                      "seed": config.seed, "task": config.task,
-                     "schema": config.schema or ("<schema>" if schema is not None and not config.schema else None),
+                     "schema": config.schema or ("<schema>" if schema is not None else None),
                      "format": config.format, "fields": dict(config.fields),
                      "checks": [p.id for p, _ in checks], "checks_not_loaded": not_loaded,
                      "config_file": config.source},
@@ -156,15 +156,14 @@ def checked_schema(schema: Any, name: str) -> dict[str, Any]:
     import jsonschema
     from jsonschema.validators import validator_for
 
-    path = name
     if not isinstance(schema, (dict, bool)):
-        raise ConfigError(f"{path}: a JSON Schema must be an object")
+        raise ConfigError(f"{name}: a JSON Schema must be an object")
     validator = validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         pointer = "/" + "/".join(map(str, exc.absolute_path)) if exc.absolute_path else "(root)"
-        raise ConfigError(f"{path}: invalid JSON Schema at {pointer}: {exc.message}") from None
+        raise ConfigError(f"{name}: invalid JSON Schema at {pointer}: {exc.message}") from None
     return schema
 
 

@@ -341,11 +341,9 @@ def write_split(result: SplitResult, output_dir: str | os.PathLike[str], *, forc
                 limits: Any = None) -> dict[str, str]:
     """Write `train` and `eval` files into `output_dir` in the input's form (JSONL lines byte for byte,
     compressed as the input was; record inputs in their own format); returns side -> path."""
-    folder = Path(output_dir)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise ConfigError(f"{folder}: not empty; pass --force to write into it")
+    from .clean import output_folder
+
+    folder = output_folder(output_dir, force)
     entry = result.report["inputs"][0]
     return {side: write_side(entry, rows, folder / side, limits)
             for side, rows in (("train", result.train_rows), ("eval", result.eval_rows))}

@@ -17,21 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def run(command: list[str]) -> tuple[float, int]:
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(child.stderr.read().decode())
-    return wall, usage.ru_maxrss // 1024
+from _child import timed  # beside this script
 
 
 def main() -> None:
@@ -56,7 +46,7 @@ def main() -> None:
         ]
         print(f"load before: {os.getloadavg()[0]:.2f}")
         for name, command in rows:
-            wall, peak = run(command)
+            wall, peak = timed(command)
             print(f"{name:<22} {wall:7.2f} s  {peak:6,} MiB")
         print(f"load after: {os.getloadavg()[0]:.2f}")
     finally:

@@ -20,11 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _child import timed  # beside this script
 
 
 def run(path: str, select: str | None, report: Path) -> tuple[float, int, dict]:
@@ -32,13 +32,8 @@ def run(path: str, select: str | None, report: Path) -> tuple[float, int, dict]:
     command = [str(auditor), "audit", path, "--no-cache", "-q", "--report", "json", "--output", str(report)]
     if select:
         command += ["--select", select]
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the largest of all children
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(child.stderr.read().decode())
-    return wall, usage.ru_maxrss // 1024, json.loads(report.read_text())
+    wall, peak = timed(command)
+    return wall, peak, json.loads(report.read_text())
 
 
 def main() -> None:

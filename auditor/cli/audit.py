@@ -90,15 +90,15 @@ def audit(
         settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir,
                                                       max_memory=max_memory)
         stop_watch = cap_memory(settings.memory_limit())
-        plans = _plans(settings, train, eval, hook=hook, one=bool(writers))
+        plans = plan_jobs(settings, train, eval, hook=hook, one=bool(writers))
         refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
                           + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
-        cache_store = _open_cache(settings)
+        cache_store = open_cache(settings)
         overrides = dict(schema=schema, input_format=input_format, format=format, fields=parse_assignments(field or [], "--field"),
                          min_examples=min_examples, min_eval_examples=min_eval_examples, select=split_names(select),
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
                          max_line_bytes=max_line_bytes, max_expansion=max_expansion)
-        cli_checks = _check_options(option)
+        cli_checks = check_options(option)
         for plan in plans:
             checks = {k: dict(v) for k, v in plan.config.checks.items()}
             for check_id, values in cli_checks.items():
@@ -118,7 +118,7 @@ def audit(
                              strict=strict, hook_policy=hook or asked))
 
 
-def _plans(settings: Any, train: list[str] | None, eval: list[str] | None, *, hook: bool, one: bool) -> list[Any]:
+def plan_jobs(settings: Any, train: list[str] | None, eval: list[str] | None, *, hook: bool, one: bool) -> list[Any]:
     """The audits to run: the command line's files, or the configured datasets they select."""
     from dataclasses import replace
 
@@ -136,7 +136,7 @@ def _plans(settings: Any, train: list[str] | None, eval: list[str] | None, *, ho
     return plans
 
 
-def _check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
+def check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
     """-o CHECK.OPTION=VALUE assignments, by check."""
     from ..config import parse_assignments
 
@@ -149,7 +149,7 @@ def _check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
     return by_check
 
 
-def _open_cache(settings: Any) -> Any:
+def open_cache(settings: Any) -> Any:
     if not settings.cache:
         return None
     from ..store import default_cache_dir, open_cache

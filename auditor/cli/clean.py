@@ -44,25 +44,25 @@ def clean(
     from ..config import load_config, parse_assignments
     from ..engine import audit as run_audit
     from ..progress import default_progress
-    from .audit import _check_options, _open_cache, _plans
+    from .audit import check_options, open_cache, plan_jobs
 
     if not output_dir:
         fail("clean needs --output-dir DIR: the folder the clean files are written into")
     cache_store = None
     try:
         settings = load_config(config).with_overrides(cache=cache, cache_dir=cache_dir)
-        plans = _plans(settings, train, eval, hook=False, one=True)
-        if len(plans) != 1:
+        planned = plan_jobs(settings, train, eval, hook=False, one=True)
+        if len(planned) != 1:
             raise ConfigError("clean writes one audit's files: pass the files of one dataset")
-        plan = plans[0]
+        plan = planned[0]
         checks = {k: dict(v) for k, v in plan.config.checks.items()}
-        for check_id, values in _check_options(option).items():
+        for check_id, values in check_options(option).items():
             checks.setdefault(check_id, {}).update(values)
         # the audit's own settings, so a cached `auditor audit` of the same files is reused as it is
         job = plan.config.with_overrides(checks=checks, schema=schema, input_format=input_format, format=format,
                                          fields=parse_assignments(field or [], "--field"), select=split_names(select),
                                          ignore=split_names(ignore))
-        cache_store = _open_cache(job)
+        cache_store = open_cache(job)
         report = run_audit(job, progress=default_progress(progress), cache=cache_store)
         summary = write_clean(report, output_dir, force=force, limits=job.input_limits())
     except AuditorError as exc:

@@ -41,7 +41,7 @@ def split(
     from ..holdout import split as run_split
     from ..holdout import write_split
     from ..progress import default_progress
-    from .audit import _check_options, _open_cache
+    from .audit import check_options, open_cache
 
     if not output_dir:
         fail("split needs --output-dir DIR: the folder train and eval are written into")
@@ -49,11 +49,11 @@ def split(
     try:
         settings = load_config(config).with_overrides(cache=cache)
         checks = {k: dict(v) for k, v in settings.checks.items()}
-        for check_id, values in _check_options(option).items():
+        for check_id, values in check_options(option).items():
             checks.setdefault(check_id, {}).update(values)
         job = replace(settings, datasets=(), train=expand([data]), eval=()).with_overrides(
             checks=checks, seed=seed, input_format=input_format, format=format)
-        cache_store = _open_cache(job)
+        cache_store = open_cache(job)
         result = run_split(job, eval_size=eval_size, stratify=stratify, group_by=group_by, cache=cache_store,
                            progress=default_progress(progress))
         written = write_split(result, output_dir, force=force, limits=job.input_limits())

@@ -143,7 +143,7 @@ def spool(path: str, kind: str, directory: str, limit: int) -> str:
             if kind == "jsonl":  # standard input or a pipe: read once, every byte kept
                 _copy_stream(path, out)
             elif kind in _BATCHES:
-                for frame in _BATCHES[kind](path):
+                for frame in batches(path, kind):
                     write_frame(frame, out)
             else:
                 for line in _records(path, kind):
@@ -180,8 +180,6 @@ def _records(path: str, kind: str) -> Iterator[bytes]:
         return _json_array(path)
     if kind in ("csv", "tsv"):
         return _delimited(path, "\t" if kind == "tsv" else ",")
-    if kind in _BATCHES:
-        return _frames_as_lines(_BATCHES[kind](path))
     raise DatasetLoadError(f"{path}: unknown input format {kind!r}")
 
 
@@ -367,22 +365,31 @@ def spool_table(table: Any, directory: str) -> str:
     a finding, as in a JSON array."""
     import tempfile
 
-    import orjson
-
-    if isinstance(table, list):
-        lines: Iterable[bytes] = (orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS |
-                                               orjson.OPT_SERIALIZE_NUMPY) for item in table)
-    else:
-        lines = _frames_as_lines(table.slice(start, _BATCH_ROWS) for start in range(0, table.height, _BATCH_ROWS))
     handle, target = tempfile.mkstemp(dir=directory, prefix="table-", suffix=".jsonl")
     with os.fdopen(handle, "wb") as out:
-        for line in lines:
-            out.write(line)
-            out.write(b"\n")
+        write_table(table, out)
     return target
 
 
+def write_table(table: Any, out: Any) -> None:
+    """A polars DataFrame's rows (see `write_frame`), or a list of records, as JSON lines into `out`."""
+    import orjson
+
+    if not isinstance(table, list):
+        for start in range(0, table.height, _BATCH_ROWS):
+            write_frame(table.slice(start, _BATCH_ROWS), out)
+        return
+    for item in table:
+        out.write(orjson.dumps(item, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+        out.write(b"\n")
+
+
 _BATCHES = {"parquet": _parquet_batches, "arrow": _arrow_batches, "hf": _hf_batches}
+
+
+def batches(path: str, kind: str) -> Iterator[Any]:
+    """The records of a columnar input (parquet, arrow, hf) as polars frames, a slice at a time."""
+    return _BATCHES[kind](path)
 
 
 def _frames_as_lines(frames: Iterable[Any]) -> Iterator[bytes]:
