@@ -13,7 +13,18 @@ from .context.text import normalize_series, normalize_text, user_side
 from .errors import AuditorError, CheckLoadError, ConfigError, DatasetLoadError
 from .input.issues import LineIssue
 from .jsonschemas import SchemaTrouble, compile_schema, confined_validator, iter_errors
-from .results import MAX_RELATED, CheckResult, Finding, Location, Severity, Status, Verdict, counted, merge_repeated
+from .results import (
+    MAX_RELATED,
+    CheckResult,
+    Finding,
+    Location,
+    RowSet,
+    Severity,
+    Status,
+    Verdict,
+    counted,
+    merge_repeated,
+)
 from .version import __version__
 
 __all__ = [
@@ -33,6 +44,7 @@ __all__ = [
     "Finding",
     "Location",
     "NoOptions",
+    "RowSet",
     "Settings",
     "Severity",
     "Status",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .errors import ConfigError
-from .results import CheckResult, Finding, Location, Severity, Status, status_from_findings
+from .results import CheckResult, Finding, Location, Severity, Status, row_set, status_from_findings
 
 _CODE = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -147,7 +147,7 @@ class Check:
         return CheckResult(
             check=self.id, code=self.code,
             status=status or status_from_findings(findings), summary=summary,
-            metrics=dict(metrics or {}), findings=findings, excluded=frozenset(excluded),
+            metrics=dict(metrics or {}), findings=findings, excluded=row_set(excluded),
             blocking=self.blocking,
         )
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from .check import convert_value
@@ -24,6 +23,7 @@ from .results import (
     Status,
     merge_repeated,
     result_problem,
+    union_rows,
     status_from_findings,
 )
 from .verdict import decide
@@ -124,15 +124,16 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
     }
 
 
-def _lines_of(rows: frozenset[int], datasets: Sequence[Dataset]) -> dict[str, list[int]]:
+def _lines_of(rows: Set[int], datasets: Sequence[Dataset]) -> dict[str, list[int]]:
     """Row ids -> the lines they are, by input path (the ones holding any), each list in order."""
-    ordered = sorted(rows)
+    import numpy as np
+
+    ordered = union_rows([rows])
     out: dict[str, list[int]] = {}
     for data in datasets:
-        start = bisect.bisect_left(ordered, data.first_row)
-        end = bisect.bisect_left(ordered, data.first_row + data.lines)
+        start, end = np.searchsorted(ordered, [data.first_row, data.first_row + data.lines])
         if end > start:
-            out[data.path] = [row - data.first_row + 1 for row in ordered[start:end]]
+            out[data.path] = (ordered[start:end] - (data.first_row - 1)).tolist()
     return out
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .results import CheckResult, Status, Verdict
+from .results import CheckResult, Status, Verdict, union_rows
 
 # Questions of the fine-tuning decision framework that data cannot answer: read from [tool.auditor.decision].
 STATED_QUESTIONS = {
@@ -24,8 +24,7 @@ def decide(ctx: Any, results: Sequence[CheckResult], *, min_examples: int, min_e
     """Count clean rows, apply the gate, and answer the checklist."""
     import polars as pl
 
-    excluded = set().union(*(r.excluded for r in results)) if results else set()
-    excluded_series = pl.Series("row", sorted(excluded), dtype=pl.Int64)
+    excluded_series = pl.Series("row", union_rows(r.excluded for r in results), dtype=pl.Int64)
     valid = ctx.rows()
     clean = valid.filter(~pl.col("row").is_in(excluded_series.implode()))
     valid_train = valid.filter(pl.col("split") == "train").height

@@ -43,21 +43,24 @@ class ExactDuplicates(Check):
         reps = similarity.exact_groups(ctx)
         valid = ctx.frame.filter(pl.col("valid")).select("row", "source", "split", "line")
         valid = valid.with_columns(rep=pl.Series(reps[valid["row"].to_numpy()]))
-        groups = (valid.group_by("rep").agg(pl.col("row").sort(), pl.col("line").sort_by("row"), pl.col("source").first(),
-                                           pl.col("split").first())
-                  .filter(pl.col("row").list.len() > 1).sort("rep"))
-        texts = similarity.member_texts(ctx, [r for rows in groups["row"] for r in rows[:2]])
-        findings, excluded, sizes = [], [], {}
-        for k, (rows, lines, source, split) in enumerate(groups.select("row", "line", "source", "split").iter_rows()):
-            excluded += rows[1:]
-            sizes[len(rows)] = sizes.get(len(rows), 0) + 1
-            shown = ", ".join(f"{n:,}" for n in lines[:MAX_LISTED]) + (f" and {len(lines) - MAX_LISTED:,} more"
-                                                              if len(lines) > MAX_LISTED else "")
+        # Only the first lines of a group are listed: a group of a million copies stays a few numbers here.
+        groups = (valid.group_by("rep").agg(pl.len().alias("size"), pl.col("row").sort().head(2),
+                                           pl.col("line").sort_by("row").head(MAX_RELATED),
+                                           pl.col("source").first(), pl.col("split").first())
+                  .filter(pl.col("size") > 1).sort("rep"))
+        texts = similarity.member_texts(ctx, [r for rows in groups["row"] for r in rows])
+        # every row but the first (its representative, the group's smallest row id) is a copy
+        excluded = valid.filter(pl.col("row") != pl.col("rep"))["row"].to_numpy()
+        findings, sizes = [], {}
+        for k, (size, lines, source, split) in enumerate(groups.select("size", "line", "source", "split").iter_rows()):
+            sizes[size] = sizes.get(size, 0) + 1
+            shown = ", ".join(f"{n:,}" for n in lines[:MAX_LISTED]) + (f" and {size - MAX_LISTED:,} more"
+                                                              if size > MAX_LISTED else "")
             members = [{"line": line, "text": text} for line, text in zip(lines[:2], texts[2 * k : 2 * k + 2])]
             findings.append(self.finding(
-                f"Same prompt and response on {len(lines):,} lines: {shown}", source=source, line=lines[0],
+                f"Same prompt and response on {size:,} lines: {shown}", source=source, line=lines[0],
                 split=split, severity=Severity.WARNING, related=[(source, line) for line in lines[1:MAX_RELATED]],
-                lines=lines[:MAX_RELATED], line_count=len(lines), members=members))
+                lines=lines[:MAX_RELATED], line_count=size, members=members))
         summary = (f"{counted(len(findings), 'group')} of identical rows, {counted(len(excluded), 'copy', 'copies')} "
                    "excluded" if findings
                    else f"no exact duplicates among {valid.height:,} rows")

@@ -166,10 +166,21 @@ class AuditContext:
         import numpy as np
         import polars as pl
 
-        def build(frame):
-            texts = self.text_of(spec, frame)
+        def keys_of(texts):
             return np.stack([texts.hash(11).to_numpy(), texts.hash(23).to_numpy(),
                              texts.str.len_bytes().cast(pl.UInt64).to_numpy()], axis=1)
+
+        def build(frame):
+            return keys_of(self.text_of(spec, frame))
+
+        columns = {column for part in _parts(spec) for column in _COLUMNS[part]}
+        frame = self.frame
+        if frame.height and all(frame[column].null_count() == frame.height for column in columns):
+            # No row has any of it (no system prompts, no labels, no functions): every key is the key of
+            # "", one row seen through a read-only view of every row (a view costs no memory).
+            return self.shared(("no-text-keys", spec, pl.__version__),
+                               lambda: np.broadcast_to(keys_of(matching_text(frame.slice(0, 1), _parts(spec))),
+                                                       (frame.height, 3)))
 
         # polars' string hash is stable within a version only
         return self.per_file(("text-keys", spec, pl.__version__, 1), build)
@@ -242,6 +253,11 @@ class AuditContext:
 
         return self.shared("label_task", lambda: self.rows("train")
                            .select(pl.col("label").is_not_null().any()).item() or False)
+
+
+# the frame columns each text part is made of
+_COLUMNS = {"prompt": ("prompt",), "input": ("prompt",), "response": ("response",), "system": ("system",),
+            "label": ("label",), "tools": ("tool_specs",)}
 
 
 def _parts(spec: str) -> list[str]:

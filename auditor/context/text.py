@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 _TEXT_SLICE = 100_000  # rows normalized at a time by `matching_text`
+_DISTINCT_AT_LEAST = 1_000  # rows from which `normalize_series` looks for copies
 
 # Unicode White_Space, spelled out: Python's `\s` and Rust's (polars) disagree on \x1c-\x1f, and the
 # two functions below must give the same text.
@@ -24,9 +25,22 @@ def normalize_text(text: str | None) -> str:
 
 def normalize_series(series):
     """The vectorized twin of `normalize_text` for a polars string Series (nulls become "")."""
+    series = series.fill_null("")
+    if len(series) >= _DISTINCT_AT_LEAST and series.n_unique() * 2 <= len(series):
+        # Mostly copies (a template answer, a million identical rows): normalize each distinct text once
+        # and gather; the gathered views share the distinct texts' bytes instead of holding a copy each.
+        import polars as pl
+
+        distinct = series.unique(maintain_order=True)
+        at = (series.to_frame("text")
+              .join(distinct.to_frame("text").with_row_index("at"), on="text", how="left", maintain_order="left"))
+        return _normalized(distinct).gather(at["at"]).rename(series.name)
+    return _normalized(series)
+
+
+def _normalized(series):
     import polars as pl
 
-    series = series.fill_null("")
     # NFKC leaves ASCII unchanged: normalize only the non-ASCII strings (bytes != chars), which
     # are few in most datasets (NFKC is the slowest step, ~40 ns per character).
     non_ascii = (series.str.len_bytes() != series.str.len_chars()).arg_true()

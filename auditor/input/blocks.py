@@ -62,24 +62,33 @@ class BlockRows:
 
 def parse_block(lines: list[bytes], first: bool, forced: Any = None, forced_name: str | None = None) -> BlockRows:
     """Parse and normalize the lines of one block (without line ends); `first`: it starts the file."""
-    rows: list[tuple] = []
+    rows: list[tuple] = []  # the distinct frame rows, in order
+    order: list[int] = []  # each line's index in `rows`
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
     # A line equal to the one before it parses alike: a run of copies (a million repeated rows) is
-    # parsed once. Comparing with the previous line only costs next to nothing on distinct lines.
+    # parsed once, and its texts are stored once (the frame gathers the run from one row, and polars'
+    # string views of a gather point into the same bytes). Comparing with the previous line costs next
+    # to nothing on distinct lines.
     previous, one, reusable = None, None, False
     for index, data in enumerate(lines):
         line = index + 1
         if not reusable or data != previous:
             one = _parse_one(data, line if first else line + 1, forced, forced_name)  # a BOM counts on line 1 only
             previous, reusable = data, one[3]
-        record_format, row, line_issues, _ = one
+            rows.append(one[1])
+        order.append(len(rows) - 1)
+        record_format, _, line_issues, _ = one
         if line_issues:
             issues.extend(LineIssue(line, code, severity, message) for code, severity, message in line_issues)
         if record_format is not None:
             formats[record_format] += 1
-        rows.append(row)
-    return BlockRows(_frame(rows), issues, dict(formats))
+    frame = _frame(rows)
+    if len(rows) < len(order):
+        import numpy as np
+
+        frame = frame[np.asarray(order, dtype=np.int64)]
+    return BlockRows(frame, issues, dict(formats))
 
 
 def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> tuple:

@@ -157,7 +157,10 @@ def _copies(ctx: Any, ids, specs: list[str]):
     # chained lane by lane into one key per row: two integer columns to group on, however many parts.
     lanes = [np.full(len(ids), 0x9E3779B97F4A7C15, np.uint64), np.full(len(ids), 0xBF58476D1CE4E5B9, np.uint64)]
     for spec in specs:
-        keys = ctx.text_keys(spec)[ids]
+        keys = ctx.text_keys(spec)
+        if not keys.strides[0]:
+            continue  # one key seen on every row (a selection no row has) tells no row apart
+        keys = keys[ids]
         for i in (0, 1):
             lanes[i] = _fmix64((lanes[i] * np.uint64(0x94D049BB133111EB)) ^ keys[:, i])
     grouped = pl.DataFrame({"row": ids, "key0": lanes[0], "key1": lanes[1]})
