@@ -23,8 +23,8 @@ from .results import (
     Status,
     merge_repeated,
     result_problem,
-    union_rows,
     status_from_findings,
+    union_rows,
 )
 from .verdict import decide
 from .version import __version__

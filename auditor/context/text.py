@@ -29,7 +29,6 @@ def normalize_series(series):
     if len(series) >= _DISTINCT_AT_LEAST and series.n_unique() * 2 <= len(series):
         # Mostly copies (a template answer, a million identical rows): normalize each distinct text once
         # and gather; the gathered views share the distinct texts' bytes instead of holding a copy each.
-        import polars as pl
 
         distinct = series.unique(maintain_order=True)
         at = (series.to_frame("text")
