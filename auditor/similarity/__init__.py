@@ -19,22 +19,24 @@ ALGORITHM_VERSION = 1
 CHAR_NGRAM = 5
 
 
-def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3):
+def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3, rows=None):
     """MinHash signatures (datasketch-compatible, seeded by ctx.settings.seed) of `ctx.text(text)`.
 
-    Returns an array of shape (frame rows, num_perm), row i = frame row i.
+    Returns an array of shape (frame rows, num_perm), row i = frame row i; with `rows` (row ids), only
+    theirs, in that order (computed for them alone, not kept).
     """
     from .minhash import text_signatures
     from .shingles import hash_version
 
     seed = ctx.settings.seed
 
-    def build(frame):
-        return _once_per_text(ctx.text_of(text, frame), lambda texts: text_signatures(
-            texts, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
+    def compute(texts):
+        return text_signatures(texts, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)
 
-    return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION,
-                         hash_version()), build)
+    if rows is not None:
+        return compute(ctx.text_rows(text, rows))
+    return ctx.per_file(("minhash", text, num_perm, ngram, CHAR_NGRAM, seed, ALGORITHM_VERSION, hash_version()),
+                        lambda frame: _once_per_text(ctx.text_of(text, frame), compute))
 
 
 def _once_per_text(texts, compute):
@@ -54,8 +56,9 @@ def _once_per_text(texts, compute):
     return compute(texts.gather(distinct))[np.searchsorted(distinct, first)]
 
 
-def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3):
-    """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard.
+def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3, rows=None):
+    """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard; with `rows` (row
+    ids), only theirs, in that order (computed for them alone, not kept).
 
     Computed per file straight from the text (the full signature matrix is never held, so a million
     rows keep 128 MB of keys rather than 512 MB of signatures) and kept in the incremental cache.
@@ -64,14 +67,17 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     from .shingles import hash_version
 
     seed = ctx.settings.seed
-    bands, rows = lsh_params(recall_threshold(threshold), num_perm)
+    bands, band_rows = lsh_params(recall_threshold(threshold), num_perm)
 
-    def build(frame):
-        return _once_per_text(ctx.text_of(text, frame), lambda texts: text_band_keys(
-            texts, bands, rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed))
+    def compute(texts):
+        return text_band_keys(texts, bands, band_rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM,
+                              seed=seed)
 
-    return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, rows, ALGORITHM_VERSION,
-                         hash_version()), build)
+    if rows is not None:
+        return compute(ctx.text_rows(text, rows))
+    return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
+                         ALGORITHM_VERSION, hash_version()),
+                        lambda frame: _once_per_text(ctx.text_of(text, frame), compute))
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,
@@ -108,22 +114,39 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
 
     if verify not in ("jaccard", "estimate"):
         raise ValueError("verify must be 'jaccard' or 'estimate'")
-    keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
     nonempty = ctx.text_keys(text)[:, 2] > 0
     specs = list(dict.fromkeys([text, "tools", *same]))
     ids_a = _ids(rows, nonempty)
     reps_a = _copies(ctx, ids_a, specs)
     unique_a = np.unique(reps_a)
+    ids_b = None if other_rows is None else _ids(other_rows, nonempty)
+    unique_b = None if ids_b is None else np.unique(_copies(ctx, ids_b, specs))
+    compared = len(unique_a) + (0 if ids_b is None else len(unique_b))
+    # Mostly copies (a million identical rows): hash the representatives alone rather than hold keys
+    # for every row of the frame. Either way the same function of the same texts: the same pairs.
+    few = compared * 2 < len(ids_a) + (0 if ids_b is None else len(ids_b))
+    if few:
+        wanted = unique_a if unique_b is None else np.concatenate([unique_a, unique_b])
+        keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram, rows=wanted)
+        keys_a, keys_b = keys[:len(unique_a)], keys[len(unique_a):]
+    else:
+        keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
+        keys_a, keys_b = keys[unique_a], None if unique_b is None else keys[unique_b]
     if other_rows is None:
-        left, right = candidate_pairs(keys[unique_a])
+        left, right = candidate_pairs(keys_a)
         left, right = unique_a[left], unique_a[right]
     else:
-        ids_b = np.unique(_copies(ctx, _ids(other_rows, nonempty), specs))
-        left, right = cross_candidate_pairs(keys[unique_a], keys[ids_b])
-        left, right = unique_a[left], ids_b[right]
+        left, right = cross_candidate_pairs(keys_a, keys_b)
+        left, right = unique_a[left], unique_b[right]
+    del keys, keys_a, keys_b
     if verify == "estimate":
-        sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
-        similarity = estimated_jaccard(sigs, left, right)
+        if few and len(left):
+            involved = np.unique(np.concatenate([left, right]))
+            sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram, rows=involved)
+            similarity = estimated_jaccard(sigs, np.searchsorted(involved, left), np.searchsorted(involved, right))
+        else:
+            sigs = signatures(ctx, text, num_perm=num_perm, ngram=ngram)
+            similarity = estimated_jaccard(sigs, left, right)
     else:
         similarity = pair_jaccard(ctx, text, left, right, ngram=ngram)
     # rows offering different functions are different examples, however alike their texts

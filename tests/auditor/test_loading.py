@@ -187,3 +187,17 @@ def test_a_gzip_that_expands_beyond_max_expansion_is_refused(tmp_path, monkeypat
     assert load_dataset(str(small), "train").lines == 1
     lifted = load_dataset(str(path), "train", limits=InputLimits(max_expansion=0))
     assert lifted.lines == 200_000 and len(lifted.issues) == 200_000
+
+
+def test_runs_of_copies_are_parsed_once_and_read_back_row_by_row(tmp_path):
+    a = b'{"prompt": "first question", "completion": "first answer"}'
+    b = b'{"prompt": "second question", "completion": "second answer"}'
+    lines = [a] * 3 + [b, b, b"{broken", b"{broken", a]
+    path = tmp_path / "copies.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    frame = load_dataset(str(path), "train").frame
+    assert frame["prompt"].to_list() == ["first question"] * 3 + ["second question"] * 2 + [None, None,
+                                                                                           "first question"]
+    assert frame["valid"].to_list() == [True] * 5 + [False, False, True]
+    assert frame["line"].to_list() == list(range(1, 9)) and frame["row"].to_list() == list(range(8))
+    assert frame["error"][5] is not None and frame["error"][5] == frame["error"][6]

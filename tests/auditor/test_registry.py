@@ -128,6 +128,12 @@ class BadDataCheck(Check):
             return self.result([self.finding("x", source="/etc/passwd", line=1)])
         if self.mode == "metrics":
             return self.result(metrics={"rate": np.float32(0.5)})
+        if self.mode == "excluded-array":
+            return self.result(excluded=np.array([0, 10**9]))
+        if self.mode == "excluded-float":
+            return self.result(excluded=[0.5])
+        if self.mode == "excluded-huge":
+            return self.result(excluded=[2**70])
         return self.result(excluded=[10**9])
 
 
@@ -137,6 +143,9 @@ class BadDataCheck(Check):
     ("path", "finding 1: '/etc/passwd' is not an input of this audit"),
     ("metrics", "metrics is not JSON"),
     ("excluded", "excluded holds something that is not a row id"),
+    ("excluded-array", "excluded holds something that is not a row id"),
+    ("excluded-float", "excluded holds something that is not a row id"),
+    ("excluded-huge", "excluded holds something that is not a row id"),
 ])
 def test_a_result_that_cannot_be_reported_names_the_check_and_exits_2(monkeypatch, tmp_path, capsys, mode, problem):
     from auditor.cli import main

@@ -91,3 +91,36 @@ def test_signatures_of_repeated_texts_equal_those_computed_one_by_one():
     ctx = make_context([{"text": t, "label": "a"} for t in texts])
     direct = minhash.text_signatures(ctx.text("input"), num_perm=128, ngram=3, char_ngram=5, seed=1)
     np.testing.assert_array_equal(similarity.signatures(ctx, "input"), direct)
+
+
+def test_near_pairs_on_mostly_copies_hash_the_representatives_alone_and_find_the_same_pairs():
+    base = chat("where is my parcel, it has been ten days now", "it ships today from our warehouse")
+    near = chat("where is my parcel, it has been ten days now", "it ships today from the warehouse")
+    other = chat("how do i reset my password on the mobile app", "tap settings then account then reset")
+    ctx = make_context([base] * 20 + [near, other], [base] * 10 + [near])
+    keys_before = set(ctx._shared)
+    pairs = similarity.near_pairs(ctx, range(22), text="input+response", threshold=0.5)
+    # no band keys were kept for the frame: 3 representatives of 22 rows were hashed on their own
+    assert not [k for k in set(ctx._shared) - keys_before if "lsh-band-keys" in str(k)]
+    similar = similarity.pair_jaccard(ctx, "input+response", [0], [20])[0]
+    assert 0.5 <= similar < 1.0
+    assert pairs.rows() == sorted([(0, k, 1.0) for k in range(1, 20)] + [(0, 20, similar)])
+    estimated = similarity.near_pairs(ctx, range(22), text="input+response", threshold=0.5, verify="estimate")
+    assert estimated.select("left", "right").rows() == pairs.select("left", "right").rows()
+    cross = similarity.near_pairs(ctx, range(22, 33), other_rows=range(22), text="input+response", threshold=0.5)
+    assert cross.select("left", "right").rows() == [(e, t) for e in range(22, 33) for t in (0, 20)]
+    # the same rows among distinct ones (no shortcut) pair the same way
+    spread = make_context([base, near, other] + [chat(f"question {i} about topic {i * 7}", f"answer {i}")
+                                                 for i in range(10)])
+    assert similarity.near_pairs(spread, range(13), text="input+response", threshold=0.5).rows() == [(0, 1, similar)]
+
+
+def test_a_text_selection_no_row_has_is_one_key_seen_on_every_row():
+    ctx = make_context([{"text": "hello there friend", "label": "a"}, {"text": "bye now friend", "label": "b"}])
+    keys = ctx.text_keys("system")
+    assert keys.shape == (2, 3) and keys.strides[0] == 0 and keys[:, 2].tolist() == [0, 0]
+    with_system = make_context([chat("hello there friend", "hi"), chat("bye now friend", "bye", system="")])
+    assert with_system.text_keys("system").strides[0] != 0
+    assert with_system.text_keys("system")[1].tolist() == keys[0].tolist()  # the key of "" either way
+    assert ctx.text_keys("tools").strides[0] == 0
+    assert similarity.exact_groups(ctx).tolist() == [0, 1]

@@ -42,3 +42,13 @@ def test_user_side_drops_the_system_text_only_when_the_prompt_starts_with_it():
     frame = pl.DataFrame({"system": ["Be brief.", None, "Other.", "Be brief."],
                           "prompt": ["Be brief.\nWhere is my parcel?", "Hi there", "Where?", None]})
     assert frame.select(user_side())["prompt"].to_list() == ["Where is my parcel?", "Hi there", "Where?", None]
+
+
+def test_a_column_of_mostly_copies_normalizes_each_distinct_text_once_and_gives_the_same_texts():
+    texts = ["  Where IS my\u00a0parcel? ", None, "Ｆｕｌｌ width", "where is my parcel?"] * 400 + ["last one"]
+    series = pl.Series("prompt", texts)
+    normalized = normalize_series(series)
+    assert normalized.name == "prompt" and normalized.dtype == pl.String
+    assert normalized.to_list() == [normalize_text(t) for t in texts]
+    distinct = pl.Series("prompt", [f"text number {i}" for i in range(1500)])
+    assert normalize_series(distinct).to_list() == [normalize_text(t) for t in distinct]
