@@ -99,10 +99,12 @@ class Contradictions(Check):
         scopes = [ctx.rows("train")] + [ctx.rows("eval", source=source) for source in ctx.sources("eval")]
         findings, excluded, involved = [], set(), 0
         for frame in scopes:
-            frame = frame.select("row", "source", "line", "split", column).filter(pl.col(column).is_not_null())
-            keys = prompts[frame["row"].to_numpy()]
-            frame = (frame.with_columns(key=pl.Series(keys[:, 0]), key2=pl.Series(keys[:, 1]))
-                     .filter(pl.Series(keys[:, 2] > 0)))
+            # where each row is (source, line, split) is looked up for the few rows in a group only
+            frame = frame.select("row", column).filter(pl.col(column).is_not_null())
+            rows = frame["row"].to_numpy()
+            frame = (frame.with_columns(key=pl.Series(prompts[rows, 0]), key2=pl.Series(prompts[rows, 1]))
+                     .filter(pl.Series(prompts[rows, 2] > 0)))
+            del rows
             if frame.height < 2:
                 continue
             for members, near in self._groups(ctx, frame, column, systems):
@@ -122,30 +124,39 @@ class Contradictions(Check):
 
     # -- grouping --------------------------------------------------------------------------------
     def _groups(self, ctx, frame, column, systems):
-        """(member rows as tuples sorted by row, near?) for each group of identical-or-near prompts whose
+        """(member rows as (row, source, line, split, value, key, key2) sorted by row, near?) for each group of identical-or-near prompts whose
         rows do not all carry one `column` value."""
         import numpy as np
         import polars as pl
 
         from auditor import similarity
 
-        # edges: every row to the first row of its identical prompt, and near pairs with the same system
+        # Groups: the rows of one identical prompt, joined by near pairs (with the same system prompt).
+        # Each identical prompt stands behind its first row, so the pair graph holds one node per
+        # distinct prompt (a million copies are one node, not a million edges).
         rows = frame["row"].to_numpy()
         first = frame.select(pl.col("row").min().over("key", "key2"))["row"].to_numpy()
-        copy = first != rows
-        left, right = [first[copy]], [rows[copy]]
+        first_of = np.arange(ctx.frame.height, dtype=np.int64)
+        first_of[rows] = first
+        left, right = [], []
         if systems is not None:
             pairs = similarity.near_pairs(ctx, frame["row"], text="input", threshold=self.options.threshold)
             a, b = pairs["left"].to_numpy(), pairs["right"].to_numpy()
             same_system = (systems[a, :2] == systems[b, :2]).all(axis=1)
-            left.append(a[same_system])
-            right.append(b[same_system])
-        left, right = np.concatenate(left), np.concatenate(right)
-        if not len(left):
+            a, b = first_of[a[same_system]], first_of[b[same_system]]
+            left.append(a[a != b])
+            right.append(b[a != b])
+        copied = np.unique(first[first != rows])  # prompts with copies are groups of their own
+        left.append(copied)
+        right.append(copied)
+        del first_of
+        ids, labels = similarity.clusters(np.concatenate(left), np.concatenate(right))
+        if not len(ids):
             return []
-        ids, labels = similarity.clusters(left, right)
+        in_group = np.isin(first, ids)
+        group = labels[np.searchsorted(ids, first[in_group])]
         # a group whose rows all carry one target cannot contradict itself: only the others are read
-        members = (pl.DataFrame({"row": ids, "group": labels}).join(frame, on="row")
+        members = (frame.select("row", column).filter(pl.Series(in_group)).with_columns(group=pl.Series(group))
                    .filter(pl.col(column).n_unique().over("group") > 1))
         ids, labels = members["row"].to_numpy(), members["group"].to_numpy()
         if not len(ids):
@@ -153,7 +164,10 @@ class Contradictions(Check):
         order = np.lexsort((ids, labels))  # groups by their first row, members by row
         ids, labels = ids[order], labels[order]
         starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-        info = {r[0]: r for r in frame.filter(pl.col("row").is_in(pl.Series(ids).implode())).iter_rows()}
+        wanted = pl.Series("row", ids).implode()
+        where = ctx.frame.select("row", "source", "line", "split").filter(pl.col("row").is_in(wanted))
+        info = {r[0]: r for r in where.join(frame.filter(pl.col("row").is_in(wanted)), on="row")
+                .select("row", "source", "line", "split", column, "key", "key2").iter_rows()}
         out = []
         for group in np.split(ids, starts[1:]):
             members = [info[row] for row in group.tolist()]

@@ -107,6 +107,20 @@ def test_keep_majority_tie_excludes_the_whole_group():
     assert result.excluded == frozenset({0, 3, 4, 5})
 
 
+def test_copies_of_a_prompt_joined_to_a_near_one_form_one_group_with_every_copy_listed():
+    base = sentence(2000, 40)
+    reworded = base + " thanks"
+    rows = filler(0, 30)
+    for i in (2, 9, 17, 25):
+        rows[i] = (base, "billing")  # four copies of one prompt, one node of the pair graph
+    rows[12] = (reworded, "refund")  # near the copies: the same group
+    rows[20] = rows[28] = (sentence(3000, 40), "shipping")  # copies that agree: no group to read
+    result = run_check(Contradictions, labelled(rows), resolve="keep-majority")
+    assert lines(result) == [(3, "CON001", "error", [10, 13, 18, 26])]
+    assert result.findings[0].data["line_count"] == 5 and result.excluded == frozenset({12})
+    assert run_check(Contradictions, labelled(rows), near=False).findings == []
+
+
 def test_near_identical_prompts_conflict_only_when_near_is_on():
     base = sentence(1000, 40)
     reworded = base + " thanks"  # one extra word: 3-gram Jaccard 38/39
