@@ -8,7 +8,8 @@ Parquet 5.22 s, 929 MiB (the conversion to a JSONL spool costs ~0.7 s per 100k r
 1,000,000 records (bench_dedup.py speed --rows 1000000 --keep), the same checks, load 1.5-1.6:
 JSONL 47.28 s, Parquet 55.25 s (+17%), peak 5,822 MiB for both; with polars writing plain frames as
 JSON lines itself (readers.write_frame): JSONL 47.03 s, Parquet 52.90 s (+12.5%, load 0.9-2.0),
-peak 5,800 MiB for both.
+peak 5,800 MiB for both. With the spool written by a thread while the loader parses it
+(readers.BackgroundSpool), load 1.2-1.6: JSONL 51.36 s, Parquet 51.99 s (+1.2%), peak 5,818 MiB for both.
 
 Writes the Parquet copy into a temporary folder, then runs
 `auditor audit FILE --no-cache -q [--select ...]` in a fresh process for each, printing wall seconds,

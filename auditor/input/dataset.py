@@ -82,10 +82,20 @@ def load_input(path: str, split: str, *, spool_dir: str, input_format: str | Non
                limits: InputLimits = DEFAULT_LIMITS, **load: Any) -> Dataset:
     """`load_dataset` for any input (see auditor.input.readers): a JSONL file is read where it is;
     another format, standard input (`-`) or a pipe is first written as JSONL into `spool_dir`."""
-    from .readers import display_name, needs_spool, spool
+    from .readers import BackgroundSpool, display_name, needs_spool, spool, spools_in_background
     from .readers import input_format as format_of
 
     kind = format_of(path, input_format)
+    if spools_in_background(path, kind):  # converted while the first rows are already being parsed
+        background = BackgroundSpool(path, kind, spool_dir)
+        try:
+            data = load_dataset(display_name(path), split, limits=limits, kind=kind, read_path=background.path,
+                                follow=background, **load)
+        except BaseException:
+            background.cancel()
+            raise
+        background.finish()
+        return data
     read_path = spool(path, kind, spool_dir, limits.max_line_bytes) if needs_spool(path, kind) else None
     return load_dataset(display_name(path), split, limits=limits, kind=kind, read_path=read_path, **load)
 
@@ -100,17 +110,19 @@ def load_table(name: str, split: str, table: Any, *, spool_dir: str, **load: Any
 def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None = None,
                  fields: Mapping[str, str] | None = None,
                  progress: Callable[[int], None] | None = None, cache: Any = None,
-                 limits: InputLimits = DEFAULT_LIMITS, kind: str = "jsonl", read_path: str | None = None) -> Dataset:
+                 limits: InputLimits = DEFAULT_LIMITS, kind: str = "jsonl", read_path: str | None = None,
+                 follow: Any = None) -> Dataset:
     """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
 
     The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
     (auditor.store.Cache) each block's rows and issues come from its entry when its bytes are unchanged,
     so editing one line of a large file re-parses one block. Rows, issues and formats never depend on
     the blocks: mixed formats, the dominant format and the SHA-256 are decided for the whole file.
+    `follow` (a readers.BackgroundSpool) is still writing `read_path`: it is read as it grows.
     """
     import polars as pl
 
-    source = SourceFile(read_path or path, limits)
+    source = SourceFile(read_path or path, limits, follow=follow)
     forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
     forced_name = "mapped" if fields else fmt
     settings = [forced_name, sorted((fields or {}).items()), limits.max_line_bytes]

@@ -122,10 +122,11 @@ def iter_lines(stream: IO[bytes], wanted: set[int] | None = None, *,
 class SourceFile:
     """An input file opened for streaming, transparently gunzipped, with its SHA-256 computed as read."""
 
-    def __init__(self, path: str, limits: InputLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, path: str, limits: InputLimits = DEFAULT_LIMITS, *, follow: Any = None) -> None:
         self.path = path
         self.limits = limits
         self.sha256: str | None = None
+        self.follow = follow  # a readers.BackgroundSpool still writing the file: read it as it grows
         self._check_readable()
 
     def _check_readable(self) -> None:
@@ -164,7 +165,7 @@ class SourceFile:
     def stream(self, handle: IO[bytes], digest: Any = None) -> Any:
         """The file's text bytes from `handle`: gunzipped (within `max_expansion`) when compressed;
         `digest` gets the bytes as stored."""
-        reader = _HashingReader(handle, digest)
+        reader = _HashingReader(handle if self.follow is None else self.follow.reader(handle), digest)
         if self.zstd:
             import zstandard
 

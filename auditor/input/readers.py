@@ -119,6 +119,11 @@ def _is_stream(path: str) -> bool:
     return stat.S_ISFIFO(mode)  # a device (/dev/zero) never ends: refused when read as a file
 
 
+def spools_in_background(path: str, kind: str) -> bool:
+    """Whether an input is converted by a BackgroundSpool (a columnar file: polars does the work)."""
+    return kind in _BATCHES and path != STDIN and not _is_stream(path)
+
+
 def needs_spool(path: str, kind: str) -> bool:
     """Whether an input is converted (or, for a pipe, kept) before it is read as JSONL."""
     return kind != "jsonl" or path == STDIN or _is_stream(path)
@@ -151,11 +156,92 @@ def spool(path: str, kind: str, directory: str, limit: int) -> str:
                     out.write(b"\n")
     except DatasetLoadError:
         raise
-    except (OSError, ValueError) as exc:
-        raise DatasetLoadError(f"{display_name(path)}: cannot read as {_NAMES[kind]}: {_reason(exc)}") from None
-    except Exception as exc:  # polars raises its own errors on a damaged Parquet or Arrow file
-        raise DatasetLoadError(f"{display_name(path)}: cannot read as {_NAMES[kind]}: {_reason(exc)}") from None
+    except Exception as exc:  # OSError, ValueError, and polars' own errors on a damaged Parquet or Arrow file
+        raise _unreadable(path, kind, exc) from None
     return target
+
+
+class BackgroundSpool:
+    """A columnar input (parquet, arrow, hf) written as a JSONL spool by a thread beside the audit.
+
+    polars reads the file and writes its JSON lines outside the GIL, so with a second core this costs
+    little next to parsing: the loader reads the spool as it grows (`reader`), and never sees an end
+    before the writer has finished. `finish` waits for the writer and raises what stopped it.
+    """
+
+    def __init__(self, path: str, kind: str, directory: str) -> None:
+        import tempfile
+        import threading
+
+        handle, self.path = tempfile.mkstemp(dir=directory, prefix="input-", suffix=".jsonl")
+        self._out = os.fdopen(handle, "wb")
+        self._changed = threading.Condition()
+        self._done = False
+        self._stopped = False
+        self.error: DatasetLoadError | None = None
+        self._thread = threading.Thread(target=self._write, args=(path, kind), name="auditor-spool", daemon=True)
+        self._thread.start()
+
+    def _write(self, path: str, kind: str) -> None:
+        try:
+            with self._out as out:
+                for frame in batches(path, kind):
+                    if self._stopped:
+                        break
+                    write_frame(frame, out)
+                    out.flush()
+                    with self._changed:
+                        self._changed.notify_all()
+        except Exception as exc:  # noqa: BLE001 - handed to the reading thread
+            self.error = exc if isinstance(exc, DatasetLoadError) else _unreadable(path, kind, exc)
+        finally:
+            with self._changed:
+                self._done = True
+                self._changed.notify_all()
+
+    def reader(self, handle: Any) -> Any:
+        """`handle` (the spool opened for reading) read as the writer writes it."""
+        return _Following(handle, self)
+
+    def wait(self) -> bool:
+        """Wait until more is written or the writer ends; True when it has ended."""
+        with self._changed:
+            if not self._done:
+                self._changed.wait(0.5)
+            return self._done
+
+    def finish(self) -> None:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def cancel(self) -> None:
+        self._stopped = True
+        self._thread.join()
+
+
+class _Following:
+    """Reads a file that a BackgroundSpool is still writing: an empty read waits for more, until the end."""
+
+    def __init__(self, handle: Any, spool: BackgroundSpool) -> None:
+        self._handle = handle
+        self._spool = spool
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            ended = self._spool._done  # taken before reading: when set, all that was written is readable
+            data = self._handle.read(size)
+            if data:
+                return data
+            if ended:
+                if self._spool.error is not None:
+                    raise self._spool.error
+                return b""
+            self._spool.wait()
+
+
+def _unreadable(path: str, kind: str, exc: Exception) -> DatasetLoadError:
+    return DatasetLoadError(f"{display_name(path)}: cannot read as {_NAMES[kind]}: {_reason(exc)}")
 
 
 def _reason(exc: Exception) -> str:

@@ -192,3 +192,51 @@ def test_the_fast_frame_writer_writes_what_one_orjson_line_per_row_writes():
     out = io.BytesIO()
     write_frame(dated, out)
     assert out.getvalue().splitlines()[0].endswith(b'"when":"2024-01-02"}')
+
+
+def test_a_columnar_file_is_parsed_while_a_thread_still_writes_its_spool(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from auditor.errors import DatasetLoadError
+    from auditor.input import readers
+    from auditor.input.dataset import load_input
+
+    rows = _records(120)
+    pl.DataFrame(rows).write_parquet(tmp_path / "t.parquet")
+    slices = [pl.DataFrame(rows[i:i + 25]) for i in range(0, 120, 25)]
+
+    def slow(path):  # the loader must wait for every slice, never take a pause for the end
+        for frame in slices:
+            time.sleep(0.05)
+            yield frame
+
+    monkeypatch.setitem(readers._BATCHES, "parquet", slow)
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    data = load_input(str(tmp_path / "t.parquet"), "train", spool_dir=str(spools))
+    assert data.frame.height == 120 and data.frame["prompt"].to_list() == [r["prompt"] for r in rows]
+    assert data.sha256 == __import__("hashlib").sha256(open(data.read_path, "rb").read()).hexdigest()
+    assert [line for _, line, _ in data.records()] == list(range(1, 121))
+
+    def broken(path):
+        yield slices[0]
+        time.sleep(0.05)
+        raise OSError("Parquet magic bytes not found in footer")
+
+    monkeypatch.setitem(readers._BATCHES, "parquet", broken)
+    with pytest.raises(DatasetLoadError, match=r"t\.parquet: cannot read as Parquet: Parquet magic bytes not found"):
+        load_input(str(tmp_path / "t.parquet"), "train", spool_dir=str(spools))
+    assert not [t for t in threading.enumerate() if t.name == "auditor-spool"]
+
+
+def test_a_damaged_parquet_file_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    _write_all(tmp_path, _records())
+    monkeypatch.chdir(tmp_path)
+    data = (tmp_path / "t.parquet").read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[: len(data) // 2] + data[-8:])  # a footer pointing nowhere
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "cut.parquet", "--no-cache", "-q"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("auditor: error: cut.parquet: cannot read as Parquet: ")
+    assert err.count("\n") == 1
