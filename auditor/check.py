@@ -33,6 +33,7 @@ ROLES = {
                   "line, its related lines and data['lines'] are one group",
     "label-counts": "the label chart: metrics['per_label'] (train) and metrics['eval_per_label']",
     "length-histograms": "the length charts: metrics['{split}_{column}_length_histogram'], {'bins', 'counts'}",
+    "token-histograms": "the tokens-per-example chart: metrics['{split}_tokens_histogram'], {'bins', 'counts'}",
 }
 
 
@@ -86,6 +87,11 @@ class Check:
 
     def run(self, ctx: Any) -> CheckResult:  # ctx: auditor.context.AuditContext
         raise NotImplementedError
+
+    def files_read(self) -> Sequence[str]:
+        """Files the check reads besides the inputs and the schema (a tokenizer its options name): their
+        content is part of the key of a cached report, so editing one audits again."""
+        return ()
 
     # -- documentation -------------------------------------------------------------------------
     @classmethod

@@ -67,7 +67,9 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
 
     # an in-memory table has no content digest ahead of reading: its whole report is never stored
     cached_reports = cache is not None and not tables and not loaded
-    report_key = reports.report_key(cache, config, [p for p, _ in checks], schema) if cached_reports else None
+    files_read = sorted({path for _, check in checks for path in check.files_read()})
+    report_key = (reports.report_key(cache, config, [p for p, _ in checks], schema, files_read)
+                  if cached_reports else None)
     if report_key is not None:
         cached = reports.get_report(cache, report_key)
         if cached is not None:

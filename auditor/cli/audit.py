@@ -65,6 +65,12 @@ def audit(
     max_expansion: Annotated[int | None, typer.Option(
         help="Refuse a compressed input that expands more than this many times (0: no limit) "
              "[default: 200].")] = None,
+    tokenizer: Annotated[str | None, typer.Option(
+        help="Count tokens exactly with this tokenizer.json or local model folder (its chat template too); "
+             "same as -o tokens.tokenizer=PATH.")] = None,
+    max_length: Annotated[int | None, typer.Option(
+        help="The trainer's max sequence length: report rows it would truncate or train on nothing "
+             "(same as -o tokens.max_length=N).")] = None,
     max_memory: Annotated[str | None, typer.Option(
         help="Stop (exit 2) when the audit holds more memory, e.g. 4GiB (0: no limit) "
              "[default: half of the machine's memory].")] = None,
@@ -99,6 +105,10 @@ def audit(
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
                          max_line_bytes=max_line_bytes, max_expansion=max_expansion)
         cli_checks = check_options(option)
+        if tokenizer is not None:
+            cli_checks.setdefault("tokens", {})["tokenizer"] = tokenizer
+        if max_length is not None:
+            cli_checks.setdefault("tokens", {})["max_length"] = str(max_length)
         for plan in plans:
             checks = {k: dict(v) for k, v in plan.config.checks.items()}
             for check_id, values in cli_checks.items():

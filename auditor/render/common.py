@@ -171,6 +171,26 @@ def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], d
     return (labels, series) if labels else None
 
 
+def token_histograms(report: dict[str, Any]) -> tuple[list[str], dict[str, list[int]], str] | None:
+    """Bin labels, counts per split of `{split}_tokens_histogram`, and whether the counts are exact
+    ("tokens") or estimates, from the first check providing token histograms."""
+    tokens = next(iter(providing(report, "token-histograms")), None)
+    if not tokens:
+        return None
+    labels, series = None, {}
+    for split in ("train", "eval"):
+        parsed = _histogram(tokens["metrics"].get(f"{split}_tokens_histogram"))
+        if parsed and sum(parsed[1]) and (labels is None or parsed[0] == labels):
+            labels = parsed[0]
+            series[split] = parsed[1]
+    if not labels:
+        return None
+    # the bins run to 128k tokens: the chart ends at the last bin holding an example
+    last = max(i for counts in series.values() for i, n in enumerate(counts) if n) + 1
+    unit = "tokens" if tokens["metrics"].get("exact") else "estimated tokens"
+    return labels[:last], {split: counts[:last] for split, counts in series.items()}, unit
+
+
 def label_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Examples per label: `per_label` (train) and `eval_per_label` of the first check providing label counts."""
     count = next(iter(providing(report, "label-counts")), None)

@@ -130,6 +130,10 @@ def _charts(report: dict[str, Any]) -> str:
         data = common.length_histograms(report, column)
         if data:
             figures.append((f"{column.capitalize()} length distribution", column_chart(*data)))
+    tokens = common.token_histograms(report)
+    if tokens:
+        labels, series, unit = tokens
+        figures.append((f"Tokens per example ({unit})", column_chart(labels, series)))
     for split, counts in common.label_distribution(report).items():
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         figures.append((f"Label distribution ({split})", hbar_chart(items, note=f"{len(items)} labels")))

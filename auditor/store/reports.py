@@ -14,10 +14,16 @@ from .code import class_digest, engine_digest
 from .entries import LAYOUT, Cache, CacheMiss
 
 
-def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any) -> str | None:
-    """The key of a whole audit: every input's content, the settings (a dataclass), the schema and each
-    selected check's identity and code; None when an input cannot be read (no report is stored then)."""
+def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any, files_read: Any = ()) -> str | None:
+    """The key of a whole audit: every input's content, the settings (a dataclass), the schema, each
+    selected check's identity and code, and the content of the other files checks read (`files_read`);
+    None when one of them cannot be read (no report is stored then)."""
     inputs = []
+    for path in files_read:
+        try:
+            inputs.append(["read", path, _tree_digest(cache, path)])
+        except OSError:
+            return None
     for split, paths in (("train", config.train), ("eval", config.eval)):
         for path in paths:
             if not os.path.isfile(path):
@@ -35,6 +41,20 @@ def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any) -> st
     except TypeError:
         return None
     return xxhash.xxh3_128_hexdigest(settings + b"|" + parts)
+
+
+def _tree_digest(cache: Cache, path: str) -> str:
+    """A file's content digest; a folder's, of every file in it (a model folder), by relative path."""
+    if not os.path.isdir(path):
+        return cache.content_digest(path)
+    parts = []
+    for folder, names, files in sorted(os.walk(path)):
+        names.sort()
+        for name in sorted(files):
+            file = os.path.join(folder, name)
+            if os.path.isfile(file):
+                parts.append([os.path.relpath(file, path), cache.content_digest(file)])
+    return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
 
 
 def get_report(cache: Cache, key: str) -> dict[str, Any] | None:

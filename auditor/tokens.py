@@ -1,0 +1,258 @@
+"""Token counts of examples, as a trainer or a hosted fine-tuning service would count them.
+
+`token_counts(ctx, tokenizer)` gives, for every frame row, the tokens of its prompt side (everything
+before the first trainable token: the system and user turns, and the template text that opens the
+assistant's turn) and of the whole example. With a local Hugging Face tokenizer (`tokenizer.json`,
+or a model folder holding one, as in the Hugging Face cache) the counts are exact: chat records are
+rendered with the folder's chat template (in a sandboxed Jinja2 environment, as `transformers` does,
+without importing it) and encoded in batches by `tokenizers`. Without one they are estimates, one
+token per 4 characters (the usual rule for English BPE vocabularies), and say so.
+
+`tokenizers` and `jinja2` (the `tokens` extra) are imported only when a tokenizer is given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+ESTIMATE_CHARS_PER_TOKEN = 4
+ALGORITHM_VERSION = 1
+NOT_COUNTED = -1  # an invalid row
+REFUSED = -2  # the chat template raised on this conversation
+# A chat template may print today's date (strftime_now): a fixed one keeps counts reproducible.
+TEMPLATE_DATE = (2026, 1, 1)
+
+
+@dataclass
+class Tokenizer:
+    """What counts tokens: a local Hugging Face tokenizer, or the estimate (`backend` None)."""
+
+    name: str  # what reports call it
+    digest: str = ""  # its files' content, part of every cache key
+    backend: Any = None  # a tokenizers.Tokenizer
+    template: Any = None  # a compiled chat template (jinja2), or None
+    specials: dict[str, str] = field(default_factory=dict)  # bos_token, eos_token, ... for the template
+
+    @property
+    def exact(self) -> bool:
+        return self.backend is not None
+
+    def count(self, texts: list[str], *, special: bool = True) -> list[int]:
+        """Tokens of each text (`special`: with the tokenizer's own BOS/EOS, as when encoding plain text)."""
+        if self.backend is None:
+            return [math.ceil(len(t) / ESTIMATE_CHARS_PER_TOKEN) for t in texts]
+        encode = getattr(self.backend, "encode_batch_fast", None) or self.backend.encode_batch
+        return [len(e.ids) for e in encode(texts, add_special_tokens=special)]
+
+    def render(self, messages: list[dict[str, Any]], tools: Any, *, generation_prompt: bool) -> str:
+        """The conversation as the chat template writes it (raises ValueError when the template refuses it)."""
+        try:
+            return self.template.render(messages=messages, tools=tools or None,
+                                        add_generation_prompt=generation_prompt, **self.specials)
+        except Exception as exc:  # a template's raise_exception(), or a conversation it cannot read
+            raise ValueError(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+
+
+ESTIMATE = Tokenizer(name=f"estimate (1 token per {ESTIMATE_CHARS_PER_TOKEN} characters)")
+
+
+def load_tokenizer(path: str | None) -> Tokenizer:
+    """The tokenizer at `path` (a tokenizer.json, a model folder, or a Hugging Face cache folder
+    `models--org--name`), or the estimate when `path` is empty.
+
+    Raises:
+        ConfigError: the path holds no tokenizer, or the `tokens` extra is not installed.
+    """
+    if not path:
+        return ESTIMATE
+    file, folder = _tokenizer_files(path)
+    try:
+        import tokenizers
+    except ImportError:
+        raise ConfigError("--tokenizer needs the tokens extra: pip install 'dataset-auditor[tokens]'") from None
+    try:
+        backend = tokenizers.Tokenizer.from_file(file)
+    except Exception as exc:  # tokenizers raises its own Exception subclass on a damaged file
+        raise ConfigError(f"{file}: not a tokenizer.json: {str(exc).splitlines()[0][:200]}") from None
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(file, "rb") as handle:
+        digest.update(handle.read())
+    config = _read_json(os.path.join(folder, "tokenizer_config.json")) if folder else {}
+    source = _template_source(folder, config)
+    digest.update(json.dumps([source, _specials(config)], sort_keys=True).encode())
+    template = _compile(source, file) if source else None
+    name = os.path.basename(os.path.normpath(folder)) if folder else os.path.basename(file)
+    return Tokenizer(name=name, digest=digest.hexdigest(), backend=backend, template=template,
+                     specials=_specials(config))
+
+
+def _tokenizer_files(path: str) -> tuple[str, str | None]:
+    """(the tokenizer.json, the folder of its config and template or None)."""
+    if os.path.isfile(path):
+        return path, os.path.dirname(path) or "."
+    if not os.path.isdir(path):
+        raise ConfigError(f"{path}: tokenizer not found (give a tokenizer.json or a model folder)")
+    snapshots = os.path.join(path, "snapshots")
+    if os.path.isdir(snapshots) and not os.path.isfile(os.path.join(path, "tokenizer.json")):
+        # a Hugging Face cache folder: the snapshot refs/main names, else the only (or last) one
+        ref = os.path.join(path, "refs", "main")
+        names = sorted(os.listdir(snapshots))
+        chosen = open(ref).read().strip() if os.path.isfile(ref) else (names[-1] if names else "")
+        path = os.path.join(snapshots, chosen)
+    file = os.path.join(path, "tokenizer.json")
+    if not os.path.isfile(file):
+        raise ConfigError(f"{path}: no tokenizer.json in this folder")
+    return file, path
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            value = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _template_source(folder: str | None, config: dict[str, Any]) -> str | None:
+    """The chat template: chat_template.jinja beside the tokenizer, else tokenizer_config.json's
+    `chat_template` (a string, or a list of named templates: the one named "default")."""
+    if folder and os.path.isfile(os.path.join(folder, "chat_template.jinja")):
+        with open(os.path.join(folder, "chat_template.jinja"), encoding="utf-8") as handle:
+            return handle.read()
+    template = config.get("chat_template")
+    if isinstance(template, list):
+        named = {t.get("name"): t.get("template") for t in template if isinstance(t, dict)}
+        template = named.get("default") or next(iter(named.values()), None)
+    return template if isinstance(template, str) and template.strip() else None
+
+
+def _specials(config: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for key in ("bos_token", "eos_token", "unk_token", "pad_token"):
+        value = config.get(key)
+        if isinstance(value, dict):  # an AddedToken as transformers writes it
+            value = value.get("content")
+        if isinstance(value, str):
+            out[key] = value
+    return out
+
+
+def _compile(source: str, file: str) -> Any:
+    try:
+        import jinja2
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+    except ImportError:
+        raise ConfigError("a tokenizer with a chat template needs the tokens extra: "
+                          "pip install 'dataset-auditor[tokens]'") from None
+    import datetime
+
+    def raise_exception(message: str) -> None:
+        raise jinja2.TemplateError(message)
+
+    def tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
+               sort_keys: bool = False) -> str:
+        return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    def strftime_now(format: str) -> str:
+        return datetime.date(*TEMPLATE_DATE).strftime(format)
+
+    # as transformers compiles chat templates: sandboxed, blocks trimmed, loop controls, these helpers
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+    env.filters["tojson"] = tojson
+    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
+    try:
+        return env.from_string(source)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"{file}: the chat template does not compile: {exc}") from None
+
+
+# ------------------------------------------------------------------------------------- counting
+
+
+def conversation(record: dict[str, Any]) -> tuple[list[dict[str, Any]], Any] | None:
+    """(messages as role/content dicts, tools) of a chat record (OpenAI `messages` or ShareGPT
+    `conversations`), or None for other formats."""
+    messages = record.get("messages")
+    if isinstance(messages, list):
+        return [m for m in messages if isinstance(m, dict)], record.get("tools")
+    turns = record.get("conversations")
+    if isinstance(turns, list):
+        roles = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system",
+                 "function_call": "assistant", "observation": "tool", "tool": "tool"}
+        out = [{"role": roles.get(t.get("from"), t.get("from")), "content": t.get("value")}
+               for t in turns if isinstance(t, dict)]
+        return out, record.get("tools")
+    return None
+
+
+def count_rows(tokenizer: Tokenizer, frame: Any, records: dict[int, dict[str, Any]]) -> Any:
+    """(rows of `frame`, 2) int64: prompt-side and total tokens of each row (NOT_COUNTED for an invalid
+    row, REFUSED for a conversation the chat template refuses). `records` maps row ids to records
+    (needed for chat rows when the tokenizer has a chat template)."""
+    import numpy as np
+
+    out = np.full((frame.height, 2), NOT_COUNTED, np.int64)
+    templated, plain = [], []
+    for i, (row, valid, prompt, response) in enumerate(frame.select("row", "valid", "prompt", "response").iter_rows()):
+        if not valid:
+            continue
+        chat = conversation(records[row]) if tokenizer.template is not None and row in records else None
+        if chat is None:
+            plain.append((i, prompt or "", response or ""))
+            continue
+        messages, tools = chat
+        first = next((k for k, m in enumerate(messages) if m.get("role") == "assistant"), len(messages))
+        try:
+            full = tokenizer.render(messages, tools, generation_prompt=False)
+            opening = tokenizer.render(messages[:first], tools, generation_prompt=True)
+        except ValueError:
+            out[i] = REFUSED
+            continue
+        templated.append((i, opening, full))
+    if plain:
+        index = np.array([i for i, _, _ in plain], np.int64)
+        prompts = tokenizer.count([p for _, p, _ in plain])
+        responses = tokenizer.count([r for _, _, r in plain], special=False)
+        out[index, 0] = prompts
+        out[index, 1] = np.array(prompts) + np.array(responses)
+    if templated:
+        index = np.array([i for i, _, _ in templated], np.int64)
+        # the template writes the special tokens itself, as apply_chat_template(tokenize=True) encodes
+        out[index, 0] = tokenizer.count([o for _, o, _ in templated], special=False)
+        out[index, 1] = tokenizer.count([f for _, _, f in templated], special=False)
+    return out
+
+
+def token_counts(ctx: Any, tokenizer: Tokenizer) -> Any:
+    """(frame rows, 2) int64 of `count_rows` for every row of the audit, per file and kept in the cache."""
+
+    def build(frame):
+        records = {}
+        if tokenizer.template is not None:
+            records = {row: record for row, _, _, record in ctx.records(rows=frame["row"].to_list())}
+        return count_rows(tokenizer, frame, records)
+
+    return ctx.per_file(("token-counts", tokenizer.name, tokenizer.digest, ALGORITHM_VERSION), build)
+
+
+def refusal(tokenizer: Tokenizer, record: dict[str, Any]) -> str:
+    """Why the chat template refuses a record's conversation (for a REFUSED row's finding)."""
+    chat = conversation(record)
+    if chat is None:
+        return "not a conversation"
+    try:
+        tokenizer.render(chat[0], chat[1], generation_prompt=False)
+    except ValueError as exc:
+        return str(exc)
+    return "the chat template refused it"
