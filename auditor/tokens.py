@@ -24,6 +24,7 @@ from .errors import ConfigError
 ESTIMATE_CHARS_PER_TOKEN = 4
 ALGORITHM_VERSION = 1
 NOT_COUNTED = -1  # an invalid row
+_ENCODE_BATCH = 4096  # texts encoded at a time: every core busy, a batch of encodings held at once
 REFUSED = -2  # the chat template raised on this conversation
 # A chat template may print today's date (strftime_now): a fixed one keeps counts reproducible.
 TEMPLATE_DATE = (2026, 1, 1)
@@ -48,7 +49,34 @@ class Tokenizer:
         if self.backend is None:
             return [math.ceil(len(t) / ESTIMATE_CHARS_PER_TOKEN) for t in texts]
         encode = getattr(self.backend, "encode_batch_fast", None) or self.backend.encode_batch
-        return [len(e.ids) for e in encode(texts, add_special_tokens=special)]
+        return [len(e) for start in range(0, len(texts), _ENCODE_BATCH)
+                for e in encode(texts[start:start + _ENCODE_BATCH], add_special_tokens=special)]
+
+    def _encoded(self, texts: list[str]):
+        """Each text's encoding (with offsets), a batch at a time: at most one batch's encodings are held."""
+        for start in range(0, len(texts), _ENCODE_BATCH):
+            yield from self.backend.encode_batch(texts[start:start + _ENCODE_BATCH], add_special_tokens=False)
+
+    def count_split(self, openings: list[str], texts: list[str]) -> list[tuple[int, int]]:
+        """(tokens before the first trainable one, tokens in all) of each text, encoded once: where a
+        text starts with its opening, the opening's tokens are those before the token holding the first
+        character after it (a token that spans the two is trainable)."""
+        out, apart = [], []
+        for k, (opening, text, encoding) in enumerate(zip(openings, texts, self._encoded(texts))):
+            total = len(encoding)
+            if not text.startswith(opening):
+                apart.append(k)
+                out.append((0, total))
+                continue
+            at, position = None, len(opening)
+            while at is None and position < len(text):  # characters a pre-tokenizer drops (spaces) hold no token
+                at = encoding.char_to_token(position)
+                position += 1
+            out.append((total if at is None else at, total))
+        if apart:  # a template whose opening is not the start of the whole: counted on its own
+            for k, n in zip(apart, self.count([openings[k] for k in apart], special=False)):
+                out[k] = (n, out[k][1])
+        return out
 
     def render(self, messages: list[dict[str, Any]], tools: Any, *, generation_prompt: bool) -> str:
         """The conversation as the chat template writes it (raises ValueError when the template refuses it)."""
@@ -229,8 +257,7 @@ def count_rows(tokenizer: Tokenizer, frame: Any, records: dict[int, dict[str, An
     if templated:
         index = np.array([i for i, _, _ in templated], np.int64)
         # the template writes the special tokens itself, as apply_chat_template(tokenize=True) encodes
-        out[index, 0] = tokenizer.count([o for _, o, _ in templated], special=False)
-        out[index, 1] = tokenizer.count([f for _, _, f in templated], special=False)
+        out[index] = tokenizer.count_split([o for _, o, _ in templated], [f for _, _, f in templated])
     return out
 
 

@@ -174,3 +174,12 @@ def test_token_counts_kept_per_block_in_the_cache_are_those_counted_cold(tmp_pat
     assert metrics("--no-cache")["train"] == metrics()["train"]
     with pytest.raises(ConfigError):
         token_counting.load_tokenizer(str(tmp_path / "missing"))
+
+
+def test_the_opening_is_counted_within_the_whole_encoding_also_where_spaces_hold_no_token(tmp_path):
+    model = tiny_model(tmp_path / "model", template="{% for m in messages %}<|{{ m['role'] }}|>   {{ m['content'] }} "
+                                                    "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    tokenizer = token_counting.load_tokenizer(str(model))
+    opening = "<|user|>   yes no <|assistant|>"
+    whole = opening + "   paris "
+    assert tokenizer.count_split([opening, "yes no"], [whole, "<|user|>   yes"]) == [(4, 5), (2, 2)]
