@@ -231,6 +231,18 @@ def count_rows(tokenizer: Tokenizer, frame: Any, records: dict[int, dict[str, An
     import numpy as np
 
     out = np.full((frame.height, 2), NOT_COUNTED, np.int64)
+    if not tokenizer.exact:  # the estimate needs no text of its own: counted on the columns
+        import polars as pl
+
+        def estimate(column):
+            return (pl.col(column).fill_null("").str.len_chars() + (ESTIMATE_CHARS_PER_TOKEN - 1)) \
+                // ESTIMATE_CHARS_PER_TOKEN
+
+        counted = frame.select(pl.col("valid"), prompt=estimate("prompt"), total=estimate("prompt") + estimate("response"))
+        valid = counted["valid"].to_numpy()
+        out[valid, 0] = counted["prompt"].to_numpy()[valid]
+        out[valid, 1] = counted["total"].to_numpy()[valid]
+        return out
     templated, plain = [], []
     for i, (row, valid, prompt, response) in enumerate(frame.select("row", "valid", "prompt", "response").iter_rows()):
         if not valid:

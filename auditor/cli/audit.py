@@ -68,6 +68,9 @@ def audit(
     tokenizer: Annotated[str | None, typer.Option(
         help="Count tokens exactly with this tokenizer.json or local model folder (its chat template too); "
              "same as -o tokens.tokenizer=PATH.")] = None,
+    target: Annotated[list[str] | None, typer.Option(
+        help="Check the data against a fine-tuning service's rules: openai, vertex, fireworks, together, "
+             "mistral (repeatable or comma-separated; same as -o target.targets=...).")] = None,
     max_length: Annotated[int | None, typer.Option(
         help="The trainer's max sequence length: report rows it would truncate or train on nothing "
              "(same as -o tokens.max_length=N).")] = None,
@@ -105,12 +108,22 @@ def audit(
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
                          max_line_bytes=max_line_bytes, max_expansion=max_expansion)
         cli_checks = check_options(option)
+        # the flags that stand for check options apply to those of their checks the audit runs
+        shorthand: dict[str, dict[str, str]] = {}
         if tokenizer is not None:
-            cli_checks.setdefault("tokens", {})["tokenizer"] = tokenizer
+            shorthand.setdefault("tokens", {})["tokenizer"] = tokenizer
+            shorthand.setdefault("target", {})["tokenizer"] = tokenizer
+        if target:
+            shorthand.setdefault("target", {})["targets"] = ",".join(split_names(target))
         if max_length is not None:
-            cli_checks.setdefault("tokens", {})["max_length"] = str(max_length)
+            shorthand.setdefault("tokens", {})["max_length"] = str(max_length)
         for plan in plans:
             checks = {k: dict(v) for k, v in plan.config.checks.items()}
+            selected = set(overrides["select"] or plan.config.select)
+            skipped = set(overrides["ignore"] or plan.config.ignore)
+            for check_id, values in shorthand.items():
+                if (not selected or check_id in selected) and check_id not in skipped:
+                    checks.setdefault(check_id, {}).update(values)
             for check_id, values in cli_checks.items():
                 checks.setdefault(check_id, {}).update(values)
             job = plan.config.with_overrides(checks=checks, **overrides)
