@@ -156,35 +156,33 @@ def _short(n: Any) -> str:
     return format_value(n)
 
 
-def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], dict[str, list[int]]] | None:
-    """Bin labels and counts per split of `{split}_{column}_length_histogram` in the metrics of the first
-    check providing length histograms."""
-    count = next(iter(providing(report, "length-histograms")), None)
-    if not count:
-        return None
+def _split_histograms(metrics: dict[str, Any], key: str) -> tuple[list[str], dict[str, list[int]]] | None:
+    """Bin labels and counts per split of the histograms `key.format(split=...)` in `metrics` (splits whose
+    bins differ from the first's are left out)."""
     labels, series = None, {}
     for split in ("train", "eval"):
-        parsed = _histogram(count["metrics"].get(f"{split}_{column}_length_histogram"))
+        parsed = _histogram(metrics.get(key.format(split=split)))
         if parsed and sum(parsed[1]) and (labels is None or parsed[0] == labels):
             labels = parsed[0]
             series[split] = parsed[1]
     return (labels, series) if labels else None
 
 
+def length_histograms(report: dict[str, Any], column: str) -> tuple[list[str], dict[str, list[int]]] | None:
+    """Bin labels and counts per split of `{split}_{column}_length_histogram` in the metrics of the first
+    check providing length histograms."""
+    count = next(iter(providing(report, "length-histograms")), None)
+    return _split_histograms(count["metrics"], "{split}_" + column + "_length_histogram") if count else None
+
+
 def token_histograms(report: dict[str, Any]) -> tuple[list[str], dict[str, list[int]], str] | None:
     """Bin labels, counts per split of `{split}_tokens_histogram`, and whether the counts are exact
     ("tokens") or estimates, from the first check providing token histograms."""
     tokens = next(iter(providing(report, "token-histograms")), None)
-    if not tokens:
+    found = _split_histograms(tokens["metrics"], "{split}_tokens_histogram") if tokens else None
+    if not found:
         return None
-    labels, series = None, {}
-    for split in ("train", "eval"):
-        parsed = _histogram(tokens["metrics"].get(f"{split}_tokens_histogram"))
-        if parsed and sum(parsed[1]) and (labels is None or parsed[0] == labels):
-            labels = parsed[0]
-            series[split] = parsed[1]
-    if not labels:
-        return None
+    labels, series = found
     # the bins run to 128k tokens: the chart ends at the last bin holding an example
     last = max(i for counts in series.values() for i, n in enumerate(counts) if n) + 1
     unit = "tokens" if tokens["metrics"].get("exact") else "estimated tokens"

@@ -65,3 +65,16 @@ def test_cluster_header_shows_the_similarity_range(tmp_path):
     near = next(r for r in report["results"] if r["check"] == "near-duplicates")
     near["findings"][0]["data"]["similarity"] = [0.82, 0.97]
     assert "similarity 0.82–0.97" in render_html(report)
+
+
+def test_the_tokens_chart_ends_at_the_last_bin_holding_an_example_and_says_estimated():
+    from auditor.render import common
+
+    report = {"checks": {"tokens": {"provides": ["token-histograms"]}},
+              "results": [{"check": "tokens", "metrics": {
+                  "exact": False, "train_tokens_histogram": {"bins": [0, 64, 128, 256], "counts": [2, 0, 5, 0]},
+                  "eval_tokens_histogram": {"bins": [0, 64, 128, 256], "counts": [1, 1, 0, 0]}}}]}
+    labels, series, unit = common.token_histograms(report)
+    assert labels == ["0–64", "64–128", "128–256"] and series == {"train": [2, 0, 5], "eval": [1, 1, 0]}
+    assert unit == "estimated tokens"
+    assert common.token_histograms({"checks": {}, "results": []}) is None
