@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from auditor.errors import DatasetLoadError
 from auditor.input.dataset import load_dataset
-from auditor.input.loading import GZIP_MAGIC, _looks_binary
+from auditor.input.loading import GZIP_MAGIC, ZSTD_MAGIC, _looks_binary
 from auditor.input.normalize import NORMALIZERS, detect_format
 
 JSON_VALUES = st.recursive(
@@ -51,9 +51,10 @@ def test_every_line_is_a_row_or_a_finding(tmp_path_factory, lines, crlf):
     path = tmp_path_factory.mktemp("prop") / "train.jsonl"
     content = (b"\r\n" if crlf else b"\n").join(lines) + b"\n"
     path.write_bytes(content)
-    if content.startswith(GZIP_MAGIC):
-        # gzip's magic number makes it a compressed file; a corrupt one is unreadable, said in one line
-        with pytest.raises(DatasetLoadError, match="cannot read"):
+    if content.startswith((GZIP_MAGIC, ZSTD_MAGIC)):
+        # gzip's or Zstandard's magic number makes it a compressed file; a corrupt one is unreadable, said
+        # in one line
+        with pytest.raises(DatasetLoadError, match="cannot read|Zstandard"):
             load_dataset(str(path), "train")
         return
     if _looks_binary(content[:8192]):

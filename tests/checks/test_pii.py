@@ -1,0 +1,112 @@
+"""pii: every kind planted in several surface forms is found and masked; look-alikes are not flagged."""
+
+import json
+
+import pytest
+
+from auditor.testing import run_check
+from dataset_auditor_checks.pii import Pii
+
+
+def chat(user, answer="Thanks, noted."):
+    return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]}
+
+
+PLANTED = [  # (kind, text holding it, the raw value that must never be printed)
+    ("email", "Write to jane.doe@gmail.com today", "jane.doe@gmail.com"),
+    ("email", "cc: Bob.Smith+billing@corp-mail.co.uk, thanks", "Bob.Smith+billing@corp-mail.co.uk"),
+    ("phone", "Call me on (415) 555-2671 after five", "(415) 555-2671"),
+    ("phone", "my mobile is +44 7911 123456", "+44 7911 123456"),
+    ("phone", "reach us at 212.555.7890", "212.555.7890"),
+    ("card", "card 4111 1111 1111 1111 exp 12/29", "4111 1111 1111 1111"),
+    ("card", "Amex 3782-822463-10005 please", "3782-822463-10005"),
+    ("card", "number 5555555555554444 was declined", "5555555555554444"),
+    ("iban", "IBAN DE89 3704 0044 0532 0130 00 for the refund", "DE89 3704 0044 0532 0130 00"),
+    ("iban", "send it to GB82WEST12345698765432", "GB82WEST12345698765432"),
+    ("ip", "login from 81.2.69.160 was blocked", "81.2.69.160"),
+    ("ip", "the host 2a00:1450:4001:81c::200e answered", "2a00:1450:4001:81c::200e"),
+    ("ssn", "SSN 123-45-6789 on file", "123-45-6789"),
+    ("secret", "my key AKIAIOSFODNN7EXAMPLE stopped working", "AKIAIOSFODNN7EXAMPLE"),
+    ("secret", "token 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 in CI", "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"),
+    ("secret", "use sk_live_4eC39HqLyjWDarjtT1zdp7dc for payments", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    ("secret", "curl https://admin:Tr0ub4dor3@api.shop.io/v1", "Tr0ub4dor3"),
+    ("secret", 'config: password = "hunter2-is-bad"', "hunter2-is-bad"),
+    ("secret", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA75\n-----END RSA PRIVATE KEY-----",
+     "MIIEpAIBAAKCAQEA75"),
+    ("secret", "xoxb-123456789012-1234567890123-abcdefghijabcdefghijabcd is our bot",
+     "xoxb-123456789012-1234567890123-abcdefghijabcdefghijabcd"),
+]
+
+LOOK_ALIKES = [
+    "Order #123456789 shipped on 2024-01-15",
+    "ISBN 978-3-16-148410-0, the second edition",
+    "It happened on 15/01/2024 at 12:30:45",
+    "Upgrade to version 10.0.19041.1 or v1.2.3.4 first",
+    "request id 550e8400-e29b-41d4-a716-446655440000",
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b fixed it",
+    "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d08c8c1b0a2f3",
+    "write to support@example.com or test@mail.test",
+    "placeholders: <EMAIL>, [REDACTED], xxx-xxx-xxxx, api_key = <YOUR_API_KEY>",
+    "the router is at 192.168.1.1 and 10.0.0.7, loopback ::1",
+    "call 555-0123 in the film",
+    "the total was 1234 5678 dollars over 3 years",
+    "a ratio of 3:2:1 and a time of 10:45",
+    "reset your password in settings, then choose a new token",
+    # false alarms seen on the real sets: arithmetic, a password tool's JSON reply, placeholder domains
+    "the park was left with 30000 - 11520 = <<30000-11520=18480>>18480 elephants",
+    '{"password": "a9B7$#fG3&Z1"} is the generated one',
+    "send it to john.doe@email.com or bob@company.com",
+]
+
+
+def test_every_planted_kind_is_found_on_its_line_with_a_masked_excerpt_and_no_look_alike_is():
+    rows = [chat(text) for _, text, _ in PLANTED] + [chat(text) for text in LOOK_ALIKES]
+    result = run_check(Pii, rows)
+    found = {(f.location.line, f.data["kind"]) for f in result.findings}
+    assert found == {(i + 1, kind) for i, (kind, _, _) in enumerate(PLANTED)}
+    for finding in result.findings:
+        blob = json.dumps(finding.to_dict())
+        value = PLANTED[finding.location.line - 1][2]
+        assert value not in blob and value.replace(" ", "") not in blob
+    by_line = {f.location.line: f for f in result.findings}
+    assert by_line[1].message == "E-mail address in the prompt: j***@gmail.com"
+    assert by_line[6].message == "Payment card number in the prompt: **** **** **** 1111"
+    assert by_line[14].message == "Credential in the prompt: AWS Access Key: AKIA…"
+    assert by_line[1].data["span"] == [9, 27] and by_line[1].data["field"] == "prompt"
+    assert by_line[14].code == "PII002" and by_line[14].severity.value == "error"
+    assert by_line[1].code == "PII001" and by_line[1].severity.value == "warning"
+    assert result.metrics["train_rows_with"]["secret"] == 7 and result.metrics["train_rows_with"]["email"] == 2
+    clean = run_check(Pii, [chat(text) for text in LOOK_ALIKES])
+    assert clean.findings == [] and clean.status.value == "pass"
+
+
+def test_the_same_address_on_many_lines_is_one_finding_and_allow_lists_and_options_apply():
+    rows = [chat(f"ticket {i}: write to jane@shop.com") for i in range(5)] + [chat("hi", "call +1 415 555 2671")]
+    result = run_check(Pii, rows)
+    assert [(f.location.line, f.data.get("line_count"), f.data["field"]) for f in result.findings] == [
+        (1, 5, "prompt"), (6, None, "response")]
+    assert run_check(Pii, rows, allow=["shop.com", "4155552671"]).findings == []
+    only = run_check(Pii, rows, kinds=["phone"], personal_severity="error", exclude=True)
+    assert [f.data["kind"] for f in only.findings] == ["phone"] and only.excluded == {5}
+    assert only.status.value == "fail"
+
+
+def test_no_report_format_or_terminal_line_holds_a_planted_value(tmp_path, capsys, monkeypatch):
+    from auditor.cli import main
+    from auditor.testing import write_jsonl
+
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "train.jsonl", [chat(text) for _, text, _ in PLANTED])
+    outputs = []
+    for report in ("json", "markdown", "html", "sarif"):
+        with pytest.raises(SystemExit):
+            main(["audit", "train.jsonl", "--select", "pii", "--no-cache", "--report", report, "--output", f"r.{report}"])
+        outputs.append(capsys.readouterr().out)
+        outputs.append((tmp_path / f"r.{report}").read_text())
+    with pytest.raises(SystemExit):
+        main(["audit", "train.jsonl", "--select", "pii", "--hook"])
+    outputs.append(capsys.readouterr().out)
+    assert "PII002" in outputs[0] and "j***@gmail.com" in outputs[1]
+    for _, _, value in PLANTED:
+        for text in outputs:
+            assert value not in text and value.replace(" ", "") not in text, value
