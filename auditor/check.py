@@ -34,6 +34,8 @@ ROLES = {
     "label-counts": "the label chart: metrics['per_label'] (train) and metrics['eval_per_label']",
     "length-histograms": "the length charts: metrics['{split}_{column}_length_histogram'], {'bins', 'counts'}",
     "token-histograms": "the tokens-per-example chart: metrics['{split}_tokens_histogram'], {'bins', 'counts'}",
+    "redaction": "`auditor clean --redact` asks its `redactions(text)` for every string of every kept row and "
+                 "writes each value as its placeholder",
 }
 
 
@@ -87,6 +89,11 @@ class Check:
 
     def run(self, ctx: Any) -> CheckResult:  # ctx: auditor.context.AuditContext
         raise NotImplementedError
+
+    def redactions(self, text: str) -> list[tuple[str, str]]:
+        """(value, placeholder) for each value in one string that `auditor clean --redact` replaces (checks
+        declaring the `redaction` role); the rest of the line stays byte for byte."""
+        return []
 
     def files_read(self) -> Sequence[str]:
         """Files the check reads besides the inputs and the schema (a tokenizer its options name): their

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,14 @@ def clean_masks(report: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *, force: bool = False,
-                tables: Mapping[str, Any] | None = None, limits: Any = None) -> CleanSummary:
+                tables: Mapping[str, Any] | None = None, limits: Any = None,
+                redactors: Sequence[Any] = ()) -> CleanSummary:
     """Write the clean rows of every input of `report` and `removed.jsonl` into `output_dir`.
 
     `tables` holds the in-memory inputs (by name) of an audit run from Python; `limits`
-    (auditor.input.limits.InputLimits) are the ones the audit read the files with.
+    (auditor.input.limits.InputLimits) are the ones the audit read the files with. `redactors` (checks
+    declaring the `redaction` role) rewrite the values they name in every kept row (see `redacted`):
+    JSONL inputs only.
 
     Raises:
         ConfigError: the folder holds files and `force` is not given, an output would be an input, or
@@ -85,6 +88,11 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
     """
     folder = output_folder(output_dir, force)
     tables = dict(tables or {})
+    if redactors:
+        other = [e["path"] for e in report["inputs"] if e.get("input_format", "jsonl") != "jsonl" or e["path"] in tables]
+        if other:
+            raise ConfigError(f"{other[0]}: --redact rewrites JSONL files line by line; convert this input to JSONL "
+                              "first")
     masks = clean_masks(report)
     targets = _targets(report, folder, tables)
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,7 +100,7 @@ def write_clean(report: Mapping[str, Any], output_dir: str | os.PathLike[str], *
     for entry in report["inputs"]:
         path, mask = entry["path"], masks[entry["path"]]
         target = targets[path]
-        write_atomically(target, lambda out, e=entry, m=mask: write_rows(e, m, out, tables, limits))
+        write_atomically(target, lambda out, e=entry, m=mask: write_rows(e, m, out, tables, limits, redactors))
         summary.outputs[path] = str(target)
         summary.kept[path] = int(mask.sum())
         summary.removed[path] = int((~mask).sum())
@@ -217,14 +225,15 @@ def _suppress():
     return contextlib.suppress(OSError)
 
 
-def write_rows(entry: Mapping[str, Any], mask: Any, out: Any, tables: Mapping[str, Any], limits: Any) -> None:
+def write_rows(entry: Mapping[str, Any], mask: Any, out: Any, tables: Mapping[str, Any], limits: Any,
+               redactors: Sequence[Any] = ()) -> None:
     """The rows of one report input where `mask` is True, into `out`, in the input's own form."""
     path = entry["path"]
     kind = entry.get("input_format", "jsonl")
     if path in tables:
         _write_table(tables[path], mask, out)
     elif kind == "jsonl":
-        _write_lines(entry, mask, out, limits)
+        _write_lines(entry, mask, out, limits, redactors)
     elif kind in ("parquet", "arrow", "hf"):
         _write_columnar(path, kind, mask, out)
     elif kind in ("csv", "tsv"):
@@ -235,7 +244,7 @@ def write_rows(entry: Mapping[str, Any], mask: Any, out: Any, tables: Mapping[st
         raise DatasetLoadError(f"{path}: cannot write a clean copy of a {kind} input")
 
 
-def _write_lines(entry: Mapping[str, Any], mask: Any, out: Any, limits: Any) -> None:
+def _write_lines(entry: Mapping[str, Any], mask: Any, out: Any, limits: Any, redactors: Sequence[Any] = ()) -> None:
     """The kept physical lines, each byte as read; compressed as the input was. The bytes read are
     hashed as the loader hashed them, so a file edited since its audit is refused, not half-cleaned."""
     from .input.limits import DEFAULT_LIMITS
@@ -265,10 +274,70 @@ def _write_lines(entry: Mapping[str, Any], mask: Any, out: Any, limits: Any) -> 
                     raw = stream.readline(limit + 1)
                 continue
             if keep:
-                sink.write(raw)
+                sink.write(redacted(raw, redactors) if redactors else raw)
     finish()
     if number != len(kept) or (entry.get("sha256") and digest.hexdigest() != entry["sha256"]):
         raise DatasetLoadError(f"{path}: the file changed since it was audited; audit and clean it again")
+
+
+def redacted(raw: bytes, redactors: Sequence[Any]) -> bytes:
+    """One JSONL line with every value the redactors name in any of its strings written as their
+    placeholder. Each value is replaced where it stands in the line as JSON writes it (as is, or
+    \\u-escaped), so every other byte stays; a value found in no such form (written with other escapes)
+    makes the line written anew from its parsed record, so no found value is ever left in."""
+    import json
+
+    import orjson
+
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw  # never a clean row: kept lines parse
+    pairs = {}
+    for text in _strings(record):
+        for redactor in redactors:
+            for value, placeholder in redactor.redactions(text):
+                if value:
+                    pairs[value] = placeholder
+    if not pairs:
+        return raw
+    line = raw.decode("utf-8")
+    missing = False
+    for value in sorted(pairs, key=len, reverse=True):
+        forms = {json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}
+        present = [form for form in forms if form in line]
+        if not present:
+            missing = True
+        for form in present:
+            line = line.replace(form, pairs[value])
+    if missing:
+        rewritten = orjson.loads(raw)
+        end = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
+        return json.dumps(_replaced(rewritten, pairs), ensure_ascii=False).encode() + end
+    return line.encode("utf-8")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _replaced(value: Any, pairs: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        for old in sorted(pairs, key=len, reverse=True):
+            value = value.replace(old, pairs[old])
+        return value
+    if isinstance(value, dict):
+        return {k: _replaced(v, pairs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, pairs) for v in value]
+    return value
 
 
 def _compressed_sink(out: Any, source: Any) -> tuple[Any, Any]:

@@ -170,6 +170,12 @@ def checked_schema(schema: Any, name: str) -> dict[str, Any]:
     return schema
 
 
+def checks_providing(config: AuditConfig, role: str) -> list[Any]:
+    """The checks of an audit (its selection, with its options) that declare `role` (see auditor.check.ROLES)."""
+    registry = Registry.from_entry_points(config.select, config.ignore)
+    return [check for plugin, check in _instantiate(registry, config) if role in plugin.cls.provides]
+
+
 def _instantiate(registry: Registry, config: AuditConfig) -> list[tuple[Plugin, Any]]:
     unknown = sorted(set(config.checks) - set(_all_known(registry, config)))
     if unknown:

@@ -21,6 +21,11 @@ class Kind:
     prefilter: str  # a polars (Rust) regex: rows that cannot hold one are never read in Python
     find: Callable[[str, Context], Iterator[Span]]
     mask: Callable[[str], str]
+    placeholder: str = ""  # what `auditor clean --redact` writes instead
+
+    def value(self, found: str) -> str:
+        """The text a finder's value stands for in the string (a credential's value, without its type)."""
+        return found.partition("\x00")[2] if self.secret else found
 
 
 @dataclass(frozen=True)
@@ -181,11 +186,15 @@ def _secrets(text: str, context: Context) -> Iterator[Span]:
     from detect_secrets.core.scan import scan_line
     from detect_secrets.settings import transient_settings
 
+    for block in _KEY_BLOCK.finditer(text):  # the whole block, not only its BEGIN line
+        yield block.start(), block.end(), f"Private Key\x00{block.group(0)}"
     with transient_settings({"plugins_used": [{"name": name} for name in _SECRET_PLUGINS]}):
         offset = 0
         for line in text.split("\n"):
             for secret in scan_line(line):
                 value = secret.secret_value or ""
+                if secret.type == "Private Key":
+                    continue  # found above, block and all
                 if not value or value.lower() in context.allowed or _placeholder(value):
                     continue
                 at = line.find(value)
@@ -196,6 +205,8 @@ def _secrets(text: str, context: Context) -> Iterator[Span]:
             offset += len(line) + 1
 
 
+_KEY_BLOCK = re.compile(r"-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----(?:.*?-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|.*\Z)",
+                        re.S)
 _JSON_PASSWORD = re.compile(r'"(?:password|passwd|pwd|pass|new_password)"\s*:\s*"?$', re.I)
 _PLACEHOLDER = re.compile(r"^(?:<[^>]*>|\[[^\]]*\]|\{[^}]*\}|\$\{?\w+\}?|x+|\*+|\.+|redacted|changeme|"
                           r"your[_-]?\w*|example\w*|dummy\w*|placeholder|secret|password|\w*_here)$", re.I)
@@ -212,18 +223,20 @@ def _mask_secret(value: str) -> str:
 
 
 KINDS = {
-    "email": Kind("email", "E-mail address", False, r"@[A-Za-z0-9-]+\.", _emails, _mask_email),
+    "email": Kind("email", "E-mail address", False, r"@[A-Za-z0-9-]+\.", _emails, _mask_email, "<EMAIL>"),
     # written as people write phone numbers: a + country code, an (area code), or groups with separators
     # (a bare run of digits is an order number as often as a phone number)
     "phone": Kind("phone", "Phone number", False, r"\+\d|\(\d{2,4}\)\s?\d|\d{2,4}[ .-]\d{3,4}[ .-]\d{3,5}", _phones,
-                  lambda v: _keep_last(v, 2)),
-    "card": Kind("card", "Payment card number", False, r"\d{4}[ -]?\d{4}[ -]?\d{2}", _cards, lambda v: _keep_last(v, 4)),
-    "iban": Kind("iban", "IBAN", False, r"[A-Z]{2}\d{2} ?[A-Z0-9]{4}", _ibans, _mask_iban),
+                  lambda v: _keep_last(v, 2), "<PHONE>"),
+    "card": Kind("card", "Payment card number", False, r"\d{4}[ -]?\d{4}[ -]?\d{2}", _cards, lambda v: _keep_last(v, 4),
+                 "<CARD>"),
+    "iban": Kind("iban", "IBAN", False, r"[A-Z]{2}\d{2} ?[A-Z0-9]{4}", _ibans, _mask_iban, "<IBAN>"),
     "ip": Kind("ip", "IP address", False, r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
-               _ips, _mask_ip),
-    "ssn": Kind("ssn", "US social security number", False, r"\d{3}-\d{2}-\d{4}", _ssns, lambda v: _keep_last(v, 4)),
+               _ips, _mask_ip, "<IP>"),
+    "ssn": Kind("ssn", "US social security number", False, r"\d{3}-\d{2}-\d{4}", _ssns, lambda v: _keep_last(v, 4),
+                "<SSN>"),
     "secret": Kind("secret", "Credential", True,
                    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_(?:live|test)_|-----BEGIN|"
                    r"eyJ[A-Za-z0-9_-]{8,}\.|://[^/\s:@]+:[^@\s/]+@|(?i:password|passwd|pwd|secret|api_?key|token)",
-                   _secrets, _mask_secret),
+                   _secrets, _mask_secret, "<SECRET>"),
 }

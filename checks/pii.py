@@ -50,10 +50,16 @@ class Pii(Check):
     ```
     `E-mail address in the prompt: j***@mail.com` (PII001, a warning). Allow a domain or a known
     test value with `allow = ["mail.com"]`.
+
+    ## Fix
+    `auditor clean --redact` keeps the rows and writes each value found as a typed placeholder
+    (`<EMAIL>`, `<PHONE>`, `<CARD>`, `<IBAN>`, `<IP>`, `<SSN>`, `<SECRET>`), the rest of each line byte
+    for byte (JSONL inputs).
     """
 
     id = "pii"
     code = PERSONAL
+    provides = frozenset({"redaction"})
 
     @dataclass(frozen=True)
     class Options:
@@ -71,11 +77,25 @@ class Pii(Check):
             if not (len(self.region) == 2 and self.region.isalpha()):
                 raise ValueError(f"region {self.region!r} is not an ISO 3166 code such as US, GB, DE")
 
+    def _setup(self):
+        context = Context(self.options.region.upper(), frozenset(str(a).lower() for a in self.options.allow))
+        return context, [KINDS[name] for name in dict.fromkeys(self.options.kinds)]
+
+    def redactions(self, text):
+        """Each value of every kind in `text`, with its typed placeholder (`<EMAIL>`, `<CARD>`, ...)."""
+        import re
+
+        context, kinds = self._setup()
+        out = []
+        for kind in kinds:
+            if re.search(kind.prefilter, text):
+                out += [(kind.value(value), kind.placeholder) for _, _, value in kind.find(text, context)]
+        return out
+
     def run(self, ctx):
         import polars as pl
 
-        context = Context(self.options.region.upper(), frozenset(str(a).lower() for a in self.options.allow))
-        kinds = [KINDS[name] for name in dict.fromkeys(self.options.kinds)]
+        context, kinds = self._setup()
         findings, excluded, metrics = [], set(), {}
         for split in ("train", "eval"):
             rows = ctx.rows(split).select("row", "source", "line", *_FIELDS)

@@ -30,6 +30,9 @@ def clean(
                                "-o leakage.exclude=both, -o language.exclude=true.")] = None,
     config: Annotated[str | None, typer.Option(help="Config file (default: the nearest one).")] = None,
     force: Annotated[bool, typer.Option(help="Write into a folder that already holds files.")] = False,
+    redact: Annotated[bool, typer.Option(
+        help="Keep rows with personal data or credentials, each value written as a placeholder (<EMAIL>, "
+             "<PHONE>, ...), the rest of the line byte for byte (JSONL inputs).")] = False,
     cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="Reuse the cached audit [default: on].",
                                                show_default=False)] = None,
     cache_dir: Annotated[str | None, typer.Option(help="Cache directory.")] = None,
@@ -43,6 +46,7 @@ def clean(
     from ..clean import write_clean
     from ..config import load_config, parse_assignments
     from ..engine import audit as run_audit
+    from ..engine import checks_providing
     from ..progress import default_progress
     from .audit import check_options, open_cache, plan_jobs
 
@@ -64,7 +68,10 @@ def clean(
                                          ignore=split_names(ignore))
         cache_store = open_cache(job)
         report = run_audit(job, progress=default_progress(progress), cache=cache_store)
-        summary = write_clean(report, output_dir, force=force, limits=job.input_limits())
+        redactors = checks_providing(job, "redaction") if redact else []
+        if redact and not redactors:
+            raise ConfigError("--redact needs a check that redacts (pii), and it is not selected")
+        summary = write_clean(report, output_dir, force=force, limits=job.input_limits(), redactors=redactors)
     except AuditorError as exc:
         fail(str(exc))
     except OSError as exc:

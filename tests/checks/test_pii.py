@@ -110,3 +110,35 @@ def test_no_report_format_or_terminal_line_holds_a_planted_value(tmp_path, capsy
     for _, _, value in PLANTED:
         for text in outputs:
             assert value not in text and value.replace(" ", "") not in text, value
+
+
+def test_clean_redact_keeps_the_rows_and_writes_each_value_as_its_placeholder_byte_for_byte(tmp_path, capsys,
+                                                                                             monkeypatch):
+    from auditor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    lines = [
+        '{"messages": [{"role": "user", "content": "Mail jane.doe@gmail.com or call (415) 555-2671"},  '
+        '{"role": "assistant", "content": "Card 4111 1111 1111 1111 noted."}]}',
+        '{"messages":[{"role":"user","content":"my key AKIAIOSFODNN7EXAMPLE and\\nIBAN GB82WEST12345698765432"},'
+        '{"role":"assistant","content":"Thanks."}]}',
+        '{"messages": [{"role": "user", "content": "nothing personal here"}, {"role": "assistant", "content": "ok"}]}',
+        '{"messages": [{"role": "user", "content": "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKC\\n'
+        '-----END RSA PRIVATE KEY-----"}, {"role": "assistant", "content": "caf\\u00e9 ok"}]}',
+    ]
+    (tmp_path / "train.jsonl").write_bytes("\r\n".join(lines).encode() + b"\r\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["clean", "train.jsonl", "--select", "pii", "--redact", "-d", "out", "--no-cache", "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    written = (tmp_path / "out" / "train.jsonl").read_bytes().decode().split("\r\n")
+    assert written[0] == ('{"messages": [{"role": "user", "content": "Mail <EMAIL> or call <PHONE>"},  '
+                          '{"role": "assistant", "content": "Card <CARD> noted."}]}')
+    assert written[1] == ('{"messages":[{"role":"user","content":"my key <SECRET> and\\nIBAN <IBAN>"},'
+                          '{"role":"assistant","content":"Thanks."}]}')
+    assert written[2] == lines[2]
+    assert written[3] == ('{"messages": [{"role": "user", "content": "<SECRET>"}, '
+                          '{"role": "assistant", "content": "caf\\u00e9 ok"}]}')
+    assert written[4] == ""
+    with pytest.raises(SystemExit) as exc:
+        main(["clean", "train.jsonl", "--select", "count", "--redact", "-d", "out2", "--no-cache", "-q"])
+    assert exc.value.code == 2 and "--redact needs a check that redacts" in capsys.readouterr().err
