@@ -97,6 +97,7 @@ class Pii(Check):
 
         context, kinds = self._setup()
         findings, excluded, metrics = [], set(), {}
+        pending = []  # (finding, row, value): the turn a value is in, looked up below; the value is not kept
         for split in ("train", "eval"):
             rows = ctx.rows(split).select("row", "source", "line", *_FIELDS)
             seen = {kind.name: set() for kind in kinds}
@@ -117,11 +118,27 @@ class Pii(Check):
                             f"{kind.title} in the {field}: {kind.mask(value)}{more}", source=source, line=line,
                             split=split, severity=severity, code=SECRET if kind.secret else PERSONAL,
                             kind=kind.name, field=field, span=[start, end], count=len(spans)))
+                        pending.append((findings[-1], row, kind.value(value)))
                         if self.options.exclude:
                             excluded.add(row)
             metrics[f"{split}_rows_with"] = {name: len(found) for name, found in seen.items()}
+        _add_turns(ctx, pending)
         findings = merge_repeated(findings)
         total = {name: metrics["train_rows_with"][name] + metrics["eval_rows_with"][name] for name in seen}
         found = ", ".join(f"{KINDS[name].title.lower()} on {counted(n, 'row')}" for name, n in total.items() if n)
         summary = found or f"no personal data or credentials found ({', '.join(k.name for k in kinds)})"
         return self.result(findings, summary=summary, metrics=metrics, excluded=excluded)
+
+
+def _add_turns(ctx, pending) -> None:
+    """Each finding's `turn`: the index of the message (or ShareGPT turn) whose text holds the value."""
+    records = {row: record for row, _, _, record in ctx.records(rows=sorted({row for _, row, _ in pending}))}
+    for finding, row, value in pending:
+        record = records.get(row, {})
+        turns = record.get("messages") if isinstance(record.get("messages"), list) else record.get("conversations")
+        if not isinstance(turns, list):
+            continue
+        for i, turn in enumerate(turns):
+            if isinstance(turn, dict) and value in str(turn.get("content", turn.get("value", ""))):
+                finding.data["turn"] = i
+                break

@@ -72,7 +72,7 @@ def test_every_planted_kind_is_found_on_its_line_with_a_masked_excerpt_and_no_lo
     assert by_line[1].message == "E-mail address in the prompt: j***@gmail.com"
     assert by_line[6].message == "Payment card number in the prompt: **** **** **** 1111"
     assert by_line[14].message == "Credential in the prompt: AWS Access Key: AKIA…"
-    assert by_line[1].data["span"] == [9, 27] and by_line[1].data["field"] == "prompt"
+    assert by_line[1].data["span"] == [9, 27] and by_line[1].data["field"] == "prompt" and by_line[1].data["turn"] == 0
     assert by_line[14].code == "PII002" and by_line[14].severity.value == "error"
     assert by_line[1].code == "PII001" and by_line[1].severity.value == "warning"
     assert result.metrics["train_rows_with"]["secret"] == 7 and result.metrics["train_rows_with"]["email"] == 2
@@ -83,8 +83,8 @@ def test_every_planted_kind_is_found_on_its_line_with_a_masked_excerpt_and_no_lo
 def test_the_same_address_on_many_lines_is_one_finding_and_allow_lists_and_options_apply():
     rows = [chat(f"ticket {i}: write to jane@shop.com") for i in range(5)] + [chat("hi", "call +1 415 555 2671")]
     result = run_check(Pii, rows)
-    assert [(f.location.line, f.data.get("line_count"), f.data["field"]) for f in result.findings] == [
-        (1, 5, "prompt"), (6, None, "response")]
+    assert [(f.location.line, f.data.get("line_count"), f.data["field"], f.data["turn"]) for f in result.findings] == [
+        (1, 5, "prompt", 0), (6, None, "response", 1)]
     assert run_check(Pii, rows, allow=["shop.com", "4155552671"]).findings == []
     only = run_check(Pii, rows, kinds=["phone"], personal_severity="error", exclude=True)
     assert [f.data["kind"] for f in only.findings] == ["phone"] and only.excluded == {5}
