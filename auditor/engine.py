@@ -11,6 +11,7 @@ from .check import convert_value
 from .config import AuditConfig
 from .context import AuditContext, Settings
 from .errors import AuditorError, CheckLoadError, ConfigError
+from .fingerprints import fingerprint_findings
 from .input.dataset import Dataset, load_input, load_table
 from .input.issues import FORMAT_ERROR, FORMAT_WARNING
 from .progress import NoProgress
@@ -108,6 +109,7 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
         with progress.task(f"check {plugin.id}") as advance:
             results.append(_run_check(plugin, check, ctx, config.max_findings))
             advance(1)
+    fingerprint_findings(ctx, results)
     verdict = decide(ctx, results, min_examples=config.min_examples,
                      min_eval_examples=config.min_eval_examples, decision=config.decision)
     return {

@@ -51,6 +51,7 @@ class Finding:
     split: str | None = None
     related: tuple[Location, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""  # set by the engine from the rows' content (see auditor.fingerprints)
 
     def sort_key(self) -> tuple:
         return (self.location.path, self.location.line or 0, self.code, self.message)
@@ -66,6 +67,7 @@ class Finding:
             "split": self.split,
             "related": [loc.to_dict() for loc in self.related],
             "data": dict(self.data),
+            "fingerprint": self.fingerprint,
         }
 
 

@@ -146,8 +146,10 @@ def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
                for n, loc in enumerate(f["related"], start=1)]
     if related:
         out["relatedLocations"] = related
-    identity = json.dumps([f["code"], f["path"], f["line"], f["message"]], ensure_ascii=False)
-    out["partialFingerprints"] = {"auditorFinding/v1": hashlib.sha256(identity.encode()).hexdigest()[:32]}
+    # by content, so an alert survives lines moving (a report without fingerprints: by place)
+    identity = f.get("fingerprint") or hashlib.sha256(json.dumps(
+        [f["code"], f["path"], f["line"], f["message"]], ensure_ascii=False).encode()).hexdigest()[:32]
+    out["partialFingerprints"] = {"auditorFinding/v2": identity}
     properties: dict[str, Any] = {"check": f["check"], "severity": f["severity"], "blocking": r["blocking"]}
     if f.get("split"):
         properties["split"] = f["split"]
