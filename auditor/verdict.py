@@ -147,10 +147,11 @@ def run_failures(report: dict[str, Any], policy: ExitPolicy) -> list[str]:
     """Why the run fails under `policy`, one short reason each (empty: it passes)."""
     from .results import counted
 
-    findings = [f["severity"] for r in report["results"] for f in r["findings"]]
+    # with a baseline or waivers (see auditor.review), only new findings and unaccepted reasons count
+    findings = [f["severity"] for r in report["results"] for f in r["findings"] if f.get("review", "new") == "new"]
     errors, warnings = findings.count("error"), findings.count("warning")
     crashed = crashed_checks(report)
-    status = report["verdict"]["status"]
+    status = report.get("review", {}).get("status", report["verdict"]["status"])
     failing = []
     if policy.fail_on != "never" and (errors or crashed):
         failing.append(counted(errors, "error") if errors else f"check failed: {', '.join(crashed)}")

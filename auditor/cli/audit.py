@@ -74,6 +74,12 @@ def audit(
     max_length: Annotated[int | None, typer.Option(
         help="The trainer's max sequence length: report rows it would truncate or train on nothing "
              "(same as -o tokens.max_length=N).")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        help="An earlier JSON report: only findings it does not hold (by content) fail the run; the report "
+             "counts new, baselined and fixed ones.")] = None,
+    waivers: Annotated[str | None, typer.Option(
+        help="TOML file of [[waiver]] tables (fingerprint, reason, expires) accepting findings [default: "
+             "auditor-waivers.toml when present].")] = None,
     max_memory: Annotated[str | None, typer.Option(
         help="Stop (exit 2) when the audit holds more memory, e.g. 4GiB (0: no limit) "
              "[default: half of the machine's memory].")] = None,
@@ -86,6 +92,7 @@ def audit(
     from ..engine import audit as run_audit
     from ..progress import default_progress
     from ..render import renderer
+    from ..review import review
 
     reports = list(report or [])
     outputs = list(output or [])
@@ -107,6 +114,7 @@ def audit(
                          min_examples=min_examples, min_eval_examples=min_eval_examples, select=split_names(select),
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
                          max_line_bytes=max_line_bytes, max_expansion=max_expansion)
+        accepted = _accepted(baseline, waivers)
         cli_checks = check_options(option)
         # the flags that stand for check options apply to those of their checks the audit runs
         shorthand: dict[str, dict[str, str]] = {}
@@ -128,6 +136,9 @@ def audit(
                 checks.setdefault(check_id, {}).update(values)
             job = plan.config.with_overrides(checks=checks, **overrides)
             report_dict = run_audit(job, progress=default_progress(progress and not hook), cache=cache_store)
+            if accepted is not None:
+                report_dict = review(dict(report_dict), baseline=accepted[0], waivers=accepted[1],
+                                     baseline_path=baseline)
             results.append((plan.name, report_dict, job))
     except AuditorError as exc:
         fail(str(exc))
@@ -157,6 +168,19 @@ def plan_jobs(settings: Any, train: list[str] | None, eval: list[str] | None, *,
         raise ConfigError(f"--report writes one audit but {len(plans)} are selected ({names}); "
                           "pass the files of one dataset")
     return plans
+
+
+def _accepted(baseline: str | None, waivers: str | None) -> tuple[dict | None, list] | None:
+    """(the baseline report or None, the waivers) when either is given or a waivers file is present, else None."""
+    import os
+
+    from ..review import WAIVERS_FILE, load_baseline, load_waivers
+
+    if waivers is None and os.path.isfile(WAIVERS_FILE):
+        waivers = WAIVERS_FILE
+    if baseline is None and waivers is None:
+        return None
+    return (load_baseline(baseline) if baseline else None), (load_waivers(waivers) if waivers else [])
 
 
 def check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
@@ -199,10 +223,18 @@ def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any
             pass
         elif hook:
             sys.stdout.write(hook_summary(result, label, policy))
+            if "review" in result:
+                from ..review import summary_line
+
+                sys.stdout.write(summary_line(result))
         else:
             if len(results) > 1:
                 (sys.stderr if to_stdout else sys.stdout).write(f"== {visible(label)} ==\n")
             _print_summary(result, to_stderr=to_stdout)
+            if "review" in result:
+                from ..review import summary_line
+
+                (sys.stderr if to_stdout else sys.stdout).write(summary_line(result))
         for check in crashed_checks(result):  # the check's own failure: said on stderr, and exit 2
             error = next(r["error"] for r in result["results"] if r["check"] == check)
             print(f"auditor: error: check {check} failed: {visible(str(error))[:300]}", file=sys.stderr)
