@@ -5,15 +5,22 @@
   (`report["checks"][id]["doc"]`): `name` = check id, `shortDescription` = its summary line,
   `fullDescription` and `help` = the whole Markdown docstring.
 - `level`: error -> error, warning -> warning, info -> note.
-- Locations: relative paths as relative URIs with `uriBaseId` "%SRCROOT%", absolute paths as file URIs;
-  `region.startLine` when the finding has a line; `related` becomes `relatedLocations`.
-- Deterministic: no timestamps, no absolute working directory; the same report gives the same bytes.
+- Locations: paths inside the repository (the git top level above the working folder, else the
+  working folder) as URIs relative to it with `uriBaseId` "%SRCROOT%", as code scanning resolves them;
+  other absolute paths as file URIs; `region.startLine` when the finding has a line; `related` becomes
+  `relatedLocations`, linked from the message.
+- `partialFingerprints` are the findings' content fingerprints: an alert survives lines moving.
+- At most MAX_RESULTS results (what GitHub code scanning accepts per run), errors first; the rest are
+  counted in the run's properties. Dataset text stays out: a result's data keeps one short excerpt.
+- Deterministic: no timestamps, no absolute working directory; the same report (rendered in the same
+  folder) gives the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +29,10 @@ from .common import ENGINE_RULES, normalized
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+MAX_RESULTS = 25_000
+EXCERPT_CHARS = 120
+_TEXT_KEYS = ("members", "text", "prompt", "response", "excerpt")
+_RELATED_LINKED = 5
 
 
 def render_sarif(report: dict[str, Any]) -> str:
@@ -32,6 +43,12 @@ def render_sarif(report: dict[str, Any]) -> str:
     for r in report["results"]:
         for f in r["findings"]:
             results.append(_result(f, r, rule_index, artifact_index))
+    rank = {"error": 0, "warning": 1, "note": 2}
+    results.sort(key=lambda result: rank.get(result["level"], 3))  # stable: report order within a level
+    dropped: dict[str, int] = {}
+    for result in results[MAX_RESULTS:]:
+        dropped[result["ruleId"]] = dropped.get(result["ruleId"], 0) + 1
+    results = results[:MAX_RESULTS]
     notifications = [
         {"level": "error", "message": {"text": f"check {r['check']} failed: {r['error']}"},
          "descriptor": {"id": r["check"]}}
@@ -55,19 +72,39 @@ def render_sarif(report: dict[str, Any]) -> str:
         "results": results,
         "properties": {"verdict": report["verdict"]["status"], "reasons": report["verdict"]["reasons"],
                        "cleanExamples": report["verdict"]["clean_examples"],
-                       "findingsOmitted": omitted},
+                       "findingsOmitted": omitted, "resultsOmitted": sum(dropped.values()),
+                       "resultsOmittedByRule": dict(sorted(dropped.items()))},
     }
     sarif = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
 
 
-def artifact_location(path: str) -> dict[str, Any]:
-    """A relative path as a %SRCROOT%-based relative URI; an absolute one as a file:// URI."""
-    if PureWindowsPath(path).drive or path.startswith("/"):
-        posix = PureWindowsPath(path).as_posix() if PureWindowsPath(path).drive else path
-        return {"uri": "file://" + ("" if posix.startswith("/") else "/") + quote(posix)}
-    posix = PurePosixPath(path.replace("\\", "/")).as_posix()
-    return {"uri": quote(posix), "uriBaseId": "%SRCROOT%"}
+def artifact_location(path: str, root: str | None = None) -> dict[str, Any]:
+    """A path inside `root` (default: `repository_root()`) as a %SRCROOT%-based relative URI; any other
+    absolute one as a file:// URI."""
+    root = repository_root() if root is None else root
+    if PureWindowsPath(path).drive and not path.startswith("/"):
+        return {"uri": "file:///" + quote(PureWindowsPath(path).as_posix())}
+    absolute = os.path.normpath(os.path.join(os.getcwd(), path.replace("\\", "/")))
+    inside = os.path.relpath(absolute, root) if absolute.startswith(root.rstrip("/") + "/") else None
+    if inside is None:
+        if path.startswith("/"):
+            return {"uri": "file://" + quote(path)}
+        inside = path.replace("\\", "/")  # outside the root by ../: kept as the user wrote it
+    return {"uri": quote(PurePosixPath(inside).as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def repository_root() -> str:
+    """The git top level above the working folder (where code scanning resolves URIs), else the folder."""
+    here = os.path.abspath(os.getcwd())
+    folder = here
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
 
 
 def _artifacts(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -103,13 +140,16 @@ def _rules(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]
             short = ENGINE_RULES.get(rule_id, result.get("title") or check)
             doc = short
         index[rule_id] = len(rules)
+        level = next((LEVEL.get(f["severity"], "note") for r in report["results"] for f in r["findings"]
+                      if f["code"] == rule_id), "warning")
         rule: dict[str, Any] = {
             "id": rule_id,
             "name": check,
             "shortDescription": {"text": short},
             "fullDescription": {"text": doc, "markdown": doc},
             "help": {"text": doc, "markdown": doc},
-            "properties": {"check": check},
+            "defaultConfiguration": {"level": level},
+            "properties": {"check": check, "tags": ["dataset", check]},
         }
         if info:
             rule["properties"]["plugin"] = info.get("plugin")
@@ -137,7 +177,7 @@ def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
         "ruleId": f["code"],
         "ruleIndex": rule_index[f["code"]],
         "level": LEVEL.get(f["severity"], "note"),
-        "message": {"text": f["message"] or f["code"]},
+        "message": {"text": (f["message"] or f["code"]) + _related_links(f)},
         "locations": [{"physicalLocation": _physical(f["path"], line, artifact_index)}],
     }
     related = [{"id": n, "physicalLocation": _physical(loc["path"], None if rows and loc["path"] == f["path"]
@@ -156,6 +196,26 @@ def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
     if rows and f["line"]:
         properties["row"] = f["line"]
     if f.get("data"):
-        properties["data"] = f["data"]
+        properties["data"] = _without_text(f["data"])
     out["properties"] = properties
+    return out
+
+
+def _related_links(f: dict[str, Any]) -> str:
+    """ Related: [line 5](1), ... : SARIF's links from a message to its relatedLocations (by id)."""
+    links = [f"[line {loc['line']}]({n})" if loc.get("line") else f"[{loc['path']}]({n})"
+             for n, loc in enumerate(f["related"][:_RELATED_LINKED], start=1)]
+    more = len(f["related"]) - _RELATED_LINKED
+    return f" Related: {', '.join(links)}" + (f" and {more:,} more" if more > 0 else "") if links else ""
+
+
+def _without_text(data: dict[str, Any]) -> dict[str, Any]:
+    """A finding's data without the rows' text (uploaded to code scanning): one short excerpt instead."""
+    out = {k: v for k, v in data.items() if k not in _TEXT_KEYS}
+    text = next((data[k] for k in ("excerpt", "text", "prompt", "response") if isinstance(data.get(k), str)), None)
+    members = data.get("members")
+    if text is None and isinstance(members, list) and members and isinstance(members[0], dict):
+        text = next((members[0][k] for k in ("text", "prompt") if isinstance(members[0].get(k), str)), None)
+    if text:
+        out["excerpt"] = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
     return out
