@@ -181,7 +181,10 @@ def checks_providing(config: AuditConfig, role: str) -> list[Any]:
 def _instantiate(registry: Registry, config: AuditConfig) -> list[tuple[Plugin, Any]]:
     unknown = sorted(set(config.checks) - set(_all_known(registry, config)))
     if unknown:
-        raise ConfigError(f"unknown check '{unknown[0]}' in checks configuration")
+        from .registry import did_you_mean
+
+        raise ConfigError(f"unknown check '{unknown[0]}' in checks configuration"
+                          f"{did_you_mean(unknown[0], _all_known(registry, config))}")
     out = []
     for plugin in registry:
         values = dict(config.checks.get(plugin.id, {}))

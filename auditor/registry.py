@@ -33,12 +33,20 @@ def discover() -> list[EntryPoint]:
     return list(seen.values())
 
 
+def did_you_mean(name: str, names: Iterable[str]) -> str:
+    """ "; did you mean 'exact-duplicates'?" for the nearest known name, or "" when none is near."""
+    import difflib
+
+    near = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"; did you mean '{near[0]}'?" if near else ""
+
+
 def select(names: Iterable[str], selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> list[str]:
     """Filter check ids by --select / --ignore before anything is imported (cheap in a hook)."""
     names = list(names)
     for wanted in [*selected, *ignored]:
         if wanted not in names:
-            raise ConfigError(f"unknown check '{wanted}' (installed: {', '.join(names)})")
+            raise ConfigError(f"unknown check '{wanted}'{did_you_mean(wanted, names)} (installed: {', '.join(names)})")
     chosen = [n for n in names if not selected or n in selected]
     return [n for n in chosen if n not in ignored]
 
@@ -92,5 +100,6 @@ class Registry:
 
     def get(self, check_id: str) -> Plugin:
         if check_id not in self.plugins:
-            raise ConfigError(f"unknown check '{check_id}' (installed: {', '.join(self.plugins)})")
+            raise ConfigError(f"unknown check '{check_id}'{did_you_mean(check_id, self.plugins)} "
+                              f"(installed: {', '.join(self.plugins)})")
         return self.plugins[check_id]

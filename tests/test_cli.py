@@ -231,3 +231,25 @@ def test_version_is_the_one_pyproject_declares(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out == f"dataset-auditor {declared}\n"
+
+
+def test_short_help_and_version_exit_zero_and_a_mistyped_check_suggests_the_nearest(tmp_path, capsys, monkeypatch):
+    from auditor.testing import write_jsonl
+
+    done = subprocess.run([sys.executable, "-m", "auditor", "-V"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("dataset-auditor ")
+    done = subprocess.run([sys.executable, "-m", "auditor", "audit", "-h"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--exit-zero" in done.stdout
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "train.jsonl", [{"prompt": "a", "completion": "b"}])
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "train.jsonl", "--no-cache", "-q"])
+    assert exc.value.code == 1  # one example: not ready
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "train.jsonl", "--no-cache", "-q", "--exit-zero"])
+    assert exc.value.code == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "train.jsonl", "--no-cache", "-q", "--select", "exact-duplicate"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "unknown check 'exact-duplicate'; did you mean 'exact-duplicates'?" in err

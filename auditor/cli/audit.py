@@ -44,6 +44,8 @@ def audit(
     max_findings: Annotated[int | None, typer.Option(help="Findings kept per check (0: all) [default: 10000].")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice [default: 1].")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 on READY WITH WARNINGS too.")] = False,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Exit 0 whatever the verdict and findings (2 still means the audit could not run).")] = False,
     progress: Annotated[bool, typer.Option(help="Progress bars on a terminal.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No terminal summary.")] = False,
     hook: Annotated[bool, typer.Option(
@@ -148,8 +150,9 @@ def audit(
         if cache_store is not None and cache_store.writes:
             cache_store.prune()
     asked = fail_on is not None or gate is not None  # the hook's policy, asked for on the command line
-    raise typer.Exit(_finish(results, writers, to_stdout="-" in outputs, hook=hook, quiet=quiet,
-                             strict=strict, hook_policy=hook or asked))
+    code = _finish(results, writers, to_stdout="-" in outputs, hook=hook, quiet=quiet, strict=strict,
+                   hook_policy=hook or asked)
+    raise typer.Exit(0 if exit_zero and code == 1 else code)
 
 
 def plan_jobs(settings: Any, train: list[str] | None, eval: list[str] | None, *, hook: bool, one: bool) -> list[Any]:
