@@ -303,11 +303,15 @@ def dataset_config(config: AuditConfig, spec: DatasetSpec) -> AuditConfig:
                    decision=decision, **values)
 
 
+# files that hold settings, never data: in a hook, a commit touching one re-audits every dataset
+SETTINGS_NAMES = frozenset({"auditor.toml", "pyproject.toml", "auditor-waivers.toml"})
+
+
 def plan_audits(config: AuditConfig, files: Sequence[str] = (), *, hook: bool = False) -> list[PlannedAudit]:
     """Which audits `auditor audit FILES...` runs under this config (see the module docstring).
 
-    FILES select the configured datasets they belong to; the files of none are, in hook mode, each
-    audited alone, otherwise the training files of one audit with the top-level eval (the behaviour
+    FILES select the configured datasets they belong to (a dataset's schema and the config file select
+    it too); the files of none are, in hook mode, each audited alone, otherwise the training files of one audit with the top-level eval (the behaviour
     without datasets). No FILES: every configured dataset.
     """
     specs = list(config.datasets)
@@ -320,13 +324,18 @@ def plan_audits(config: AuditConfig, files: Sequence[str] = (), *, hook: bool = 
             return [PlannedAudit(None, replace(base, eval=config.eval))]
         return [PlannedAudit(spec.name or None, cfg) for spec, cfg in resolved]
     files = expand(files)  # a quoted glob names its files
-    members = [{os.path.realpath(p) for p in (*cfg.train, *cfg.eval)} for _, cfg in resolved]
+    # a dataset's files, its schema, and the config file that describes it: editing any re-audits it
+    settings_files = {os.path.realpath(config.source)} if config.source else set()
+    members = [{os.path.realpath(p) for p in (*cfg.train, *cfg.eval, *((cfg.schema,) if cfg.schema else ()))}
+               | settings_files for _, cfg in resolved]
     selected: set[int] = set()
     alone: dict[str, None] = {}
     for path in files:
         hits = {i for i, paths in enumerate(members) if os.path.realpath(path) in paths}
         selected |= hits
-        if not hits:
+        if os.path.basename(path) in SETTINGS_NAMES:  # a config or waivers file: every dataset, never data
+            selected |= set(range(len(resolved)))
+        elif not hits and os.path.realpath(path) not in settings_files:
             alone.setdefault(path, None)
     plans = [PlannedAudit(spec.name or None, cfg) for i, (spec, cfg) in enumerate(resolved) if i in selected]
     if hook:

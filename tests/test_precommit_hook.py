@@ -127,3 +127,22 @@ def test_help_does_not_import_heavy_modules():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "--hook" in run.stdout
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_commit_that_changes_only_the_config_runs_the_hook_on_every_dataset(data_repo):
+    repo, git = data_repo
+    git("add", ".")
+    assert git("commit", "-m", "add support dataset", check=False).returncode == 0
+    config = (repo / "auditor.toml").read_text()
+    (repo / "auditor.toml").write_text(config + "gate = true\n")  # 40 examples, 1000 required: now it fails
+    git("add", "auditor.toml")
+    changed = git("commit", "-m", "gate the dataset", check=False)
+    output = changed.stdout + changed.stderr
+    assert changed.returncode != 0 and "audit fine-tuning datasets" in output and "Failed" in output, output
+    assert "support: failed (" in output and "not ready" in output, output
+    assert "auditor.toml:" not in output  # the config is read as settings, never audited as data
+    (repo / "pyproject.toml").write_text('[project]\nname = "data"\n')  # a pyproject.toml of another tool
+    (repo / "auditor.toml").write_text(config)
+    git("add", ".")
+    relaxed = git("commit", "-m", "ungate, add a pyproject", check=False)
+    assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
