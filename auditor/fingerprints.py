@@ -26,7 +26,7 @@ def fingerprint_findings(ctx: Any, results: list[Any]) -> None:
     import xxhash
 
     files = {d.path: d for d in ctx.datasets}
-    valid = ctx.frame["valid"]
+    valid = ctx.frame["valid"].to_numpy()
 
     def row_of(location) -> int | None:
         data = files.get(location.path)

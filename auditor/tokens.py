@@ -122,6 +122,16 @@ def load_tokenizer(path: str | None) -> Tokenizer:
                      specials=_specials(config))
 
 
+def tokenizer_files(path: str | None) -> list[str]:
+    """The files a tokenizer at `path` is read from (tokenizer.json, its config and chat template): what
+    a cached report depends on. Never the model's weights beside them."""
+    if not path:
+        return []
+    file, folder = _tokenizer_files(path)
+    beside = [os.path.join(folder, name) for name in ("tokenizer_config.json", "chat_template.jinja")] if folder else []
+    return [file, *(f for f in beside if os.path.isfile(f))]
+
+
 def _tokenizer_files(path: str) -> tuple[str, str | None]:
     """(the tokenizer.json, the folder of its config and template or None)."""
     if os.path.isfile(path):

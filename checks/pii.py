@@ -78,8 +78,11 @@ class Pii(Check):
                 raise ValueError(f"region {self.region!r} is not an ISO 3166 code such as US, GB, DE")
 
     def _setup(self):
-        context = Context(self.options.region.upper(), frozenset(str(a).lower() for a in self.options.allow))
-        return context, [KINDS[name] for name in dict.fromkeys(self.options.kinds)]
+        """(the finders' context, the kinds looked for), from the options; made once per check."""
+        if not hasattr(self, "_prepared"):
+            context = Context(self.options.region.upper(), frozenset(str(a).lower() for a in self.options.allow))
+            self._prepared = context, [KINDS[name] for name in dict.fromkeys(self.options.kinds)]
+        return self._prepared
 
     def redactions(self, text):
         """Each value of every kind in `text`, with its typed placeholder (`<EMAIL>`, `<CARD>`, ...)."""

@@ -68,7 +68,7 @@ class Target(Check):
                 raise ValueError(f"unknown target {unknown[0]!r} (targets: {', '.join(PROFILES)})")
 
     def files_read(self):
-        return (self.options.tokenizer,) if self.options.tokenizer and self.options.targets else ()
+        return token_counting.tokenizer_files(self.options.tokenizer) if self.options.targets else []
 
     def run(self, ctx):
         profiles = [PROFILES[name] for name in dict.fromkeys(self.options.targets)]
@@ -82,8 +82,9 @@ class Target(Check):
         findings, excluded = [], set()
         for profile in profiles:
             findings += self._files(ctx, profile)
+        train = set(ctx.sources("train"))
         for row, source, line, record in ctx.records():
-            split = "train" if source in ctx.sources("train") else "eval"
+            split = "train" if source in train else "eval"
             for profile in profiles:
                 broken = list(_record_rules(profile, record))
                 if counts is not None and profile.max_tokens and counts[row, 1] > profile.max_tokens:

@@ -57,7 +57,7 @@ class Tokens(Check):
                 raise ValueError("max_length must be >= 0 and epochs >= 1")
 
     def files_read(self):
-        return (self.options.tokenizer,) if self.options.tokenizer else ()
+        return token_counting.tokenizer_files(self.options.tokenizer)
 
     def run(self, ctx):
         import numpy as np

@@ -21,7 +21,7 @@ def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any, files
     inputs = []
     for path in files_read:
         try:
-            inputs.append(["read", path, _tree_digest(cache, path)])
+            inputs.append(["read", path, cache.content_digest(path)])
         except OSError:
             return None
     for split, paths in (("train", config.train), ("eval", config.eval)):
@@ -41,20 +41,6 @@ def report_key(cache: Cache, config: Any, plugins: list[Any], schema: Any, files
     except TypeError:
         return None
     return xxhash.xxh3_128_hexdigest(settings + b"|" + parts)
-
-
-def _tree_digest(cache: Cache, path: str) -> str:
-    """A file's content digest; a folder's, of every file in it (a model folder), by relative path."""
-    if not os.path.isdir(path):
-        return cache.content_digest(path)
-    parts = []
-    for folder, names, files in sorted(os.walk(path)):
-        names.sort()
-        for name in sorted(files):
-            file = os.path.join(folder, name)
-            if os.path.isfile(file):
-                parts.append([os.path.relpath(file, path), cache.content_digest(file)])
-    return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
 
 
 def get_report(cache: Cache, key: str) -> dict[str, Any] | None:

@@ -183,3 +183,11 @@ def test_the_opening_is_counted_within_the_whole_encoding_also_where_spaces_hold
     opening = "<|user|>   yes no <|assistant|>"
     whole = opening + "   paris "
     assert tokenizer.count_split([opening, "yes no"], [whole, "<|user|>   yes"]) == [(4, 5), (2, 2)]
+
+
+def test_a_cached_report_depends_on_the_tokenizer_files_and_never_reads_the_weights_beside_them(tmp_path):
+    model = tiny_model(tmp_path / "model")
+    (model / "model.safetensors").write_bytes(b"\0" * 1024)
+    files = Tokens(Tokens.make_options({"tokenizer": str(model)})).files_read()
+    assert [f.rsplit("/", 1)[1] for f in files] == ["tokenizer.json", "tokenizer_config.json"]
+    assert Tokens().files_read() == []
