@@ -5,10 +5,13 @@ before the first trainable token: the system and user turns, and the template te
 assistant's turn) and of the whole example. With a local Hugging Face tokenizer (`tokenizer.json`,
 or a model folder holding one, as in the Hugging Face cache) the counts are exact: chat records are
 rendered with the folder's chat template (in a sandboxed Jinja2 environment, as `transformers` does,
-without importing it) and encoded in batches by `tokenizers`. Without one they are estimates, one
-token per 4 characters (the usual rule for English BPE vocabularies), and say so.
+without importing it) and encoded in batches by `tokenizers`. An OpenAI encoding by name (`o200k_base`,
+`cl100k_base`, from the `openai-tokens` extra, whose wheel carries the encodings) counts chat records
+as OpenAI counts them. Without either they are estimates, one token per 4 characters (the usual rule
+for English BPE vocabularies), and say so.
 
-`tokenizers` and `jinja2` (the `tokens` extra) are imported only when a tokenizer is given.
+`tokenizers` and `jinja2` (the `tokens` extra) and `bpe_openai` (the `openai-tokens` extra) are imported
+only when a tokenizer is asked for.
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ _ENCODE_BATCH = 4096  # texts encoded at a time: every core busy, a batch of enc
 REFUSED = -2  # the chat template raised on this conversation
 # A chat template may print today's date (strftime_now): a fixed one keeps counts reproducible.
 TEMPLATE_DATE = (2026, 1, 1)
+# OpenAI's encodings, named instead of a path: the encoding of gpt-4o, gpt-4.1 and o-series models, and
+# of gpt-4 and gpt-3.5-turbo. Hosted targets count with the first when no tokenizer is given.
+OPENAI_ENCODINGS = ("o200k_base", "cl100k_base")
+DEFAULT_HOSTED_ENCODING = "o200k_base"
+# OpenAI's chat format around the text of a message (<|im_start|>, the separator, <|im_end|>), a name,
+# and the assistant's reply opening: num_tokens_from_messages in OpenAI's cookbook ("How to count tokens
+# with tiktoken", and "Data preparation and analysis for chat model fine-tuning", which uses it).
+OPENAI_TOKENS_PER_MESSAGE, OPENAI_TOKENS_PER_NAME, OPENAI_REPLY_PRIMING = 3, 1, 3
 
 
 @dataclass
@@ -39,13 +50,21 @@ class Tokenizer:
     backend: Any = None  # a tokenizers.Tokenizer
     template: Any = None  # a compiled chat template (jinja2), or None
     specials: dict[str, str] = field(default_factory=dict)  # bos_token, eos_token, ... for the template
+    encoding: Any = None  # an OpenAI encoding (bpe_openai's counter), instead of `backend`
 
     @property
     def exact(self) -> bool:
-        return self.backend is not None
+        return self.backend is not None or self.encoding is not None
+
+    @property
+    def reads_records(self) -> bool:
+        """Whether chat rows are counted from their records (a template, or OpenAI's chat format)."""
+        return self.template is not None or self.encoding is not None
 
     def count(self, texts: list[str], *, special: bool = True) -> list[int]:
         """Tokens of each text (`special`: with the tokenizer's own BOS/EOS, as when encoding plain text)."""
+        if self.encoding is not None:  # one core (the encoder holds the GIL), about 10M tokens a second
+            return [_openai_count(self.encoding, t) for t in texts]
         if self.backend is None:
             return [math.ceil(len(t) / ESTIMATE_CHARS_PER_TOKEN) for t in texts]
         encode = getattr(self.backend, "encode_batch_fast", None) or self.backend.encode_batch
@@ -99,6 +118,8 @@ def load_tokenizer(path: str | None) -> Tokenizer:
     """
     if not path:
         return ESTIMATE
+    if path in OPENAI_ENCODINGS and not os.path.exists(path):
+        return _openai_encoding(path)
     file, folder = _tokenizer_files(path)
     try:
         import tokenizers
@@ -122,11 +143,71 @@ def load_tokenizer(path: str | None) -> Tokenizer:
                      specials=_specials(config))
 
 
-def tokenizer_files(path: str | None) -> list[str]:
-    """The files a tokenizer at `path` is read from (tokenizer.json, its config and chat template): what
-    a cached report depends on. Never the model's weights beside them."""
-    if not path:
-        return []
+def hosted_tokenizer(path: str | None) -> Tokenizer:
+    """The tokenizer for a hosted target's rules: `path` when given, else OpenAI's o200k_base when the
+    `openai-tokens` extra is installed, else the estimate."""
+    if path:
+        return load_tokenizer(path)
+    try:
+        return _openai_encoding(DEFAULT_HOSTED_ENCODING)
+    except ConfigError:
+        return ESTIMATE
+
+
+def _openai_encoding(name: str) -> Tokenizer:
+    import warnings
+    from importlib.metadata import version
+
+    # its import reads the encodings through a deprecated importlib.resources call
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import bpe_openai
+        except ImportError:
+            raise ConfigError(f"--tokenizer {name} needs the openai-tokens extra: "
+                              "pip install 'dataset-auditor[openai-tokens]'") from None
+        encoding = bpe_openai.get_encoding(name)
+    return Tokenizer(name=name, digest=f"{name} bpe-openai {version('bpe-openai')}", encoding=encoding)
+
+
+def _openai_data_file(name: str) -> str | None:
+    """The file bpe_openai's wheel carries the encoding in (found without importing it), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.origin:
+        return None
+    file = os.path.join(os.path.dirname(spec.origin), "data", f"{name}.tiktoken.gz")
+    return file if os.path.isfile(file) else spec.origin
+
+
+_OPENAI_PIECE = 500_000  # characters: bpe_openai refuses a text of a million or more
+
+
+def _openai_count(encoding: Any, text: str) -> int:
+    """Tokens of `text` in an OpenAI encoding. A text too long for one call is counted in pieces cut just
+    before a space that follows a non-space and precedes a letter: the encoding's pre-tokenizer starts a
+    new piece there too (a space opens the word after it), so the sum is the count of the whole."""
+    if len(text) < 2 * _OPENAI_PIECE:
+        return len(encoding.encode_ordinary(text))
+    total, start = 0, 0
+    while len(text) - start >= 2 * _OPENAI_PIECE:
+        cut = start + _OPENAI_PIECE
+        while cut < start + 2 * _OPENAI_PIECE - 1 and not (text[cut] == " " and not text[cut - 1].isspace()
+                                                          and text[cut + 1].isalpha()):
+            cut += 1
+        total += len(encoding.encode_ordinary(text[start:cut]))
+        start = cut
+    return total + len(encoding.encode_ordinary(text[start:]))
+
+
+def tokenizer_files(path: str | None, *, hosted: bool = False) -> list[str]:
+    """The files a tokenizer at `path` is read from (tokenizer.json, its config and chat template; an
+    OpenAI encoding's data file; with `hosted`, the default encoding's when it is installed): what a
+    cached report depends on. Never the model's weights beside them."""
+    if not path or (path in OPENAI_ENCODINGS and not os.path.exists(path)):
+        name = path or (DEFAULT_HOSTED_ENCODING if hosted else "")
+        return [f for f in [_openai_data_file(name)] if f] if name else []
     file, folder = _tokenizer_files(path)
     beside = [os.path.join(folder, name) for name in ("tokenizer_config.json", "chat_template.jinja")] if folder else []
     return [file, *(f for f in beside if os.path.isfile(f))]
@@ -210,9 +291,13 @@ def _compile(source: str, file: str) -> Any:
     env.filters["tojson"] = tojson
     env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
     try:
-        return env.from_string(source)
+        template = env.from_string(source)
     except jinja2.TemplateError as exc:
         raise ConfigError(f"{file}: the chat template does not compile: {exc}") from None
+    # Its globals are a ChainMap over the environment's, copied into every render's context: one plain
+    # dict of the same names renders the same text in half the time (nothing adds globals later).
+    template.globals = dict(template.globals)
+    return template
 
 
 # ------------------------------------------------------------------------------------- counting
@@ -257,11 +342,14 @@ def count_rows(tokenizer: Tokenizer, frame: Any, records: dict[int, dict[str, An
     for i, (row, valid, prompt, response) in enumerate(frame.select("row", "valid", "prompt", "response").iter_rows()):
         if not valid:
             continue
-        chat = conversation(records[row]) if tokenizer.template is not None and row in records else None
+        chat = conversation(records[row]) if tokenizer.reads_records and row in records else None
         if chat is None:
             plain.append((i, prompt or "", response or ""))
             continue
         messages, tools = chat
+        if tokenizer.encoding is not None:
+            out[i] = _openai_chat_counts(tokenizer, messages, tools)
+            continue
         first = next((k for k, m in enumerate(messages) if m.get("role") == "assistant"), len(messages))
         try:
             full = tokenizer.render(messages, tools, generation_prompt=False)
@@ -283,12 +371,42 @@ def count_rows(tokenizer: Tokenizer, frame: Any, records: dict[int, dict[str, An
     return out
 
 
+def _openai_chat_counts(tokenizer: Tokenizer, messages: list[dict[str, Any]], tools: Any) -> tuple[int, int]:
+    """(prompt side, total) of a chat example as OpenAI counts it: num_tokens_from_messages of the turns
+    before the first assistant reply (what the API reports as prompt tokens), and of all turns. Tool
+    definitions and tool calls, which the cookbook leaves out, are counted as their JSON text."""
+    texts, per_message = [], []
+    for message in messages:
+        name = message.get("name")
+        pieces = [v for v in (message.get("role"), name, _content_text(message.get("content"))) if isinstance(v, str)]
+        calls = message.get("tool_calls") or message.get("function_call")
+        if calls:
+            pieces.append(json.dumps(calls, ensure_ascii=False, separators=(",", ":")))
+        per_message.append((len(texts), len(texts) + len(pieces), isinstance(name, str)))
+        texts += pieces
+    if tools:
+        texts.append(json.dumps(tools, ensure_ascii=False, separators=(",", ":")))
+    counts = tokenizer.count(texts, special=False)
+    costs = [OPENAI_TOKENS_PER_MESSAGE + sum(counts[a:b]) + (OPENAI_TOKENS_PER_NAME if named else 0)
+             for a, b, named in per_message]
+    first = next((k for k, m in enumerate(messages) if m.get("role") == "assistant"), len(messages))
+    fixed = OPENAI_REPLY_PRIMING + (counts[-1] if tools else 0)
+    return fixed + sum(costs[:first]), fixed + sum(costs)
+
+
+def _content_text(content: Any) -> str | None:
+    """The text of a message's content: a string, or the text parts of a list of parts."""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return content if isinstance(content, str) else None
+
+
 def token_counts(ctx: Any, tokenizer: Tokenizer) -> Any:
     """(frame rows, 2) int64 of `count_rows` for every row of the audit, per file and kept in the cache."""
 
     def build(frame):
         records = {}
-        if tokenizer.template is not None:
+        if tokenizer.reads_records:
             records = {row: record for row, _, _, record in ctx.records(rows=frame["row"].to_list())}
         return count_rows(tokenizer, frame, records)
 

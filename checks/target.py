@@ -33,7 +33,9 @@ class Target(Check):
     With `targets` (`--target openai`, repeatable: openai, vertex, fireworks, together, mistral),
     applies each service's data profile (below: every rule, its value, where it is documented and
     when it was read) to the whole upload: the number of training examples and eval examples, the
-    size of each file, tokens per example (exact with `tokenizer`, else estimated, and said so),
+    size of each file, tokens per example (with `tokenizer`, or OpenAI's o200k_base when the
+    `openai-tokens` extra is installed, counted as OpenAI counts chat examples; else estimated, and
+    said so),
     the record format, allowed roles, the system message's position, `weight` values, and the
     shape of tool calls (ids, string arguments, every call answered, the assistant last). Each
     broken rule is a finding on its line (`TGT002`, `TGT005`-`TGT012`) or on its file (`TGT001`,
@@ -59,8 +61,9 @@ class Target(Check):
     @dataclass(frozen=True)
     class Options:
         targets: list = option([], "Fine-tuning services to check the data for: " + ", ".join(PROFILES) + ".")
-        tokenizer: str = option("", "A tokenizer.json or local model folder for exact token counts (--tokenizer); "
-                                    "empty: estimated.")
+        tokenizer: str = option("", "A tokenizer.json, a local model folder or an OpenAI encoding (o200k_base, "
+                                    "cl100k_base) for the token rules (--tokenizer); empty: o200k_base with the "
+                                    "openai-tokens extra, else estimated.")
 
         def __post_init__(self):
             unknown = [t for t in self.targets if t not in PROFILES]
@@ -68,7 +71,7 @@ class Target(Check):
                 raise ValueError(f"unknown target {unknown[0]!r} (targets: {', '.join(PROFILES)})")
 
     def files_read(self):
-        return token_counting.tokenizer_files(self.options.tokenizer) if self.options.targets else []
+        return token_counting.tokenizer_files(self.options.tokenizer, hosted=True) if self.options.targets else []
 
     def run(self, ctx):
         profiles = [PROFILES[name] for name in dict.fromkeys(self.options.targets)]
@@ -76,9 +79,9 @@ class Target(Check):
             return self.result(summary="no target chosen (--target " + "|".join(PROFILES) + ")")
         counts, kind = None, "tokens"
         if any(p.max_tokens for p in profiles):
-            tokenizer = token_counting.load_tokenizer(self.options.tokenizer)
+            tokenizer = token_counting.hosted_tokenizer(self.options.tokenizer)
             counts = token_counting.token_counts(ctx, tokenizer)
-            kind = "tokens" if tokenizer.exact else "estimated tokens"
+            kind = f"tokens ({tokenizer.name})" if tokenizer.exact else "estimated tokens"
         findings, excluded = [], set()
         for profile in profiles:
             findings += self._files(ctx, profile)

@@ -68,7 +68,8 @@ def audit(
         help="Refuse a compressed input that expands more than this many times (0: no limit) "
              "[default: 200].")] = None,
     tokenizer: Annotated[str | None, typer.Option(
-        help="Count tokens exactly with this tokenizer.json or local model folder (its chat template too); "
+        help="Count tokens exactly with this tokenizer.json or local model folder (its chat template too), or "
+             "an OpenAI encoding (o200k_base, cl100k_base: the openai-tokens extra); "
              "same as -o tokens.tokenizer=PATH.")] = None,
     target: Annotated[list[str] | None, typer.Option(
         help="Check the data against a fine-tuning service's rules: openai, vertex, fireworks, together, "

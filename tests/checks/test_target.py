@@ -55,11 +55,28 @@ def test_openai_weights_and_minimum_examples():
     assert run_check(Target, [ok(i) for i in range(12)], targets=["openai"]).findings == []
 
 
-def test_openai_tokens_per_example_are_estimated_without_a_tokenizer():
+def test_openai_tokens_per_example_are_estimated_without_a_tokenizer_or_the_openai_tokens_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)  # the openai-tokens extra not installed
     rows = [ok(i) for i in range(10)] + [chat(("user", "x" * 270_000), ("assistant", "y"))]
     result = run_check(Target, rows, targets=["openai"])
     assert found(result) == [(11, "TGT002", "openai: 67,501 estimated tokens, over 65,536 per example")]
     assert result.metrics["token_counts"] == "estimated tokens"
+
+
+def test_openai_tokens_per_example_are_counted_with_o200k_base_when_the_extra_is_installed():
+    pytest.importorskip("bpe_openai")
+    # " hello" is one o200k token: 70,001 for the text, 3 + 1 (role) per turn, 1 for "y", 3 for the reply
+    rows = [ok(i) for i in range(10)] + [chat(("user", "hello " * 70_000), ("assistant", "y")),
+                                         chat(("user", "hello " * 60_000), ("assistant", "y"))]
+    result = run_check(Target, rows, targets=["openai"])
+    assert found(result) == [(11, "TGT002", "openai: 70,013 tokens (o200k_base), over 65,536 per example")]
+    assert result.metrics["token_counts"] == "tokens (o200k_base)"
+    # the estimate (4 characters a token) would have passed row 11 (105,001 estimated) as well as failed it
+    # the other way round for "x" * 270,000, which o200k_base packs into far fewer tokens than 67,501
+    assert found(run_check(Target, rows[:10] + [chat(("user", "x" * 270_000), ("assistant", "y"))],
+                           targets=["openai"])) == []
 
 
 def test_fireworks_roles_system_message_first_and_its_example_range():

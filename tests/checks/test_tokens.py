@@ -191,3 +191,55 @@ def test_a_cached_report_depends_on_the_tokenizer_files_and_never_reads_the_weig
     files = Tokens(Tokens.make_options({"tokenizer": str(model)})).files_read()
     assert [f.rsplit("/", 1)[1] for f in files] == ["tokenizer.json", "tokenizer_config.json"]
     assert Tokens().files_read() == []
+
+
+# OpenAI's cookbook ("How to count tokens with tiktoken"): these messages are 124 prompt tokens for gpt-4o and
+# gpt-4o-mini (o200k_base) and 129 for gpt-4 and gpt-3.5-turbo (cl100k_base), as num_tokens_from_messages
+# counts them and as the API reported them.
+COOKBOOK = [
+    {"role": "system", "content": "You are a helpful, pattern-following assistant that translates corporate "
+                                  "jargon into plain English."},
+    {"role": "system", "name": "example_user", "content": "New synergies will help drive top-line growth."},
+    {"role": "system", "name": "example_assistant", "content": "Things working well together will increase revenue."},
+    {"role": "system", "name": "example_user", "content": "Let's circle back when we have more bandwidth to touch base "
+                                                          "on opportunities for increased leverage."},
+    {"role": "system", "name": "example_assistant", "content": "Let's talk later when we're less busy about how to "
+                                                               "do better."},
+    {"role": "user", "content": "This late pivot means we don't have time to boil the ocean for the client "
+                                "deliverable."},
+]
+
+
+@pytest.mark.parametrize("encoding, prompt_tokens", [("o200k_base", 124), ("cl100k_base", 129)])
+def test_an_openai_encoding_counts_chat_examples_as_openai_does(encoding, prompt_tokens):
+    pytest.importorskip("bpe_openai")
+    tokenizer = token_counting.load_tokenizer(encoding)
+    assert tokenizer.exact and tokenizer.name == encoding and tokenizer.count(["Hello, world!"]) == [4]
+    answer = {"role": "assistant", "content": "Hello, world!"}
+    rows = [{"messages": COOKBOOK + [answer]}]
+    counts = token_counting.token_counts(make_context(rows), tokenizer)
+    # the reply adds its 3 message tokens, "assistant" (1) and its 4; the prompt side is what the API reports
+    assert counts.tolist() == [[prompt_tokens, prompt_tokens + 3 + 1 + 4]]
+    plain = make_context([{"prompt": "Hello, world!", "completion": " Hello, world!"}])
+    assert token_counting.token_counts(plain, tokenizer).tolist() == [[4, 4 + 4]]
+    result = run_check(Tokens, rows, tokenizer=encoding, max_length=prompt_tokens)
+    assert [(f.location.line, f.code) for f in result.findings] == [(1, "TOK001"), (1, "TOK002")]
+    assert result.excluded == {0} and result.metrics["tokenizer"] == encoding
+
+
+def test_a_text_too_long_for_one_call_is_counted_in_pieces_that_sum_to_the_whole(monkeypatch):
+    pytest.importorskip("bpe_openai")
+    encoding = token_counting.load_tokenizer("o200k_base").encoding
+    text = ("Ünïcode words, numbers 12345 and\n\n  indented  code(x) = y;\tend. " * 40) + "tail"
+    whole = len(encoding.encode_ordinary(text))
+    monkeypatch.setattr(token_counting, "_OPENAI_PIECE", 37)  # cut it into ~70 pieces
+    assert token_counting._openai_count(encoding, text) == whole
+
+
+def test_an_openai_encoding_without_its_extra_is_a_config_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)
+    with pytest.raises(ConfigError, match=r"pip install 'dataset-auditor\[openai-tokens\]'"):
+        token_counting.load_tokenizer("o200k_base")
+    assert token_counting.hosted_tokenizer("") is token_counting.ESTIMATE
