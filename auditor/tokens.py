@@ -28,6 +28,7 @@ ESTIMATE_CHARS_PER_TOKEN = 4
 ALGORITHM_VERSION = 1
 NOT_COUNTED = -1  # an invalid row
 _ENCODE_BATCH = 4096  # texts encoded at a time: every core busy, a batch of encodings held at once
+_SHORT = 16  # characters: texts this short are counted once each
 REFUSED = -2  # the chat template raised on this conversation
 # A chat template may print today's date (strftime_now): a fixed one keeps counts reproducible.
 TEMPLATE_DATE = (2026, 1, 1)
@@ -50,7 +51,8 @@ class Tokenizer:
     backend: Any = None  # a tokenizers.Tokenizer
     template: Any = None  # a compiled chat template (jinja2), or None
     specials: dict[str, str] = field(default_factory=dict)  # bos_token, eos_token, ... for the template
-    encoding: Any = None  # an OpenAI encoding (bpe_openai's counter), instead of `backend`
+    encoding: Any = None  # an OpenAI encoding's counter (bpe_openai's), instead of `backend`
+    _short_counts: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
@@ -63,13 +65,20 @@ class Tokenizer:
 
     def count(self, texts: list[str], *, special: bool = True) -> list[int]:
         """Tokens of each text (`special`: with the tokenizer's own BOS/EOS, as when encoding plain text)."""
-        if self.encoding is not None:  # one core (the encoder holds the GIL), about 10M tokens a second
-            return [_openai_count(self.encoding, t) for t in texts]
+        if self.encoding is not None:  # one core (the counter holds the GIL), about 7M tokens a second
+            return [self._short_count(t) if len(t) <= _SHORT else _openai_count(self.encoding, t) for t in texts]
         if self.backend is None:
             return [math.ceil(len(t) / ESTIMATE_CHARS_PER_TOKEN) for t in texts]
         encode = getattr(self.backend, "encode_batch_fast", None) or self.backend.encode_batch
         return [len(e) for start in range(0, len(texts), _ENCODE_BATCH)
                 for e in encode(texts[start:start + _ENCODE_BATCH], add_special_tokens=special)]
+
+    def _short_count(self, text: str) -> int:
+        """Tokens of a short text (a role, a name), remembered: half of a chat's texts are these few."""
+        count = self._short_counts.get(text)
+        if count is None:
+            count = self._short_counts[text] = _openai_count(self.encoding, text)
+        return count
 
     def _encoded(self, texts: list[str]):
         """Each text's encoding (with offsets), a batch at a time: at most one batch's encodings are held."""
@@ -155,59 +164,82 @@ def hosted_tokenizer(path: str | None) -> Tokenizer:
 
 
 def _openai_encoding(name: str) -> Tokenizer:
-    import warnings
     from importlib.metadata import version
 
-    # its import reads the encodings through a deprecated importlib.resources call
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import bpe_openai
-        except ImportError:
-            raise ConfigError(f"--tokenizer {name} needs the openai-tokens extra: "
-                              "pip install 'dataset-auditor[openai-tokens]'") from None
-        encoding = bpe_openai.get_encoding(name)
-    return Tokenizer(name=name, digest=f"{name} bpe-openai {version('bpe-openai')}", encoding=encoding)
+    return Tokenizer(name=name, digest=f"{name} bpe-openai {version('bpe-openai')}", encoding=_openai_counter(name))
 
 
-def _openai_data_file(name: str) -> str | None:
-    """The file bpe_openai's wheel carries the encoding in (found without importing it), or None."""
+def _openai_counter(name: str) -> Any:
+    """bpe_openai's Rust counter of `name` (its `count(text)`). Its compiled module is loaded alone: the
+    package's own import first decodes every encoding into Python dictionaries (over a second, and a
+    deprecated importlib call) that counting never uses; the Rust side carries the encodings itself."""
+    binary = _openai_binary()
+    if binary is None:
+        raise ConfigError(f"--tokenizer {name} needs the openai-tokens extra: "
+                          "pip install 'dataset-auditor[openai-tokens]'")
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("bpe_openai._bindings")  # a module PyO3 builds may be initialised only once
+    if module is None:
+        loader = importlib.machinery.ExtensionFileLoader("bpe_openai._bindings", binary)
+        module = importlib.util.module_from_spec(
+            importlib.util.spec_from_file_location("bpe_openai._bindings", binary, loader=loader))
+        loader.exec_module(module)
+        sys.modules["bpe_openai._bindings"] = module
+    return module.tokenizer_for_encoding(name)
+
+
+def _openai_binary() -> str | None:
+    """The compiled module of the installed bpe_openai (found without importing the package), or None."""
     import importlib.util
 
-    spec = importlib.util.find_spec("bpe_openai")
+    try:
+        spec = importlib.util.find_spec("bpe_openai")
+    except (ImportError, ValueError):  # ValueError: hidden from the import system (sys.modules entry None)
+        return None
     if spec is None or not spec.origin:
         return None
-    file = os.path.join(os.path.dirname(spec.origin), "data", f"{name}.tiktoken.gz")
-    return file if os.path.isfile(file) else spec.origin
+    folder = os.path.dirname(spec.origin)
+    names = sorted(n for n in os.listdir(folder) if n.startswith("_bindings.") and n.endswith((".so", ".pyd")))
+    return os.path.join(folder, names[0]) if names else None
 
 
-_OPENAI_PIECE = 500_000  # characters: bpe_openai refuses a text of a million or more
+_OPENAI_PIECE = 500_000  # characters counted at a time: one call's memory stays bounded
 
 
-def _openai_count(encoding: Any, text: str) -> int:
-    """Tokens of `text` in an OpenAI encoding. A text too long for one call is counted in pieces cut just
-    before a space that follows a non-space and precedes a letter: the encoding's pre-tokenizer starts a
-    new piece there too (a space opens the word after it), so the sum is the count of the whole."""
+def _openai_count(counter: Any, text: str) -> int:
+    """Tokens of `text` in an OpenAI encoding. A long text is counted in pieces cut just before a space
+    that follows a non-space and precedes a letter: the encoding's pre-tokenizer starts a new piece there
+    too (a space opens the word after it), so the sum is the count of the whole."""
     if len(text) < 2 * _OPENAI_PIECE:
-        return len(encoding.encode_ordinary(text))
+        return _openai_count_piece(counter, text)
     total, start = 0, 0
     while len(text) - start >= 2 * _OPENAI_PIECE:
         cut = start + _OPENAI_PIECE
         while cut < start + 2 * _OPENAI_PIECE - 1 and not (text[cut] == " " and not text[cut - 1].isspace()
                                                           and text[cut + 1].isalpha()):
             cut += 1
-        total += len(encoding.encode_ordinary(text[start:cut]))
+        total += _openai_count_piece(counter, text[start:cut])
         start = cut
-    return total + len(encoding.encode_ordinary(text[start:]))
+    return total + _openai_count_piece(counter, text[start:])
+
+
+def _openai_count_piece(counter: Any, text: str) -> int:
+    try:
+        return counter.count(text)
+    except UnicodeEncodeError:  # a lone surrogate: counted as the U+FFFD OpenAI's API would receive
+        return counter.count(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 def tokenizer_files(path: str | None, *, hosted: bool = False) -> list[str]:
     """The files a tokenizer at `path` is read from (tokenizer.json, its config and chat template; an
-    OpenAI encoding's data file; with `hosted`, the default encoding's when it is installed): what a
+    OpenAI encoding's compiled counter; with `hosted`, the default encoding's when it is installed): what a
     cached report depends on. Never the model's weights beside them."""
     if not path or (path in OPENAI_ENCODINGS and not os.path.exists(path)):
         name = path or (DEFAULT_HOSTED_ENCODING if hosted else "")
-        return [f for f in [_openai_data_file(name)] if f] if name else []
+        return [f for f in [_openai_binary()] if f] if name else []
     file, folder = _tokenizer_files(path)
     beside = [os.path.join(folder, name) for name in ("tokenizer_config.json", "chat_template.jinja")] if folder else []
     return [file, *(f for f in beside if os.path.isfile(f))]

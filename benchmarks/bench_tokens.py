@@ -1,6 +1,7 @@
 """Token counting of chat rows with a real-size BPE tokenizer: cold, and served from the cache.
 
     python benchmarks/bench_tokens.py --rows 100000
+    python benchmarks/bench_tokens.py --rows 100000 --tokenizer o200k_base   # the openai-tokens extra
 
 Writes N seeded chat rows (a system prompt, a user turn of 20-120 words, an answer of 10-80), trains a
 byte-level BPE tokenizer of 32,000 tokens on them (the size of Llama 2's vocabulary; nothing is
@@ -8,7 +9,8 @@ downloaded), gives it a ChatML chat template, and times `auditor audit FILE --se
 --tokenizer MODEL --max-length 2048` in a fresh process: cold (--no-cache), then twice with a cache
 (the first run fills it; the second is served whole), then after one appended row (one block counted
 again, the rest served by block), beside reading the file alone (`--select count`). Prints wall
-seconds, peak RSS and the machine's load.
+seconds, peak RSS and the machine's load. `--tokenizer o200k_base` (or cl100k_base) counts in OpenAI's
+encoding instead of a trained one (200,000 tokens; chat records counted as OpenAI bills them).
 """
 
 from __future__ import annotations
@@ -65,17 +67,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--vocab", type=int, default=32_000)
+    parser.add_argument("--tokenizer", default="trained", choices=("trained", "o200k_base", "cl100k_base"))
     args = parser.parse_args()
     auditor = str(Path(sys.executable).with_name("auditor"))
     with tempfile.TemporaryDirectory(prefix="bench_tokens_") as tmp:
         folder = Path(tmp)
         data = folder / "chat.jsonl"
         write_rows(data, args.rows)
-        train_tokenizer(data, folder / "model", args.vocab)
-        base = [auditor, "audit", str(data), "--select", "tokens", "--tokenizer", str(folder / "model"),
+        if args.tokenizer == "trained":
+            train_tokenizer(data, folder / "model", args.vocab)
+        tokenizer = str(folder / "model") if args.tokenizer == "trained" else args.tokenizer
+        base = [auditor, "audit", str(data), "--select", "tokens", "--tokenizer", tokenizer,
                 "--max-length", "2048", "-q", "--report", "json", "--output", str(folder / "r.json")]
         cache = ["--cache-dir", str(folder / "cache")]
-        print(f"{args.rows:,} chat rows, a {args.vocab:,}-token byte-level BPE; load {os.getloadavg()[0]:.2f}")
+        kind = f"a {args.vocab:,}-token byte-level BPE" if args.tokenizer == "trained" else args.tokenizer
+        print(f"{args.rows:,} chat rows, {kind}; load {os.getloadavg()[0]:.2f}")
         wall, peak = timed([auditor, "audit", str(data), "--select", "count", "-q", "--no-cache"])
         print(f"  {'reading alone (--select count)':34} {wall:6.2f} s  peak {peak:6,} MiB")
         for name, command in (("cold (--no-cache)", base + ["--no-cache"]), ("first run, filling the cache", base + cache),

@@ -231,9 +231,15 @@ def test_a_text_too_long_for_one_call_is_counted_in_pieces_that_sum_to_the_whole
     pytest.importorskip("bpe_openai")
     encoding = token_counting.load_tokenizer("o200k_base").encoding
     text = ("Ünïcode words, numbers 12345 and\n\n  indented  code(x) = y;\tend. " * 40) + "tail"
-    whole = len(encoding.encode_ordinary(text))
+    whole = encoding.count(text)
     monkeypatch.setattr(token_counting, "_OPENAI_PIECE", 37)  # cut it into ~70 pieces
     assert token_counting._openai_count(encoding, text) == whole
+
+
+def test_a_lone_surrogate_is_counted_as_the_replacement_character_openai_receives():
+    pytest.importorskip("bpe_openai")
+    tokenizer = token_counting.load_tokenizer("o200k_base")
+    assert tokenizer.count(["caf\ud800 au lait"]) == tokenizer.count(["caf\ufffd au lait"])
 
 
 def test_an_openai_encoding_without_its_extra_is_a_config_error(monkeypatch):
