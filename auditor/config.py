@@ -2,8 +2,8 @@
 
 Top-level keys: train, eval (paths or globs), input_format, schema, format, fields, min_examples, min_eval_examples,
 select, ignore, max_findings, seed, task, decision, checks.<id>, and for the hook and the cache:
-`fail_on` ("error" default, "warning", "never"), `gate` (true: NOT READY fails a hook run; default
-false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
+`fail_on` ("error" default, "warning", "never"), `fail_on_added` (findings on lines the commit adds or
+changes: "warning" default), `gate` (true: NOT READY fails a hook run; default false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
 Limits for untrusted data (auditor.limits): `max_line_bytes`, `max_expansion`, `max_memory`.
 
 Several datasets in one repository are `[[datasets]]` tables (`[[tool.auditor.datasets]]` in
@@ -52,7 +52,7 @@ DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
 
 DATASET_KEYS = ("name", "train", "eval", "input_format", "schema", "format", "fields", "min_examples", "min_eval_examples",
-                "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "gate",
+                "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "fail_on_added", "gate",
                 "max_line_bytes", "max_expansion")
 
 
@@ -92,6 +92,7 @@ class AuditConfig:
     max_expansion: int = DEFAULT_MAX_EXPANSION  # compressed inputs: largest decompressed/compressed ratio (0: none)
     max_memory: int | str | None = None  # the command's memory cap, bytes or "2GiB" (None: half the RAM; 0: none)
     fail_on: str = "error"  # hook mode: findings of this severity or worse fail the run
+    fail_on_added: str = "warning"  # hook mode: the same for findings on lines the commit adds or changes
     gate: bool | None = None  # hook mode: does NOT READY fail the run (None: no)
     source: str | None = None  # the config file this came from, for messages
 
@@ -245,6 +246,9 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
         raise ConfigError(f"{where}'{prefix}cache_dir' must be a path")
     if config.fail_on not in FAIL_ON:
         raise ConfigError(f"{where}'{prefix}fail_on' must be one of {', '.join(FAIL_ON)}, got {config.fail_on!r}")
+    if config.fail_on_added not in FAIL_ON:
+        raise ConfigError(f"{where}'{prefix}fail_on_added' must be one of {', '.join(FAIL_ON)}, "
+                          f"got {config.fail_on_added!r}")
     if config.gate is not None and not isinstance(config.gate, bool):
         raise ConfigError(f"{where}'{prefix}gate' must be true or false")
     if config.max_memory is not None:

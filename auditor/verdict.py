@@ -133,9 +133,15 @@ class ExitPolicy:
     gate: bool = True
     fail_on: str = "never"  # "error", "warning" or "never": findings that fail the run
     strict: bool = False  # READY WITH WARNINGS fails too
+    fail_on_added: str = "never"  # the same for findings the hook marked `added` (on lines the commit adds)
 
 
-HOOK_POLICY = ExitPolicy(gate=False, fail_on="error")
+HOOK_POLICY = ExitPolicy(gate=False, fail_on="error", fail_on_added="warning")
+
+
+def fails(severity: str, threshold: str) -> bool:
+    """Whether a finding of `severity` meets a fail_on `threshold` ("error", "warning" or "never")."""
+    return severity == "error" if threshold == "error" else threshold == "warning" and severity in ("error", "warning")
 
 
 def crashed_checks(report: dict[str, Any]) -> list[str]:
@@ -157,6 +163,11 @@ def run_failures(report: dict[str, Any], policy: ExitPolicy) -> list[str]:
         failing.append(counted(errors, "error") if errors else f"check failed: {', '.join(crashed)}")
     if policy.fail_on == "warning" and warnings:
         failing.append(counted(warnings, "warning"))
+    added = sum(1 for r in report["results"] for f in r["findings"]
+                if f.get("added") and f.get("review", "new") == "new" and fails(f["severity"], policy.fail_on_added)
+                and not fails(f["severity"], policy.fail_on))
+    if added:
+        failing.append(f"{counted(added, 'finding')} on lines this commit adds, fail_on_added = {policy.fail_on_added}")
     if policy.gate and status == Verdict.NOT_READY.value:
         failing.append("not ready (gate = true)")
     if policy.strict and status == Verdict.READY_WITH_WARNINGS.value:

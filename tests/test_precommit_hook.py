@@ -146,3 +146,30 @@ def test_a_commit_that_changes_only_the_config_runs_the_hook_on_every_dataset(da
     git("add", ".")
     relaxed = git("commit", "-m", "ungate, add a pyproject", check=False)
     assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr
+
+
+def test_a_copy_added_by_a_commit_fails_it_at_the_added_line_though_duplicates_are_warnings(data_repo):
+    repo, git = data_repo
+    git("add", ".")
+    assert git("commit", "-m", "add support dataset", check=False).returncode == 0
+    with open(repo / "data" / "train-1.jsonl", "a") as handle:
+        handle.write(chat(4) + "\n")  # line 41, a copy of line 5
+    git("add", "data")
+    added = git("commit", "-m", "one more row", check=False)
+    output = added.stdout + added.stderr
+    assert added.returncode != 0 and "Failed" in output, output
+    assert "data/train-1.jsonl:41: warning DUP001 exact-duplicates: Same prompt and response on 2 lines: 5, 41 (added)" \
+        in output, output
+    assert "support: failed (1 finding on lines this commit adds, fail_on_added = warning; fail_on = error)" in output
+    assert git("rev-list", "--count", "HEAD").stdout.strip() == "1"
+    # the same warning, already committed, fails no later commit that adds nothing to it
+    (repo / "auditor.toml").write_text((repo / "auditor.toml").read_text() + 'fail_on_added = "error"\n')
+    git("add", ".")
+    assert git("commit", "-m", "accept the copy", check=False).returncode == 0
+    (repo / "auditor.toml").write_text((repo / "auditor.toml").read_text().replace('fail_on_added = "error"\n', ""))
+    with open(repo / "data" / "train-1.jsonl", "a") as handle:
+        handle.write(chat(41) + "\n")  # line 42, a new clean row
+    git("add", ".")
+    later = git("commit", "-m", "a clean row", check=False)
+    output = later.stdout + later.stderr
+    assert later.returncode == 0, output  # pre-commit prints a passing hook's lines only with --verbose

@@ -54,6 +54,9 @@ def audit(
                        "--gate.")] = False,
     fail_on: Annotated[str | None, typer.Option(
         help="Hook mode: findings that fail the run: error, warning or never [default: error].")] = None,
+    fail_on_added: Annotated[str | None, typer.Option(
+        help="Hook mode: findings on lines the commit adds or changes that fail it: error, warning or never "
+             "[default: warning].")] = None,
     gate: Annotated[bool | None, typer.Option(
         "--gate/--no-gate", help="Hook mode: whether NOT READY fails the run [default: no].",
         show_default=False)] = None,
@@ -106,8 +109,8 @@ def audit(
     stop_watch = None
     try:
         writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
-        settings = load_config(config).with_overrides(fail_on=fail_on, gate=gate, cache=cache, cache_dir=cache_dir,
-                                                      max_memory=max_memory)
+        settings = load_config(config).with_overrides(fail_on=fail_on, fail_on_added=fail_on_added, gate=gate,
+                                                      cache=cache, cache_dir=cache_dir, max_memory=max_memory)
         stop_watch = cap_memory(settings.memory_limit())
         plans = plan_jobs(settings, train, eval, hook=hook, one=bool(writers))
         refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
@@ -150,7 +153,8 @@ def audit(
             stop_watch()
         if cache_store is not None and cache_store.writes:
             cache_store.prune()
-    asked = fail_on is not None or gate is not None  # the hook's policy, asked for on the command line
+    # the hook's policy, asked for on the command line
+    asked = fail_on is not None or fail_on_added is not None or gate is not None
     code = _finish(results, writers, to_stdout="-" in outputs, hook=hook, quiet=quiet, strict=strict,
                    hook_policy=hook or asked)
     raise typer.Exit(0 if exit_zero and code == 1 else code)
@@ -213,15 +217,22 @@ def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any
     """Write every report, print the summaries, and return the exit code: the worst of the audits'."""
     from ..render.visible import visible
     from ..verdict import ExitPolicy, crashed_checks, exit_code
-    from .hook import hook_summary
+    from .hook import hook_summary, mark_added
 
     warn_not_loaded(dict.fromkeys(m for _, result, _ in results for m in result["settings"].get("checks_not_loaded", ())))
     codes = []
     for name, result, job in results:
+        if hook and job.fail_on_added != "never":
+            from ..staged import added_lines
+
+            added = added_lines(sorted({entry["path"] for entry in result["inputs"]}))
+            if added:
+                mark_added(result, added)
         for render, path in writers:
             write_output(path, render(result))
         label = name or ", ".join(entry["path"] for entry in result["inputs"] if entry["split"] == "train")
-        policy = ExitPolicy(gate=bool(job.gate), fail_on=job.fail_on, strict=strict) if hook_policy else \
+        policy = ExitPolicy(gate=bool(job.gate), fail_on=job.fail_on, strict=strict,
+                            fail_on_added=job.fail_on_added if hook else "never") if hook_policy else \
             ExitPolicy(strict=strict)
         if quiet:
             pass

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 from ..verdict import HOOK_POLICY, ExitPolicy, run_failures
+
+
+def mark_added(report: dict, added: dict[str, set[int]]) -> None:
+    """Mark every finding whose line or related lines the commit adds (`added`: auditor.staged.added_lines)
+    with `added`, the first such line: a new copy of an old line is reported where it was added."""
+    real: dict[str, str] = {}
+    for result in report["results"]:
+        for finding in result["findings"]:
+            places = [finding, *finding.get("related", ())]
+            for place in places:
+                path, line = place.get("path"), place.get("line")
+                if path and line and line in added.get(real.setdefault(path, os.path.realpath(path)), ()):
+                    finding["added"] = {"path": path, "line": line}
+                    break
 
 
 def hook_summary(report: dict, label: str, policy: ExitPolicy = HOOK_POLICY) -> str:
@@ -10,8 +26,9 @@ def hook_summary(report: dict, label: str, policy: ExitPolicy = HOOK_POLICY) -> 
 
     Findings print as `path:line: severity CODE check: message` (errors and warnings, in file order);
     the summary says the verdict and what failed the run. By default a finding of severity `fail_on`
-    or worse fails it, and NOT READY fails it only with `gate`: a dataset grows over many commits, so
-    the example-count gate is reported but not enforced.
+    or worse fails it, a finding on a line the commit adds (marked by `mark_added`) of `fail_on_added`
+    or worse too, printed at that line and marked "(added)"; NOT READY fails it only with `gate`: a
+    dataset grows over many commits, so the example-count gate is reported but not enforced.
     """
     from ..render.common import SEVERITY_ORDER, VERDICT_TEXT
     from ..render.console import finding_line
@@ -36,7 +53,8 @@ def hook_summary(report: dict, label: str, policy: ExitPolicy = HOOK_POLICY) -> 
         note = ("" if policy.gate or verdict["status"] != "not_ready"
                 else "; the readiness gate is not enforced (gate = false)")
         lines.append(f"{label}: passed ({counts}; fail_on = {policy.fail_on}{note})")
-    order = sorted(findings, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
+    shown = [{**f, **f["added"], "message": f"{f['message']} (added)"} if f.get("added") else f for f in findings]
+    order = sorted(shown, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
     lines += [finding_line(f) for f in order]
     omitted = sum(r["findings_omitted"] for r in report["results"])
     if omitted:
