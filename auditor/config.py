@@ -308,7 +308,7 @@ def dataset_config(config: AuditConfig, spec: DatasetSpec) -> AuditConfig:
 
 
 # files that hold settings, never data: in a hook, a commit touching one re-audits every dataset
-SETTINGS_NAMES = frozenset({"auditor.toml", "pyproject.toml", "auditor-waivers.toml"})
+SETTINGS_NAMES = frozenset({"auditor.toml", "pyproject.toml", "auditor-waivers.toml", "auditor-baseline.json"})
 
 
 def plan_audits(config: AuditConfig, files: Sequence[str] = (), *, hook: bool = False) -> list[PlannedAudit]:

@@ -22,6 +22,8 @@ from typing import Any
 from .errors import ConfigError
 
 WAIVERS_FILE = "auditor-waivers.toml"
+BASELINE_FILE = "auditor-baseline.json"  # what `auditor baseline write` writes, read when present
+BASELINE_KIND = "dataset-auditor baseline"
 _NUMBER = re.compile(r"\d[\d,.]*")
 
 
@@ -32,8 +34,39 @@ class Waiver:
     expires: datetime.date | None = None
 
 
+def baseline_document(audits: list[tuple[str | None, dict[str, Any]]]) -> str:
+    """The file `auditor baseline write` writes: for each (name, report) audit, its train files, verdict
+    reasons and every finding's fingerprint, with its code and place for a reader, in report order."""
+    import orjson
+
+    from .version import __version__
+
+    entries = [{"name": name, "train": [e["path"] for e in report["inputs"] if e["split"] == "train"],
+                "verdict": {"status": report["verdict"]["status"], "reasons": report["verdict"]["reasons"]},
+                "results": [{"check": r["check"], "findings": [
+                    {"fingerprint": f.get("fingerprint"), "code": f["code"], "path": f["path"], "line": f["line"]}
+                    for f in r["findings"]]} for r in report["results"]]}
+               for name, report in audits]
+    document = {"kind": BASELINE_KIND, "version": 1, "tool": {"name": "dataset-auditor", "version": __version__},
+                "audits": entries}
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def baseline_for(baseline: dict[str, Any], name: str | None, train: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """The part of a loaded baseline for one audit: a JSON report applies to every audit; a baseline
+    file's entry is found by the dataset's name (an unnamed audit by its train files). An audit the
+    file does not know has no accepted findings."""
+    if baseline.get("kind") != BASELINE_KIND:
+        return baseline
+    for entry in baseline["audits"]:
+        if entry.get("name") == name and (name is not None or list(entry.get("train", [])) == list(train)):
+            return entry
+    return {"results": [], "verdict": {"reasons": []}}
+
+
 def load_baseline(path: str) -> dict[str, Any]:
-    """An earlier JSON report (`auditor audit --report json --output FILE`)."""
+    """A baseline file (`auditor baseline write`) or an earlier JSON report (`auditor audit --report
+    json --output FILE`)."""
     import orjson
 
     try:
@@ -43,6 +76,11 @@ def load_baseline(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: baseline not found (write one with --report json --output {path})") from None
     except (OSError, orjson.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not a JSON report: {exc}") from None
+    if isinstance(report, dict) and report.get("kind") == BASELINE_KIND:
+        if report.get("version") != 1 or not isinstance(report.get("audits"), list) or not all(
+                isinstance(a, dict) and isinstance(a.get("results"), list) for a in report["audits"]):
+            raise ConfigError(f"{path}: a baseline this version cannot read (write it again: auditor baseline write)")
+        return report
     if not isinstance(report, dict) or not isinstance(report.get("results"), list):
         raise ConfigError(f"{path}: not a JSON report of auditor audit")
     return report

@@ -173,3 +173,32 @@ def test_a_copy_added_by_a_commit_fails_it_at_the_added_line_though_duplicates_a
     later = git("commit", "-m", "a clean row", check=False)
     output = later.stdout + later.stderr
     assert later.returncode == 0, output  # pre-commit prints a passing hook's lines only with --verbose
+
+
+def test_a_baselined_repository_commits_cleanly_until_a_new_problem_is_added(data_repo):
+    repo, git = data_repo
+    with open(repo / "data" / "train-1.jsonl", "a") as handle:
+        handle.write(chat(3) + "\n" + '{"messages": [oops\n')  # lines 41 and 42: a copy and a broken line
+    git("add", ".")
+    refused = git("commit", "-m", "dataset with known problems", check=False)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    written = subprocess.run([sys.executable, "-m", "auditor", "baseline", "write"], cwd=repo, capture_output=True,
+                             text=True)
+    assert written.returncode == 0 and "auditor-baseline.json: 2 findings of 1 audit recorded" in written.stdout, \
+        written.stdout + written.stderr
+    git("add", ".")
+    accepted = git("commit", "-m", "dataset, its problems accepted", check=False)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    with open(repo / "data" / "train-1.jsonl", "a") as handle:
+        handle.write(chat(42) + "\n")  # a clean row
+    git("add", ".")
+    assert git("commit", "-m", "a clean row", check=False).returncode == 0
+    with open(repo / "data" / "eval.jsonl", "a") as handle:
+        handle.write(chat(9) + "\n")  # line 11: train line 10, leaked into eval
+    git("add", ".")
+    leaked = git("commit", "-m", "a leak", check=False)
+    output = leaked.stdout + leaked.stderr
+    assert leaked.returncode != 0, output
+    assert "data/eval.jsonl:11: error LEAK001" in output and "(added)" in output
+    assert "Review: 1 new, 2 in the baseline, 0 fixed since, 0 waived" in output
+    assert git("rev-list", "--count", "HEAD").stdout.strip() == "2"

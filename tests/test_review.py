@@ -79,3 +79,34 @@ def test_a_bad_waivers_file_or_baseline_is_one_line_exit_2(repo, capsys, text, m
     with pytest.raises(SystemExit) as exc:
         main(["audit", "train.jsonl", "--baseline", "missing.json", "--no-cache", "-q"])
     assert exc.value.code == 2 and "missing.json: baseline not found" in capsys.readouterr().err
+
+
+def test_a_baseline_file_holds_each_dataset_apart_and_is_read_when_present(tmp_path, monkeypatch, capsys):
+    from auditor.review import baseline_for, load_baseline
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    for name in ("a", "b"):
+        shutil.copy(SAMPLE / "train.jsonl", tmp_path / "data" / f"{name}.jsonl")
+    (tmp_path / "auditor.toml").write_text('[[datasets]]\nname = "a"\ntrain = "data/a.jsonl"\n'
+                                           '[[datasets]]\nname = "b"\ntrain = "data/b.jsonl"\n')
+    with pytest.raises(SystemExit) as exc:
+        main(["baseline", "write", "--output", "base.json"])
+    assert exc.value.code == 0 and "base.json: " in capsys.readouterr().out
+    baseline = load_baseline("base.json")
+    a, b = (baseline_for(baseline, name, ()) for name in ("a", "b"))
+    assert [e["train"] for e in baseline["audits"]] == [["data/a.jsonl"], ["data/b.jsonl"]]
+    fingerprints = {f["fingerprint"] for r in a["results"] for f in r["findings"]}
+    assert fingerprints and fingerprints == {f["fingerprint"] for r in b["results"] for f in r["findings"]}
+    assert baseline_for(baseline, "c", ()) == {"results": [], "verdict": {"reasons": []}}  # unknown: all new
+    # dataset b changes; with the file as auditor-baseline.json every audit reads it unasked
+    Path("base.json").rename("auditor-baseline.json")
+    with open(tmp_path / "data" / "b.jsonl", "a") as handle:
+        handle.write("not json\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--no-cache"])
+    out = capsys.readouterr().out
+    assert exc.value.code == 1, out
+    reviews = [line for line in out.splitlines() if line.startswith("Review: ")]
+    assert reviews[0].startswith("Review: 0 new,") and reviews[1].startswith("Review: 1 new,"), out
+    assert "-> NOT READY" in reviews[1] and "-> READY WITH WARNINGS" in reviews[0]

@@ -81,8 +81,9 @@ def audit(
         help="The trainer's max sequence length: report rows it would truncate or train on nothing "
              "(same as -o tokens.max_length=N).")] = None,
     baseline: Annotated[str | None, typer.Option(
-        help="An earlier JSON report: only findings it does not hold (by content) fail the run; the report "
-             "counts new, baselined and fixed ones.")] = None,
+        help="A baseline (auditor baseline write) or an earlier JSON report: only findings it does not hold "
+             "(by content) fail the run; the report counts new, baselined and fixed ones [default: "
+             "auditor-baseline.json when present].")] = None,
     waivers: Annotated[str | None, typer.Option(
         help="TOML file of [[waiver]] tables (fingerprint, reason, expires) accepting findings [default: "
              "auditor-waivers.toml when present].")] = None,
@@ -98,7 +99,7 @@ def audit(
     from ..engine import audit as run_audit
     from ..progress import default_progress
     from ..render import renderer
-    from ..review import review
+    from ..review import baseline_for, review
 
     reports = list(report or [])
     outputs = list(output or [])
@@ -143,8 +144,9 @@ def audit(
             job = plan.config.with_overrides(checks=checks, **overrides)
             report_dict = run_audit(job, progress=default_progress(progress and not hook), cache=cache_store)
             if accepted is not None:
-                report_dict = review(dict(report_dict), baseline=accepted[0], waivers=accepted[1],
-                                     baseline_path=baseline)
+                accepted_here = None if accepted[0] is None else baseline_for(accepted[0], plan.name, job.train)
+                report_dict = review(dict(report_dict), baseline=accepted_here, waivers=accepted[1],
+                                     baseline_path=accepted[2])
             results.append((plan.name, report_dict, job))
     except AuditorError as exc:
         fail(str(exc))
@@ -178,17 +180,20 @@ def plan_jobs(settings: Any, train: list[str] | None, eval: list[str] | None, *,
     return plans
 
 
-def _accepted(baseline: str | None, waivers: str | None) -> tuple[dict | None, list] | None:
-    """(the baseline report or None, the waivers) when either is given or a waivers file is present, else None."""
+def _accepted(baseline: str | None, waivers: str | None) -> tuple[dict | None, list, str | None] | None:
+    """(the loaded baseline or None, the waivers, the baseline's path) when either is given or their
+    default file is present in the working folder, else None."""
     import os
 
-    from ..review import WAIVERS_FILE, load_baseline, load_waivers
+    from ..review import BASELINE_FILE, WAIVERS_FILE, load_baseline, load_waivers
 
     if waivers is None and os.path.isfile(WAIVERS_FILE):
         waivers = WAIVERS_FILE
+    if baseline is None and os.path.isfile(BASELINE_FILE):
+        baseline = BASELINE_FILE
     if baseline is None and waivers is None:
         return None
-    return (load_baseline(baseline) if baseline else None), (load_waivers(waivers) if waivers else [])
+    return (load_baseline(baseline) if baseline else None), (load_waivers(waivers) if waivers else []), baseline
 
 
 def check_options(option: list[str] | None) -> dict[str, dict[str, str]]:
