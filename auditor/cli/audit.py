@@ -10,7 +10,7 @@ import typer
 
 from ..errors import AuditorError, ConfigError
 from .app import EXIT_USAGE, app, fail, split_names, warn_not_loaded
-from .outputs import refuse_overwrites, write_output
+from .outputs import refuse_overwrites, report_renderer, write_output
 
 
 @app.command()
@@ -37,7 +37,17 @@ def audit(
     report: Annotated[list[str] | None, typer.Option(
         help="Report format to write: json, markdown (md), html, sarif, text; pair each with --output; "
              "repeatable.")] = None,
-    output: Annotated[list[str] | None, typer.Option(help="Where to write the report; '-' for stdout.")] = None,
+    output: Annotated[list[str] | None, typer.Option(
+        help="Where to write the report; '-' for stdout. With --output-format alone: where that goes.")] = None,
+    output_format: Annotated[str | None, typer.Option(
+        "--output-format", help="What to print instead of the summary: concise (a line per finding), full, json, "
+                                "jsonl, github (workflow annotations; under GitHub Actions also the job summary), "
+                                "sarif, markdown, html; to stdout unless --output FILE.")] = None,
+    link_base: Annotated[str | None, typer.Option(
+        help="Markdown: link each finding to its line under this URL, e.g. https://github.com/org/data/blob/SHA "
+             "[default: the commit, under GitHub Actions].")] = None,
+    statistics: Annotated[bool, typer.Option(
+        "--statistics", help="Print the findings counted by code instead of the summary.")] = False,
     config: Annotated[str | None, typer.Option(help="Config file (default: nearest auditor.toml or "
                                                        "pyproject.toml with [tool.auditor]).")] = None,
     task: Annotated[str | None, typer.Option(help="structured, classification or free-text.")] = None,
@@ -98,23 +108,31 @@ def audit(
     from ..config import load_config, parse_assignments
     from ..engine import audit as run_audit
     from ..progress import default_progress
-    from ..render import renderer
+    from ..render import DOCUMENTS, canonical
     from ..review import baseline_for, review
 
     reports = list(report or [])
     outputs = list(output or [])
+    printed_to = "-"  # where --output-format writes
+    if output_format is not None and not reports and len(outputs) == 1:
+        printed_to = outputs.pop()
     if len(reports) != len(outputs):
         fail("each --report needs its own --output (e.g. --report json --output audit.json)")
+    if output_format is not None and statistics:
+        fail("--statistics prints instead of --output-format: give one of them")
     results: list[tuple[str | None, dict, Any]] = []
     cache_store = None
     stop_watch = None
     try:
-        writers = [(renderer(name), path) for name, path in zip(reports, outputs)]
+        writers = [(report_renderer(name, link_base), path) for name, path in zip(reports, outputs)]
+        printer = None if output_format is None else (canonical(output_format), report_renderer(output_format, link_base),
+                                                      printed_to)
         settings = load_config(config).with_overrides(fail_on=fail_on, fail_on_added=fail_on_added, gate=gate,
                                                       cache=cache, cache_dir=cache_dir, max_memory=max_memory)
         stop_watch = cap_memory(settings.memory_limit())
-        plans = plan_jobs(settings, train, eval, hook=hook, one=bool(writers))
-        refuse_overwrites(outputs, [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
+        plans = plan_jobs(settings, train, eval, hook=hook, one=bool(writers) or (printer is not None
+                                                                             and printer[0] in DOCUMENTS))
+        refuse_overwrites(outputs + ([printed_to] if printer else []), [f for plan in plans for f in (*plan.config.train, *plan.config.eval)]
                           + [schema or plan.config.schema or "" for plan in plans] + [settings.source or ""])
         cache_store = open_cache(settings)
         overrides = dict(schema=schema, input_format=input_format, format=format, fields=parse_assignments(field or [], "--field"),
@@ -158,7 +176,7 @@ def audit(
     # the hook's policy, asked for on the command line
     asked = fail_on is not None or fail_on_added is not None or gate is not None
     code = _finish(results, writers, to_stdout="-" in outputs, hook=hook, quiet=quiet, strict=strict,
-                   hook_policy=hook or asked)
+                   hook_policy=hook or asked, printer=printer, statistics=statistics)
     raise typer.Exit(0 if exit_zero and code == 1 else code)
 
 
@@ -218,14 +236,18 @@ def open_cache(settings: Any) -> Any:
 
 
 def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any, str]], *, to_stdout: bool,
-            hook: bool, quiet: bool, strict: bool, hook_policy: bool) -> int:
-    """Write every report, print the summaries, and return the exit code: the worst of the audits'."""
+            hook: bool, quiet: bool, strict: bool, hook_policy: bool, printer: tuple[str, Any, str] | None = None,
+            statistics: bool = False) -> int:
+    """Write every report, print the summaries (or the --output-format, or the statistics), and return
+    the exit code: the worst of the audits'."""
+    from ..render.lines import render_statistics
     from ..render.visible import visible
     from ..verdict import ExitPolicy, crashed_checks, exit_code
     from .hook import hook_summary, mark_added
 
     warn_not_loaded(dict.fromkeys(m for _, result, _ in results for m in result["settings"].get("checks_not_loaded", ())))
     codes = []
+    printed: list[str] = []
     for name, result, job in results:
         if hook and job.fail_on_added != "never":
             from ..staged import added_lines
@@ -239,7 +261,12 @@ def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any
         policy = ExitPolicy(gate=bool(job.gate), fail_on=job.fail_on, strict=strict,
                             fail_on_added=job.fail_on_added if hook else "never") if hook_policy else \
             ExitPolicy(strict=strict)
-        if quiet:
+        if printer is not None:
+            printed.append(_printed(printer, result, label if len(results) > 1 else None))
+        elif statistics:
+            if not quiet:
+                sys.stdout.write(render_statistics(result))
+        elif quiet:
             pass
         elif hook:
             sys.stdout.write(hook_summary(result, label, policy))
@@ -259,7 +286,29 @@ def _finish(results: list[tuple[str | None, dict, Any]], writers: list[tuple[Any
             error = next(r["error"] for r in result["results"] if r["check"] == check)
             print(f"auditor: error: check {check} failed: {visible(str(error))[:300]}", file=sys.stderr)
         codes.append(exit_code(result, policy))
+    if printer is not None:
+        write_output(printer[2], "".join(printed))
     return max(codes, default=0)
+
+
+def _printed(printer: tuple[str, Any, str], result: dict, label: str | None) -> str:
+    """One audit in the --output-format; under GitHub Actions the `github` format also appends the
+    Markdown report to the job summary."""
+    import os
+
+    name, render, _ = printer
+    if name == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+                summary.write(report_renderer("markdown")(result) + "\n")
+        except OSError as exc:
+            fail(f"GITHUB_STEP_SUMMARY: cannot write: {exc.strerror or exc}")
+    text = render(result)
+    if label is not None and name in ("concise", "full"):
+        from ..render.visible import visible
+
+        text = f"== {visible(label)} ==\n{text}"
+    return text
 
 
 def cap_memory(limit: int):

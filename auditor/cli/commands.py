@@ -107,16 +107,20 @@ def infer_schema(
 def report_command(
     audit_json: Annotated[str, typer.Argument(metavar="AUDIT.json", help="A JSON report saved by "
                                               "`auditor audit --report json --output AUDIT.json`.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="markdown (md), html, sarif, json or text.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown (md), html, sarif, json, full (text), "
+                                                                 "concise, jsonl or github.")],
     output: Annotated[str, typer.Option("--output", help="Where to write the report; '-' for stdout.")] = "-",
+    link_base: Annotated[str | None, typer.Option(
+        help="Markdown: link each finding to its line under this URL [default: the commit, under GitHub "
+             "Actions].")] = None,
 ) -> None:
     """Re-render a saved JSON report in another format (the JSON report is the single source of truth)."""
     import json
 
-    from ..render import renderer
+    from .outputs import report_renderer
 
     try:
-        render = renderer(format)
+        render = report_renderer(format, link_base)
     except AuditorError as exc:
         fail(str(exc))
         return

@@ -68,3 +68,35 @@ def refuse_overwrites(outputs: list[str], protected: list[str]) -> None:
         if key in seen:
             fail(f"--output {path} is given twice (also as {seen[key]})")
         seen[key] = path
+
+
+def report_renderer(name: str, link_base: str | None = None):
+    """The renderer of a report format; Markdown links findings to their lines at `link_base`, else at
+    the commit GitHub Actions is running on (see `github_link_base`)."""
+    from functools import partial
+
+    from ..render import canonical, renderer
+
+    render = renderer(name)
+    if canonical(name) == "markdown":
+        return partial(render, link_base=link_base or github_link_base())
+    return render
+
+
+def github_link_base() -> str | None:
+    """https://github.com/OWNER/REPO/blob/SHA under GitHub Actions: the pull request's head commit (the
+    lines a reviewer reads), else the commit the workflow runs on."""
+    import json
+    import os
+
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    sha = os.environ.get("GITHUB_SHA")
+    if not (server and repository and sha):
+        return None
+    try:
+        with open(os.environ.get("GITHUB_EVENT_PATH", ""), encoding="utf-8") as handle:
+            head = json.load(handle).get("pull_request", {}).get("head", {}).get("sha")
+        sha = head if isinstance(head, str) and head.isalnum() else sha
+    except (OSError, ValueError, AttributeError):
+        pass
+    return f"{server.rstrip('/')}/{repository}/blob/{sha}"

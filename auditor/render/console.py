@@ -1,4 +1,5 @@
-"""The terminal summary, in the Markdown report's order: verdict, checklist, checks table, top findings.
+"""The terminal summary, in the Markdown report's order: verdict, checklist, checks table, top findings,
+and last the verdict again with the totals (where a terminal's reader looks when the output scrolls).
 
 On a terminal it is drawn with rich and fits the terminal's width (narrow terminals drop the
 secondary columns); piped or in CI it is plain text whose finding lines read `path:line: severity CODE check: message`,
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .common import VERDICT_TEXT, normalized, one_line, top_findings, verdict_line, where
+from .lines import totals_line
 from .visible import visible_everywhere
 
 TOP_FINDINGS = 10
@@ -56,6 +58,7 @@ def render_text(report: dict[str, Any]) -> str:
             out += [finding_line(f) for f in findings]
             if r["findings_total"] > len(findings):
                 out.append(f"  ... and {r['findings_total'] - len(findings):,} more {r['check']} findings")
+    out += ["", totals_line(report)]
     return "\n".join(out) + "\n"
 
 
@@ -118,3 +121,4 @@ def print_rich(report: dict[str, Any], console: Any) -> None:
         if r["findings_total"] > len(findings):
             grid.add_row("", "", f"[dim]… and {r['findings_total'] - len(findings):,} more[/]")
         console.print(grid)
+    console.print(f"[{VERDICT_STYLE[v['status']]}]{escape(totals_line(report))}[/]")

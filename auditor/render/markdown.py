@@ -1,8 +1,10 @@
 """The Markdown report: a pull-request comment that states the verdict first and stays under 60,000 characters.
 
-Order: verdict line with clean / required counts, blocking reasons, the decision checklist, the checks
-table, then the top findings of each check (line, code, message, a short excerpt of the row). However
-many findings there are, it summarizes and points to the full report (JSON, HTML, SARIF).
+Order: a hidden marker (a bot edits its earlier comment in place), the verdict line with clean /
+required counts, blocking reasons, the decision checklist (folded), the checks table, then the top
+findings of each check (folded: line, linked to the file at the commit when a link base is known,
+code, message, a short excerpt of the row). However many findings there are, it summarizes and points
+to the full report (JSON, HTML, SARIF).
 
 Dataset text is untrusted: excerpts are code spans (no HTML, links or emphasis inside them) and every
 other cell escapes Markdown punctuation, so a row cannot break the tables or inject markup.
@@ -27,6 +29,8 @@ from .common import (
 from .visible import visible_everywhere
 
 LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; keep a margin
+# the first line, invisible once rendered: a bot finds its earlier comment by it and edits it in place
+MARKER = "<!-- dataset-auditor report -->"
 FINDINGS_PER_CHECK = (10, 5, 3, 1, 0)  # shrink until the report fits
 ICON = {"ready": "✅", "ready_with_warnings": "⚠️", "not_ready": "❌"}
 ANSWER = {"yes": "✅ yes", "no": "❌ no", "not measured": "❔ not measured", "unanswered": "❔ unanswered"}
@@ -36,14 +40,16 @@ _PUNCT = re.compile(r"([\\`*_\[\]<>#|~$&])")  # inline Markdown/HTML syntax; ( )
 _BLOCK_START = re.compile(r"^(\d*)([-+=.)])")  # would start a nested list or heading at the start of a list item
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    """The whole report as GitHub-flavoured Markdown, at most LIMIT characters."""
+def render_markdown(report: dict[str, Any], *, link_base: str | None = None) -> str:
+    """The whole report as GitHub-flavoured Markdown, at most LIMIT characters. With `link_base` (the
+    repository's files at the audited commit, e.g. https://github.com/org/data/blob/SHA) each finding's
+    place links to its line."""
     report = visible_everywhere(normalized(report))  # dataset text cannot drive the terminal
     for n in FINDINGS_PER_CHECK:
-        text = _render(report, n, cell=300)
+        text = _render(report, n, cell=300, link_base=link_base)
         if len(text) <= LIMIT:
             return text
-    text = _render(report, 0, cell=120)
+    text = _render(report, 0, cell=120, link_base=link_base)
     if len(text) > LIMIT:  # only with absurdly many checks: cut at a line boundary and say so
         note = "\n\n_Report cut to fit a comment: see the JSON report for everything._\n"
         text = text[: LIMIT - len(note)].rsplit("\n", 1)[0] + note
@@ -74,9 +80,27 @@ def code(text: Any, limit: int = 120) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _render(report: dict[str, Any], per_check: int, cell: int) -> str:
+def _location(f: dict[str, Any], link_base: str | None) -> str:
+    """A finding's place as a code span, linked to its line at `link_base` when the file is in the repository."""
+    text = code(where(f), 120)
+    if not link_base or not f.get("line") or f.get("unit") == "record":
+        return text
+    from .sarif import artifact_location
+
+    location = artifact_location(f["path"])
+    if "uriBaseId" not in location or location["uri"].startswith("../"):
+        return text
+    return f"[{text}]({link_base.rstrip('/')}/{location['uri']}#L{f['line']})"
+
+
+def _details(summary: str, body: list[str]) -> list[str]:
+    """A folded section: GitHub renders Markdown inside it after a blank line."""
+    return [f"<details><summary>{summary}</summary>", "", *body, "</details>", ""]
+
+
+def _render(report: dict[str, Any], per_check: int, cell: int, link_base: str | None = None) -> str:
     v = report["verdict"]
-    out = [f"## {ICON[v['status']]} {VERDICT_TEXT[v['status']]}: {verdict_counts(report)}", ""]
+    out = [MARKER, f"## {ICON[v['status']]} {VERDICT_TEXT[v['status']]}: {verdict_counts(report)}", ""]
     if v["reasons"]:
         out.append("**Blocking reasons**")
         out.append("")
@@ -87,11 +111,15 @@ def _render(report: dict[str, Any], per_check: int, cell: int) -> str:
     out += [f"Inputs: {inputs}  ", f"{report['tool']['name']} {report['tool']['version']}, "
             f"{v['excluded_examples']:,} of {v['valid_examples']:,} valid training examples excluded.", ""]
 
-    out += ["### Decision checklist", "", "| Answer | Question | Evidence |", "| --- | --- | --- |"]
+    answers: dict[str, int] = {}
     for item in v["checklist"]:
-        out.append(f"| {ANSWER.get(item['answer'], escape(item['answer']))} | {escape(item['question'], cell)} "
-                   f"| {escape(item['evidence'], cell)} |")
-    out.append("")
+        answers[item["answer"]] = answers.get(item["answer"], 0) + 1
+    tally = ", ".join(f"{n:,} {escape(answer)}" for answer, n in answers.items())
+    checklist = ["| Answer | Question | Evidence |", "| --- | --- | --- |"]
+    for item in v["checklist"]:
+        checklist.append(f"| {ANSWER.get(item['answer'], escape(item['answer']))} | {escape(item['question'], cell)} "
+                         f"| {escape(item['evidence'], cell)} |")
+    out += ["### Decision checklist", "", *_details(tally, [*checklist, ""])]
 
     out += ["### Checks", "", "| Check | Status | Blocking | Findings | Excluded rows | Summary |",
             "| --- | --- | --- | ---: | ---: | --- |"]
@@ -113,14 +141,17 @@ def _render(report: dict[str, Any], per_check: int, cell: int) -> str:
                     ""]
         findings = top_findings(r, per_check)
         if findings:
-            out += ["| Line | Code | Severity | Message | Excerpt |", "| --- | --- | --- | --- | --- |"]
+            rows = ["| Line | Code | Severity | Message | Excerpt |", "| --- | --- | --- | --- | --- |"]
             for f in findings:
                 related = ", ".join(str(x["line"]) for x in f["related"][:5] if x.get("line"))
                 message = escape(f["message"], cell) + (f" (related lines {related})" if related else "")
                 excerpt = finding_text(f)
-                out.append(f"| {code(where(f), 120)} | {code(f['code'], 20)} | {SEVERITY.get(f['severity'], '')} "
-                           f"| {message} | {code(excerpt, 80) if excerpt else ''} |")
-            out.append("")
+                rows.append(f"| {_location(f, link_base)} | {code(f['code'], 20)} | {SEVERITY.get(f['severity'], '')} "
+                            f"| {message} | {code(excerpt, 80) if excerpt else ''} |")
+            noun = "finding" if r["findings_total"] == 1 else "findings"
+            out += _details(f"{r['findings_total']:,} {noun}" + (f", the first {len(findings):,}"
+                                                                 if r["findings_total"] > len(findings) else ""),
+                            [*rows, ""])
         rest = r["findings_total"] - len(findings)
         if rest:
             out += [f"… and {rest:,} more {code(r['check'], 60)} findings in the full report.", ""]

@@ -31,7 +31,7 @@ def audited(tmp_path, monkeypatch):
 def test_every_format_from_one_audit_command(audited):
     for path in FORMATS.values():
         assert (audited / path).stat().st_size > 200, path
-    assert (audited / "r.md").read_text(encoding="utf-8").startswith("## ❌ NOT READY")
+    assert (audited / "r.md").read_text(encoding="utf-8").startswith("<!-- dataset-auditor report -->\n## ❌ NOT READY")
     assert (audited / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert json.loads((audited / "r.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
 
