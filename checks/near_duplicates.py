@@ -8,6 +8,7 @@ from auditor import MAX_RELATED, Check, Severity, counted, option, similarity
 
 MAX_LISTED = 10
 MAX_PAIRS = 100
+MEMBERS_SHOWN = 4  # rows of a cluster side by side (the HTML report shows four columns)
 # The `fields` option -> the text selection compared (see the docstring: "prompt" is the user side).
 FIELDS = {"prompt+response": "input+response", "prompt": "input", "response": "response"}
 
@@ -49,7 +50,7 @@ class NearDuplicates(Check):
 
     One finding per cluster, on its first line: `data.lines`, `data.similarity` = [min, max] of
     the verified pairs that link the cluster, `data.pairs` = those pairs as [line, line,
-    similarity] (at most 100), and `data.members` with the first two rows side by side. Every row
+    similarity] (at most 100), and `data.members` with the first four rows side by side. Every row
     but the first of a cluster is excluded from the clean set.
 
     The signatures and band keys are computed once per file, vectorized (polars + numpy), shared
@@ -150,7 +151,8 @@ class NearDuplicates(Check):
             ids, labels = ids[order], labels[order]
             starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
             groups = np.split(ids, starts[1:])
-            texts = similarity.member_texts(ctx, [int(r) for g in groups for r in g[:2]])
+            texts = similarity.member_texts(ctx, [int(r) for g in groups for r in g[:MEMBERS_SHOWN]])
+            offsets = np.r_[0, np.cumsum([min(len(g), MEMBERS_SHOWN) for g in groups])]
             for k, group in enumerate(groups):
                 members_rows = [int(r) for r in group]
                 lines = [r - data.first_row + 1 for r in members_rows]
@@ -165,7 +167,8 @@ class NearDuplicates(Check):
                     line=lines[0], split=data.split, severity=Severity.WARNING,
                     related=[(data.path, line) for line in lines[1:MAX_RELATED]], lines=lines[:MAX_RELATED],
                     line_count=len(lines),
-                    members=[{"line": line, "text": t} for line, t in zip(lines[:2], texts[2 * k : 2 * k + 2])],
+                    members=[{"line": line, "text": t}
+                             for line, t in zip(lines[:MEMBERS_SHOWN], texts[offsets[k]:offsets[k + 1]])],
                     similarity=[lo, hi],
                     pairs=[[int(a), int(b), sim] for a, b, sim in linked[int(group[0])]]))
         compared = int(frame["valid"].sum())

@@ -175,3 +175,44 @@ def test_html_report_opens_clean_and_inert_in_chromium(tmp_path):
     assert all(not (href or "").lower().startswith("javascript:") for href in state["links"])
     assert state["svgs"] >= 4 and state["groups"] == 2 and state["rows"] > 10
     assert filtered == ["contradictions"]
+
+
+def _open(browser: Browser, url: str, width: int) -> None:
+    target = browser.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+    browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                   session=False)["sessionId"]
+    for domain in ("Page", "Runtime"):
+        browser.send(f"{domain}.enable")
+    browser.send("Emulation.setDeviceMetricsOverride",
+                 {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    browser.send("Page.navigate", {"url": url})
+    browser.wait_for("Page.loadEventFired")
+    browser.events.clear()
+
+
+def test_the_report_fits_a_phone_and_a_desktop_and_its_filters_hide_the_side_by_side_views(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train(), [{"text": "late parcel", "label": "delivery"}] * 6))
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    browser = Browser(tmp_path)
+    try:
+        widths = {}
+        for width in (1280, 390):
+            _open(browser, page.as_uri(), width)
+            widths[width] = browser.evaluate(
+                "({page: document.documentElement.scrollWidth, view: window.innerWidth,"
+                " wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
+                " window.innerWidth + 1 && !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + '.' + e.className)})")
+        groups = browser.evaluate(
+            "(() => { const shown = () => [...document.querySelectorAll('.group')].filter(g => g.offsetParent !== null).length;"
+            " const before = shown();"
+            " document.querySelectorAll('input.f-sev').forEach(s => { s.checked = false; s.dispatchEvent(new Event('change')); });"
+            " const none = shown();"
+            " document.querySelectorAll('input.f-sev').forEach(s => { s.checked = true; s.dispatchEvent(new Event('change')); });"
+            " const t = document.getElementById('f-text'); t.value = 'no such text anywhere'; t.dispatchEvent(new Event('input'));"
+            " return [before, none, shown()]; })()")
+    finally:
+        browser.close()
+    for width, seen in widths.items():
+        assert seen["view"] == width and seen["page"] <= seen["view"] and not seen["wide"], (width, seen)
+    assert groups == [2, 0, 0]

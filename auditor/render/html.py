@@ -108,8 +108,8 @@ def _checklist(report: dict[str, Any]) -> str:
         f'<tr><td><span class="pill a-{esc(i["answer"].replace(" ", "-"))}">{esc(i["answer"])}</span></td>'
         f'<td>{esc(i["question"])}</td><td class="wrap">{esc(i["evidence"])}</td></tr>'
         for i in report["verdict"]["checklist"])
-    return ('<h2 id="checklist">Decision checklist</h2><table><thead><tr><th>Answer</th><th>Question</th>'
-            f"<th>Evidence</th></tr></thead><tbody>{rows}</tbody></table>")
+    return ('<h2 id="checklist">Decision checklist</h2><div class="scroll"><table><thead><tr><th>Answer</th>'
+            f"<th>Question</th><th>Evidence</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 def _checks_table(report: dict[str, Any]) -> str:
@@ -119,9 +119,9 @@ def _checks_table(report: dict[str, Any]) -> str:
         f'<td>{"yes" if r["blocking"] else "no"}</td><td class="num">{r["findings_total"]:,}</td>'
         f'<td class="num">{r["excluded_rows"]:,}</td><td class="wrap">{esc(r["error"] or r["summary"])}</td></tr>'
         for r in report["results"])
-    return ('<h2 id="checks">Checks</h2><table><thead><tr><th>Check</th><th>Status</th><th>Blocking</th>'
+    return ('<h2 id="checks">Checks</h2><div class="scroll"><table><thead><tr><th>Check</th><th>Status</th><th>Blocking</th>'
             '<th class="num">Findings</th><th class="num">Excluded rows</th><th>Summary</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 def _charts(report: dict[str, Any]) -> str:
@@ -281,7 +281,10 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
             cells.append(f'<div class="field"><b>{esc(key)}</b><div class="text">{body}{note}</div></div>')
         loc = f"{member.get('path', f['path'])}:{member.get('line')}"
         columns.append(f'<div class="col"><div class="mono">{esc(loc)}</div>{"".join(cells)}</div>')
-    extra = f" · {len(group) - MAX_MEMBERS} more members not shown" if len(group) > MAX_MEMBERS else ""
+    # a group may list fewer members than it has rows (copies of one text are shown once or twice)
+    size = data.get("line_count") if isinstance(data.get("line_count"), int) else len(group)
+    size = max(size, len(group))
+    extra = f" · {size - len(shown):,} more not shown" if size > len(shown) else ""
     similarity = data.get("similarity")
     if isinstance(similarity, (int, float)):
         sim = f" · similarity {format_value(similarity)}"
@@ -290,7 +293,7 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
         sim = f" · similarity {low}" if low == high else f" · similarity {low}–{high}"
     else:
         sim = ""
-    return (f'<div class="group"><div class="group-head">{esc(f["code"])} · {counted(len(group), "row")}{esc(sim)}'
+    return (f'<div class="group" data-sev="{esc(f["severity"])}"><div class="group-head">{esc(f["code"])} · {counted(size, "row")}{esc(sim)}'
             f'{esc(extra)} · <span class="wrap">{esc(one_line(f["message"], 200))}</span></div>'
             f'<div class="cols">{"".join(columns)}</div></div>')
 
@@ -320,6 +323,7 @@ def _findings_table(r: dict[str, Any]) -> str:
                 + (f", {r['findings_omitted']:,} more were counted but not kept (--max-findings)"
                    if r["findings_omitted"] else "") + ".</p>")
     return (f'<p class="note shown">{written:,} rows</p>'
-            f'<table class="findings" data-limit="{PAGE}"><thead><tr><th>Location</th><th>Code</th><th>Severity</th>'
-            f"<th>Message</th><th>Excerpt</th><th>Related</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<div class="scroll"><table class="findings" data-limit="{PAGE}"><thead><tr><th>Location</th><th>Code</th>'
+            f"<th>Severity</th><th>Message</th><th>Excerpt</th><th>Related</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            "</table></div>"
             f'<button type="button" class="more" hidden>Show more</button>{note}')

@@ -25,6 +25,10 @@ SCRIPT = """
     sections.forEach(function (sec) {
       var hide = want !== "" && sec.getAttribute("data-check") !== want;
       sec.classList.toggle("off", hide);
+      Array.prototype.slice.call(sec.querySelectorAll(".group")).forEach(function (g) {
+        var ok = on[g.getAttribute("data-sev")] && (!q || g.textContent.toLowerCase().indexOf(q) >= 0);
+        g.classList.toggle("filtered", !ok);
+      });
       var table = sec.querySelector("table.findings");
       if (!table) return;
       var limit = +table.getAttribute("data-limit"), rows = table.tBodies[0].rows, match = 0;
@@ -89,13 +93,13 @@ td.loc{white-space:nowrap}td.wrap,.wrap{overflow-wrap:anywhere;word-break:break-
 .s-pass,.a-yes{background:var(--okbg);color:var(--ok)}.s-warn,.a-unanswered,.a-not-measured{background:var(--warnbg);color:var(--warn)}
 .s-fail,.s-error,.a-no{background:var(--badbg);color:var(--bad)}.s-skipped{background:var(--bg);color:var(--muted)}
 .sev-error{color:var(--bad);font-weight:600}.sev-warning{color:var(--warn);font-weight:600}.sev-info{color:var(--muted)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:16px}
 figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:10px 12px;break-inside:avoid}
 figcaption{font-weight:600;margin-bottom:6px}svg{display:block;max-width:100%;height:auto}
 section.check{border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:14px 0;break-inside:auto}
 section.check.off{display:none}
 .check-head{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}.check-head .title{color:var(--muted)}
-dl.metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:2px 16px;margin:10px 0}
+dl.metrics{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(220px,100%),1fr));gap:2px 16px;margin:10px 0}
 dl.metrics div{display:flex;justify-content:space-between;gap:8px;border-bottom:1px dotted var(--line);min-width:0}
 dl.metrics dt{color:var(--muted);white-space:nowrap}dl.metrics dd{margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere;text-align:right}
 details{margin:6px 0}summary{cursor:pointer;color:var(--muted)}
@@ -103,7 +107,7 @@ pre{background:var(--bg);padding:8px;border-radius:6px;overflow:auto;max-height:
 overflow-wrap:anywhere}
 .group{border:1px solid var(--line);border-radius:6px;margin:10px 0;break-inside:avoid}
 .group-head{background:var(--bg);padding:4px 10px;font-size:12px;color:var(--muted);border-bottom:1px solid var(--line)}
-.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr))}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(260px,100%),1fr))}
 .col{padding:8px 10px;border-right:1px solid var(--line);min-width:0}.col:last-child{border-right:0}
 .col .field{margin:4px 0}.col .field b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
 .col .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
@@ -111,8 +115,11 @@ ins{background:#aceebb;text-decoration:none;border-radius:2px}del{background:#ff
 .note{color:var(--muted);font-size:12px}
 .filters{position:sticky;top:0;background:#fff;z-index:1;padding:8px 0;border-bottom:1px solid var(--line);
 display:flex;gap:14px;align-items:center;flex-wrap:wrap}
-.filters input[type=search]{padding:3px 6px;min-width:220px}
-tr.filtered,tr.paged{display:none}
+.filters input[type=search]{padding:3px 6px;min-width:min(220px,100%)}
+@media (max-width:640px){main{padding:0 10px 32px}section.check{padding:10px}td.loc{white-space:normal;overflow-wrap:anywhere}
+.banner{padding:14px}}
+tr.filtered,tr.paged,.group.filtered{display:none}
+.scroll{overflow-x:auto;max-width:100%}
 button.more{margin:4px 0;padding:3px 10px;border:1px solid var(--line);background:var(--bg);border-radius:6px;cursor:pointer}
 .error-text{color:var(--bad)}
 footer{color:var(--muted);font-size:12px;margin-top:32px}

@@ -41,7 +41,7 @@ def test_charts_drawn_only_when_their_data_is_there(tmp_path):
 
 def test_side_by_side_views_highlight_the_differing_words(tmp_path):
     text = render_html(enrich(real_report(tmp_path, hostile_train())))
-    assert text.count('<div class="group">') == 2  # one near-duplicate cluster, one contradiction
+    assert text.count('<div class="group" data-sev=') == 2  # one near-duplicate cluster, one contradiction
     old, new = word_diff("How do I reset my password", "How can I reset my password")
     assert old == "How <del>do</del> I reset my password" and new == "How <ins>can</ins> I reset my password"
     assert word_diff("<b>", "<i>") == ("&lt;<del>b</del>&gt;", "&lt;<ins>i</ins>&gt;")
@@ -78,3 +78,16 @@ def test_the_tokens_chart_ends_at_the_last_bin_holding_an_example_and_says_estim
     assert labels == ["0–64", "64–128", "128–256"] and series == {"train": [2, 0, 5], "eval": [1, 1, 0]}
     assert unit == "estimated tokens"
     assert common.token_histograms({"checks": {}, "results": []}) is None
+
+
+def test_a_cluster_view_counts_every_row_and_shows_every_member_it_lists(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    near = next(r for r in report["results"] if r["check"] == "near-duplicates")
+    finding = near["findings"][0]
+    finding["data"]["members"] = [{"line": n, "text": f"row {n} text"} for n in (3, 13, 21)]
+    finding["data"]["line_count"] = 3
+    view = render_html(report).split('data-check="near-duplicates"')[1].split('<div class="group"')[1]
+    assert "· 3 rows" in view and view.count('<div class="col">') == 3 and "more not shown" not in view
+    finding["data"]["line_count"] = 7  # a group may list fewer rows than it has (copies of one text)
+    view = render_html(report).split('data-check="near-duplicates"')[1].split('<div class="group"')[1]
+    assert "· 7 rows" in view and "4 more not shown" in view

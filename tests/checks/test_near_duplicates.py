@@ -43,6 +43,10 @@ def test_reports_clusters_with_lines_similarity_and_members():
     assert min(p[2] for p in result.findings[0].data["pairs"]) == lo
     assert result.findings[0].message.startswith("Near-duplicates on 3 lines (similarity 0.")
     assert result.findings[0].message.endswith("): 3, 13, 21")
+    # every member of a cluster is shown side by side (up to four), each with its own text
+    cluster = result.findings[0].data["members"]
+    assert [m["line"] for m in cluster] == [3, 13, 21]
+    assert cluster[2]["text"].startswith(train[20]["messages"][1]["content"][:40])
     members = result.findings[1].data["members"]
     assert [m["line"] for m in members] == [8, 26]
     assert members[0]["text"].startswith(train[7]["messages"][1]["content"][:40])
