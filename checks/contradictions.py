@@ -53,7 +53,8 @@ class Contradictions(Check):
     `resolve` decides what leaves the clean set (for free text only with `drop_free_text`):
     `drop-all` (every row of a contradicting group) or `keep-majority` (only the rows that disagree
     with the most common label, response or final answer; a tie removes the whole group). The
-    finding sits on the group's first line; `related` holds the others.
+    finding sits on the group's first line; `related` holds the others, `data.prompt` the shared
+    prompt (of the first line) and `data.members` the differing answers side by side.
 
     ## Why is this bad?
     Training data that gives two different answers to the same input teaches the model to guess, and
@@ -97,7 +98,7 @@ class Contradictions(Check):
         prompts = ctx.text_keys("prompt+tools")  # equal keys: equal normalized prompts, same functions offered
         systems = ctx.text_keys("system") if self.options.near else None
         scopes = [ctx.rows("train")] + [ctx.rows("eval", source=source) for source in ctx.sources("eval")]
-        findings, excluded, involved = [], set(), 0
+        findings, excluded, involved, first_rows = [], set(), 0, []
         for frame in scopes:
             # where each row is (source, line, split) is looked up for the few rows in a group only
             frame = frame.select("row", column).filter(pl.col(column).is_not_null())
@@ -113,8 +114,14 @@ class Contradictions(Check):
                     continue
                 finding, dropped = verdict
                 findings.append(finding)
+                first_rows.append(members[0][0])
                 excluded.update(dropped)
                 involved += finding.data["line_count"]
+        if findings:  # the shared prompt, the evidence beside the answers: looked up for the first rows only
+            prompt_of = dict(ctx.frame.select("row", "prompt").filter(pl.col("row").is_in(first_rows)).iter_rows())
+            for finding, row in zip(findings, first_rows):
+                if prompt_of.get(row):
+                    finding.data["prompt"] = prompt_of[row][:MEMBER_TEXT]
         summary = (f"{counted(len(findings), 'prompt')} taught in different ways ({counted(involved, 'row')}, "
                    f"{len(excluded):,} excluded)" if findings else "no prompt is taught two different ways")
         return self.result(findings, summary=summary, excluded=sorted(excluded),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ CODE_FENCE = "SCH003"
 _FENCE = re.compile(r"\A\s*```[\w+-]*[ \t]*\r?\n(.*?)\r?\n?[ \t]*```\s*\Z", re.DOTALL)
 _MESSAGE_CHARS = 200
 _SHOWN = 10  # violations spelled out in a message
+_EXCERPT = 160  # characters of the target shown around what broke
 _CONVERSATION_KEYS = {"chat": ("messages", "role", "content"), "sharegpt": ("conversations", "from", "value")}
 _ASSISTANT = {"assistant", "gpt"}
 
@@ -35,7 +37,8 @@ class OutputSchema(Check):
       `allow_code_fence = true` when fenced output is what you want the model to produce; the inner
       JSON is then validated.
 
-    The schema's draft follows its `$schema` (2020-12 when absent). `format` is an annotation unless
+    Each finding's `data.excerpt` is the target around what broke (the failing key, the parse
+    error's position). The schema's draft follows its `$schema` (2020-12 when absent). `format` is an annotation unless
     `validate_formats = true`. Rows with an invalid target are removed from the clean set.
 
     ## Why is this bad?
@@ -147,7 +150,8 @@ class OutputSchema(Check):
         if error is not None:
             if not findings:  # a fenced target with broken JSON inside is reported once, as the fence
                 findings.append(self.finding(f"{subject} is not JSON: {error['message']}", source=source,
-                                             line=line, split=split, code=NOT_JSON, parse_error=error, **extra))
+                                             line=line, split=split, code=NOT_JSON, parse_error=error,
+                                             excerpt=around(text, error.get("position") or 0), **extra))
             return findings
         violations = validator.violations(value)
         if violations:
@@ -157,8 +161,26 @@ class OutputSchema(Check):
                 shown += f"; and {len(violations) - _SHOWN} more"
             count = counted(len(violations), "violation")
             findings.append(self.finding(f"{subject} breaks the schema, {count}: {shown}", source=source,
-                                         line=line, split=split, violations=violations, **extra))
+                                         line=line, split=split, violations=violations,
+                                         excerpt=around(text, _position(text, violations[0]["pointer"])), **extra))
         return findings
+
+
+def around(text: str, at: int, width: int = _EXCERPT) -> str:
+    """The part of `text` around character `at` (the evidence a reviewer reads), cut with ellipses."""
+    start = max(0, min(at - width // 3, len(text) - width))
+    piece = text[start:start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def _position(text: str, pointer: str) -> int:
+    """Where the value a JSON pointer names starts in the target's text, near enough: its last key."""
+    key = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") if pointer else ""
+    if not key or key.isdigit():
+        parent = pointer.rsplit("/", 1)[0] if pointer else ""
+        return _position(text, parent) if parent and parent != pointer else 0
+    found = text.find(json.dumps(key, ensure_ascii=False))
+    return max(found, 0)
 
 
 class SchemaValidator:

@@ -293,9 +293,13 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
         sim = f" · similarity {low}" if low == high else f" · similarity {low}–{high}"
     else:
         sim = ""
+    shared = ""
+    if isinstance(data.get("prompt"), str) and "prompt" not in fields:  # one prompt, the answers side by side
+        text, note = _cap(data["prompt"])
+        shared = f'<div class="shared field"><b>shared prompt</b><div class="text">{esc(text)}{note}</div></div>'
     return (f'<div class="group" data-sev="{esc(f["severity"])}"><div class="group-head">{esc(f["code"])} · {counted(size, "row")}{esc(sim)}'
             f'{esc(extra)} · <span class="wrap">{esc(one_line(f["message"], 200))}</span></div>'
-            f'<div class="cols">{"".join(columns)}</div></div>')
+            f'{shared}<div class="cols">{"".join(columns)}</div></div>')
 
 
 def _findings_table(r: dict[str, Any]) -> str:

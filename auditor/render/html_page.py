@@ -109,6 +109,8 @@ overflow-wrap:anywhere}
 .group-head{background:var(--bg);padding:4px 10px;font-size:12px;color:var(--muted);border-bottom:1px solid var(--line)}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(260px,100%),1fr))}
 .col{padding:8px 10px;border-right:1px solid var(--line);min-width:0}.col:last-child{border-right:0}
+.shared{padding:6px 10px;border-bottom:1px solid var(--line)}.shared b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
+.shared .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .col .field{margin:4px 0}.col .field b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
 .col .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 ins{background:#aceebb;text-decoration:none;border-radius:2px}del{background:#ffcecb;text-decoration:none;border-radius:2px}

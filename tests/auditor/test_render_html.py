@@ -91,3 +91,14 @@ def test_a_cluster_view_counts_every_row_and_shows_every_member_it_lists(tmp_pat
     finding["data"]["line_count"] = 7  # a group may list fewer rows than it has (copies of one text)
     view = render_html(report).split('data-check="near-duplicates"')[1].split('<div class="group"')[1]
     assert "· 7 rows" in view and "4 more not shown" in view
+
+
+def test_a_contradiction_shows_its_shared_prompt_above_the_answers(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    contradiction = next(r for r in report["results"] if r["check"] == "contradictions")
+    data = contradiction["findings"][0]["data"]
+    data["members"] = [{"line": 5, "text": "spam"}, {"line": 7, "text": "ham"}]  # as the check writes them
+    data["prompt"] = "Where is <my> parcel?"
+    view = render_html(report).split('data-check="contradictions"')[1].split('<div class="group"')[1]
+    assert '<b>shared prompt</b><div class="text">Where is &lt;my&gt; parcel?</div>' in view
+    assert view.index("shared prompt") < view.index('<div class="cols">')

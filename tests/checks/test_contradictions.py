@@ -65,6 +65,7 @@ def test_label_conflict_is_an_error_with_counts_and_majority():
     assert finding.data["majority"] == "billing"
     assert finding.data["members"] == [{"line": 3, "text": "billing"}, {"line": 6, "text": "refund"},
                                        {"line": 9, "text": "billing"}]
+    assert finding.data["prompt"] == "I was charged twice this month"  # the evidence beside the answers
     assert result.status.value == "fail"
     assert result.excluded == frozenset({2, 5, 8})  # drop-all: row ids of lines 3, 6, 9
     assert result.metrics["groups"] == 1 and result.metrics["rows_involved"] == 3

@@ -180,3 +180,15 @@ def test_a_final_tool_call_is_left_to_the_tool_calls_check():
     records = [chat(json.dumps(GOOD)), {"messages": [{"role": "user", "content": "order 7?"}, call]}]
     result = run_check(OutputSchema, ctx=make_context(records, schema=SCHEMA))
     assert result.findings == [] and result.status.value == "pass"
+
+
+def test_the_excerpt_is_the_target_around_what_broke():
+    padding = "x" * 400
+    broken = {"category": padding, "priority": "high"}
+    result = run([GOOD, broken, '{"category": "' + padding + '", "priority": 2,, "x": 1}'])
+    assert lines(result) == [(2, "SCH001"), (3, "SCH002")]
+    violation, parse = (f.data["excerpt"] for f in result.findings)
+    assert violation.startswith("…") and '"priority": "high"}' in violation and len(violation) <= 162
+    assert parse.startswith("…") and '2,, "x": 1}' in parse
+    short = run([GOOD, "Priority: high"]).findings[0].data["excerpt"]
+    assert short == "Priority: high"  # a short target is shown whole
