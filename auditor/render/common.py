@@ -216,6 +216,18 @@ def language_distribution(report: dict[str, Any]) -> dict[str, dict[str, int]]:
     return out
 
 
+def language_samples(report: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """{split: (sample size, rows)} where a check's language figures of that split come from a sample
+    (its metrics say `sampled`, `sample_size`, `population`)."""
+    out = {}
+    for r in report["results"]:
+        for split in ("train", "eval"):
+            metrics = r["metrics"].get(split)
+            if isinstance(metrics, dict) and metrics.get("sampled") and split not in out:
+                out[split] = (int(metrics.get("sample_size") or 0), int(metrics.get("population") or 0))
+    return out
+
+
 def cluster_sizes(report: dict[str, Any]) -> dict[str, dict[int, int]]:
     """Clusters per size, per check providing cluster sizes: `metrics["cluster_sizes"]` ({size: clusters})
     when given, else counted from the distinct `data["lines"]` / `data["members"]` groups of its findings."""

@@ -33,7 +33,7 @@ from .common import (
     where,
 )
 from .html_page import CSP, CSS, PAGE, SCRIPT, esc
-from .svg import column_chart, hbar_chart
+from .svg import column_chart, hbar_chart, share_bars
 
 MAX_ROWS = 200  # findings written per check
 MAX_GROUPS = 8  # side-by-side views per check
@@ -129,19 +129,26 @@ def _charts(report: dict[str, Any]) -> str:
     for column in ("prompt", "response"):
         data = common.length_histograms(report, column)
         if data:
-            figures.append((f"{column.capitalize()} length distribution", column_chart(*data)))
+            figures.append((f"{column.capitalize()} length distribution",
+                            column_chart(*data, x_label=f"{column} length in characters")))
     tokens = common.token_histograms(report)
     if tokens:
         labels, series, unit = tokens
-        figures.append((f"Tokens per example ({unit})", column_chart(labels, series)))
-    for split, counts in common.label_distribution(report).items():
-        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        figures.append((f"Label distribution ({split})", hbar_chart(items, note=f"{len(items)} labels")))
+        figures.append((f"Tokens per example ({unit})", column_chart(labels, series, x_label=f"{unit} per example")))
+    labels_by_split = common.label_distribution(report)
+    if labels_by_split:
+        kinds = max(len(counts) for counts in labels_by_split.values())
+        figures.append(("Label distribution", share_bars(labels_by_split, note=f"{kinds:,} labels; bars = share "
+                                                                                "of each split's rows")))
+    samples = common.language_samples(report)
     for key, counts in common.language_distribution(report).items():
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         scope = key.partition(" ")[2]
         title = ("Prompt languages" if key.startswith("prompt") else "Response languages") + (f" {scope}" if scope else "")
-        figures.append((title, hbar_chart(items)))
+        sample = samples.get(scope.strip("()") or "train")
+        note = "texts per language" + (f"; estimated from a seeded sample of {sample[0]:,} of {sample[1]:,} rows"
+                                       if sample else "")
+        figures.append((title, hbar_chart(items, note=note)))
     for check, sizes in common.cluster_sizes(report).items():
         items = [(counted(int(size), "row"), n) for size, n in sizes.items()]
         figures.append((f"Cluster sizes ({check})",

@@ -32,11 +32,33 @@ def test_charts_drawn_only_when_their_data_is_there(tmp_path):
     plain = render_html(real_report(tmp_path, [{"text": f"t {i}", "label": "a"} for i in range(5)]))
     assert "Prompt languages" not in plain and "Cluster sizes" not in plain and "Leaked eval rows" not in plain
     rich = render_html(enrich(real_report(tmp_path, hostile_train(), [{"text": "x", "label": "delivery"}] * 6)))
-    for title in ("Prompt length distribution", "Label distribution (train)", "Label distribution (eval)",
-                  "Prompt languages",
+    for title in ("Prompt length distribution", "Label distribution", "Prompt languages",
                   "Response languages", "Cluster sizes (near-duplicates)", "Leaked eval rows per eval file"):
         assert title in rich, title
-    assert rich.count("<figure>") == 7
+    assert rich.count("<figure>") == 6  # train and eval labels share one chart
+
+
+def test_charts_compare_shares_label_their_axes_and_say_when_they_come_from_a_sample():
+    from auditor.render.svg import _middle, column_chart, share_bars
+
+    histogram = column_chart(["0-9", "10-99"], {"train": [90, 10], "eval": [1, 9]}, x_label="tokens per example")
+    assert "share of examples" in histogram and "tokens per example" in histogram
+    assert "train 0-9: 90 (90.0%)" in histogram and "eval 10-99: 9 (90.0%)" in histogram
+    # both 90% bars are drawn equally tall, though one split is ten times the other
+    heights = [float(h) for h in re.findall(r'height="([\d.]+)" fill="#(?:0969da|bf8700)"><title>', histogram)]
+    assert heights[0] == heights[3] and heights[1] == heights[2]
+    bars = share_bars({"train": {"refund": 30, "billing": 70}, "eval": {"refund": 5, "billing": 5}})
+    assert "train (100 rows)" in bars and "eval refund: 5 (50.0%)" in bars and "train billing: 70 (70.0%)" in bars
+    assert bars.index(">billing<") < bars.index(">refund<")  # the largest train label first
+    assert _middle("account_balance_inquiry_for_savings_12", 20) == "account_ba…avings_12"
+
+
+def test_a_language_chart_says_its_figures_come_from_a_sample(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    language = next(r for r in report["results"] if r["check"] == "language")
+    language["metrics"]["train"] = {"sampled": True, "sample_size": 20000, "population": 250000,
+                                    "prompt_languages": {"en": 19000, "de": 1000}}
+    assert "estimated from a seeded sample of 20,000 of 250,000 rows" in render_html(report)
 
 
 def test_side_by_side_views_highlight_the_differing_words(tmp_path):
