@@ -46,6 +46,9 @@ def audit(
     link_base: Annotated[str | None, typer.Option(
         help="Markdown: link each finding to its line under this URL, e.g. https://github.com/org/data/blob/SHA "
              "[default: the commit, under GitHub Actions].")] = None,
+    sarif_root: Annotated[str | None, typer.Option(
+        help="SARIF: the folder URIs are relative to (the repository root code scanning resolves them "
+             "against) [default: the git top level].")] = None,
     statistics: Annotated[bool, typer.Option(
         "--statistics", help="Print the findings counted by code instead of the summary.")] = False,
     config: Annotated[str | None, typer.Option(help="Config file (default: nearest auditor.toml or "
@@ -124,9 +127,9 @@ def audit(
     cache_store = None
     stop_watch = None
     try:
-        writers = [(report_renderer(name, link_base), path) for name, path in zip(reports, outputs)]
-        printer = None if output_format is None else (canonical(output_format), report_renderer(output_format, link_base),
-                                                      printed_to)
+        writers = [(report_renderer(name, link_base, sarif_root), path) for name, path in zip(reports, outputs)]
+        printer = None if output_format is None else (
+            canonical(output_format), report_renderer(output_format, link_base, sarif_root), printed_to)
         settings = load_config(config).with_overrides(fail_on=fail_on, fail_on_added=fail_on_added, gate=gate,
                                                       cache=cache, cache_dir=cache_dir, max_memory=max_memory)
         stop_watch = cap_memory(settings.memory_limit())

@@ -113,6 +113,8 @@ def report_command(
     link_base: Annotated[str | None, typer.Option(
         help="Markdown: link each finding to its line under this URL [default: the commit, under GitHub "
              "Actions].")] = None,
+    sarif_root: Annotated[str | None, typer.Option(
+        help="SARIF: the folder URIs are relative to [default: the git top level].")] = None,
 ) -> None:
     """Re-render a saved JSON report in another format (the JSON report is the single source of truth)."""
     import json
@@ -120,7 +122,7 @@ def report_command(
     from .outputs import report_renderer
 
     try:
-        render = report_renderer(format, link_base)
+        render = report_renderer(format, link_base, sarif_root)
     except AuditorError as exc:
         fail(str(exc))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -70,9 +71,10 @@ def refuse_overwrites(outputs: list[str], protected: list[str]) -> None:
         seen[key] = path
 
 
-def report_renderer(name: str, link_base: str | None = None):
+def report_renderer(name: str, link_base: str | None = None, sarif_root: str | None = None):
     """The renderer of a report format; Markdown links findings to their lines at `link_base`, else at
-    the commit GitHub Actions is running on (see `github_link_base`)."""
+    the commit GitHub Actions is running on (see `github_link_base`); SARIF's URIs are relative to
+    `sarif_root` (default: the git top level)."""
     from functools import partial
 
     from ..render import canonical, renderer
@@ -80,6 +82,10 @@ def report_renderer(name: str, link_base: str | None = None):
     render = renderer(name)
     if canonical(name) == "markdown":
         return partial(render, link_base=link_base or github_link_base())
+    if canonical(name) == "sarif" and sarif_root:
+        if not os.path.isdir(sarif_root):
+            fail(f"--sarif-root {sarif_root}: not a folder")
+        return partial(render, root=sarif_root)
     return render
 
 

@@ -35,14 +35,16 @@ _TEXT_KEYS = ("members", "text", "prompt", "response", "excerpt")
 _RELATED_LINKED = 5
 
 
-def render_sarif(report: dict[str, Any]) -> str:
+def render_sarif(report: dict[str, Any], *, root: str | None = None) -> str:
+    """SARIF 2.1.0 with URIs relative to `root` (default: the git top level above the working folder)."""
     report = normalized(report)
-    artifacts, artifact_index = _artifacts(report)
+    root = os.path.abspath(root) if root else repository_root()
+    artifacts, artifact_index = _artifacts(report, root)
     rules, rule_index = _rules(report)
     results = []
     for r in report["results"]:
         for f in r["findings"]:
-            results.append(_result(f, r, rule_index, artifact_index))
+            results.append(_result(f, r, rule_index, artifact_index, root))
     rank = {"error": 0, "warning": 1, "note": 2}
     results.sort(key=lambda result: rank.get(result["level"], 3))  # stable: report order within a level
     dropped: dict[str, int] = {}
@@ -66,7 +68,7 @@ def render_sarif(report: dict[str, Any]) -> str:
             "rules": rules,
         }},
         "originalUriBaseIds": {"%SRCROOT%": {"description": {
-            "text": "The directory the audit ran in; input paths are relative to it."}}},
+            "text": "The repository root (--sarif-root, default the git top level); URIs are relative to it."}}},
         "artifacts": artifacts,
         "invocations": [invocation],
         "results": results,
@@ -107,13 +109,13 @@ def repository_root() -> str:
         folder = parent
 
 
-def _artifacts(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _artifacts(report: dict[str, Any], root: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
     artifacts, index = [], {}
     for i in report["inputs"]:
         if i["path"] in index:
             continue
         index[i["path"]] = len(artifacts)
-        entry: dict[str, Any] = {"location": artifact_location(i["path"]), "mimeType": "application/jsonl",
+        entry: dict[str, Any] = {"location": artifact_location(i["path"], root), "mimeType": "application/jsonl",
                                  "roles": ["analysisTarget"], "properties": {"split": i["split"]}}
         if i.get("sha256"):
             entry["hashes"] = {"sha-256": i["sha256"]}
@@ -158,8 +160,8 @@ def _rules(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]
     return rules, index
 
 
-def _physical(path: str, line: int | None, artifact_index: dict[str, int]) -> dict[str, Any]:
-    location = artifact_location(path)
+def _physical(path: str, line: int | None, artifact_index: dict[str, int], root: str) -> dict[str, Any]:
+    location = artifact_location(path, root)
     if path in artifact_index:
         location["index"] = artifact_index[path]
     physical: dict[str, Any] = {"artifactLocation": location}
@@ -169,7 +171,7 @@ def _physical(path: str, line: int | None, artifact_index: dict[str, int]) -> di
 
 
 def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
-            artifact_index: dict[str, int]) -> dict[str, Any]:
+            artifact_index: dict[str, int], root: str) -> dict[str, Any]:
     # a row of a table or an array is no line of a text file: no region (code hosts would misplace it)
     rows = f.get("unit") == "record"
     line = None if rows else f["line"]
@@ -178,10 +180,10 @@ def _result(f: dict[str, Any], r: dict[str, Any], rule_index: dict[str, int],
         "ruleIndex": rule_index[f["code"]],
         "level": LEVEL.get(f["severity"], "note"),
         "message": {"text": (f["message"] or f["code"]) + _related_links(f)},
-        "locations": [{"physicalLocation": _physical(f["path"], line, artifact_index)}],
+        "locations": [{"physicalLocation": _physical(f["path"], line, artifact_index, root)}],
     }
     related = [{"id": n, "physicalLocation": _physical(loc["path"], None if rows and loc["path"] == f["path"]
-                                                       else loc.get("line"), artifact_index),
+                                                       else loc.get("line"), artifact_index, root),
                 "message": {"text": f"Related line {loc.get('line')}" if loc.get("line") else "Related file"}}
                for n, loc in enumerate(f["related"], start=1)]
     if related:

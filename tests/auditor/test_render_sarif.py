@@ -100,3 +100,22 @@ def test_rules_have_a_default_level_related_lines_are_linked_and_no_row_text_is_
         data = result["properties"].get("data", {})
         assert not set(data) & {"members", "text", "prompt", "response"}
         assert len(data.get("excerpt", "")) <= 120
+
+
+def test_sarif_root_names_the_folder_uris_are_relative_to(tmp_path, monkeypatch, capsys):
+    from auditor.cli import main
+    from auditor.testing import write_jsonl
+
+    (tmp_path / "repo" / "data").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "repo" / "data")
+    write_jsonl(tmp_path / "repo" / "data" / "t.jsonl", [{"prompt": "q", "completion": "a"}] * 3)
+    for root, uri in ((str(tmp_path / "repo"), "data/t.jsonl"), (".", "t.jsonl")):
+        with pytest.raises(SystemExit):
+            main(["audit", "t.jsonl", "--no-cache", "-q", "--output-format", "sarif", "--output", str(tmp_path / "s.sarif"),
+                  "--sarif-root", root])
+        run = json.loads(open(str(tmp_path / "s.sarif")).read())["runs"][0]
+        assert {a["location"]["uri"] for a in run["artifacts"]} == {uri}
+        assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {uri}
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "t.jsonl", "--output-format", "sarif", "--sarif-root", "nowhere"])
+    assert exc.value.code == 2 and "--sarif-root nowhere: not a folder" in capsys.readouterr().err
