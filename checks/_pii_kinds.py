@@ -182,27 +182,42 @@ _SECRET_PLUGINS = ("AWSKeyDetector", "GitHubTokenDetector", "GitLabTokenDetector
                    "KeywordDetector")
 
 
+_configured = False
+
+
+def _configure_detect_secrets() -> None:
+    """detect-secrets' process-wide settings set once to our plugins (its default filters kept).
+    Its `transient_settings`, entered per text, costs over a millisecond (every plugin and filter
+    cache rebuilt twice): a chat set whose words include "password" spent minutes there."""
+    global _configured
+    if not _configured:
+        from detect_secrets.settings import cache_bust, configure_settings_from_baseline
+
+        cache_bust()
+        configure_settings_from_baseline({"plugins_used": [{"name": name} for name in _SECRET_PLUGINS]})
+        _configured = True
+
+
 def _secrets(text: str, context: Context) -> Iterator[Span]:
     from detect_secrets.core.scan import scan_line
-    from detect_secrets.settings import transient_settings
 
     for block in _KEY_BLOCK.finditer(text):  # the whole block, not only its BEGIN line
         yield block.start(), block.end(), f"Private Key\x00{block.group(0)}"
-    with transient_settings({"plugins_used": [{"name": name} for name in _SECRET_PLUGINS]}):
-        offset = 0
-        for line in text.split("\n"):
-            for secret in scan_line(line):
-                value = secret.secret_value or ""
-                if secret.type == "Private Key":
-                    continue  # found above, block and all
-                if not value or value.lower() in context.allowed or _placeholder(value):
-                    continue
-                at = line.find(value)
-                if secret.type == "Secret Keyword" and _JSON_PASSWORD.search(line[:max(at, 0)]):
-                    continue  # a password field of JSON data (a tool's reply, a form), not a pasted credential
-                start = offset + max(at, 0)
-                yield start, start + len(value), f"{secret.type}\x00{value}"
-            offset += len(line) + 1
+    _configure_detect_secrets()
+    offset = 0
+    for line in text.split("\n"):
+        for secret in scan_line(line):
+            value = secret.secret_value or ""
+            if secret.type == "Private Key":
+                continue  # found above, block and all
+            if not value or value.lower() in context.allowed or _placeholder(value):
+                continue
+            at = line.find(value)
+            if secret.type == "Secret Keyword" and _JSON_PASSWORD.search(line[:max(at, 0)]):
+                continue  # a password field of JSON data (a tool's reply, a form), not a pasted credential
+            start = offset + max(at, 0)
+            yield start, start + len(value), f"{secret.type}\x00{value}"
+        offset += len(line) + 1
 
 
 _KEY_BLOCK = re.compile(r"-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----(?:.*?-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|.*\Z)",
@@ -222,6 +237,16 @@ def _mask_secret(value: str) -> str:
     return f"{kind}: {shown}…"
 
 
+# what detect-secrets' KeywordDetector can match at all: a denylisted name (password, secret, api_key,
+# ...) then, after its suffix and a closing quote or bracket, an assignment or a call (`:`, `=`, `:=`,
+# `=>`, `!=`, `(`), or a quoted value compared to such a name (`"x" == password`), or a quoted value
+# ending in `;` within 50 characters; prose that only names a password ("reset my password") is never
+# read in Python
+_KEYWORD_NAMES = (r"(?:api|auth|service|account|db|database|priv|private|client)_?key|(?:db|database|key)_?pass|"
+                  r"password|passwd|pwd|secret|contrase(?:ñ|n)a")
+_KEYWORD_PREFILTER = (rf"(?i:(?:{_KEYWORD_NAMES})\w*(?:\[[0-9]*\])?[\]'\"]{{0,2}}\s*(?:[:=!(]|\.assign)|"
+                      rf"[!=]{{2,3}}\s*\w*(?:{_KEYWORD_NAMES})|(?:{_KEYWORD_NAMES})\S{{0,50}}\s*['\"`][^'\"`]*['\"`];)")
+
 KINDS = {
     "email": Kind("email", "E-mail address", False, r"@[A-Za-z0-9-]+\.", _emails, _mask_email, "<EMAIL>"),
     # written as people write phone numbers: a + country code, an (area code), or groups with separators
@@ -237,6 +262,6 @@ KINDS = {
                 "<SSN>"),
     "secret": Kind("secret", "Credential", True,
                    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_(?:live|test)_|-----BEGIN|"
-                   r"eyJ[A-Za-z0-9_-]{8,}\.|://[^/\s:@]+:[^@\s/]+@|(?i:password|passwd|pwd|secret|api_?key|token)",
+                   r"eyJ[A-Za-z0-9_-]{8,}\.|://[^/\s:@]+:[^@\s/]+@|" + _KEYWORD_PREFILTER,
                    _secrets, _mask_secret, "<SECRET>"),
 }

@@ -142,3 +142,31 @@ def test_clean_redact_keeps_the_rows_and_writes_each_value_as_its_placeholder_by
     with pytest.raises(SystemExit) as exc:
         main(["clean", "train.jsonl", "--select", "count", "--redact", "-d", "out2", "--no-cache", "-q"])
     assert exc.value.code == 2 and "--redact needs a check that redacts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("line", [
+    'password: "hunter2-is-bad"', 'db_password="Tr0ub4dor3x"', "secret => 'abcdef123'", 'my_pwd == "abc123def"',
+    'if ("qwerty7788" == user_password) {', 'secret_key: "9f8e7d6c5b4a"', 'contraseña = "clave-secreta-1"',
+    'password_hash "x7y8z9w0q1";',
+])
+def test_the_keyword_prefilter_lets_through_every_line_the_keyword_detector_reads(line):
+    import re
+
+    from detect_secrets.core.scan import scan_line
+
+    from dataset_auditor_checks._pii_kinds import KINDS, _configure_detect_secrets
+
+    _configure_detect_secrets()
+    assert any(s.type == "Secret Keyword" for s in scan_line(line)), line  # a line the detector flags...
+    assert re.search(KINDS["secret"].prefilter, line)  # ...is one the prefilter lets through
+
+
+def test_prose_that_only_names_a_password_is_never_scanned(monkeypatch):
+    import detect_secrets.core.scan
+
+    scanned = []
+    monkeypatch.setattr(detect_secrets.core.scan, "scan_line", lambda line: scanned.append(line) or [])
+    rows = [chat(f"Ticket {i}: reset my password, the secret question and the token expired", "Password reset sent.")
+            for i in range(200)]
+    result = run_check(Pii, rows)
+    assert result.findings == [] and scanned == []
