@@ -13,7 +13,7 @@ __all__ = ["NOT_JSON", "actual_shape", "canonical", "describe", "deviations", "d
            "json_type", "parse_json", "signature", "structured"]
 
 NOT_JSON = object()  # what parse_json returns for text that is no JSON value
-_JSON_STARTS = set('{["-0123456789tfn')
+JSON_STARTS = frozenset('{["-0123456789tfn')  # the first character of every JSON value
 _TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
           dict: "object"}
 
@@ -27,7 +27,7 @@ def parse_json(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        if text.lstrip(" \t\n\r")[:1] not in _JSON_STARTS:
+        if text.lstrip(" \t\n\r")[:1] not in JSON_STARTS:
             return NOT_JSON  # prose: no parser would take it (the fallback below is slow on a failure)
         try:  # the stdlib takes valid JSON orjson refuses (e.g. a lone surrogate escape)
             return json.loads(text)

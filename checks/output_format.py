@@ -116,5 +116,12 @@ def _signatures(responses):
     import polars as pl
 
     distinct = responses.drop_nulls().unique()
-    shapes_of = distinct.map_elements(shapes.signature, return_dtype=pl.String)
+    # prose (no JSON value can start with its first character) is "text" without a call into Python
+    starts = distinct.str.strip_chars_start(" \t\n\r").str.slice(0, 1)
+    maybe_json = starts.is_in(sorted(shapes.JSON_STARTS))
+    shapes_of = pl.Series(["text"] * len(distinct), dtype=pl.String)
+    candidates = maybe_json.arg_true()
+    if len(candidates):
+        shapes_of = shapes_of.scatter(candidates, distinct.gather(candidates).map_elements(shapes.signature,
+                                                                                          return_dtype=pl.String))
     return responses.replace_strict(distinct, shapes_of, default=None, return_dtype=pl.String)

@@ -171,5 +171,5 @@ def test_the_notebook_view_shows_the_verdict_and_escapes_what_the_rows_hold(monk
     assert "<script" not in fragment and "\u202e" not in fragment
     assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;\\u202e:row 6</code>" in fragment
     assert repr(result).startswith("<Audit not_ready: 11 clean training examples of 50 required")
-    assert result.to_markdown().startswith("#") and json.loads(result.to_json())["verdict"]["status"] == "not_ready"
+    assert result.to_markdown().startswith("<!-- dataset-auditor report -->\n## ") and json.loads(result.to_json())["verdict"]["status"] == "not_ready"
     assert np.array_equal(result.clean[name], np.array([i != 6 for i in range(12)]))

@@ -71,3 +71,19 @@ def test_json_array_among_objects_is_reported():
     result = run_check(OutputFormat, records)
     assert [(f.location.line, f.message) for f in result.findings] == [
         (21, "Target shape differs from the dominant shape: a JSON array, expected an object")]
+
+
+def test_signatures_of_prose_are_text_without_parsing_and_agree_with_the_per_row_signature(monkeypatch):
+    import polars as pl
+
+    from auditor import shapes
+    from dataset_auditor_checks import output_format
+
+    targets = pl.Series(["Sure, here you go", '{"a": 1}', " [1, 2]", "thanks!", "", None, "42", "\n{bad json",
+                         "no", "true"])
+    expected = [shapes.signature(t) for t in targets.to_list()]
+    parsed = []
+    original = shapes.signature
+    monkeypatch.setattr(shapes, "signature", lambda text: parsed.append(text) or original(text))
+    assert output_format._signatures(targets).to_list() == expected
+    assert sorted(parsed) == sorted(['{"a": 1}', " [1, 2]", "thanks!", "42", "\n{bad json", "no", "true"])
