@@ -70,45 +70,42 @@ def _item(key: str, question: str, answer: str, evidence: str) -> dict[str, str]
 
 def _checklist(results: Sequence[CheckResult], clean_train: int, clean_eval: int, has_eval: bool,
                min_examples: int, min_eval: int, decision: dict[str, bool]) -> list[dict[str, str]]:
-    def measured(role: str) -> list[CheckResult]:  # the results of the checks answering for a role
-        return [r for r in results if role in r.provides and r.status not in (Status.SKIPPED, Status.ERROR)]
+    """The decision checklist. A question a check answers reads as the checks table does: "no" exactly
+    when a check answering it failed or crashed (the state the table shows, and the verdict's reasons
+    when the check blocks), "yes" when they all passed or only warned, "not measured" when none ran."""
+    def answered(role: str) -> tuple[str, list[str]] | None:  # (answer, evidence) of the checks with a role
+        ran = [r for r in results if role in r.provides and r.status is not Status.SKIPPED]
+        if not ran:
+            return None
+        bad = [r for r in ran if r.status in (Status.FAIL, Status.ERROR)]
+        evidence = [f"{r.check}: {r.error if r.status is Status.ERROR else r.summary}" for r in (bad or ran)]
+        return ("no" if bad else "yes"), evidence
 
     items = [_item("enough_examples", f"Are there {min_examples:,}+ clean training examples?",
                    "yes" if clean_train >= min_examples else "no",
                    f"{clean_train:,} clean examples, {min_examples:,} required")]
 
-    leakage = measured("held-out-eval")
+    held_out = answered("held-out-eval")
+    question = "Is there a clean, held-out eval set?"
     if not has_eval:
-        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no", "no eval file given"))
+        items.append(_item("held_out_eval", question, "no", "no eval file given"))
     elif clean_eval < min_eval:
-        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "no",
-                           f"{clean_eval:,} clean eval examples, {min_eval:,} required"))
-    elif not leakage:
-        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "not measured",
+        items.append(_item("held_out_eval", question, "no", f"{clean_eval:,} clean eval examples, {min_eval:,} required"))
+    elif held_out is None:
+        items.append(_item("held_out_eval", question, "not measured",
                            f"{clean_eval:,} clean eval examples; leakage was not checked"))
     else:
-        held_out = all(r.status in (Status.PASS, Status.WARN) for r in leakage)
-        items.append(_item("held_out_eval", "Is there a clean, held-out eval set?", "yes" if held_out else "no",
-                           f"{clean_eval:,} clean eval examples; " + "; ".join(r.summary for r in leakage)))
+        items.append(_item("held_out_eval", question, held_out[0],
+                           f"{clean_eval:,} clean eval examples; " + "; ".join(held_out[1])))
 
-    # a format check that crashed answers "no": the format was not shown to be consistent
-    ran = [r for r in results if "format-consistency" in r.provides and r.status is not Status.SKIPPED]
-    if not ran:
-        items.append(_item("consistent_format", "Is the output format consistent?", "not measured",
-                           "no format check ran"))
-    else:
-        bad = [r for r in ran if r.status in (Status.FAIL, Status.ERROR)]
-        items.append(_item("consistent_format", "Is the output format consistent?", "no" if bad else "yes",
-                           "; ".join(f"{r.check}: {r.summary}" for r in (bad or ran))))
+    consistent = answered("format-consistency")
+    items.append(_item("consistent_format", "Is the output format consistent?", *(
+        (consistent[0], "; ".join(consistent[1])) if consistent else ("not measured", "no format check ran"))))
 
-    contradictions = measured("contradictions")
-    if not contradictions:
-        items.append(_item("no_contradictions", "Is the data free of contradictory examples?", "not measured",
-                           "the contradictions check did not run"))
-    else:
-        clean = all(r.status is Status.PASS for r in contradictions)
-        items.append(_item("no_contradictions", "Is the data free of contradictory examples?",
-                           "yes" if clean else "no", "; ".join(r.summary for r in contradictions)))
+    contradictions = answered("contradictions")
+    items.append(_item("no_contradictions", "Is the data free of contradictory examples?", *(
+        (contradictions[0], "; ".join(contradictions[1])) if contradictions
+        else ("not measured", "the contradictions check did not run"))))
 
     for key, question in STATED_QUESTIONS.items():
         if key in decision:

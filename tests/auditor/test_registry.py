@@ -235,7 +235,7 @@ def test_a_plugin_declaring_a_role_answers_for_it_like_a_built_in(tmp_path):
     report = audit(AuditConfig(train=(str(path),), select=("plugin-contradictions",)),
                    registry=Registry.from_classes([PluginContradictions]))
     item = next(i for i in report["verdict"]["checklist"] if i["id"] == "no_contradictions")
-    assert (item["answer"], item["evidence"]) == ("no", "1 prompt taught two ways")
+    assert (item["answer"], item["evidence"]) == ("no", "plugin-contradictions: 1 prompt taught two ways")
     assert report["checks"]["plugin-contradictions"]["provides"] == ["cluster-sizes", "contradictions"]
     assert "Cluster sizes (plugin-contradictions)" in renderer("html")(report)
     with pytest.raises(TypeError, match="unknown role 'leaks'"):
@@ -244,3 +244,48 @@ def test_a_plugin_declaring_a_role_answers_for_it_like_a_built_in(tmp_path):
             id = "misnamed"
             code = "MIS001"
             provides = frozenset({"leaks"})
+
+
+class WarningContradictions(Check):
+    """Finds one contradiction, as a warning only (as free-text answers are)."""
+
+    id = "warning-contradictions"
+    code = "WCN001"
+    provides = frozenset({"contradictions"})
+
+    def run(self, ctx):
+        from auditor import Severity
+
+        path = ctx.datasets[0].path
+        found = self.finding("two final answers", source=path, line=1, severity=Severity.WARNING)
+        return self.result([found], summary="1 prompt with two final answers")
+
+
+class CrashingLeakage(Check):
+    """Answers for the held-out eval set, and crashes."""
+
+    id = "crashing-leakage"
+    code = "CLK001"
+    provides = frozenset({"held-out-eval"})
+
+    def run(self, ctx):
+        raise RuntimeError("out of luck")
+
+
+def test_the_checklist_says_no_exactly_when_a_check_answering_it_fails_or_crashes(tmp_path):
+    from auditor.testing import write_jsonl
+
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(5))
+    evals = write_jsonl(tmp_path / "eval.jsonl", distinct_chats(8)[5:])
+    report = audit(AuditConfig(train=(str(train),), eval=(str(evals),), min_examples=1, min_eval_examples=1,
+                               select=("warning-contradictions", "crashing-leakage")),
+                   registry=Registry.from_classes([WarningContradictions, CrashingLeakage]))
+    answers = {i["id"]: i["answer"] for i in report["verdict"]["checklist"]}
+    status = {r["check"]: r["status"] for r in report["results"]}
+    # a warning is what the checks table says it is, a warning: the question is answered yes
+    assert status["warning-contradictions"] == "warn" and answers["no_contradictions"] == "yes"
+    # a crash is no evidence of a held-out set: no, and the reasons say why, as the table does
+    assert status["crashing-leakage"] == "error" and answers["held_out_eval"] == "no"
+    held_out = next(i for i in report["verdict"]["checklist"] if i["id"] == "held_out_eval")
+    assert "crashing-leakage: " in held_out["evidence"] and "out of luck" in held_out["evidence"]
+    assert any(reason.startswith("crashing-leakage: ") for reason in report["verdict"]["reasons"])
