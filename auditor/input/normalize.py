@@ -150,16 +150,17 @@ def _odd_content(message: dict, content: Any, role: str, here: str, content_key:
 
 
 def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str, str] | None,
-                  role_key: str, content_key: str, *, strict_keys: bool) -> None:
-    """Shared by chat and ShareGPT: validate turns, then split into system / prompt / final response."""
+                  role_key: str, content_key: str, *, strict_keys: bool) -> list | None:
+    """Shared by chat and ShareGPT: validate turns, then split into system / prompt / final response.
+    Returns the validated turns (None when a turn is unusable)."""
     turns = _turns(messages, where, out, roles, role_key, content_key, strict_keys=strict_keys)
     if turns is None:
-        return
+        return None
     final = len(turns) - 1
     if turns[final][0] != "assistant":
         out.errors.append(f"conversation ends with a {turns[final][0]} turn, not an assistant turn")
         final = max((i for i, t in enumerate(turns) if t[0] == "assistant"), default=-1)
-    elif not any(role == "assistant" and weight != 0 and text.strip() for role, text, weight, _ in turns):
+    elif not _trainable(turns):
         out.errors.append("no assistant turn with a non-empty training target")
     out.system = _join([text for role, text, _, _ in turns if role == "system"])
     prior = turns[:final] if final >= 0 else turns
@@ -169,15 +170,37 @@ def _conversation(messages: Any, where: str, out: Normalized, roles: Mapping[str
         out.asked = next((text for role, text in reversed(before) if role == "user"), None)
     if final >= 0:
         out.response, out.tool_call = turns[final][1], turns[final][3]
+    return turns
 
 
-def _require_user_turn(turns: Any, role_key: str, roles: Mapping[str, str] | None, out: Normalized) -> None:
-    """A conversation that no user turn starts teaches replies to nothing: an error."""
-    if not isinstance(turns, list) or not turns or out.errors:
+def _trainable(turns: list) -> bool:
+    """Whether an assistant turn of weight other than 0 has a non-empty text. (Plain loops here and
+    below: these run for every row, and a generator under any() costs twice as much.)"""
+    for role, text, weight, _ in turns:
+        if role == "assistant" and weight != 0 and text.strip():
+            return True
+    return False
+
+
+def _require_user_turn(turns: list | None, out: Normalized) -> None:
+    """A conversation that no user turn starts teaches replies to nothing: an error. `turns`: the
+    validated turns (their roles normalized), None when a turn was unusable."""
+    if not turns or out.errors:
         return  # already unusable, and said why
-    said = (t.get(role_key) for t in turns if isinstance(t, dict))
-    if not any((roles.get(r) if roles is not None and isinstance(r, str) else r) == "user" for r in said):
-        out.errors.append("conversation has no user turn")
+    for turn in turns:
+        if turn[0] == "user":
+            return
+    out.errors.append("conversation has no user turn")
+
+
+def _mentions_tools(messages: Any) -> bool:
+    """Whether a message list carries tool calls or tool results."""
+    if not isinstance(messages, list):
+        return False
+    for m in messages:
+        if type(m) is dict and (m.get("role") in ("tool", "function") or not _TOOL_KEYS.isdisjoint(m)):
+            return True
+    return False
 
 
 def _as_list(value: Any) -> list:
@@ -229,11 +252,10 @@ def _repr(value: Any) -> str:
 
 
 def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
-    _conversation(record.get("messages"), "messages", out, None, "role", "content", strict_keys=True)
     messages = record.get("messages")
-    _require_user_turn(messages, "role", None, out)
-    out.tools = "tools" in record or "functions" in record or (isinstance(messages, list) and any(
-        isinstance(m, dict) and (m.keys() & _TOOL_KEYS or m.get("role") in ("tool", "function")) for m in messages))
+    turns = _conversation(messages, "messages", out, None, "role", "content", strict_keys=True)
+    _require_user_turn(turns, out)
+    out.tools = "tools" in record or "functions" in record or _mentions_tools(messages)
     if out.tools:
         out.tool_specs = tool_signature(_as_list(record.get("tools")) + _as_list(record.get("functions")))
     unknown = sorted(set(record) - CHAT_RECORD_KEYS)
@@ -242,10 +264,9 @@ def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
 
 
 def normalize_sharegpt(record: Mapping[str, Any], out: Normalized) -> None:
-    _conversation(record.get("conversations"), "conversations", out, SHAREGPT_ROLES, "from", "value",
-                  strict_keys=False)
     turns = record.get("conversations")
-    _require_user_turn(turns, "from", SHAREGPT_ROLES, out)
+    _require_user_turn(_conversation(turns, "conversations", out, SHAREGPT_ROLES, "from", "value",
+                                     strict_keys=False), out)
     # LLaMA-Factory's function calling: `function_call` / `observation` turns, `tools` a JSON string or list
     out.tools = "tools" in record or (isinstance(turns, list) and any(
         isinstance(t, dict) and t.get("from") in ("function_call", "observation") for t in turns))
