@@ -14,6 +14,7 @@ access and only the one script whose hash it names, so even a missed escape cann
 from __future__ import annotations
 
 import json
+import os
 import re
 from difflib import SequenceMatcher
 from typing import Any
@@ -236,11 +237,29 @@ def word_diff(a: str, b: str) -> tuple[str, str]:
     return "".join(out_a), "".join(out_b)
 
 
-def _cap(text: Any) -> tuple[str, str]:
+def _cap(text: Any, start: int = 0) -> tuple[str, str]:
+    """At most TEXT_CAP characters of `text` from `start`, and the note (HTML) of what is left out."""
     text = "" if text is None else str(text)
     if len(text) <= TEXT_CAP:
         return text, ""
-    return text[:TEXT_CAP], f'<span class="note"> … {len(text) - TEXT_CAP:,} more characters</span>'
+    start = min(start, max(len(text) - TEXT_CAP, 0))
+    piece = text[start:start + TEXT_CAP]
+    notes = []
+    if start:
+        notes.append(f"{start:,} characters before")
+    if len(text) > start + len(piece):
+        notes.append(f"{len(text) - start - len(piece):,} more characters")
+    return piece, f'<span class="note"> … {", ".join(notes)}</span>'
+
+
+def _window(text: Any, other: Any) -> int:
+    """Where a capped view of `text` starts so that its first difference from `other` is in sight:
+    the views of two long rows that differ late would otherwise show only their common start."""
+    text, other = ("" if text is None else str(text)), ("" if other is None else str(other))
+    if len(text) <= TEXT_CAP and len(other) <= TEXT_CAP:
+        return 0
+    differs = len(os.path.commonprefix([text, other]))
+    return 0 if differs < TEXT_CAP // 2 else differs - TEXT_CAP // 4
 
 
 def _groups(r: dict[str, Any]) -> str:
@@ -278,13 +297,15 @@ def _group_view(f: dict[str, Any], group: list[dict[str, Any]]) -> str:
         for key in fields:
             if key not in member:
                 continue
-            text, note = _cap(member[key])
             if n == 0:
-                other = _cap(shown[1].get(key))[0] if len(shown) == 2 and key in shown[1] else None
-                body = word_diff(text, other)[0] if other is not None else esc(text)
+                pair = shown[1].get(key) if len(shown) == 2 and key in shown[1] else None
+                start = _window(member[key], pair if pair is not None else member[key])
+                text, note = _cap(member[key], start)
+                body = word_diff(text, _cap(pair, start)[0])[0] if pair is not None else esc(text)
             else:
-                base = _cap(first.get(key))[0] if key in first else ""
-                body = word_diff(base, text)[1]
+                start = _window(member[key], first.get(key))  # both cut at one offset: the diff stays aligned
+                text, note = _cap(member[key], start)
+                body = word_diff(_cap(first.get(key), start)[0] if key in first else "", text)[1]
             cells.append(f'<div class="field"><b>{esc(key)}</b><div class="text">{body}{note}</div></div>')
         loc = f"{member.get('path', f['path'])}:{member.get('line')}"
         columns.append(f'<div class="col"><div class="mono">{esc(loc)}</div>{"".join(cells)}</div>')

@@ -124,3 +124,14 @@ def test_a_contradiction_shows_its_shared_prompt_above_the_answers(tmp_path):
     view = render_html(report).split('data-check="contradictions"')[1].split('<div class="group"')[1]
     assert '<b>shared prompt</b><div class="text">Where is &lt;my&gt; parcel?</div>' in view
     assert view.index("shared prompt") < view.index('<div class="cols">')
+
+
+def test_long_rows_that_differ_late_are_shown_around_their_difference(tmp_path):
+    report = enrich(real_report(tmp_path, hostile_train()))
+    near = next(r for r in report["results"] if r["check"] == "near-duplicates")
+    common = "the same long ticket text " * 400  # 10,400 characters, beyond the view's cap
+    near["findings"][0]["data"]["members"] = [{"line": 3, "text": common + "refund the order please"},
+                                              {"line": 13, "text": common + "cancel the order please"}]
+    view = render_html(report).split('data-check="near-duplicates"')[1].split('<div class="group"')[1]
+    assert "<del>refund</del>" in view and "<ins>cancel</ins>" in view
+    assert "characters before" in view and "more characters" not in view
