@@ -136,6 +136,15 @@ class ExitPolicy:
 HOOK_POLICY = ExitPolicy(gate=False, fail_on="error", fail_on_added="warning")
 
 
+def fails_run(finding: dict[str, Any], policy: ExitPolicy) -> bool:
+    """Whether this finding alone fails a run under `policy`: new (not baselined or waived), and of
+    `fail_on` severity or worse, or of `fail_on_added` or worse on a line the commit adds."""
+    if finding.get("review", "new") != "new":
+        return False
+    return fails(finding["severity"], policy.fail_on) or bool(finding.get("added")) and fails(
+        finding["severity"], policy.fail_on_added)
+
+
 def fails(severity: str, threshold: str) -> bool:
     """Whether a finding of `severity` meets a fail_on `threshold` ("error", "warning" or "never")."""
     return severity == "error" if threshold == "error" else threshold == "warning" and severity in ("error", "warning")

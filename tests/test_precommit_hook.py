@@ -201,4 +201,8 @@ def test_a_baselined_repository_commits_cleanly_until_a_new_problem_is_added(dat
     assert leaked.returncode != 0, output
     assert "data/eval.jsonl:11: error LEAK001" in output and "(added)" in output
     assert "Review: 1 new, 2 in the baseline, 0 fixed since, 0 waived" in output
+    # the line that fails the commit comes first; the accepted ones follow under their own heading
+    failing, others = output.index("1 finding failing the commit:"), output.index("2 other findings (not failing")
+    assert failing < output.index("data/eval.jsonl:11: error LEAK001") < others
+    assert others < output.index("data/train-1.jsonl:42: error AUD001")
     assert git("rev-list", "--count", "HEAD").stdout.strip() == "2"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..verdict import HOOK_POLICY, ExitPolicy, run_failures
+from ..verdict import HOOK_POLICY, ExitPolicy, fails_run, run_failures
 
 
 def mark_added(report: dict, added: dict[str, set[int]]) -> None:
@@ -55,7 +55,15 @@ def hook_summary(report: dict, label: str, policy: ExitPolicy = HOOK_POLICY) -> 
         lines.append(f"{label}: passed ({counts}; fail_on = {policy.fail_on}{note})")
     shown = [{**f, **f["added"], "message": f"{f['message']} (added)"} if f.get("added") else f for f in findings]
     order = sorted(shown, key=lambda f: (f["path"], f["line"] or 0, SEVERITY_ORDER[f["severity"]], f["check"]))
-    lines += [finding_line(f) for f in order]
+    # the lines that fail the commit come first, under their own heading when others follow
+    blocking = [f for f in order if fails_run(f, policy)]
+    others = [f for f in order if not fails_run(f, policy)]
+    if blocking and others:
+        lines.append(f"{counted(len(blocking), 'finding')} failing the commit:")
+    lines += [finding_line(f) for f in blocking]
+    if blocking and others:
+        lines.append(f"{counted(len(others), 'other finding')} (not failing: below fail_on, or accepted):")
+    lines += [finding_line(f) for f in others]
     omitted = sum(r["findings_omitted"] for r in report["results"])
     if omitted:
         lines.append(f"... and {omitted:,} more findings (raise max_findings to see them)")
