@@ -170,8 +170,7 @@ def run_failures(report: dict[str, Any], policy: ExitPolicy) -> list[str]:
     if policy.fail_on == "warning" and warnings:
         failing.append(counted(warnings, "warning"))
     added = sum(1 for r in report["results"] for f in r["findings"]
-                if f.get("added") and f.get("review", "new") == "new" and fails(f["severity"], policy.fail_on_added)
-                and not fails(f["severity"], policy.fail_on))
+                if fails_run(f, policy) and not fails(f["severity"], policy.fail_on))
     if added:
         failing.append(f"{counted(added, 'finding')} on lines this commit adds, fail_on_added = {policy.fail_on_added}")
     if policy.gate and status == Verdict.NOT_READY.value:
