@@ -1,7 +1,9 @@
 """The lines a commit adds: what the pre-commit hook holds a commit to account for.
 
 `added_lines(paths)` reads `git diff --cached` (what the commit would record) of the given files and
-returns, for each, the numbers its staged version gives the lines the commit adds or changes. A file
+returns, for each, the numbers its staged version gives the lines the commit adds or changes. Run by
+`pre-commit run --from-ref A --to-ref B` (as CI runs hooks on a pull request), it reads what B adds
+since it forked from A instead (pre-commit names them in PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF). A file
 git cannot diff as text (a compressed or columnar file) is absent: its findings cannot be told apart
 and keep the severity rule of old ones. Outside a git work tree (or without git) it is None.
 """
@@ -21,7 +23,9 @@ def added_lines(paths: list[str]) -> dict[str, set[int]] | None:
         return {}
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, check=True, timeout=30)
-        diff = subprocess.run(["git", "-c", "core.quotepath=off", "diff", "--cached", "--unified=0", "--no-color",
+        since, until = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+        what = [f"{since}...{until}"] if since and until else ["--cached"]
+        diff = subprocess.run(["git", "-c", "core.quotepath=off", "diff", *what, "--unified=0", "--no-color",
                                "--no-ext-diff", "--no-renames", "--src-prefix=a/", "--dst-prefix=b/", "--",
                                *paths], capture_output=True, check=True, timeout=300)
     except (OSError, subprocess.SubprocessError):

@@ -38,3 +38,23 @@ def test_added_lines_of_a_real_repository_and_none_outside_one(tmp_path, monkeyp
     assert added_lines(["a.jsonl"]) == {}  # not staged yet
     git("add", "a.jsonl")
     assert added_lines(["a.jsonl", "other.jsonl"]) == {str(tmp_path.resolve() / "a.jsonl"): {2, 4}}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_hook_run_between_two_refs_reads_what_the_later_one_adds(tmp_path, monkeypatch):
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.email=a@b.c", "-c", "user.name=n", *args], cwd=tmp_path,
+                              check=True, capture_output=True, text=True,
+                              env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path)}).stdout.strip()
+
+    monkeypatch.chdir(tmp_path)
+    git("init", "-q")
+    (tmp_path / "a.jsonl").write_text("1\n2\n3\n")
+    git("add", "a.jsonl")
+    git("commit", "-qm", "one")
+    base = git("rev-parse", "HEAD")
+    (tmp_path / "a.jsonl").write_text("0\n1\n2\n3\n4\n")
+    git("commit", "-qam", "two")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    assert added_lines(["a.jsonl"]) == {str(tmp_path.resolve() / "a.jsonl"): {1, 5}}
