@@ -95,6 +95,15 @@ class Check:
         declaring the `redaction` role); the rest of the line stays byte for byte."""
         return []
 
+    def artefacts(self) -> frozenset[str] | None:
+        """The audit-context artefacts the check reads, by family (see `AuditContext.release`): a name
+        such as "text-keys", or a name and its text selection, "text-keys:input". The engine frees each
+        artefact once no check still to run declares it, which keeps a large audit's memory to what the
+        running check needs. A family left out is rebuilt when asked for, one declared too many is
+        kept longer: the results are the same either way. None (the default): unknown, so nothing is
+        freed before this check has run."""
+        return None
+
     def files_read(self) -> Sequence[str]:
         """Files the check reads besides the inputs and the schema (a tokenizer its options name): their
         content is part of the key of a cached report, so editing one audits again."""

@@ -105,10 +105,14 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
     # invalid records leave the clean set whichever checks run: their findings are always reported
     reported = any("record-validity" in plugin.cls.provides for plugin, _ in checks)
     results = [_input_result(datasets, config.max_findings, with_format=not reported)]
-    for plugin, check in checks:
+    declared = [check.artefacts() for _, check in checks]
+    for at, (plugin, check) in enumerate(checks):
         with progress.task(f"check {plugin.id}") as advance:
             results.append(_run_check(plugin, check, ctx, config.max_findings))
             advance(1)
+        later = declared[at + 1:]
+        if all(uses is not None for uses in later):  # free what no check still to run reads
+            ctx.release(frozenset().union(*later))
     fingerprint_findings(ctx, results)
     verdict = decide(ctx, results, min_examples=config.min_examples,
                      min_eval_examples=config.min_eval_examples, decision=config.decision)

@@ -90,6 +90,10 @@ class Contradictions(Check):
             if not 0 < self.threshold <= 1:
                 raise ValueError("threshold must be in (0, 1]")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"text:prompt+tools", "text-keys:prompt+tools", "text:system", "text-keys:system",
+                          "text:input", "text-keys:input", "lsh-band-keys:input", "no-text-keys"})
+
     def run(self, ctx):
         import polars as pl
 

@@ -57,6 +57,9 @@ class Count(Check):
             if self.min_per_label < 0:
                 raise ValueError("min_per_label must be >= 0")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset()
+
     def run(self, ctx):
         import polars as pl
 

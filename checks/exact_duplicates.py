@@ -37,6 +37,10 @@ class ExactDuplicates(Check):
     code = "DUP001"
     provides = frozenset({"cluster-sizes", "row-groups"})
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"exact-groups", "text:input+response", "text-keys:input+response", "text-keys:system",
+                          "text-keys:label", "no-text-keys"})
+
     def run(self, ctx):
         import polars as pl
 

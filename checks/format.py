@@ -64,6 +64,9 @@ class Format(Check):
             if not 0.0 <= self.min_compression < 1.0:
                 raise ValueError("min_compression must be in [0, 1)")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset()
+
     def run(self, ctx):
         import polars as pl
 

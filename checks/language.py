@@ -131,6 +131,9 @@ class Language(Check):
                 raise ValueError(f"unknown language codes {', '.join(unknown)} "
                                  f"(known: {', '.join(sorted(LANGUAGE_NAMES))})")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"language", "memo"})
+
     def run(self, ctx):
         splits = ["train"] + (["eval"] if ctx.has_eval else [])
         findings, excluded, metrics, parts = [], set(), {}, []

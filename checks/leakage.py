@@ -135,6 +135,11 @@ class Leakage(Check):
                 raise ValueError(f"exclude must be one of {', '.join(EXCLUDE)}")
 
     # ------------------------------------------------------------------------------------------------
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        text = "prompt" if self.options.include_system else "input"
+        return frozenset({f"text:{text}", f"text-keys:{text}", f"text:{text}+tools", f"text-keys:{text}+tools",
+                          f"lsh-band-keys:{text}", f"ngram-windows:{text}", "text-keys:tools", "no-text-keys"})
+
     def run(self, ctx):
         import numpy as np
 

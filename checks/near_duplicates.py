@@ -95,6 +95,11 @@ class NearDuplicates(Check):
             if self.verify not in ("jaccard", "estimate"):
                 raise ValueError(f"verify must be 'jaccard' or 'estimate', got {self.verify!r}")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        text = FIELDS[self.options.fields]
+        return frozenset({"exact-groups", "text-keys:label", "text-keys:system", "no-text-keys", f"text:{text}",
+                          f"text-keys:{text}", f"lsh-band-keys:{text}"})
+
     def run(self, ctx):
         import numpy as np
         import polars as pl

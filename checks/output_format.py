@@ -58,6 +58,9 @@ class OutputFormat(Check):
             if not 0.5 < self.min_share <= 1:
                 raise ValueError("min_share must be in (0.5, 1]")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"output-shape"})
+
     def run(self, ctx):
         import polars as pl
 

@@ -70,6 +70,9 @@ class OutputSchema(Check):
         validate_formats: bool = option(False, "Assert the schema's `format` keywords (email, date-time, ...) "
                                                "instead of treating them as annotations.")
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset()
+
     def run(self, ctx):
         validator = SchemaValidator(ctx.schema, validate_formats=self.options.validate_formats)
         findings, excluded = [], set()

@@ -73,6 +73,9 @@ class Target(Check):
     def files_read(self):
         return token_counting.tokenizer_files(self.options.tokenizer, hosted=True) if self.options.targets else []
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"token-counts"})
+
     def run(self, ctx):
         profiles = [PROFILES[name] for name in dict.fromkeys(self.options.targets)]
         if not profiles:

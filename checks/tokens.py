@@ -59,6 +59,9 @@ class Tokens(Check):
     def files_read(self):
         return token_counting.tokenizer_files(self.options.tokenizer)
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset({"token-counts"})
+
     def run(self, ctx):
         import numpy as np
 

@@ -58,6 +58,9 @@ class ToolCalls(Check):
     code = UNDECLARED
     provides = frozenset({"format-consistency"})
 
+    def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        return frozenset()
+
     def run(self, ctx):
         import polars as pl
 

@@ -117,6 +117,16 @@ class AuditContext:
             self._shared[key] = build()
         return self._shared[key]
 
+    def release(self, keep: frozenset[str] | set[str]) -> None:
+        """Forget the artefacts of every family no check still to run declares (`Check.artefacts`). A
+        family is the artefact's name ("text-keys"), and for `per_file` artefacts named by a text
+        selection also "name:selection" ("text-keys:input"); `keep` names either. A forgotten artefact
+        is rebuilt (or read from the cache) if asked for again."""
+        for key in [k for k in self._shared if isinstance(k, tuple)]:
+            name, selection = _family(key)
+            if name not in keep and (selection is None or f"{name}:{selection}" not in keep):
+                del self._shared[key]
+
     def normalized(self, column: str):
         """The matching form (NFKC, lower case, collapsed whitespace) of a text column, for all frame rows."""
         return self.per_file(("normalized", column), lambda frame: normalize_series(frame[column]))
@@ -273,6 +283,19 @@ def _parts(spec: str) -> list[str]:
 
 def _text_artefact(spec: str) -> tuple:
     return ("text", spec, 1)
+
+
+def _family(key: tuple) -> tuple[str, str | None]:
+    """(artefact name, text selection or None) of a `shared` key (see `release`)."""
+    if key[0] == "per-file":
+        import orjson
+
+        inner = orjson.loads(key[1]) if isinstance(key[1], (bytes, str)) else key[1]
+        if isinstance(inner, list) and inner:
+            second = inner[1] if len(inner) > 1 and isinstance(inner[1], str) else None
+            return str(inner[0]), second
+        return str(inner), None
+    return str(key[0]), None
 
 
 def _per_file_key(key: Any, concat: bool) -> tuple:

@@ -1,0 +1,90 @@
+"""Artefacts of the audit context live until their last declared user has run, never longer."""
+
+from __future__ import annotations
+
+from conftest import distinct_chats
+
+from auditor import Check
+from auditor.config import AuditConfig
+from auditor.engine import audit
+from auditor.registry import Registry
+from auditor.testing import make_context, write_jsonl
+
+BUILDS: list[str] = []  # what each reader did: built the keys, or found them kept
+
+
+class _Reader(Check):
+    """Reads the text keys of `spec`."""
+
+    spec = "input"
+    uses: frozenset | None = frozenset({"text-keys:input"})
+
+    def artefacts(self):
+        return self.uses
+
+    def run(self, ctx):
+        before = len(ctx._shared)
+        ctx.text_keys(self.spec)
+        BUILDS.append(f"{self.id}:{'built' if len(ctx._shared) > before else 'reused'}")
+        return self.result([], summary="read")
+
+
+class First(_Reader):
+    id, code = "first-reader", "FRS001"
+
+
+class Declared(_Reader):
+    id, code = "second-reader", "SRS001"
+
+
+class Undeclared(_Reader):
+    id, code = "third-reader", "TRS001"
+    uses = None
+
+
+def test_release_forgets_only_the_families_no_later_check_declares():
+    ctx = make_context(distinct_chats(6))
+    ctx.text_keys("input")
+    ctx.text_keys("system")
+    exact = ctx.shared(("exact-groups", 1), lambda: "groups")
+    ctx.shared("label_task", lambda: "kept")  # a name, not an artefact family: never forgotten
+    ctx.release(frozenset({"text-keys:input", "exact-groups"}))
+    families = sorted(key[1] for key in ctx._shared if isinstance(key, tuple) and key[0] == "per-file")
+    assert any(b"input" in f for f in families) and not any(b"system" in f for f in families)
+    assert ctx.shared(("exact-groups", 1), lambda: "rebuilt") is exact and "label_task" in ctx._shared
+    ctx.release(frozenset({"text-keys"}))  # a bare name keeps every selection of it
+    assert any(isinstance(k, tuple) and b"text-keys" in k[1] for k in ctx._shared if k[0] == "per-file")
+    ctx.release(frozenset())
+    assert [k for k in ctx._shared if isinstance(k, tuple)] == []
+
+
+def test_an_artefact_is_kept_for_a_later_user_and_for_a_check_that_declares_nothing(tmp_path):
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(8))
+
+    def run(*checks):
+        BUILDS.clear()
+        audit(AuditConfig(train=(str(path),), select=tuple(c.id for c in checks)),
+              registry=Registry.from_classes(list(checks)))
+        return list(BUILDS)
+
+    # checks run in id order: first-reader, second-reader, third-reader
+    assert run(First, Declared) == ["first-reader:built", "second-reader:reused"]
+    assert run(First, Undeclared) == ["first-reader:built", "third-reader:reused"]
+
+
+def test_an_artefact_no_later_check_declares_is_freed_and_rebuilt_if_asked_again(tmp_path):
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(8))
+
+    class Unrelated(_Reader):  # runs second, declares other artefacts
+        id, code = "second-reader", "SRS001"
+        uses = frozenset({"text-keys:system"})
+        spec = "system"
+
+    class Late(_Reader):  # runs third and reads first-reader's keys without declaring them
+        id, code = "third-reader", "TRS001"
+        uses = frozenset()
+
+    BUILDS.clear()
+    audit(AuditConfig(train=(str(path),), select=("first-reader", "second-reader", "third-reader")),
+          registry=Registry.from_classes([First, Unrelated, Late]))
+    assert BUILDS == ["first-reader:built", "second-reader:built", "third-reader:built"]  # rebuilt, same result
