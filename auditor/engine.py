@@ -106,13 +106,17 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
     reported = any("record-validity" in plugin.cls.provides for plugin, _ in checks)
     results = [_input_result(datasets, config.max_findings, with_format=not reported)]
     declared = [check.artefacts() for _, check in checks]
-    for at, (plugin, check) in enumerate(checks):
+    order = run_order(declared)
+    ran: dict[int, CheckResult] = {}
+    for at, index in enumerate(order):
+        plugin, check = checks[index]
         with progress.task(f"check {plugin.id}") as advance:
-            results.append(_run_check(plugin, check, ctx, config.max_findings))
+            ran[index] = _run_check(plugin, check, ctx, config.max_findings)
             advance(1)
-        later = declared[at + 1:]
+        later = [declared[i] for i in order[at + 1:]]
         if all(uses is not None for uses in later):  # free what no check still to run reads
             ctx.release(frozenset().union(*later))
+    results += [ran[index] for index in range(len(checks))]  # reported in the registry's order
     fingerprint_findings(ctx, results)
     verdict = decide(ctx, results, min_examples=config.min_examples,
                      min_eval_examples=config.min_eval_examples, decision=config.decision)
@@ -249,6 +253,22 @@ def _scratch() -> str:
     folder = tempfile.mkdtemp(prefix="auditor-inputs-")
     atexit.register(shutil.rmtree, folder, True)
     return folder
+
+
+def run_order(declared: list[frozenset[str] | None]) -> list[int]:
+    """The order to run the checks in (indexes into `declared`, their `Check.artefacts()`): each next
+    check is the one sharing the most artefact families with those run so far, ties in the registry's
+    order, so the users of one artefact run one after another and it is freed sooner. A check that
+    declares nothing keeps the registry's order for everything (its needs are unknown)."""
+    if any(uses is None for uses in declared):
+        return list(range(len(declared)))
+    order, left, seen = [], list(range(len(declared))), set()
+    while left:
+        best = max(left, key=lambda i: (len(seen & declared[i]), -i))
+        order.append(best)
+        left.remove(best)
+        seen |= declared[best]
+    return order
 
 
 def _run_check(plugin: Plugin, check: Any, ctx: AuditContext, max_findings: int) -> CheckResult:

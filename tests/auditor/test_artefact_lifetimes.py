@@ -88,3 +88,14 @@ def test_an_artefact_no_later_check_declares_is_freed_and_rebuilt_if_asked_again
     audit(AuditConfig(train=(str(path),), select=("first-reader", "second-reader", "third-reader")),
           registry=Registry.from_classes([First, Unrelated, Late]))
     assert BUILDS == ["first-reader:built", "second-reader:built", "third-reader:built"]  # rebuilt, same result
+
+
+def test_checks_sharing_artefacts_run_one_after_another_and_unknown_needs_keep_the_order():
+    from auditor.engine import run_order
+
+    near = frozenset({"text:input", "lsh-band-keys:input"})
+    exact = frozenset({"text:input+response", "exact-groups"})
+    dups = frozenset({"text:input+response", "exact-groups", "lsh-band-keys:input+response"})
+    leaks = frozenset({"text:input", "lsh-band-keys:input", "ngram-windows:input"})
+    assert run_order([near, frozenset(), exact, leaks, dups]) == [0, 3, 1, 2, 4]  # ties: the registry order
+    assert run_order([near, None, exact, leaks]) == [0, 1, 2, 3]
