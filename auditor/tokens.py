@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
+from .input.normalize import content_text
 
 ESTIMATE_CHARS_PER_TOKEN = 4
 ALGORITHM_VERSION = 1
 NOT_COUNTED = -1  # an invalid row
 _ENCODE_BATCH = 4096  # texts encoded at a time: every core busy, a batch of encodings held at once
-_SHORT = 16  # characters: texts this short are counted once each
 REFUSED = -2  # the chat template raised on this conversation
 # A chat template may print today's date (strftime_now): a fixed one keeps counts reproducible.
 TEMPLATE_DATE = (2026, 1, 1)
@@ -52,7 +52,6 @@ class Tokenizer:
     template: Any = None  # a compiled chat template (jinja2), or None
     specials: dict[str, str] = field(default_factory=dict)  # bos_token, eos_token, ... for the template
     encoding: Any = None  # an OpenAI encoding's counter (bpe_openai's), instead of `backend`
-    _short_counts: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
@@ -66,19 +65,12 @@ class Tokenizer:
     def count(self, texts: list[str], *, special: bool = True) -> list[int]:
         """Tokens of each text (`special`: with the tokenizer's own BOS/EOS, as when encoding plain text)."""
         if self.encoding is not None:  # one core (the counter holds the GIL), about 7M tokens a second
-            return [self._short_count(t) if len(t) <= _SHORT else _openai_count(self.encoding, t) for t in texts]
+            return [_openai_count(self.encoding, t) for t in texts]
         if self.backend is None:
             return [math.ceil(len(t) / ESTIMATE_CHARS_PER_TOKEN) for t in texts]
         encode = getattr(self.backend, "encode_batch_fast", None) or self.backend.encode_batch
         return [len(e) for start in range(0, len(texts), _ENCODE_BATCH)
                 for e in encode(texts[start:start + _ENCODE_BATCH], add_special_tokens=special)]
-
-    def _short_count(self, text: str) -> int:
-        """Tokens of a short text (a role, a name), remembered: half of a chat's texts are these few."""
-        count = self._short_counts.get(text)
-        if count is None:
-            count = self._short_counts[text] = _openai_count(self.encoding, text)
-        return count
 
     def _encoded(self, texts: list[str]):
         """Each text's encoding (with offsets), a batch at a time: at most one batch's encodings are held."""
@@ -410,7 +402,7 @@ def _openai_chat_counts(tokenizer: Tokenizer, messages: list[dict[str, Any]], to
     texts, per_message = [], []
     for message in messages:
         name = message.get("name")
-        pieces = [v for v in (message.get("role"), name, _content_text(message.get("content"))) if isinstance(v, str)]
+        pieces = [v for v in (message.get("role"), name, content_text(message.get("content"))) if isinstance(v, str)]
         calls = message.get("tool_calls") or message.get("function_call")
         if calls:
             pieces.append(json.dumps(calls, ensure_ascii=False, separators=(",", ":")))
@@ -424,13 +416,6 @@ def _openai_chat_counts(tokenizer: Tokenizer, messages: list[dict[str, Any]], to
     first = next((k for k, m in enumerate(messages) if m.get("role") == "assistant"), len(messages))
     fixed = OPENAI_REPLY_PRIMING + (counts[-1] if tools else 0)
     return fixed + sum(costs[:first]), fixed + sum(costs)
-
-
-def _content_text(content: Any) -> str | None:
-    """The text of a message's content: a string, or the text parts of a list of parts."""
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return content if isinstance(content, str) else None
 
 
 def token_counts(ctx: Any, tokenizer: Tokenizer) -> Any:

@@ -44,3 +44,13 @@ def planted_problems() -> dict:
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- planted:begin -->", 1)[1].split("<!-- planted:end -->", 1)[0]
     return json.loads(block.split("```json", 1)[1].split("```", 1)[0])
+
+
+def run_cli(args, capsys):
+    """(exit code, stdout, stderr) of `auditor ARGS`, run in this process."""
+    from auditor.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err

@@ -4,21 +4,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import distinct_chats
+from conftest import distinct_chats, run_cli
 
 from auditor.cli import main
 
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
-
 def test_ready_dataset_exits_0(make_files, capsys):
     train, eval = make_files(distinct_chats(30), distinct_chats(10, start=100))
-    code, out, err = run(["audit", train, "--eval", eval, "--min-examples", "30", "--min-eval-examples", "10",
+    code, out, err = run_cli(["audit", train, "--eval", eval, "--min-examples", "30", "--min-eval-examples", "10",
                           "--select", "count,format"], capsys)
     assert code == 0, out
     assert out.startswith("READY: 30 clean training examples (30 required), 10 clean eval examples (10 required)")
@@ -26,7 +19,7 @@ def test_ready_dataset_exits_0(make_files, capsys):
 
 def test_not_enough_examples_exits_1_with_the_reason(make_files, capsys):
     train, eval = make_files(distinct_chats(30), distinct_chats(10, start=100))
-    code, out, _ = run(["audit", train, "--eval", eval, "--min-eval-examples", "10"], capsys)
+    code, out, _ = run_cli(["audit", train, "--eval", eval, "--min-eval-examples", "10"], capsys)
     assert code == 1
     assert out.splitlines()[:2] == ["NOT READY: 30 clean training examples (500 required), "
                                     "10 clean eval examples (10 required)",
@@ -37,7 +30,7 @@ def test_broken_lines_are_reported_as_path_line_findings(make_files, capsys):
     records = distinct_chats(5)
     records[1] = '{"messages": [oops'
     (train,) = make_files(records)
-    code, out, _ = run(["audit", train, "--min-examples", "1"], capsys)
+    code, out, _ = run_cli(["audit", train, "--min-examples", "1"], capsys)
     assert code == 1
     assert f"{train}:2: error AUD001 input: invalid JSON: expecting value at column 15" in out
 
@@ -48,7 +41,7 @@ def test_broken_lines_are_reported_as_path_line_findings(make_files, capsys):
     (lambda p: (p.joinpath("b.jsonl").write_bytes(bytes(range(256)) * 40), str(p / "b.jsonl"))[1], "binary"),
 ], ids=["missing", "directory", "binary"])
 def test_unusable_input_exits_2_with_one_line(tmp_path, capsys, setup, expected):
-    code, out, err = run(["audit", setup(tmp_path)], capsys)
+    code, out, err = run_cli(["audit", setup(tmp_path)], capsys)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err
@@ -58,7 +51,7 @@ def test_unknown_config_key_exits_2_naming_the_key(make_files, tmp_path, capsys,
     (train,) = make_files(distinct_chats(3))
     (tmp_path / "pyproject.toml").write_text("[tool.auditor]\nmin_exmaples = 3\n")
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(["audit", train], capsys)
+    code, _, err = run_cli(["audit", train], capsys)
     assert code == 2
     assert err.strip().endswith("(known: cache, cache_dir, checks, datasets, decision, eval, fail_on, fail_on_added, fields, format, gate, "
                                 "ignore, input_format, max_expansion, max_findings, max_line_bytes, max_memory, min_eval_examples, "
@@ -68,7 +61,7 @@ def test_unknown_config_key_exits_2_naming_the_key(make_files, tmp_path, capsys,
 
 def test_unknown_check_option_exits_2(make_files, capsys):
     (train,) = make_files(distinct_chats(3))
-    code, _, err = run(["audit", train, "-o", "count.min_per_lable=3"], capsys)
+    code, _, err = run_cli(["audit", train, "-o", "count.min_per_lable=3"], capsys)
     assert code == 2 and "check 'count' has no option 'min_per_lable' (options: min_per_label)" in err
 
 
@@ -82,7 +75,7 @@ def test_unknown_check_option_exits_2(make_files, capsys):
 ])
 def test_bad_options_exit_2_with_one_line(make_files, capsys, args, message):
     (train,) = make_files(distinct_chats(3))
-    code, out, err = run(["audit", train, *args], capsys)
+    code, out, err = run_cli(["audit", train, *args], capsys)
     assert code == 2, err
     assert message in err and len(err.strip().splitlines()) == 1
 
@@ -95,20 +88,20 @@ def test_config_is_found_by_walking_up_and_cli_overrides_it(make_files, tmp_path
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)
-    code, out, _ = run(["audit", "--report", "json", "--output", "-", "-q"], capsys)
+    code, out, _ = run_cli(["audit", "--report", "json", "--output", "-", "-q"], capsys)
     report = json.loads(out)
     assert code == 0
     assert report["settings"]["config_file"] == str(tmp_path / "auditor.toml")
     assert [i["path"] for i in report["inputs"]] == ["../../train.jsonl", "../../eval.jsonl"]
     checklist = {item["id"]: item["answer"] for item in report["verdict"]["checklist"]}
     assert checklist["prompting_tried"] == "yes" and checklist["task_stable"] == "unanswered"
-    code, out, _ = run(["audit", "--min-examples", "21", "-q", "--report", "json", "--output", "-"], capsys)
+    code, out, _ = run_cli(["audit", "--min-examples", "21", "-q", "--report", "json", "--output", "-"], capsys)
     assert code == 1 and json.loads(out)["verdict"]["min_examples"] == 21
 
 
 def test_json_report_to_stdout_moves_the_summary_to_stderr(make_files, capsys):
     (train,) = make_files(distinct_chats(3))
-    code, out, err = run(["audit", train, "--report", "json", "--output", "-"], capsys)
+    code, out, err = run_cli(["audit", train, "--report", "json", "--output", "-"], capsys)
     report = json.loads(out)
     assert report["schema_version"] == 1 and report["verdict"]["status"] == "not_ready"
     assert err.startswith("NOT READY")
@@ -120,7 +113,7 @@ def test_same_input_gives_byte_identical_reports(make_files, tmp_path, capsys):
     train, eval = make_files(records, distinct_chats(5, start=40))
     outputs = []
     for name in ("a.json", "b.json"):
-        run(["audit", train, "--eval", eval, "--report", "json", "--output", str(tmp_path / name), "-q"], capsys)
+        run_cli(["audit", train, "--eval", eval, "--report", "json", "--output", str(tmp_path / name), "-q"], capsys)
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1]
 
@@ -130,18 +123,18 @@ def test_input_files_are_never_modified(make_files, capsys):
     records[2] = '{"broken": '
     train, eval = make_files(records, distinct_chats(3, start=20))
     before = [hashlib.sha256(open(p, "rb").read()).hexdigest() for p in (train, eval)]
-    run(["audit", train, "--eval", eval], capsys)
+    run_cli(["audit", train, "--eval", eval], capsys)
     after = [hashlib.sha256(open(p, "rb").read()).hexdigest() for p in (train, eval)]
     assert before == after
 
 
 def test_checks_and_explain(capsys):
-    code, out, _ = run(["checks"], capsys)
+    code, out, _ = run_cli(["checks"], capsys)
     assert code == 0
     assert any(line.startswith("count ") and "CNT001" in line for line in out.splitlines())
-    code, out, _ = run(["explain", "count"], capsys)
+    code, out, _ = run_cli(["explain", "count"], capsys)
     assert code == 0 and "## Why is this bad?" in out and "`min_per_label` (int, default `10`)" in out
-    code, _, err = run(["explain", "nope"], capsys)
+    code, _, err = run_cli(["explain", "nope"], capsys)
     assert code == 2 and "unknown check 'nope'" in err
 
 
@@ -158,7 +151,7 @@ def test_field_mapping_from_the_command_line(tmp_path, capsys):
     from auditor.testing import write_jsonl
 
     path = write_jsonl(tmp_path / "qa.jsonl", [{"question": f"q{i}", "answer": f"a{i}"} for i in range(3)])
-    code, out, _ = run(["audit", str(path), "--field", "prompt=question", "--field", "response=answer",
+    code, out, _ = run_cli(["audit", str(path), "--field", "prompt=question", "--field", "response=answer",
                         "--min-examples", "3", "-q", "--report", "json", "--output", "-"], capsys)
     report = json.loads(out)
     assert report["inputs"][0]["format"] == "mapped" and report["verdict"]["clean_examples"] == 3
@@ -166,9 +159,9 @@ def test_field_mapping_from_the_command_line(tmp_path, capsys):
 
 def test_a_file_given_twice_exits_2(make_files, capsys):
     train, eval = make_files(distinct_chats(3), distinct_chats(3, start=10))
-    code, _, err = run(["audit", train, "--eval", eval, "--eval", eval], capsys)
+    code, _, err = run_cli(["audit", train, "--eval", eval, "--eval", eval], capsys)
     assert code == 2 and "the same file is given twice" in err
-    code, _, err = run(["audit", train, "--eval", train], capsys)
+    code, _, err = run_cli(["audit", train, "--eval", train], capsys)
     assert code == 2 and "the same file is given as train and as eval" in err
 
 
@@ -176,19 +169,19 @@ def test_limits_from_the_command_line_and_the_config(make_files, tmp_path, capsy
     import gzip
 
     (train,) = make_files(distinct_chats(3) + [{"prompt": "p" * 500, "completion": "c"}])
-    code, out, _ = run(["audit", train, "--max-line-bytes", "300", "--report", "json", "--output", "-"], capsys)
+    code, out, _ = run_cli(["audit", train, "--max-line-bytes", "300", "--report", "json", "--output", "-"], capsys)
     report = json.loads(out)
     found = [f for r in report["results"] for f in r["findings"] if f["line"] == 4]
     assert [f["code"] for f in found] == ["AUD001"]
     assert "longer than the 300 bytes read (max_line_bytes): not read" in found[0]["message"]
     monkeypatch.chdir(tmp_path)
     (tmp_path / "auditor.toml").write_text("max_line_bytes = 300\nmax_expansion = 2\n")
-    code, out, _ = run(["audit", train, "--report", "json", "--output", "-"], capsys)
+    code, out, _ = run_cli(["audit", train, "--report", "json", "--output", "-"], capsys)
     assert json.loads(out)["results"] == report["results"]
     monkeypatch.setattr("auditor.input.loading.EXPANSION_ALLOWANCE", 10_000)
     bomb = tmp_path / "bomb.jsonl.gz"
     bomb.write_bytes(gzip.compress(b"\n" * 3_000_000))  # 3 MB of blank lines in 3 KB
-    code, _, err = run(["audit", str(bomb)], capsys)
+    code, _, err = run_cli(["audit", str(bomb)], capsys)
     assert code == 2 and err.count("\n") == 1
     assert "bomb.jsonl.gz: decompresses to over 2x its size" in err
 
@@ -200,7 +193,7 @@ def test_limits_from_the_command_line_and_the_config(make_files, tmp_path, capsy
 ])
 def test_bad_limits_exit_2_with_one_line(make_files, capsys, args, message):
     (train,) = make_files(distinct_chats(3))
-    code, _, err = run(["audit", train, *args], capsys)
+    code, _, err = run_cli(["audit", train, *args], capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 

@@ -4,16 +4,9 @@ import json
 import os
 
 import pytest
+from conftest import run_cli
 
-from auditor.cli import main
 from auditor.testing import write_jsonl
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def test_an_output_that_is_an_input_is_refused(data, capsys, output):
     os.symlink(data / "t.jsonl", data / "link.jsonl")
     os.link(data / "t.jsonl", data / "hard.jsonl")
     before = {name: (data / name).read_bytes() for name in ("t.jsonl", "e.jsonl", "s.json")}
-    code, out, err = run(["audit", "t.jsonl", "--eval", "e.jsonl", "--schema", "s.json", "--no-cache",
+    code, out, err = run_cli(["audit", "t.jsonl", "--eval", "e.jsonl", "--schema", "s.json", "--no-cache",
                           "--report", "json", "--output", output], capsys)
     assert code == 2 and "would overwrite the input" in err and len(err.strip().splitlines()) == 1
     assert {name: (data / name).read_bytes() for name in before} == before
@@ -39,29 +32,29 @@ def test_an_output_that_is_an_input_is_refused(data, capsys, output):
 
 def test_other_commands_refuse_to_overwrite_their_input(data, capsys):
     before = (data / "t.jsonl").read_bytes()
-    code, _, err = run(["infer-schema", "t.jsonl", "--output", "./t.jsonl"], capsys)
+    code, _, err = run_cli(["infer-schema", "t.jsonl", "--output", "./t.jsonl"], capsys)
     assert code == 2 and "would overwrite the input" in err and (data / "t.jsonl").read_bytes() == before
-    run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "a.json", "-q"], capsys)
+    run_cli(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "a.json", "-q"], capsys)
     saved = (data / "a.json").read_bytes()
-    code, _, err = run(["report", "a.json", "--format", "html", "--output", "a.json"], capsys)
+    code, _, err = run_cli(["report", "a.json", "--format", "html", "--output", "a.json"], capsys)
     assert code == 2 and (data / "a.json").read_bytes() == saved
 
 
 def test_one_path_for_two_reports_is_refused(data, capsys):
-    code, _, err = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.out",
+    code, _, err = run_cli(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.out",
                         "--report", "html", "--output", "./r.out"], capsys)
     assert code == 2 and "given twice" in err and not (data / "r.out").exists()
 
 
 def test_a_report_is_written_whole_and_leaves_no_temporary_file(data, capsys):
-    code, _, _ = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.json", "-q"], capsys)
+    code, _, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "r.json", "-q"], capsys)
     assert code in (0, 1) and json.loads((data / "r.json").read_text())["verdict"]
     assert sorted(p.name for p in data.iterdir()) == ["e.jsonl", "r.json", "s.json", "t.jsonl"]
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_is_one_line_and_exit_2(data, capsys):
-    code, _, err = run(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "/dev/full", "-q"], capsys)
+    code, _, err = run_cli(["audit", "t.jsonl", "--no-cache", "--report", "json", "--output", "/dev/full", "-q"], capsys)
     assert code == 2 and err.startswith("auditor: error: /dev/full: cannot write") and len(err.splitlines()) == 1
     assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")  # the device is still there
 
@@ -92,7 +85,7 @@ def test_a_crashing_check_names_itself_and_exits_2_not_not_ready(data, capsys, m
             raise RuntimeError("boom \x1b[2J")
 
     monkeypatch.setattr(Registry, "from_entry_points", classmethod(lambda cls, *a, **k: Registry.from_classes([Crashing])))
-    code, out, err = run(["audit", "t.jsonl", "--no-cache", "-q"], capsys)
+    code, out, err = run_cli(["audit", "t.jsonl", "--no-cache", "-q"], capsys)
     assert code == 2
     assert err.strip().splitlines() == ["auditor: error: check crashing failed: RuntimeError: boom \\x1b[2J"]
 
@@ -136,14 +129,14 @@ def test_a_fifo_with_a_slow_writer_is_read_once_every_line_kept(tmp_path, capsys
 
     writer = threading.Thread(target=slow_writer, daemon=True)
     writer.start()
-    code, out, err = run(["audit", "pipe.jsonl", "--no-cache", "-q", "--report", "json", "--output", "-"], capsys)
+    code, out, err = run_cli(["audit", "pipe.jsonl", "--no-cache", "-q", "--report", "json", "--output", "-"], capsys)
     writer.join(5)
     assert code == 1, err
     assert json.loads(out)["inputs"][0]["lines"] == 2
 
 
 def test_a_device_is_refused_at_once(tmp_path, capsys):
-    code, _, err = run(["audit", "/dev/zero", "--no-cache"], capsys)
+    code, _, err = run_cli(["audit", "/dev/zero", "--no-cache"], capsys)
     assert code == 2
     assert err.strip().splitlines() == ["auditor: error: /dev/zero: is not a regular file (a pipe or a device); "
                                         "save it to a file first"]

@@ -3,16 +3,9 @@
 import json
 
 import pytest
+from conftest import run_cli
 
-from auditor.cli import main
 from auditor.testing import write_jsonl
-
-
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -29,7 +22,7 @@ def data(tmp_path, monkeypatch):
 
 
 def test_concise_prints_every_finding_in_file_order_and_ends_with_the_verdict_and_totals(data, capsys):
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache", "--output-format", "concise"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--output-format", "concise"], capsys)
     lines = out.splitlines()
     assert code == 1
     assert lines[0] == "t.jsonl:3: warning DUP001 exact-duplicates: Same prompt and response on 2 lines: 3, 60"
@@ -41,7 +34,7 @@ def test_concise_prints_every_finding_in_file_order_and_ends_with_the_verdict_an
 
 
 def test_the_summary_ends_with_the_verdict_too(data, capsys):
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache"], capsys)
     assert out.startswith("NOT READY: 59 clean") and out.splitlines()[-1].endswith("2 errors, 1 warning, 0 info")
 
 
@@ -49,7 +42,7 @@ def test_github_annotations_escape_dataset_text_and_the_job_summary_is_written(d
     summary = data / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache", "--output-format", "github"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--output-format", "github"], capsys)
     lines = out.splitlines()
     assert code == 1
     # errors first, then warnings, then the verdict; every line is one annotation
@@ -72,7 +65,7 @@ def test_a_property_or_message_cannot_split_an_annotation():
 
 
 def test_jsonl_is_one_finding_per_line_and_output_sends_it_to_a_file(data, capsys):
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache", "--output-format", "jsonl", "--output", "f.jsonl"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--output-format", "jsonl", "--output", "f.jsonl"], capsys)
     assert code == 1 and out == ""
     findings = [json.loads(line) for line in (data / "f.jsonl").read_text().splitlines()]
     assert [(f["line"], f["code"]) for f in findings] == [(3, "DUP001"), (61, "AUD001"), (62, "AUD001")]
@@ -80,15 +73,15 @@ def test_jsonl_is_one_finding_per_line_and_output_sends_it_to_a_file(data, capsy
 
 
 def test_statistics_count_findings_by_code(data, capsys):
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache", "--statistics"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--statistics"], capsys)
     assert code == 1
     assert out.splitlines()[:2] == ["2  AUD001   input              error", "1  DUP001   exact-duplicates   warning"]
-    code, _, err = run(["audit", "t.jsonl", "--statistics", "--output-format", "json"], capsys)
+    code, _, err = run_cli(["audit", "t.jsonl", "--statistics", "--output-format", "json"], capsys)
     assert code == 2 and "give one of them" in err
 
 
 def test_a_document_format_goes_to_stdout_and_an_unknown_one_is_a_usage_error(data, capsys):
-    code, out, _ = run(["audit", "t.jsonl", "--no-cache", "--output-format", "sarif"], capsys)
+    code, out, _ = run_cli(["audit", "t.jsonl", "--no-cache", "--output-format", "sarif"], capsys)
     assert code == 1 and json.loads(out)["version"] == "2.1.0"
-    code, _, err = run(["audit", "t.jsonl", "--output-format", "xml"], capsys)
+    code, _, err = run_cli(["audit", "t.jsonl", "--output-format", "xml"], capsys)
     assert code == 2 and "unknown report format 'xml'" in err

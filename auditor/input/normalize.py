@@ -87,7 +87,7 @@ def _join(parts: list[str]) -> str | None:
     return "\n".join(parts) if parts else None
 
 
-def _content_text(content: Any) -> str | None:
+def content_text(content: Any) -> str | None:
     """Text of a message content: a string, or the text parts of a multimodal parts array."""
     if isinstance(content, str):
         return content
@@ -137,7 +137,7 @@ def _odd_content(message: dict, content: Any, role: str, here: str, content_key:
                  out: Normalized) -> tuple[str, bool]:
     """(text, is_tool_call) of a content that is not a plain string: a parts array, or tool calls."""
     calls = message.get("tool_calls") or message.get("function_call")
-    text = _content_text(content)
+    text = content_text(content)
     if content is None and not (role == "assistant" and calls):
         out.errors.append(f"{here}.{content_key} is missing or null"
                           + (" (allowed only with tool calls)" if role == "assistant" else ""))
