@@ -100,8 +100,10 @@ class Check:
         such as "text-keys", or a name and its text selection, "text-keys:input". The engine frees each
         artefact once no check still to run declares it, which keeps a large audit's memory to what the
         running check needs. A family left out is rebuilt when asked for, one declared too many is
-        kept longer: the results are the same either way. None (the default): unknown, so nothing is
-        freed before this check has run."""
+        kept longer: the results are the same either way. A check that asks `similarity.near_pairs` for
+        pairs declares its banding too (`similarity.banding(text, threshold)`): the bandings that checks
+        declare for one text are cut from one MinHash pass over it. None (the default): unknown, so
+        nothing is freed before this check has run."""
         return None
 
     def files_read(self) -> Sequence[str]:

@@ -110,6 +110,8 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
     ran: dict[int, CheckResult] = {}
     for at, index in enumerate(order):
         plugin, check = checks[index]
+        pending = [declared[i] for i in order[at:]]
+        ctx.planned = frozenset().union(*pending) if all(uses is not None for uses in pending) else frozenset()
         with progress.task(f"check {plugin.id}") as advance:
             ran[index] = _run_check(plugin, check, ctx, config.max_findings)
             advance(1)

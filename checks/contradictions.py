@@ -91,8 +91,11 @@ class Contradictions(Check):
                 raise ValueError("threshold must be in (0, 1]")
 
     def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
+        from auditor import similarity
+
         return frozenset({"text:prompt+tools", "text-keys:prompt+tools", "text:system", "text-keys:system",
-                          "text:input", "text-keys:input", "lsh-band-keys:input", "no-text-keys"})
+                          "text:input", "text-keys:input", "lsh-band-keys:input", "no-text-keys"}
+                         | ({similarity.banding("input", self.options.threshold)} if self.options.near else set()))
 
     def run(self, ctx):
         import polars as pl

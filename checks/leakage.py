@@ -138,7 +138,9 @@ class Leakage(Check):
     def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
         text = "prompt" if self.options.include_system else "input"
         return frozenset({f"text:{text}", f"text-keys:{text}", f"text:{text}+tools", f"text-keys:{text}+tools",
-                          f"lsh-band-keys:{text}", f"ngram-windows:{text}", "text-keys:tools", "no-text-keys"})
+                          f"lsh-band-keys:{text}", f"ngram-windows:{text}", "text-keys:tools", "no-text-keys"}
+                         | ({similarity.banding(text, self.options.threshold)} if "near" in self.options.detectors
+                            else set()))
 
     def run(self, ctx):
         import numpy as np

@@ -98,7 +98,9 @@ class NearDuplicates(Check):
     def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
         text = FIELDS[self.options.fields]
         return frozenset({"exact-groups", "text-keys:label", "text-keys:system", "no-text-keys", f"text:{text}",
-                          f"text-keys:{text}", f"lsh-band-keys:{text}"})
+                          f"text-keys:{text}", f"lsh-band-keys:{text}",
+                          similarity.banding(text, self.options.threshold, num_perm=self.options.num_perm,
+                                             ngram=self.options.ngram)})
 
     def run(self, ctx):
         import numpy as np

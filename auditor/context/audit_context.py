@@ -57,6 +57,9 @@ class AuditContext:
     settings: Settings = field(default_factory=Settings)
     schema: dict[str, Any] | None = None
     _frame: Any = None
+    # the artefact declarations (`Check.artefacts`) of the checks still to run, the running one
+    # included, set by the engine: empty when unknown (a check that declares nothing)
+    planned: frozenset[str] = frozenset()
     _shared: dict[Any, Any] = field(default_factory=dict)
     _cache: Any = None  # auditor.store.Cache of this audit, or None (no caching)
     _files: tuple[InputFile, ...] | None = None
@@ -235,6 +238,26 @@ class AuditContext:
         stored = (key, code_digest(build)) if cache is not None else key
         return self.shared(_per_file_key(key, concat),
                            lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks))
+
+    def per_file_columns(self, keys: list[Any], widths: list[int], build: Callable[[Any], Any]) -> None:
+        """Several row-aligned `per_file` artefacts that one pass builds side by side: `build(frame)`
+        returns a 2-D array whose first `widths[0]` columns are the artefact of `keys[0]`, the next
+        `widths[1]` that of `keys[1]`, and so on. Each is then memoized under its own key, as if
+        `per_file(keys[i], ...)` had built it alone (ask for it that way); the cache keeps the pass's
+        whole value under the list of keys, so the same checks get it back on the next run."""
+        import numpy as np
+
+        together = _per_file_key(("columns", *keys), True)
+        value = self.per_file(("columns", *keys), build)
+        start = 0
+        for key, width in zip(keys, widths):
+            self._shared.setdefault(_per_file_key(key, True), np.ascontiguousarray(value[:, start:start + width]))
+            start += width
+        self._shared.pop(together, None)  # held as its parts only
+
+    def memoized(self, key: Any) -> bool:
+        """Whether the `per_file` artefact of `key` is already held for this audit."""
+        return _per_file_key(key, True) in self._shared
 
     def memo(self, namespace: str):
         """A persistent memo of answers about single texts (see auditor.store.memo), kept in the audit's cache.

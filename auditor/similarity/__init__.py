@@ -13,7 +13,7 @@ from typing import Any
 from ..context.text import matching_text, user_side
 
 __all__ = ["clusters", "exact_groups", "fmix64", "member_texts", "near_pairs", "pair_jaccard", "same_prompt",
-           "signatures", "band_keys"]
+           "signatures", "band_keys", "banding"]
 
 ALGORITHM_VERSION = 1
 CHAR_NGRAM = 5
@@ -56,28 +56,73 @@ def _once_per_text(texts, compute):
     return compute(texts.gather(distinct))[np.searchsorted(distinct, first)]
 
 
+def banding(text: str, threshold: float, *, num_perm: int = 128, ngram: int = 3) -> str:
+    """The declaration (for `Check.artefacts`, beside "lsh-band-keys:<text>") of the band keys a check
+    will ask `near_pairs` for: the checks that declare their bandings of one text get all of them from
+    one MinHash pass over it, rather than one pass each."""
+    return f"lsh-band-keys:{text}@{threshold!r}/{num_perm}/{ngram}"
+
+
+def _planned_bandings(ctx: Any, text: str, num_perm: int, ngram: int) -> list[float]:
+    """The thresholds that checks still to run declared (see `banding`) for this text and shingling."""
+    prefix, suffix = f"lsh-band-keys:{text}@", f"/{num_perm}/{ngram}"
+    found = []
+    for declared in getattr(ctx, "planned", ()):
+        if declared.startswith(prefix) and declared.endswith(suffix):
+            try:
+                found.append(float(declared[len(prefix):-len(suffix)]))
+            except ValueError:
+                continue
+    return found
+
+
 def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngram: int = 3, rows=None):
     """LSH band keys (frame rows, bands) for pairs of at least `threshold` Jaccard; with `rows` (row
     ids), only theirs, in that order (computed for them alone, not kept).
 
     Computed per file straight from the text (the full signature matrix is never held, so a million
-    rows keep 128 MB of keys rather than 512 MB of signatures) and kept in the incremental cache.
+    rows keep 128 MB of keys rather than 512 MB of signatures) and kept in the incremental cache. The
+    bandings of the same text that checks still to run declared (`banding`) are cut from the same
+    signatures in the same pass.
     """
+    import numpy as np
+
+    from .lsh import band_keys as keys_of_signatures
     from .lsh import lsh_params, recall_threshold, text_band_keys
+    from .minhash import chunked
     from .shingles import hash_version
 
     seed = ctx.settings.seed
-    bands, band_rows = lsh_params(recall_threshold(threshold), num_perm)
 
-    def compute(texts):
+    def params(value: float) -> tuple[int, int]:
+        return lsh_params(recall_threshold(value), num_perm)
+
+    def compute(texts, bands, band_rows):
         return text_band_keys(texts, bands, band_rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM,
                               seed=seed)
 
+    def key(bands: int, band_rows: int) -> tuple:
+        return ("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
+                ALGORITHM_VERSION, hash_version())
+
+    own = params(threshold)
     if rows is not None:
-        return compute(ctx.text_rows(text, rows))
-    return ctx.per_file(("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
-                         ALGORITHM_VERSION, hash_version()),
-                        lambda frame: _once_per_text(ctx.text_of(text, frame), compute))
+        return compute(ctx.text_rows(text, rows), *own)
+    if not ctx.memoized(key(*own)):
+        planned = {params(t) for t in _planned_bandings(ctx, text, num_perm, ngram)}
+        together = sorted({own} | {b for b in planned if not ctx.memoized(key(*b))})
+        if len(together) > 1:
+            def cut_all(signatures):
+                return np.hstack([keys_of_signatures(signatures, b, r, seed=seed) for b, r in together])
+
+            def build(frame):
+                return _once_per_text(ctx.text_of(text, frame), lambda texts: chunked(
+                    texts, sum(b for b, _ in together), np.uint64, cut_all, num_perm=num_perm, ngram=ngram,
+                    char_ngram=CHAR_NGRAM, seed=seed, chunk_size=1 << 14, threads=None))
+
+            ctx.per_file_columns([key(*b) for b in together], [b for b, _ in together], build)
+    return ctx.per_file(key(*own), lambda frame: _once_per_text(ctx.text_of(text, frame),
+                                                                 lambda texts: compute(texts, *own)))
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,

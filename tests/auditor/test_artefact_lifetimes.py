@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import distinct_chats
+import json
+
+from conftest import chat, distinct_chats
 
 from auditor import Check
 from auditor.config import AuditConfig
@@ -99,3 +101,38 @@ def test_checks_sharing_artefacts_run_one_after_another_and_unknown_needs_keep_t
     leaks = frozenset({"text:input", "lsh-band-keys:input", "ngram-windows:input"})
     assert run_order([near, frozenset(), exact, leaks, dups]) == [0, 3, 1, 2, 4]  # ties: the registry order
     assert run_order([near, None, exact, leaks]) == [0, 1, 2, 3]
+
+
+def test_bandings_declared_for_one_text_come_from_one_minhash_pass(tmp_path, monkeypatch):
+    import orjson
+
+    from auditor.similarity import minhash
+
+    train = distinct_chats(40)
+    long = " ".join(f"word{i}" for i in range(30))
+    train[3]["messages"][1]["content"] = long
+    train.append(chat(long + " please", json.dumps({"category": "refund", "id": 3})))  # near, answered otherwise
+    evals = distinct_chats(5, start=38) + distinct_chats(5, start=500)  # two rows leak from train
+    paths = (str(write_jsonl(tmp_path / "train.jsonl", train)), str(write_jsonl(tmp_path / "eval.jsonl", evals)))
+    signed: list[int] = []  # texts shingled per MinHash pass
+    real = minhash.shingle_hashes
+
+    def counting(texts, **kwargs):
+        signed.append(len(texts))
+        return real(texts, **kwargs)
+
+    monkeypatch.setattr(minhash, "shingle_hashes", counting)
+
+    def report(*select):
+        signed.clear()
+        result = audit(AuditConfig(train=paths[:1], eval=paths[1:], select=select))
+        return {r["check"]: r for r in orjson.loads(orjson.dumps(result))["results"]}, sum(signed)
+
+    both, together = report("contradictions", "leakage")
+    alone = {check: report(check) for check in ("contradictions", "leakage")}
+    # the distinct user sides of both files, signed once for both checks' bandings
+    assert together == alone["contradictions"][1] == alone["leakage"][1] == 51
+    for check in ("contradictions", "leakage"):
+        assert both[check]["findings"] == alone[check][0][check]["findings"]
+    assert [(f["line"], f["related"][0]["line"]) for f in both["leakage"]["findings"]] == [(1, 39), (2, 40)]
+    assert [sorted(r["line"] for r in [f, *f["related"]]) for f in both["contradictions"]["findings"]] == [[4, 41]]
