@@ -67,7 +67,7 @@ def _planned_bandings(ctx: Any, text: str, num_perm: int, ngram: int) -> list[fl
     """The thresholds that checks still to run declared (see `banding`) for this text and shingling."""
     prefix, suffix = f"lsh-band-keys:{text}@", f"/{num_perm}/{ngram}"
     found = []
-    for declared in getattr(ctx, "planned", ()):
+    for declared in ctx.planned:
         if declared.startswith(prefix) and declared.endswith(suffix):
             try:
                 found.append(float(declared[len(prefix):-len(suffix)]))
@@ -85,11 +85,7 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     bandings of the same text that checks still to run declared (`banding`) are cut from the same
     signatures in the same pass.
     """
-    import numpy as np
-
-    from .lsh import band_keys as keys_of_signatures
-    from .lsh import lsh_params, recall_threshold, text_band_keys
-    from .minhash import chunked
+    from .lsh import lsh_params, recall_threshold, text_bandings_keys
     from .shingles import hash_version
 
     seed = ctx.settings.seed
@@ -97,32 +93,24 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     def params(value: float) -> tuple[int, int]:
         return lsh_params(recall_threshold(value), num_perm)
 
-    def compute(texts, bands, band_rows):
-        return text_band_keys(texts, bands, band_rows, num_perm=num_perm, ngram=ngram, char_ngram=CHAR_NGRAM,
-                              seed=seed)
-
     def key(bands: int, band_rows: int) -> tuple:
         return ("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
                 ALGORITHM_VERSION, hash_version())
 
+    def compute(bandings):
+        return lambda texts: text_bandings_keys(texts, bandings, num_perm=num_perm, ngram=ngram,
+                                                char_ngram=CHAR_NGRAM, seed=seed)
+
     own = params(threshold)
     if rows is not None:
-        return compute(ctx.text_rows(text, rows), *own)
+        return compute([own])(ctx.text_rows(text, rows))
     if not ctx.memoized(key(*own)):
         planned = {params(t) for t in _planned_bandings(ctx, text, num_perm, ngram)}
         together = sorted({own} | {b for b in planned if not ctx.memoized(key(*b))})
         if len(together) > 1:
-            def cut_all(signatures):
-                return np.hstack([keys_of_signatures(signatures, b, r, seed=seed) for b, r in together])
-
-            def build(frame):
-                return _once_per_text(ctx.text_of(text, frame), lambda texts: chunked(
-                    texts, sum(b for b, _ in together), np.uint64, cut_all, num_perm=num_perm, ngram=ngram,
-                    char_ngram=CHAR_NGRAM, seed=seed, chunk_size=1 << 14, threads=None))
-
-            ctx.per_file_columns([key(*b) for b in together], [b for b, _ in together], build)
-    return ctx.per_file(key(*own), lambda frame: _once_per_text(ctx.text_of(text, frame),
-                                                                 lambda texts: compute(texts, *own)))
+            ctx.per_file_columns([key(*b) for b in together], [bands for bands, _ in together],
+                                 lambda frame: _once_per_text(ctx.text_of(text, frame), compute(together)))
+    return ctx.per_file(key(*own), lambda frame: _once_per_text(ctx.text_of(text, frame), compute([own])))
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,

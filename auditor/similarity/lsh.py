@@ -25,9 +25,22 @@ def text_band_keys(texts, bands: int, rows: int, *, num_perm: int = 128, ngram: 
                    threads: int | None = None) -> np.ndarray:
     """LSH band keys of normalized texts: ``band_keys(text_signatures(texts), bands, rows)``, but the
     signatures exist one chunk at a time only (128 bytes per row kept for 16 bands instead of 512)."""
-    return chunked(texts, bands, np.uint64, lambda sig: band_keys(sig, bands, rows, seed=seed), num_perm=num_perm,
-                    ngram=ngram, char_ngram=char_ngram, seed=seed, chunk_size=chunk_size,
-                    threads=threads)
+    return text_bandings_keys(texts, [(bands, rows)], num_perm=num_perm, ngram=ngram, char_ngram=char_ngram,
+                              seed=seed, chunk_size=chunk_size, threads=threads)
+
+
+def text_bandings_keys(texts, bandings: list[tuple[int, int]], *, num_perm: int = 128, ngram: int = 3,
+                       char_ngram: int = 5, seed: int = 1, chunk_size: int = 1 << 14,
+                       threads: int | None = None) -> np.ndarray:
+    """The band keys of several bandings, (bands, rows) each, cut from one MinHash pass over the texts
+    and set side by side: the first ``bandings[0][0]`` columns are ``text_band_keys(texts,
+    *bandings[0])``, the next ones those of ``bandings[1]``, and so on."""
+    def cut(signatures):
+        keys = [band_keys(signatures, bands, rows, seed=seed) for bands, rows in bandings]
+        return keys[0] if len(keys) == 1 else np.hstack(keys)
+
+    return chunked(texts, sum(bands for bands, _ in bandings), np.uint64, cut, num_perm=num_perm, ngram=ngram,
+                   char_ngram=char_ngram, seed=seed, chunk_size=chunk_size, threads=threads)
 
 
 @lru_cache(maxsize=64)
