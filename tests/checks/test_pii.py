@@ -170,3 +170,38 @@ def test_prose_that_only_names_a_password_is_never_scanned(monkeypatch):
             for i in range(200)]
     result = run_check(Pii, rows)
     assert result.findings == [] and scanned == []
+
+
+def test_an_edited_re_run_prefilters_only_the_edited_block_and_reports_as_a_cold_run(tmp_path, monkeypatch, capsys):
+    from conftest import run_cli
+
+    import auditor.input.blocks as blocks_module
+    import dataset_auditor_checks.pii as pii_module
+    from auditor.testing import write_jsonl
+
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 2)  # blocks of 2..40 lines: this file has many
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 40)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 4)
+    rows = [chat(f"Ticket {i}: my order {i * 7919} is late") for i in range(120)]
+    rows[7] = chat("Ticket 7: write to jane.doe@mail.com please")
+    rows[90] = chat("Ticket 90: key AKIAZ3MHALF5EXAMPLQX in the log")
+    train = write_jsonl(tmp_path / "train.jsonl", rows)
+
+    def audit(cache):
+        report = tmp_path / "report.json"
+        run_cli(["audit", str(train), "--select", "pii", "--output-format", "json", "--output", str(report),
+                 *(["--cache-dir", str(tmp_path / "cache")] if cache else ["--no-cache"])], capsys)
+        result = next(r for r in json.loads(report.read_text())["results"] if r["check"] == "pii")
+        return [(f["code"], f["line"], f["message"]) for f in result["findings"]]
+
+    assert [(code, line) for code, line, _ in audit(True)] == [("PII001", 8), ("PII002", 91)]
+    scanned = []
+    real = pii_module._prefilter_bits
+    monkeypatch.setattr(pii_module, "_prefilter_bits", lambda frame, kinds: scanned.append(frame.height)
+                        or real(frame, kinds))
+    rows[60] = chat("Ticket 60: call me at +44 20 7946 0958")
+    write_jsonl(train, rows)
+    edited = audit(True)
+    assert [(code, line) for code, line, _ in edited] == [("PII001", 8), ("PII001", 61), ("PII002", 91)]
+    assert scanned and max(scanned) <= 80  # a run of at most two blocks, never the 120 rows
+    assert edited == audit(False)
