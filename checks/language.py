@@ -29,6 +29,11 @@ CONFIRM_AGREEMENT = 0.98
 # split, a seeded sample when there are more (a set of random letters makes every text unsure). The
 # others stay unflagged and are counted: a budget can cost a finding, never add a false one.
 SECOND_OPINIONS = 2_000
+# Before that, when more than twice this many texts are unsure, a seeded sample of this many is asked;
+# if langdetect confirms none of them the pool is noise (random letters, identifiers, a language neither
+# detector knows) and the rest is not asked (counted as unasked): a pool where one text in ten would be
+# confirmed passes the probe 99.8% of the time, so the probe costs a finding only where they are rare.
+NOISE_PROBE = 60
 UNDETERMINED = "undetermined"
 NOT_PROSE = "not prose"
 SIDES = ("prompt", "response")
@@ -70,7 +75,10 @@ class Language(Check):
     - an answer in a language the prompt names ("Translate into French") is not flagged.
     - fastText's unsure answers are asked of langdetect one by one, at most 2,000 per split (a seeded
       sample when there are more, as in a set of random letters); the others stay unflagged and are
-      counted (`unasked_by_budget`): the budget can cost a finding, never add a false one.
+      counted (`unasked_by_budget`): the budget can cost a finding, never add a false one. When
+      more than 120 are unsure, a seeded probe of 60 is asked first, and if langdetect confirms
+      none of them the others are not asked either (a set of random letters or identifiers costs
+      60 second opinions, not 2,000), and are counted the same way.
 
     Identical texts are judged once, large inputs on every core, and answers are remembered in the
     audit's cache. Above `sample` rows per split, a seeded random sample of `sample` rows is judged;
@@ -288,6 +296,16 @@ class Language(Check):
                 by_sample += len(items) - len(sample)
             else:
                 unsure += items
+        if len(unsure) > 2 * NOISE_PROBE:  # a seeded probe first: a pool of noise is not asked text by text
+            probe = random.Random(f"{ctx.settings.seed}|noise-probe").sample(sorted(unsure), NOISE_PROBE)
+            verdicts(probe)
+            if all(out[text] is None for text, _ in probe):
+                asked = {text for text, _ in probe}
+                for text, _ in unsure:
+                    if text not in asked:
+                        out[text] = None
+                self._unasked = len(unsure) - NOISE_PROBE
+                return by_sample
         if len(unsure) > SECOND_OPINIONS:
             asked = random.Random(f"{ctx.settings.seed}|second-opinions").sample(unsure, SECOND_OPINIONS)
             kept = {text for text, _ in asked}

@@ -493,3 +493,42 @@ def test_second_opinions_on_unsure_texts_stop_at_the_budget_and_the_rest_is_coun
                         lambda bodies, seed, max_chars: again.extend(bodies) or real(bodies, seed, max_chars))
     assert [f.to_dict() for f in run_check(Language, rows, languages=["en"]).findings] == \
         [f.to_dict() for f in result.findings] and again == asked  # the same seeded sample
+
+
+def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_with_language_is(monkeypatch):
+    import random
+
+    from dataset_auditor_checks import language
+
+    rng = random.Random(9)
+
+    def gibberish():  # random letters: fastText is unsure of each, and no second opinion confirms one
+        words = ["".join(rng.choice("bcdfghjklmnpqrstvwxz") + rng.choice("aeiouy") for _ in range(3))
+                 for _ in range(14)]
+        return " ".join(words).capitalize() + ". " + " ".join(reversed(words)) + "."
+
+    monkeypatch.setattr(language, "NOISE_PROBE", 5)
+    rows = english_rows(3) + [chat(gibberish(), gibberish()) for _ in range(12)]
+    asked = []
+    monkeypatch.setattr(_langid, "second_opinions",  # a detector that knows none of these texts
+                        lambda bodies, seed, max_chars: asked.extend(bodies) or [(None, 0.0)] * len(bodies))
+    noise = run_check(Language, rows, languages=["en"])
+    m = noise.metrics["train"]
+    assert m["unconfirmed_texts"] > 2 * 5  # a pool the probe is for
+    assert len(asked) == 5 and m["unasked_by_budget"] == m["unconfirmed_texts"] - 5
+    assert noise.findings == []
+    # the same pool, where the second opinion is sure of fastText's first answer: past the probe,
+    # every text is asked and the confirmed ones are flagged as before
+    asked.clear()
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: asked.extend(bodies) or
+                        [(top[0][0], 0.99) if top else (None, 0.0) for top in _langid.identify(bodies)])
+    confirmed = run_check(Language, rows, languages=["en"])
+    assert confirmed.metrics["train"]["unasked_by_budget"] == 0
+    assert len(asked) == 5 + m["unconfirmed_texts"] - 5  # the probe's texts are remembered, not asked twice
+    monkeypatch.setattr(language, "NOISE_PROBE", 10**6)  # no probe: the same findings
+    unprobed = run_check(Language, rows, languages=["en"])
+    def shown(result):
+        return [(f.location.line, f.code, f.message) for f in result.findings]
+
+    assert confirmed.findings and shown(confirmed) == shown(unprobed)
+    assert {f.location.line for f in confirmed.findings} <= set(range(4, 16))  # never an English row
