@@ -376,18 +376,48 @@ def langdetect_version() -> str:
 
 @cache
 def _factory():
-    """A langdetect DetectorFactory with its profiles loaded in sorted file order (langdetect's own
-    loader follows os.listdir, whose order differs between file systems)."""
+    """A langdetect DetectorFactory with its profiles in sorted file order (langdetect's own loader
+    follows os.listdir, whose order differs between file systems), whose word probabilities are
+    built word by word as texts ask for them (see `_WordProbabilities`)."""
+    import orjson
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
     names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
     profiles = []
     for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as handle:
-            profiles.append(handle.read())
+        with open(os.path.join(PROFILES_DIRECTORY, name), "rb") as handle:
+            profiles.append(orjson.loads(handle.read()))
     factory = DetectorFactory()
-    factory.load_json_profile(profiles)
+    factory.langlist = [profile["name"] for profile in profiles]
+    factory.word_lang_prob_map = _WordProbabilities([(p["freq"], p["n_words"]) for p in profiles])
     return factory
+
+
+class _WordProbabilities(dict):
+    """langdetect's map of an n-gram to its probability in each language, as DetectorFactory.add_profile
+    builds it, but each n-gram's list made when a text first asks for it: the whole map (170,000
+    n-grams x 55 languages) takes longer to build than a hook has to judge a few dozen texts."""
+
+    def __init__(self, profiles: list[tuple[dict[str, int], list[int]]]) -> None:
+        super().__init__()
+        self._profiles = profiles
+        self._words = set().union(*(freq.keys() for freq, _ in profiles))
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._words
+
+    def __missing__(self, word: str) -> list[float]:
+        if word not in self._words:
+            raise KeyError(word)
+        probabilities = [0.0] * len(self._profiles)
+        length = len(word)
+        if 1 <= length <= 3:
+            for index, (freq, n_words) in enumerate(self._profiles):
+                count = freq.get(word)
+                if count is not None:
+                    probabilities[index] = 1.0 * count / n_words[length - 1]
+        self[word] = probabilities
+        return probabilities
 
 
 def second_opinions(bodies: list[str], seed: int, max_chars: int) -> list[tuple[str | None, float]]:

@@ -251,7 +251,10 @@ KINDS = {
     "email": Kind("email", "E-mail address", False, r"@[A-Za-z0-9-]+\.", _emails, _mask_email, "<EMAIL>"),
     # written as people write phone numbers: a + country code, an (area code), or groups with separators
     # (a bare run of digits is an order number as often as a phone number)
-    "phone": Kind("phone", "Phone number", False, r"\+\d|\(\d{2,4}\)\s?\d|\d{2,4}[ .-]\d{3,4}[ .-]\d{3,5}", _phones,
+    # a country code's + after a word character or ")" is arithmetic (2+3, (4+5)): read only where a
+    # separator follows its digits, as every number the finder keeps has one
+    "phone": Kind("phone", "Phone number", False,
+                  r"(?:^|[^\w)])\+\d+[ .\-(/]\d|\(\d{2,4}\)\s?\d|\d{2,4}[ .-]\d{3,4}[ .-]\d{3,5}", _phones,
                   lambda v: _keep_last(v, 2), "<PHONE>"),
     "card": Kind("card", "Payment card number", False, r"\d{4}[ -]?\d{4}[ -]?\d{2}", _cards, lambda v: _keep_last(v, 4),
                  "<CARD>"),

@@ -532,3 +532,29 @@ def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_
 
     assert confirmed.findings and shown(confirmed) == shown(unprobed)
     assert {f.location.line for f in confirmed.findings} <= set(range(4, 16))  # never an English row
+
+
+def test_the_word_by_word_langdetect_factory_gives_the_stock_factorys_answers():
+    import os
+
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    stock = DetectorFactory()
+    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
+    stock.load_json_profile([open(os.path.join(PROFILES_DIRECTORY, n), encoding="utf-8").read() for n in names])
+    lazy = _langid._factory.__wrapped__()  # a fresh one: nothing built yet
+    assert lazy.langlist == stock.langlist
+    texts = [DE_Q, "Bonjour, je voudrais annuler ma commande du mois dernier.", "Xqzv bnmk wrtp jjkl.",
+             "¿Dónde está mi paquete? Lo pedí hace dos semanas.", "Привет, как дела?", "東京は日本の首都です。", "ok"]
+
+    def answers(factory):
+        factory.set_seed(0)
+        out = []
+        for text in texts:
+            detector = factory.create()
+            detector.append(text)
+            out.append([(p.lang, p.prob) for p in detector.get_probabilities()])
+        return out
+
+    assert answers(lazy) == answers(stock)
+    assert 0 < len(dict.keys(lazy.word_lang_prob_map)) < len(stock.word_lang_prob_map) // 100  # built as asked

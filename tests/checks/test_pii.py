@@ -205,3 +205,17 @@ def test_an_edited_re_run_prefilters_only_the_edited_block_and_reports_as_a_cold
     assert [(code, line) for code, line, _ in edited] == [("PII001", 8), ("PII001", 61), ("PII002", 91)]
     assert scanned and max(scanned) <= 80  # a run of at most two blocks, never the 120 rows
     assert edited == audit(False)
+
+
+def test_arithmetic_with_plus_signs_is_not_read_by_the_phone_finder_but_numbers_after_a_plus_are(monkeypatch):
+    import phonenumbers
+
+    read = []
+    real = phonenumbers.PhoneNumberMatcher
+    monkeypatch.setattr(phonenumbers, "PhoneNumberMatcher", lambda text, *a, **k: read.append(text) or real(text, *a, **k))
+    sums = [chat(f"Tom has {i}+{i + 3} apples and {i}.5+2.25 pears: {i}+{i} = <<{i}+{i}={2 * i}>>{2 * i}",
+                 f"(4+5)*{i} = {9 * i}") for i in range(40)]
+    numbers = [chat("Call me on +33 1 23 45 67 89 tonight."), chat("Reach the office at +4930 901820.")]
+    result = run_check(Pii, sums + numbers)
+    assert len(read) == 2  # only the two rows that write a number after a +
+    assert [(f.location.line, f.code) for f in result.findings] == [(41, "PII001"), (42, "PII001")]
