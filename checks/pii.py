@@ -121,7 +121,7 @@ class Pii(Check):
             for j, field in enumerate(_FIELDS):
                 bits = prefiltered[rows["row"].to_numpy(), j]
                 for k, kind in enumerate(kinds):
-                    candidates = rows.filter(pl.Series((bits >> k) & 1, dtype=pl.Boolean))
+                    candidates = rows.filter(pl.Series(((bits >> k) & 1).astype(bool)))
                     for row, source, line, text in candidates.select("row", "source", "line", field).iter_rows():
                         spans = list(kind.find(text, context))
                         if not spans:
@@ -149,11 +149,15 @@ class Pii(Check):
 
 def _prefilter_bits(frame, kinds):
     import numpy as np
+    import polars as pl
 
+    # one query of every (field, kind) match: polars runs the expressions side by side on every core
+    hits = frame.select([pl.col(field).str.contains(kind.prefilter).fill_null(False).alias(f"{j}/{k}")
+                         for j, field in enumerate(_FIELDS) for k, kind in enumerate(kinds)])
     out = np.zeros((frame.height, len(_FIELDS)), np.uint32)
-    for j, field in enumerate(_FIELDS):
-        for k, kind in enumerate(kinds):
-            out[frame[field].str.contains(kind.prefilter).fill_null(False).to_numpy(), j] |= np.uint32(1 << k)
+    for j in range(len(_FIELDS)):
+        for k in range(len(kinds)):
+            out[:, j] |= hits[f"{j}/{k}"].to_numpy().astype(np.uint32) << np.uint32(k)
     return out
 
 
