@@ -55,6 +55,10 @@ def audit(config: AuditConfig, *, registry: Registry | None = None, progress: An
     progress = progress or NoProgress()
     if not config.train:
         raise ConfigError("no training file: pass TRAIN.jsonl or set 'train' in [tool.auditor]")
+    if cache is None and not tables and not loaded:
+        from .input.dataset import warm_parsers
+
+        warm_parsers([*config.train, *config.eval])  # their start overlaps with loading the checks
     if registry is None:
         registry = Registry.from_entry_points(config.select, config.ignore)
     checks = _instantiate(registry, config)

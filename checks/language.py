@@ -7,7 +7,6 @@ finding; identifying a language of one text lives in `_langid`.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -478,37 +477,23 @@ def _judge_all(texts, max_chars):
     judge = partial(_langid.judge_many, max_chars=max_chars)
     if len(texts) < POOL_THRESHOLD:
         return judge(texts)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    workers = os.cpu_count() or 1
-    tasks = workers * max(1, -(-len(texts) // (CHUNK * workers)))  # a multiple of the workers: no straggler
+    from auditor import workers
+
+    pool = workers.pool()  # the audit's worker processes, one per core (already started by a large load)
+    if pool is None:
+        return judge(texts)
+    tasks = workers.workers() * max(1, -(-len(texts) // (CHUNK * workers.workers())))  # no straggler
     size = max(1, -(-len(texts) // tasks))
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
     try:
-        # spawn, not fork: forking a process that runs polars' thread pool can deadlock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
-            return [answer for chunk in pool.map(judge, chunks) for answer in chunk]
-    except (BrokenProcessPool, OSError):
+        return [answer for chunk in pool.map(judge, chunks) for answer in chunk]
+    except (BrokenProcessPool, OSError, RuntimeError):
         # Workers cannot start everywhere (a script read from stdin, a sandbox without processes);
         # the answers are the same in-process, only slower.
+        workers.broken()
         return judge(texts)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a pool worker: exit as soon as the audit that started it is gone (even killed with -9),
-    rather than wait forever on a queue nobody feeds."""
-    import threading
-    import time
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _code(lang):

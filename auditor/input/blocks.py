@@ -91,6 +91,15 @@ def parse_block(lines: list[bytes], first: bool, forced: Any = None, forced_name
     return BlockRows(frame, issues, dict(formats))
 
 
+def parse_block_as(lines: list[bytes], first: bool, fmt: str | None, fields: dict[str, str] | None) -> BlockRows:
+    """parse_block in a worker process: the format settings by name (a field mapping's normalizer is a
+    closure, which cannot be sent to a process), made into the normalizer here."""
+    from .normalize import make_mapped
+
+    forced = make_mapped(fields) if fields else (NORMALIZERS[fmt] if fmt else None)
+    return parse_block(lines, first, forced, "mapped" if fields else fmt)
+
+
 def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> tuple:
     """(the record format it was read as or None, its frame row (see _block_row), its issues as
     (code, severity, message), whether the outcome depends on the bytes alone (not on being line 1))."""

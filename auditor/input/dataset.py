@@ -17,6 +17,7 @@ from .blocks import (
     empty_block_frame,
     iter_blocks,
     parse_block,
+    parse_block_as,
     store_rows,
     stored_block,
     stored_rows,
@@ -134,23 +135,26 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     blocks: list[Block] = []
     digest = hashlib.sha256()
     pack = stored_rows(cache, path, settings) if cache is not None else None
+    parser = BlockParser(forced, forced_name, fmt, fields, parallel=_worth_workers(source, read_path or path, follow))
     for start, lines in iter_blocks(source, digest):
         first = start == 0
         key = block_key(settings, first, lines) if cache is not None else None
         part = stored_block(pack, key, len(lines)) if pack is not None else None
         if part is None:
-            part = parse_block(lines, first, forced, forced_name)
+            part = parser.parse(lines, first)
             if cache is not None:
                 cache.misses += 1
         elif cache is not None:
             cache.hits += 1
         parts.append(part)
-        issues.extend(LineIssue(start + i.line, i.code, i.severity, i.message) for i in part.issues)
-        for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
-            formats[name] += count
         blocks.append(Block(key, start, len(lines)))
         if progress:
             progress(len(lines))
+    parts = parser.resolved(parts)
+    for block, part in zip(blocks, parts):
+        issues.extend(LineIssue(block.start + i.line, i.code, i.severity, i.message) for i in part.issues)
+        for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
+            formats[name] += count
     if pack is not None and pack.keys == [b.key for b in blocks]:
         frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
     elif parts:
@@ -173,6 +177,93 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     ).select(FRAME_COLUMNS)
     return Dataset(path, split, dominant, frame, issues, dict(sorted(formats.items())), digest.hexdigest(),
                    first_row, tuple(blocks) if cache is not None else (), limits, kind, read_path)
+
+
+# Files above this many stored bytes are parsed by worker processes, one per core (see auditor.workers):
+# a pool costs ~0.3 s to start, which ~100,000 lines of chat repay.
+PARALLEL_BYTES = 32 << 20
+# Blocks handed to the workers ahead of the one being waited for: the lines of at most this many
+# blocks are held at once.
+IN_FLIGHT = 16
+
+
+def warm_parsers(paths: list[str]) -> None:
+    """Start the worker processes ahead of loading when one of `paths` is large enough to use them."""
+    import os
+
+    from .. import workers
+
+    def size(path: str) -> int:
+        try:
+            return os.path.getsize(path)
+        except (OSError, TypeError, ValueError):
+            return 0
+
+    if any(size(path) >= PARALLEL_BYTES for path in paths):
+        workers.warm(__name__.rsplit(".", 1)[0] + ".blocks")
+
+
+def _worth_workers(source: SourceFile, path: str, follow: Any) -> bool:
+    import os
+
+    if follow is not None:  # still being written: its size is not known
+        return False
+    try:
+        return os.path.getsize(path) >= PARALLEL_BYTES
+    except OSError:
+        return False
+
+
+class BlockParser:
+    """Parses the blocks of one file, in this process or, with `parallel`, in the audit's worker
+    processes, a bounded number ahead. `parse` returns a block's rows, or a pending parse that
+    `resolved` turns into them, in order; the rows are the same either way."""
+
+    def __init__(self, forced: Any, forced_name: str | None, fmt: str | None, fields: Mapping[str, str] | None,
+                 *, parallel: bool) -> None:
+        from .. import workers
+
+        self._local = (forced, forced_name)
+        self._remote = (fmt, dict(fields) if fields else None)
+        self._pool = workers.pool() if parallel else None
+        self._pending: list[tuple[Any, list[bytes], bool]] = []  # (future, lines, first), oldest first
+        self._done: dict[int, BlockRows] = {}
+
+    def parse(self, lines: list[bytes], first: bool) -> Any:
+        if self._pool is None:
+            return parse_block(lines, first, *self._local)
+        if len(self._pending) >= IN_FLIGHT:
+            self._finish_oldest()
+            if self._pool is None:  # it broke meanwhile
+                return parse_block(lines, first, *self._local)
+        try:
+            future = self._pool.submit(parse_block_as, lines, first, *self._remote)
+        except RuntimeError:  # the pool was shut down or broke
+            return self._fallback(lines, first)
+        self._pending.append((future, lines, first))
+        return future
+
+    def resolved(self, parts: list[Any]) -> list[BlockRows]:
+        while self._pending:
+            self._finish_oldest()
+        return [self._done.pop(id(p)) if id(p) in self._done else p for p in parts]
+
+    def _finish_oldest(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        future, lines, first = self._pending.pop(0)
+        try:
+            rows = future.result()
+        except (BrokenProcessPool, OSError):  # a worker could not start or died: the rest in-process
+            rows = self._fallback(lines, first)
+        self._done[id(future)] = rows
+
+    def _fallback(self, lines: list[bytes], first: bool) -> BlockRows:
+        from .. import workers
+
+        workers.broken()
+        self._pool = None
+        return parse_block(lines, first, *self._local)
 
 
 def _concat_releasing(frames: list) -> Any:

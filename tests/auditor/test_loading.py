@@ -201,3 +201,98 @@ def test_runs_of_copies_are_parsed_once_and_read_back_row_by_row(tmp_path):
     assert frame["valid"].to_list() == [True] * 5 + [False, False, True]
     assert frame["line"].to_list() == list(range(1, 9)) and frame["row"].to_list() == list(range(8))
     assert frame["error"][5] is not None and frame["error"][5] == frame["error"][6]
+
+
+def _messy_lines(n):
+    """Chat rows with every kind of line a loader must keep exact: broken JSON, blanks, a minority
+    format, an unrecognized record, CRLF line ends, and runs of copies."""
+    import json
+
+    lines = []
+    for i in range(n):
+        if i % 97 == 5:
+            lines.append(b"{broken " + str(i).encode())
+        elif i % 89 == 7:
+            lines.append(b"")
+        elif i % 83 == 3:
+            lines.append(json.dumps({"prompt": f"p{i}", "completion": "c"}).encode())
+        elif i % 79 == 2:
+            lines.append(json.dumps({"whatever": i}).encode())
+        elif i % 50 < 3:
+            lines.append(json.dumps({"messages": [{"role": "user", "content": "same"},
+                                                  {"role": "assistant", "content": "same"}]}).encode())
+        else:
+            lines.append(json.dumps({"messages": [{"role": "user", "content": f"question {i} é"},
+                                                  {"role": "assistant", "content": f"answer {i}"}]}).encode()
+                         + (b"\r" if i % 7 == 0 else b""))
+    return b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n"
+
+
+def _loaded(path, **options):
+    data = load_dataset(str(path), "train", **options)
+    return data.frame, [(i.line, i.code, i.message) for i in data.issues], data.formats, data.sha256
+
+
+@pytest.mark.parametrize("options", [{}, {"fmt": "chat"}, {"fields": {"prompt": "q", "response": "a"}}])
+def test_a_large_file_parsed_by_worker_processes_loads_exactly_as_in_process(tmp_path, monkeypatch, options):
+    import json
+
+    import auditor.input.blocks as blocks_module
+    import auditor.input.dataset as dataset_module
+
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 20)  # many blocks, several in flight at once
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 200)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 32)
+    path = tmp_path / "train.jsonl"
+    if "fields" in options:
+        path.write_bytes(b"\n".join(json.dumps({"q": f"q{i}", "a": f"a{i}"} if i % 13 else {"q": i}).encode()
+                                    for i in range(3000)) + b"\n")
+    else:
+        path.write_bytes(_messy_lines(3000))
+    local = _loaded(path, **options)
+    from auditor import workers
+
+    used = []
+    real = workers.pool()
+
+    class Counting:  # the real pool, counting what it is given
+        def submit(self, *args):
+            used.append(args[0])
+            return real.submit(*args)
+
+    monkeypatch.setattr(dataset_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "pool", lambda: Counting())
+    monkeypatch.setattr(dataset_module, "parse_block", lambda *a, **k: pytest.fail("parsed in-process"))
+    frame, issues, formats, sha = _loaded(path, **options)
+    assert len(used) > 15 and set(used) == {dataset_module.parse_block_as}  # every block went to the workers
+    assert frame.equals(local[0]) and (issues, formats, sha) == local[1:]
+    assert issues  # the messy lines are all there, at their lines
+
+
+def test_when_the_workers_break_the_rest_of_the_file_is_parsed_in_process(tmp_path, monkeypatch):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import auditor.input.blocks as blocks_module
+    import auditor.input.dataset as dataset_module
+    from auditor import workers
+
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 20)
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 200)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 32)
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(_messy_lines(2000))
+    local = _loaded(path)
+
+    class Dying:  # a pool whose workers died: every future fails as ProcessPoolExecutor's do
+        def submit(self, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+
+    monkeypatch.setattr(dataset_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(workers, "pool", lambda: Dying())
+    broken = []
+    monkeypatch.setattr(workers, "broken", lambda: broken.append(1))
+    frame, *rest = _loaded(path)
+    assert broken and frame.equals(local[0]) and rest == list(local[1:])

@@ -436,7 +436,7 @@ def test_pool_workers_exit_when_the_audit_is_killed(tmp_path):
     script.write_text(
         "import multiprocessing, os, sys, time\n"
         "from concurrent.futures import ProcessPoolExecutor\n"
-        "from dataset_auditor_checks.language import _exit_with_parent\n"
+        "from auditor.workers import _exit_with_parent\n"
         "if __name__ == '__main__':\n"
         "    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context('spawn'),\n"
         "                               initializer=_exit_with_parent, initargs=(os.getpid(),))\n"
