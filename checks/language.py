@@ -29,10 +29,13 @@ CONFIRM_AGREEMENT = 0.98
 # others stay unflagged and are counted: a budget can cost a finding, never add a false one.
 SECOND_OPINIONS = 2_000
 # Before that, when more than twice this many texts are unsure, a seeded sample of this many is asked;
-# if langdetect confirms none of them the pool is noise (random letters, identifiers, a language neither
-# detector knows) and the rest is not asked (counted as unasked): a pool where one text in ten would be
-# confirmed passes the probe 99.8% of the time, so the probe costs a finding only where they are rare.
+# if langdetect confirms at most NOISE_CONFIRMED of them the pool is noise (random letters, identifiers,
+# a language neither detector knows; langdetect is sure of about one text of random letters in 80)
+# and the rest is not asked (counted as unasked). A pool where one text in ten would be confirmed
+# passes the probe 98.6% of the time, one in twenty 81%: the probe costs findings only where they are
+# rare among texts neither detector reads.
 NOISE_PROBE = 60
+NOISE_CONFIRMED = 1
 UNDETERMINED = "undetermined"
 NOT_PROSE = "not prose"
 SIDES = ("prompt", "response")
@@ -76,8 +79,8 @@ class Language(Check):
       sample when there are more, as in a set of random letters); the others stay unflagged and are
       counted (`unasked_by_budget`): the budget can cost a finding, never add a false one. When
       more than 120 are unsure, a seeded probe of 60 is asked first, and if langdetect confirms
-      none of them the others are not asked either (a set of random letters or identifiers costs
-      60 second opinions, not 2,000), and are counted the same way.
+      at most one of them the others are not asked either (a set of random letters or identifiers
+      costs 60 second opinions, not 2,000), and are counted the same way.
 
     Identical texts are judged once, large inputs on every core, and answers are remembered in the
     audit's cache. Above `sample` rows per split, a seeded random sample of `sample` rows is judged;
@@ -298,7 +301,7 @@ class Language(Check):
         if len(unsure) > 2 * NOISE_PROBE:  # a seeded probe first: a pool of noise is not asked text by text
             probe = random.Random(f"{ctx.settings.seed}|noise-probe").sample(sorted(unsure), NOISE_PROBE)
             verdicts(probe)
-            if all(out[text] is None for text, _ in probe):
+            if sum(out[text] is not None for text, _ in probe) <= NOISE_CONFIRMED:
                 asked = {text for text, _ in probe}
                 for text, _ in unsure:
                     if text not in asked:

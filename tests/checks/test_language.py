@@ -517,6 +517,15 @@ def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_
     assert m["unconfirmed_texts"] > 2 * 5  # a pool the probe is for
     assert len(asked) == 5 and m["unasked_by_budget"] == m["unconfirmed_texts"] - 5
     assert noise.findings == []
+    # one confirmation in the probe (langdetect is sure of about one text of random letters in 80)
+    # is still noise
+    asked.clear()
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: [
+        (top[0][0], 0.99) if top and len(asked) == 1 else (None, 0.0)  # the first text asked only
+        for top in _langid.identify(bodies) if not asked.append(1)])
+    once = run_check(Language, rows, languages=["en"])
+    assert len(once.findings) <= 1  # the one text confirmed may be flagged
+    assert len(asked) == 5 and once.metrics["train"]["unasked_by_budget"] == m["unasked_by_budget"]
     # the same pool, where the second opinion is sure of fastText's first answer: past the probe,
     # every text is asked and the confirmed ones are flagged as before
     asked.clear()
