@@ -135,7 +135,8 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     blocks: list[Block] = []
     digest = hashlib.sha256()
     pack = stored_rows(cache, path, settings) if cache is not None else None
-    parser = BlockParser(forced, forced_name, fmt, fields, parallel=_worth_workers(source, read_path or path, follow))
+    parser = BlockParser(forced, forced_name, fmt, fields, parallel=_worth_workers(source, read_path or path, follow),
+                         local_first=0 if pack is None else LOCAL_FIRST)
     for start, lines in iter_blocks(source, digest):
         first = start == 0
         key = block_key(settings, first, lines) if cache is not None else None
@@ -182,6 +183,9 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
 # Files above this many stored bytes are parsed by worker processes, one per core (see auditor.workers):
 # a pool costs ~0.3 s to start, which ~100,000 lines of chat repay.
 PARALLEL_BYTES = 32 << 20
+# A file with rows in the cache parses this many changed blocks in-process before it starts workers:
+# an edit changes one or two blocks, which starting a worker would cost ten times over.
+LOCAL_FIRST = 8
 # Blocks handed to the workers ahead of the one being waited for: the lines of at most this many
 # blocks are held at once.
 IN_FLIGHT = 16
@@ -220,17 +224,23 @@ class BlockParser:
     `resolved` turns into them, in order; the rows are the same either way."""
 
     def __init__(self, forced: Any, forced_name: str | None, fmt: str | None, fields: Mapping[str, str] | None,
-                 *, parallel: bool) -> None:
-        from .. import workers
-
+                 *, parallel: bool, local_first: int = 0) -> None:
         self._local = (forced, forced_name)
         self._remote = (fmt, dict(fields) if fields else None)
-        self._pool = workers.pool() if parallel else None
+        self._parallel = parallel
+        self._local_first = local_first  # blocks still parsed here before the workers are asked
+        self._pool: Any = None
         self._pending: list[tuple[Any, list[bytes], bool]] = []  # (future, lines, first), oldest first
         self._done: dict[int, BlockRows] = {}
 
     def parse(self, lines: list[bytes], first: bool) -> Any:
+        if self._pool is None and self._parallel and self._local_first <= 0:
+            from .. import workers
+
+            self._pool = workers.pool()
+            self._parallel = self._pool is not None
         if self._pool is None:
+            self._local_first -= 1
             return parse_block(lines, first, *self._local)
         if len(self._pending) >= IN_FLIGHT:
             self._finish_oldest()
@@ -262,7 +272,7 @@ class BlockParser:
         from .. import workers
 
         workers.broken()
-        self._pool = None
+        self._pool, self._parallel = None, False
         return parse_block(lines, first, *self._local)
 
 

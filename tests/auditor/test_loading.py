@@ -296,3 +296,28 @@ def test_when_the_workers_break_the_rest_of_the_file_is_parsed_in_process(tmp_pa
     monkeypatch.setattr(workers, "broken", lambda: broken.append(1))
     frame, *rest = _loaded(path)
     assert broken and frame.equals(local[0]) and rest == list(local[1:])
+
+
+def test_an_edited_line_of_a_large_cached_file_is_parsed_in_process_without_starting_workers(tmp_path, monkeypatch):
+    import auditor.input.blocks as blocks_module
+    import auditor.input.dataset as dataset_module
+    from auditor import workers
+    from auditor.store import open_cache
+
+    monkeypatch.setattr(blocks_module, "BLOCK_MIN", 20)
+    monkeypatch.setattr(blocks_module, "BLOCK_MAX", 200)
+    monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 32)
+    monkeypatch.setattr(dataset_module, "PARALLEL_BYTES", 0)  # every file is "large"
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(_messy_lines(2000))
+    cache = open_cache(tmp_path / "cache")
+    _loaded(path, cache=cache)  # cold: parsed by the workers
+    cache.flush()
+    lines = path.read_bytes().split(b"\n")
+    lines[700] = b'{"messages": [{"role": "user", "content": "edited"}, {"role": "assistant", "content": "ok"}]}'
+    path.write_bytes(b"\n".join(lines))
+    monkeypatch.setattr(workers, "pool", lambda: pytest.fail("workers started for an edit"))
+    edited = _loaded(path, cache=cache)
+    monkeypatch.undo()
+    fresh = _loaded(path)
+    assert edited[0].equals(fresh[0]) and edited[1:] == fresh[1:]
