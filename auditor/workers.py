@@ -76,13 +76,18 @@ def _exit_with_parent(parent: int) -> None:
 def warm(module: str) -> None:
     """Start the pool's workers now and have each import `module`, so that they are ready by the time
     work arrives (their start overlaps with whatever this process does meanwhile)."""
-    import importlib
-
     executor = pool()
     if executor is None:
         return
     try:
         for _ in range(workers()):
-            executor.submit(importlib.import_module, module)
+            executor.submit(_import, module)
     except RuntimeError:
         broken()
+
+
+def _import(module: str) -> None:
+    """In a worker: import `module` (returning nothing: a module cannot be sent back)."""
+    import importlib
+
+    importlib.import_module(module)

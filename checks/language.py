@@ -487,7 +487,8 @@ def _judge_all(texts, max_chars):
     pool = workers.pool()  # the audit's worker processes, one per core (already started by a large load)
     if pool is None:
         return judge(texts)
-    tasks = workers.workers() * max(1, -(-len(texts) // (CHUNK * workers.workers())))  # no straggler
+    n = workers.workers()
+    tasks = n * max(1, -(-len(texts) // (CHUNK * n)))  # a multiple of the workers: no straggler
     size = max(1, -(-len(texts) // tasks))
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
     try:

@@ -135,7 +135,8 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     blocks: list[Block] = []
     digest = hashlib.sha256()
     pack = stored_rows(cache, path, settings) if cache is not None else None
-    parser = BlockParser(forced, forced_name, fmt, fields, parallel=_worth_workers(source, read_path or path, follow),
+    # a file still being written (`follow`) has no size yet: parsed here
+    parser = BlockParser(forced, forced_name, fmt, fields, parallel=follow is None and _large(read_path or path),
                          local_first=0 if pack is None else LOCAL_FIRST)
     for start, lines in iter_blocks(source, digest):
         first = start == 0
@@ -193,28 +194,20 @@ IN_FLIGHT = 16
 
 def warm_parsers(paths: list[str]) -> None:
     """Start the worker processes ahead of loading when one of `paths` is large enough to use them."""
-    import os
-
     from .. import workers
+    from . import blocks
 
-    def size(path: str) -> int:
-        try:
-            return os.path.getsize(path)
-        except (OSError, TypeError, ValueError):
-            return 0
-
-    if any(size(path) >= PARALLEL_BYTES for path in paths):
-        workers.warm(__name__.rsplit(".", 1)[0] + ".blocks")
+    if any(_large(path) for path in paths):
+        workers.warm(blocks.__name__)  # what the workers import to parse
 
 
-def _worth_workers(source: SourceFile, path: str, follow: Any) -> bool:
+def _large(path: str) -> bool:
+    """Whether the file at `path` is worth parsing in worker processes (PARALLEL_BYTES or more stored)."""
     import os
 
-    if follow is not None:  # still being written: its size is not known
-        return False
     try:
         return os.path.getsize(path) >= PARALLEL_BYTES
-    except OSError:
+    except (OSError, TypeError, ValueError):
         return False
 
 
