@@ -11,6 +11,11 @@ downloaded), gives it a ChatML chat template, and times `auditor audit FILE --se
 again, the rest served by block), beside reading the file alone (`--select count`). Prints wall
 seconds, peak RSS and the machine's load. `--tokenizer o200k_base` (or cl100k_base) counts in OpenAI's
 encoding instead of a trained one (200,000 tokens; chat records counted as OpenAI bills them).
+
+`--floor` also times the `tokenizers` library alone on the same rendered texts, in this process and on
+every core (`encode_batch`), once with the trained BPE and once with its model swapped for a word-level
+lookup that keeps the byte-level pre-tokenizer: the second figure is what pre-tokenization alone costs,
+a floor no caller of the library can go below.
 """
 
 from __future__ import annotations
@@ -63,11 +68,35 @@ def train_tokenizer(data: Path, folder: Path, vocab: int) -> None:
     (folder / "tokenizer_config.json").write_text(json.dumps({"chat_template": CHATML, "eos_token": "<|im_end|>"}))
 
 
+def library_floor(data: Path, folder: Path) -> None:
+    import time
+
+    from tokenizers import Tokenizer, models
+
+    texts = []
+    with open(data) as handle:
+        for line in handle:
+            texts.append("".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n"
+                                 for m in json.loads(line)["messages"]))
+    characters = sum(map(len, texts))
+    tokenizer = Tokenizer.from_file(str(folder / "model" / "tokenizer.json"))
+    lookup = Tokenizer.from_file(str(folder / "model" / "tokenizer.json"))
+    lookup.model = models.WordLevel(tokenizer.get_vocab(), unk_token="<|im_end|>")
+    for name, encoder in (("encode_batch, trained BPE", tokenizer),
+                          ("encode_batch, pre-tokenizer only", lookup)):
+        wall, cpu = time.perf_counter(), time.process_time()
+        encoder.encode_batch(texts, add_special_tokens=False)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(f"  {name:34} {wall:6.2f} s  {cpu:6.2f} CPU-s  {characters / cpu / 1e6:4.1f}M characters"
+              f" per CPU-s  load {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--vocab", type=int, default=32_000)
     parser.add_argument("--tokenizer", default="trained", choices=("trained", "o200k_base", "cl100k_base"))
+    parser.add_argument("--floor", action="store_true", help="also time the tokenizers library alone")
     args = parser.parse_args()
     auditor = str(Path(sys.executable).with_name("auditor"))
     with tempfile.TemporaryDirectory(prefix="bench_tokens_") as tmp:
@@ -96,6 +125,8 @@ def main() -> None:
         wall, peak = timed(base + cache)
         print(f"  {'one row appended, from the cache':34} {wall:6.2f} s  peak {peak:6,} MiB  "
               f"load {os.getloadavg()[0]:.2f}")
+        if args.floor and args.tokenizer == "trained":
+            library_floor(data, folder)
 
 
 if __name__ == "__main__":
