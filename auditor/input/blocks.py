@@ -242,7 +242,7 @@ def block_key(settings: Any, first: bool, lines: list[bytes]) -> str:
 def stored_rows(cache: Cache, path: str, settings: Any) -> Pack | None:
     """The rows of a file as last loaded with these format settings (a pack of its blocks), or None."""
     pack = get_pack(cache, pack_name("rows", path, settings))
-    if pack is None or tuple(pack.value.columns) != BLOCK_COLUMNS:
+    if pack is None or any(tuple(value.columns) != BLOCK_COLUMNS for value in pack.stored()):
         return None
     header = pack.header
     if not (isinstance(header.get("issues"), list) and isinstance(header.get("formats"), list)
@@ -256,19 +256,20 @@ def stored_block(pack: Pack, key: str, lines: int) -> BlockRows | None:
     found = pack.find(key, lines)
     if found is None:
         return None
-    index, at = found
+    index = found[0]
     try:
         issues = [LineIssue(int(line), str(code), Severity(severity), str(message))
                   for line, code, severity, message in pack.header["issues"][index]]
         formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
     except (TypeError, ValueError):  # a pack that passed its checksum but is not what this version writes
         return None
-    return BlockRows(pack.value.slice(at, lines), issues, formats)
+    return BlockRows(pack.part(key, lines), issues, formats)
 
 
-def store_rows(cache: Cache, path: str, settings: Any, blocks: list[Block], parts: list[BlockRows], frame: Any) -> None:
+def store_rows(cache: Cache, path: str, settings: Any, blocks: list[Block], parts: list[BlockRows], frame: Any,
+               previous: Pack | None = None) -> None:
     """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows (their
-    formats and issues are read; their frames may already be let go)."""
+    formats and issues are read; their frames may already be let go); `previous` the pack read for it."""
     header = {"formats": [list(p.formats.items()) for p in parts],
               "issues": [[[i.line, i.code, i.severity.value, i.message] for i in p.issues] for p in parts]}
-    put_pack(cache, pack_name("rows", path, settings), blocks, frame.select(BLOCK_COLUMNS), header)
+    put_pack(cache, pack_name("rows", path, settings), blocks, frame.select(BLOCK_COLUMNS), header, previous)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from .blocks import (
 )
 from .issues import MIXED_FORMATS, LineIssue
 from .limits import DEFAULT_LIMITS, InputLimits
-from .loading import SourceFile
+from .loading import BackgroundSha256, SourceFile
 from .normalize import NORMALIZERS, make_mapped
 
 FRAME_COLUMNS = ("row", "split", "source", "line", "format", "valid", "error", "system", "prompt",
@@ -133,7 +132,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     issues: list[LineIssue] = []
     formats: Counter[str] = Counter()
     blocks: list[Block] = []
-    digest = hashlib.sha256()
+    digest = BackgroundSha256()
     pack = stored_rows(cache, path, settings) if cache is not None else None
     # a file still being written (`follow`) has no size yet: parsed here
     parser = BlockParser(forced, forced_name, fmt, fields, parallel=follow is None and _large(read_path or path),
@@ -165,7 +164,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
             part.frame = None  # the rows are held once: in `frames`, until they are concatenated
         frame = _concat_releasing(frames)
         if cache is not None:
-            store_rows(cache, path, settings, blocks, parts, frame)
+            store_rows(cache, path, settings, blocks, parts, frame, pack)
     else:
         frame = empty_block_frame()
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))

@@ -176,6 +176,35 @@ class SourceFile:
         return _BoundedStream(gzip.GzipFile(fileobj=reader), reader, self.path, self.limits.max_expansion)
 
 
+class BackgroundSha256:
+    """A SHA-256 of bytes as they are read, computed on a second thread: hashlib releases the GIL on
+    large updates, so hashing a file overlaps with splitting and parsing it rather than adding to it
+    (~60 ms per 60 MB). Updates are applied in the order given; `hexdigest` waits for them."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._hasher: Any = None
+        self._last: Any = None
+
+    def update(self, data: bytes) -> None:
+        if len(data) < 1 << 16 and self._hasher is None:
+            self._digest.update(data)
+            return
+        if self._hasher is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._hasher = ThreadPoolExecutor(1, thread_name_prefix="auditor-sha256")
+        self._last = self._hasher.submit(self._digest.update, data)  # one thread: in order
+
+    def hexdigest(self) -> str:
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
+            if self._last is not None:
+                self._last.result()
+        return self._digest.hexdigest()
+
+
 class _HashingReader:
     """A read-through wrapper that feeds every byte read into a digest (no second pass over the file)
     and counts them."""

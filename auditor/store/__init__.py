@@ -8,6 +8,7 @@ Layout (default `.auditor_cache/` next to the config file, else in the working d
       CACHEDIR.TAG      backup tools skip it
       v1/<key>.pack     one input file's blocks: their normalized rows (Arrow IPC) + line issues + formats,
                         or their values of one artefact registered with `ctx.per_file(...)`
+      v1/<key>.delta    the blocks an edited file's pack lacks, beside it (see `packs.put_pack`)
       v1/<key>.art      one file's value of an artefact that is not row-aligned
       v1/<key>.report   one whole report
       memo/<name>.memo  answers about single texts (see `memo`)

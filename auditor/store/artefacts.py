@@ -77,7 +77,7 @@ def _by_block(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any]) ->
     value = join_rows(parts)
     if value is None:
         return _whole_file(cache, data, key, build, lookup=False)
-    put_pack(cache, name, list(blocks), value)
+    put_pack(cache, name, list(blocks), value, previous=pack)
     return value
 
 

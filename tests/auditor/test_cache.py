@@ -621,3 +621,64 @@ class Counts(Check):
     code_module._FOLDERS.clear()  # a new process would read the folder afresh
     sys.modules.pop("plugin_pkg.word", None)
     assert lines_found() == [2, 3]
+
+
+def test_an_edit_of_few_rows_writes_a_delta_beside_the_packs(tmp_path, capsys, monkeypatch, small_blocks):
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(200))
+    cache_dir = str(tmp_path / "cache")
+    entries = tmp_path / "cache" / "v1"
+    cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    packs = {p.name: p.read_bytes() for p in entries.glob("*.pack")}
+    assert packs and not list(entries.glob("*.delta"))
+
+    def edit(line: int, text: str) -> None:
+        lines = train.read_text().splitlines(keepends=True)
+        lines[line] = json.dumps(chat(text, "{}")) + "\n"
+        train.write_text("".join(lines))
+
+    edit(100, "an edited ticket")
+    calls = count_loads(monkeypatch)
+    edited = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    assert 1 <= len(calls) <= 2  # the edited block (and at most the next) parsed again
+    assert {p.name: p.read_bytes() for p in entries.glob("*.pack")} == packs  # not rewritten
+    deltas = sorted(entries.glob("*.delta"))
+    assert {d.stem for d in deltas} == {p.removesuffix(".pack") for p in packs}  # one per pack, beside it
+    assert sum(d.stat().st_size for d in deltas) < sum(map(len, packs.values())) / 4
+    assert edited == cli_report(capsys, str(train), "--no-cache")
+
+    # a second edit elsewhere: the delta holds both edited blocks, still on the same packs
+    edit(20, "another edited ticket")
+    calls.clear()
+    again = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    assert 1 <= len(calls) <= 2
+    assert {p.name: p.read_bytes() for p in entries.glob("*.pack")} == packs
+    assert again == cli_report(capsys, str(train), "--no-cache")
+    rows = stored_rows(open_cache(tmp_path / "cache"), str(train), [None, [], DEFAULT_MAX_LINE_BYTES])
+    assert rows is not None and rows.value.height == 200
+
+    # most rows changed: the packs are rewritten for the file as it is now
+    train.write_text("".join(json.dumps(chat(f"rewritten ticket {i}", "{}")) + "\n" for i in range(200)))
+    rewritten = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    assert {p.name: p.read_bytes() for p in entries.glob("*.pack")} != packs
+    assert rewritten == cli_report(capsys, str(train), "--no-cache")
+
+
+@pytest.mark.parametrize("damage", [lambda blob: blob[: len(blob) // 2], lambda blob: b"garbage"],
+                         ids=["truncated", "garbage"])
+def test_a_damaged_delta_is_ignored_and_its_blocks_rebuilt(tmp_path, capsys, monkeypatch, small_blocks, damage):
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(200))
+    cache_dir = str(tmp_path / "cache")
+    cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    lines = train.read_text().splitlines(keepends=True)
+    lines[150] = json.dumps(chat("an edited ticket", "{}")) + "\n"
+    train.write_text("".join(lines))
+    edited = cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    deltas = sorted((tmp_path / "cache" / "v1").glob("*.delta"))
+    assert deltas
+    for delta in deltas:
+        delta.write_bytes(damage(delta.read_bytes()))
+    for report in (tmp_path / "cache" / "v1").glob("*.report"):
+        report.unlink()  # the whole report would be served without reading any pack
+    calls = count_loads(monkeypatch)
+    assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == edited
+    assert 1 <= len(calls) <= 2  # what the base packs lack is parsed again
