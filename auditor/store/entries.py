@@ -151,7 +151,7 @@ class Cache:
 
     # ------------------------------------------------------------------ raw entries
 
-    def read(self, name: str) -> tuple[dict[str, Any], bytes]:
+    def read(self, name: str) -> tuple[dict[str, Any], memoryview]:
         """(header, payload) of the entry `name`; CacheMiss when it is absent, damaged or not bound to its key.
 
         An entry is MAGIC, u32 header length, header JSON, payload; the header names its key (the
@@ -166,7 +166,7 @@ class Cache:
             (length,) = struct.unpack_from("<I", blob, len(MAGIC))
             start = len(MAGIC) + 4
             header = orjson.loads(blob[start : start + length])
-            payload = blob[start + length :]
+            payload = memoryview(blob)[start + length :]
             if (not isinstance(header, dict) or header.get("key") != key
                     or header.get("size") != len(payload) or header.get("xxh3") != _checksum(key, payload)):
                 raise ValueError("stale or damaged entry")
@@ -226,7 +226,7 @@ class Cache:
         return removed
 
 
-def read_entry(entry: Path) -> bytes:
+def read_entry(entry: Path) -> bytearray:
     """An entry's bytes, read only from a regular file inside the cache, no larger than the cache may be:
     a FIFO, a device or a link planted in the cache directory is a miss (and is removed), never a hang."""
     import stat
@@ -244,7 +244,14 @@ def read_entry(entry: Path) -> bytes:
             raise CacheMiss
         with os.fdopen(fd, "rb") as handle:
             fd = -1
-            return handle.read(info.st_size + 1)
+            # read into a mutable buffer: a numpy value is then served from these bytes, without a copy
+            blob = bytearray(info.st_size)
+            got = handle.readinto(blob)
+            if got < info.st_size:
+                del blob[got:]
+            elif handle.read(1):  # it grew while read: whatever it is, it is not what was checksummed
+                raise CacheMiss
+            return blob
     except OSError:
         raise CacheMiss from None
     finally:
