@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..input.dataset import Dataset, LineIssue
-from .text import matching_text, normalize_series
+from .text import join_normalized, matching_text, normalize_series
 
 T = TypeVar("T")
 TEXT_PARTS = ("prompt", "input", "response", "system", "label", "tools")
@@ -125,6 +125,9 @@ class AuditContext:
         family is the artefact's name ("text-keys"), and for `per_file` artefacts named by a text
         selection also "name:selection" ("text-keys:input"); `keep` names either. A forgotten artefact
         is rebuilt (or read from the cache) if asked for again."""
+        # a selection's text is made of its parts' texts: keeping it keeps them
+        keep = set(keep) | {f"text:{part}" for family in keep if family.startswith("text:")
+                            for part in family[len("text:"):].split("+")}
         for key in [k for k in self._shared if isinstance(k, tuple)]:
             name, selection = _family(key)
             if name not in keep and (selection is None or f"{name}:{selection}" not in keep):
@@ -146,6 +149,9 @@ class AuditContext:
         normalizes the edited block only.
         """
         parts = _parts(spec)
+        if len(parts) > 1:  # each part normalized once, whichever selections share it
+            return self.shared(_per_file_key(_text_artefact(spec), True),
+                               lambda: join_normalized([self.text(part) for part in parts]))
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
         return self.per_file(_text_artefact(spec), lambda frame: matching_text(frame, parts), persist=False)

@@ -63,13 +63,48 @@ def user_side():
 
 
 def matching_text(frame, parts: list[str]):
-    """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text."""
+    """Normalized text of `parts` joined by newlines; `input` is the prompt without its system text.
+
+    Each part is normalized on its own and the parts joined by `join_normalized`, which gives the same
+    text as normalizing the joined parts (see there): a part shared by several selections (`input` in
+    `input` and `input+response`) can then be normalized once per audit (AuditContext.text)."""
+    return join_normalized([_matching_part(frame, part) for part in parts])
+
+
+def _matching_part(frame, part: str):
     import polars as pl
 
-    columns = [user_side() if part == "input" else pl.col("tool_specs" if part == "tools" else part) for part in parts]
-    joined = pl.concat_str([c.fill_null("") for c in columns], separator="\n").alias("text")
-    # Slice by slice, so the joined text and normalization temporaries exist for one slice at a time
+    column = user_side() if part == "input" else pl.col("tool_specs" if part == "tools" else part)
+    # Slice by slice, so the text and normalization temporaries exist for one slice at a time
     # (a million chat rows: ~1 GB of text, which would otherwise be copied four times at once).
-    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).lazy().select(joined).collect(engine="streaming")["text"])
+    pieces = [normalize_series(frame.slice(lo, _TEXT_SLICE).lazy().select(column.alias("text"))
+                               .collect(engine="streaming")["text"])
               for lo in range(0, max(frame.height, 1), _TEXT_SLICE)]
+    return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)
+
+
+def join_normalized(texts: list):
+    """The normalized texts of parts (row-aligned Series) as the normalized text of the parts joined by
+    newlines: the non-empty ones joined by one space.
+
+    The same as normalizing the joined text: NFKC and lower case act on each side of a newline alone
+    (a newline is a normalization boundary and breaks the final-sigma context), and whitespace at the
+    seams collapses into the one space between non-empty parts, or into the strip when a part is empty.
+    """
+    import polars as pl
+
+    if len(texts) == 1:
+        return texts[0].rename("text")
+    columns = {f"p{i}": text for i, text in enumerate(texts)}
+    joined = pl.col("p0")
+    for i in range(1, len(texts)):
+        part = pl.col(f"p{i}")
+        joined = (pl.when(joined == "").then(part).when(part == "").then(joined)
+                  .otherwise(pl.concat_str([joined, part], separator=" ")))
+    pieces = []
+    height = len(texts[0])
+    frame = pl.DataFrame(columns)
+    for lo in range(0, max(height, 1), _TEXT_SLICE):
+        pieces.append(frame.slice(lo, _TEXT_SLICE).lazy().select(joined.alias("text"))
+                      .collect(engine="streaming")["text"])
     return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)

@@ -52,3 +52,26 @@ def test_a_column_of_mostly_copies_normalizes_each_distinct_text_once_and_gives_
     assert normalized.to_list() == [normalize_text(t) for t in texts]
     distinct = pl.Series("prompt", [f"text number {i}" for i in range(1500)])
     assert normalize_series(distinct).to_list() == [normalize_text(t) for t in distinct]
+
+
+PARTS = st.one_of(st.none(), st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cn",))
+                                     | st.sampled_from([*SPACES, "\u00a8", "\u00b4", "Σ", "İ", "\u0301"]),
+                                     max_size=12))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(PARTS, PARTS, PARTS), min_size=1, max_size=30))
+def test_parts_normalized_alone_and_joined_are_the_normalized_joined_text(rows):
+    # checks share one normalization of a part between selections ("input" and "input+response"):
+    # joining the normalized parts must give exactly the normalized text of the joined parts
+    from auditor.context.text import join_normalized, matching_text
+
+    frame = pl.DataFrame({"system": [None] * len(rows), "prompt": [r[0] for r in rows],
+                          "response": [r[1] for r in rows], "label": [r[2] for r in rows]},
+                         schema={"system": pl.String, "prompt": pl.String, "response": pl.String, "label": pl.String})
+    for parts in (["prompt", "response"], ["response", "prompt", "label"], ["label", "response"]):
+        expected = [normalize_text("\n".join(row[("prompt", "response", "label").index(p)] or "" for p in parts))
+                    for row in rows]
+        assert matching_text(frame, parts).to_list() == expected
+        alone = [matching_text(frame, [p]) for p in parts]
+        assert join_normalized(alone).to_list() == expected
