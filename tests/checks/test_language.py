@@ -567,3 +567,36 @@ def test_the_word_by_word_langdetect_factory_gives_the_stock_factorys_answers():
 
     assert answers(lazy) == answers(stock)
     assert 0 < len(dict.keys(lazy.word_lang_prob_map)) < len(stock.word_lang_prob_map) // 100  # built as asked
+
+
+def test_the_vectorized_second_opinion_gives_langdetects_probabilities_to_the_last_bit():
+    import random
+
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    from dataset_auditor_checks import _langid
+
+    rng = random.Random(3)
+    letters = "abcdefghijklmnopqrstuvwxyzéèàüößçñ"
+    texts = [" ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(rng.randint(3, 60)))
+             for _ in range(25)]  # random letters: langdetect never settles, every trial runs to its limit
+    texts += ["The quick brown fox jumps over the lazy dog and keeps running to the hills.",
+              "Der schnelle braune Fuchs springt über den faulen Hund.", "Le renard brun saute par-dessus le chien.",
+              "速い茶色のキツネが怠惰な犬を飛び越える", "Быстрая коричневая лиса прыгает через ленивую собаку",
+              "hola", "x", "", "12345 !!!"]
+    factory = _langid._factory()
+    vectorized = _langid._vectorized_detector()
+    for seed in (0, 7):
+        factory.set_seed(seed)
+        for text in texts:
+            answers = []
+            for detector_class in (Detector, vectorized):
+                detector = detector_class(factory)
+                detector.append(text)
+                try:
+                    detector.get_probabilities()
+                    answers.append(detector.langprob)
+                except LangDetectException as exc:
+                    answers.append(str(exc))
+            assert answers[0] == answers[1], text
