@@ -70,6 +70,10 @@ class Check:
     # Inputs the check needs: "eval" (an eval file), "schema" (a JSON Schema), "label" (class labels).
     requires: ClassVar[frozenset[str]] = frozenset()
     Options: ClassVar[type] = NoOptions
+    # Where the check's documentation lives on the web (code scanning links each alert's rule to it).
+    # None: the page its distribution declares (Project-URL "Documentation", else "Homepage"), at
+    # the check's anchor, when it declares one.
+    docs_url: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

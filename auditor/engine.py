@@ -363,8 +363,30 @@ def _input_info(data: Dataset) -> dict[str, Any]:
     return info
 
 
+def _distribution_docs(dist: str | None, check_id: str) -> str | None:
+    """The documentation page a check's distribution declares, at the check's anchor, or None."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    if not dist:
+        return None
+    try:
+        urls = metadata(dist).get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    declared = {}
+    for entry in urls:
+        label, _, url = str(entry).partition(",")
+        declared[label.strip().lower()] = url.strip()
+    for label in ("documentation", "docs", "homepage", "home"):
+        url = declared.get(label, "")
+        if url.startswith(("https://", "http://")):
+            return f"{url.split('#')[0]}#{check_id}"
+    return None
+
+
 def _check_info(plugin: Plugin, check: Any) -> dict[str, Any]:
     return {"title": plugin.cls.summary(), "code": plugin.cls.code, "doc": plugin.cls.doc(),
+            "docs_url": plugin.cls.docs_url or _distribution_docs(plugin.dist, plugin.id),
             "plugin": plugin.dist, "version": plugin.version, "blocking": check.blocking,
             "provides": sorted(plugin.cls.provides),
             "options": plugin.cls.option_table()}

@@ -153,6 +153,8 @@ def _rules(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]
             "defaultConfiguration": {"level": level},
             "properties": {"check": check, "tags": ["dataset", check]},
         }
+        if info and info.get("docs_url"):
+            rule["helpUri"] = info["docs_url"]
         if info:
             rule["properties"]["plugin"] = info.get("plugin")
             rule["properties"]["blocking"] = info.get("blocking")

@@ -119,3 +119,46 @@ def test_sarif_root_names_the_folder_uris_are_relative_to(tmp_path, monkeypatch,
     with pytest.raises(SystemExit) as exc:
         main(["audit", "t.jsonl", "--output-format", "sarif", "--sarif-root", "nowhere"])
     assert exc.value.code == 2 and "--sarif-root nowhere: not a folder" in capsys.readouterr().err
+
+
+def test_rules_link_the_documentation_their_check_or_its_distribution_declares(report, monkeypatch):
+    import importlib.metadata as metadata_module
+
+    import auditor.engine as engine
+    from auditor.check import Check
+    from auditor.registry import Plugin
+
+    class Linked(Check):
+        """Finds nothing, with a page of its own."""
+
+        id = "linked"
+        code = "LNK001"
+        docs_url = "https://checks.example.org/linked"
+
+    class Unlinked(Check):
+        """Finds nothing; its distribution has a documentation page."""
+
+        id = "unlinked"
+        code = "ULK001"
+
+    class FakeMetadata:
+        def get_all(self, name):
+            return ["Homepage, https://example.org", "Documentation, https://docs.example.org/checks#top"]
+
+    real = metadata_module.metadata
+    monkeypatch.setattr(metadata_module, "metadata",
+                        lambda dist: FakeMetadata() if dist == "acme-checks" else real(dist))
+    info = {p.id: engine._check_info(p, p.cls()) for p in (Plugin("linked", Linked, "acme-checks", "1.0"),
+                                                             Plugin("unlinked", Unlinked, "acme-checks", "1.0"),
+                                                             Plugin("bare", Unlinked, "no-such-dist", "1.0"))}
+    assert info["linked"]["docs_url"] == "https://checks.example.org/linked"
+    assert info["unlinked"]["docs_url"] == "https://docs.example.org/checks#unlinked"
+    assert info["bare"]["docs_url"] is None
+
+    report["checks"]["contradictions"]["docs_url"] = info["unlinked"]["docs_url"]
+    report["checks"]["count"]["docs_url"] = None
+    sarif = json.loads(render_sarif(report))
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["CON001"]["helpUri"] == "https://docs.example.org/checks#unlinked"
+    assert "helpUri" not in rules["CNT001"]  # no page: no link, never a made-up one
+    validate(sarif)
