@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping, Sequence, Set
@@ -365,10 +366,15 @@ def _input_info(data: Dataset) -> dict[str, Any]:
 
 def _distribution_docs(dist: str | None, check_id: str) -> str | None:
     """The documentation page a check's distribution declares, at the check's anchor, or None."""
+    page = _documentation_page(dist) if dist else None
+    return f"{page}#{check_id}" if page else None
+
+
+@functools.cache
+def _documentation_page(dist: str) -> str | None:
+    """The documentation (else home) page a distribution declares; read once per distribution, not per check."""
     from importlib.metadata import PackageNotFoundError, metadata
 
-    if not dist:
-        return None
     try:
         urls = metadata(dist).get_all("Project-URL") or []
     except PackageNotFoundError:
@@ -380,7 +386,7 @@ def _distribution_docs(dist: str | None, check_id: str) -> str | None:
     for label in ("documentation", "docs", "homepage", "home"):
         url = declared.get(label, "")
         if url.startswith(("https://", "http://")):
-            return f"{url.split('#')[0]}#{check_id}"
+            return url.split("#")[0]
     return None
 
 

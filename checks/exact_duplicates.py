@@ -47,8 +47,11 @@ class ExactDuplicates(Check):
         reps = similarity.exact_groups(ctx)
         valid = ctx.frame.filter(pl.col("valid")).select("row", "source", "split", "line")
         valid = valid.with_columns(rep=pl.Series(reps[valid["row"].to_numpy()]))
+        # the rows of groups of two or more, before grouping: most rows of most sets have no copy
+        copied = valid.filter(pl.col("row") != pl.col("rep"))["rep"]
+        members = valid.filter(pl.col("rep").is_in(copied.unique().implode()))
         # Only the first lines of a group are listed: a group of a million copies stays a few numbers here.
-        groups = (valid.group_by("rep").agg(pl.len().alias("size"), pl.col("row").sort().head(2),
+        groups = (members.group_by("rep").agg(pl.len().alias("size"), pl.col("row").sort().head(2),
                                            pl.col("line").sort_by("row").head(MAX_RELATED),
                                            pl.col("source").first(), pl.col("split").first())
                   .filter(pl.col("size") > 1).sort("rep"))

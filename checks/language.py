@@ -90,8 +90,8 @@ class Language(Check):
     response), `{side}_text`, `{side}_lang` and `{side}_prob` (fastText's top answer),
     `{side}_letters`, `{side}_sentence_letters`, `{side}_prose` and `{side}_script` (the language
     the script settles; null language: no letters or not prose); then the sampling information and
-    a dict of each distinct text's answer (fastText's three most likely languages and their
-    probabilities first).
+    a frame of each distinct text's answer (`text`, fastText's three most likely languages `top` and
+    their probabilities `prob`, then the same columns as per side).
 
     ## Why is this bad?
     A support model fine-tuned on a set where 8% of the answers are in another language learns to
@@ -176,49 +176,59 @@ class Language(Check):
         if sampled:  # seeded sample, then back in row order
             picked = np.random.default_rng(ctx.settings.seed).choice(population, self.options.sample, replace=False)
             rows = rows[np.sort(picked)]
-        prompts = _asked(rows)
-        # a tool call is what the model is trained to emit, not text in a language
-        calls = rows["tool_call"].to_list()
-        responses = [None if call else response for response, call in zip(rows["response"].to_list(), calls)]
-        unique = sorted({t for t in prompts + responses if t})  # dedupe; sorted for stable chunks
+        call = pl.col("tool_call").fill_null(False)
+        sides = rows.select(
+            "row",
+            prompt_text=pl.coalesce("asked", user_side()),
+            # a tool call is what the model is trained to emit, not text in a language
+            response_text=pl.when(call).then(None).otherwise(pl.col("response")),
+            call=call)
+        texts = pl.concat([sides["prompt_text"], sides["response_text"]]).rename("text")
+        unique = texts.filter(texts.is_not_null() & (texts != "")).unique().sort()  # sorted: stable chunks
         answers = self._answers(ctx, unique)
-        columns: dict = {"row": rows["row"]}
-        schema: dict = {"row": rows.schema["row"]}
-        for side, texts in (("prompt", prompts), ("response", responses)):
-            found = [answers[t] if t else None for t in texts]
-            columns[f"{side}_text"] = texts
-            columns[f"{side}_lang"] = [a[0][0] if a and a[0] else None for a in found]
-            columns[f"{side}_prob"] = [a[1][0] if a and a[0] else None for a in found]
-            columns[f"{side}_letters"] = [a[2] if a else None for a in found]
-            columns[f"{side}_sentence_letters"] = [a[3] if a else None for a in found]
-            # null: no text; a tool call is not prose
-            columns[f"{side}_prose"] = [a[4] if a else (False if side == "response" and call else None)
-                                        for a, call in zip(found, calls)]
-            columns[f"{side}_script"] = [a[5] if a else None for a in found]
-            schema |= {f"{side}_text": pl.String, f"{side}_lang": pl.String, f"{side}_prob": pl.Float64,
-                       f"{side}_letters": pl.Int64, f"{side}_sentence_letters": pl.Int64,
-                       f"{side}_prose": pl.Boolean, f"{side}_script": pl.String}
-        frame = pl.DataFrame(columns, schema=schema)
+        frame = sides.select("row")
+        for side in SIDES:
+            found = sides.select(text=f"{side}_text", call="call").with_row_index("_at").join(
+                answers, on="text", how="left").sort("_at")
+            known = pl.col("top").list.len() > 0
+            prose = pl.col("prose")
+            if side == "response":  # null: no text; a tool call is not prose
+                prose = pl.when(pl.col("call") & prose.is_null()).then(False).otherwise(prose)
+            frame = frame.with_columns(found.select(
+                pl.col("text").alias(f"{side}_text"),
+                pl.when(known).then(pl.col("top").list.first()).alias(f"{side}_lang"),
+                pl.when(known).then(pl.col("prob").list.first()).alias(f"{side}_prob"),
+                pl.col("letters").alias(f"{side}_letters"),
+                pl.col("sentence_letters").alias(f"{side}_sentence_letters"),
+                prose.alias(f"{side}_prose"),
+                pl.col("script").alias(f"{side}_script")))
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}, answers
 
-    def _answers(self, ctx, texts: list[str]) -> dict[str, tuple]:
-        """(top languages, their probabilities, letters, sentence letters, is prose, script language) of every text: remembered from earlier audits, or judged now.
+    def _answers(self, ctx, texts):
+        """A frame of every text of `texts` (a Series) and its answer: fastText's top languages (`top`)
+        and their probabilities (`prob`), `letters`, `sentence_letters`, `prose` (is prose) and `script`
+        (the language its script settles); remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
         judges the texts it has not seen before.
         """
+        import polars as pl
+
         from . import _langid
 
         max_chars = self.options.max_chars
-        memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}")
-        keys = [memo.key(text) for text in texts]
-        known = memo.get(keys)
-        todo = [i for i, answer in enumerate(known) if answer is None]
-        judged = _judge_all([texts[i] for i in todo], max_chars) if todo else []
-        memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
-        for i, answer in zip(todo, judged):
-            known[i] = answer
-        return dict(zip(texts, known))
+        memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}",
+                        schema=_answer_schema())
+        keys = memo.keys(texts)
+        known = memo.lookup(keys).with_columns(text=texts)
+        todo = known.filter(pl.col("prose").is_null())
+        if todo.height:
+            judged = _judge_all(todo["text"].to_list(), max_chars)
+            fresh = pl.DataFrame([list(answer) for answer in judged], schema=_answer_schema(), orient="row")
+            fresh = fresh.with_columns(key=todo["key"], text=todo["text"])
+            memo.put(fresh)
+            known = pl.concat([known.filter(pl.col("prose").is_not_null()), fresh.select(known.columns)])
+        return known.drop("key")
 
     def _confirmed(self, ctx, candidates: dict[str, list]) -> tuple[dict[str, tuple | None], int]:
         """For each text about to be flagged (with fastText's top languages): the language a second
@@ -336,11 +346,15 @@ class Language(Check):
             .alias(f"{side}_candidate") for side in SIDES)
         flagged = joined.filter(pl.col("prompt_candidate") | pl.col("response_candidate"))
         candidates: dict[str, tuple] = {}
+        scripts = {}
         for side in SIDES:
             for text, script in flagged.filter(pl.col(f"{side}_candidate")).select(
                     f"{side}_text", f"{side}_script").iter_rows():
-                answer = answers[text]
-                candidates[text] = (list(zip(answer[0], answer[1])), script)
+                scripts[text] = script
+        if scripts:
+            tops = answers.filter(pl.col("text").is_in(pl.Series(list(scripts), dtype=pl.String).implode()))
+            for text, top, prob in tops.select("text", "top", "prob").iter_rows():
+                candidates[text] = (list(zip(top, prob)), scripts[text])
         self._unasked = 0
         confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
         unasked = self._unasked
@@ -454,12 +468,12 @@ class Language(Check):
         return text
 
 
-def _asked(rows) -> list:
-    """The text each response answers: the last user turn of a conversation (`asked`), else the prompt
-    without its system text."""
+def _answer_schema() -> dict:
+    """The columns of a text's answer, in the order `_langid.judge_many` gives them."""
     import polars as pl
 
-    return rows.select(pl.coalesce("asked", user_side()))["asked"].to_list()
+    return {"top": pl.List(pl.String), "prob": pl.List(pl.Float64), "letters": pl.Int64,
+            "sentence_letters": pl.Int64, "prose": pl.Boolean, "script": pl.String}
 
 
 def _names_language(prompt: str, lang: str) -> bool:

@@ -265,12 +265,14 @@ class AuditContext:
         """Whether the `per_file` artefact of `key` is already held for this audit."""
         return _per_file_key(key, True) in self._shared
 
-    def memo(self, namespace: str):
+    def memo(self, namespace: str, schema: dict[str, Any] | None = None):
         """A persistent memo of answers about single texts (see auditor.store.memo), kept in the audit's cache.
 
         `namespace` must name everything an answer depends on besides the text and the code: the
         artefact, the options and the seed (the memo is kept per version of the code of the caller's
-        folder). Without a cache the memo lives for this audit.
+        folder). With `schema` (column name -> polars dtype) the answers are the rows of a frame
+        (`FrameMemo`: looked up with a join, loaded in milliseconds); without, JSON values
+        (`TextMemo`). Without a cache the memo lives for this audit.
         """
         import sys
 
@@ -281,13 +283,16 @@ class AuditContext:
         def build():
             import xxhash
 
-            from ..store.memo import TextMemo
+            from ..store.memo import FrameMemo, TextMemo
 
             if self._cache is None:
-                return TextMemo(None)
-            name = xxhash.xxh3_128_hexdigest(f"{namespace}\0{caller}".encode())
-            return TextMemo(Path(self._cache.root) / "memo" / f"{name}.memo")
-        return self.shared(("memo", namespace), build)
+                return TextMemo(None) if schema is None else FrameMemo(None, schema)
+            # a FrameMemo's keys are polars' hash, stable within one polars version only
+            version = "" if schema is None else f"\0polars {__import__('polars').__version__}"
+            name = xxhash.xxh3_128_hexdigest(f"{namespace}\0{caller}{version}".encode())
+            folder = Path(self._cache.root) / "memo"
+            return TextMemo(folder / f"{name}.memo") if schema is None else FrameMemo(folder / f"{name}.fmemo", schema)
+        return self.shared(("memo", namespace, schema is not None), build)
 
     def label_task(self) -> bool:
         """True when the train rows carry class labels (classification data)."""

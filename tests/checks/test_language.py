@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import planted_problems, sample_context
 
@@ -342,8 +343,10 @@ def test_per_row_results_are_a_shared_artefact():
     assert frame.columns == ["row"] + [f"{side}_{what}" for side in ("prompt", "response") for what in
                                        ("text", "lang", "prob", "letters", "sentence_letters", "prose", "script")]
     assert frame["prompt_lang"].to_list() == ["en", "en", "de"]
-    german = answers[frame["prompt_text"][2]]
-    assert german[0][0] == "de" and german[1][0] > 0.9 and len(german[0]) == len(german[1]) == 3
+    assert answers.columns == ["top", "prob", "letters", "sentence_letters", "prose", "script", "text"]
+    assert answers["text"].n_unique() == answers.height  # each distinct text judged once
+    german = answers.row(by_predicate=pl.col("text") == frame["prompt_text"][2], named=True)
+    assert german["top"][0] == "de" and german["prob"][0] > 0.9 and len(german["top"]) == len(german["prob"]) == 3
     assert frame["response_prose"].to_list() == [True, True, True]
     assert info == {"sampled": False, "sample_size": 3, "population": 3}
 
