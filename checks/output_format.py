@@ -86,7 +86,10 @@ class OutputFormat(Check):
         expected = shapes.describe(shape)
         verdicts = {sig: self._verdict(shape, value) for sig, value in distinct.items()}
         findings = []
-        for source, line, split, sig in frame.select("source", "line", "split", "signature").iter_rows():
+        # only the rows of shapes that differ are visited (most rows of a structured set share one)
+        differing = pl.Series([sig for sig, (message, _, _) in verdicts.items() if message], dtype=pl.String)
+        for source, line, split, sig in (frame.filter(pl.col("signature").is_in(differing.implode()))
+                                         .select("source", "line", "split", "signature").iter_rows()):
             message, code, data = verdicts[sig]
             if message:
                 findings.append(self.finding(message, source=source, line=line, split=split,
