@@ -90,8 +90,8 @@ class Language(Check):
     response), `{side}_text`, `{side}_lang` and `{side}_prob` (fastText's top answer),
     `{side}_letters`, `{side}_sentence_letters`, `{side}_prose` and `{side}_script` (the language
     the script settles; null language: no letters or not prose); then the sampling information and
-    a frame of each distinct text's answer (`text`, fastText's three most likely languages `top` and
-    their probabilities `prob`, then the same columns as per side).
+    a frame of each distinct text's answer (`text`, fastText's three most likely languages and their
+    probabilities as `lang_1`, `prob_1` to `lang_3`, `prob_3`, then the same columns as per side).
 
     ## Why is this bad?
     A support model fine-tuned on a set where 8% of the answers are in another language learns to
@@ -190,14 +190,14 @@ class Language(Check):
         for side in SIDES:
             found = sides.select(text=f"{side}_text", call="call").with_row_index("_at").join(
                 answers, on="text", how="left").sort("_at")
-            known = pl.col("top").list.len() > 0
+            known = pl.col("lang_1").is_not_null()
             prose = pl.col("prose")
             if side == "response":  # null: no text; a tool call is not prose
                 prose = pl.when(pl.col("call") & prose.is_null()).then(False).otherwise(prose)
             frame = frame.with_columns(found.select(
                 pl.col("text").alias(f"{side}_text"),
-                pl.when(known).then(pl.col("top").list.first()).alias(f"{side}_lang"),
-                pl.when(known).then(pl.col("prob").list.first()).alias(f"{side}_prob"),
+                pl.when(known).then(pl.col("lang_1")).alias(f"{side}_lang"),
+                pl.when(known).then(pl.col("prob_1")).alias(f"{side}_prob"),
                 pl.col("letters").alias(f"{side}_letters"),
                 pl.col("sentence_letters").alias(f"{side}_sentence_letters"),
                 prose.alias(f"{side}_prose"),
@@ -205,8 +205,8 @@ class Language(Check):
         return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}, answers
 
     def _answers(self, ctx, texts):
-        """A frame of every text of `texts` (a Series) and its answer: fastText's top languages (`top`)
-        and their probabilities (`prob`), `letters`, `sentence_letters`, `prose` (is prose) and `script`
+        """A frame of every text of `texts` (a Series) and its answer: fastText's top languages and
+        their probabilities (`lang_1`, `prob_1`, `lang_2`, ...; null beyond what it gave), `letters`, `sentence_letters`, `prose` (is prose) and `script`
         (the language its script settles); remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
@@ -224,8 +224,16 @@ class Language(Check):
         todo = known.filter(pl.col("prose").is_null())
         if todo.height:
             judged = _judge_all(todo["text"].to_list(), max_chars)
-            fresh = pl.DataFrame([list(answer) for answer in judged], schema=_answer_schema(), orient="row")
-            fresh = fresh.with_columns(key=todo["key"], text=todo["text"])
+            schema = _answer_schema()
+            # column by column, the top languages spread over TOP columns: a list column built from
+            # Python lists costs ~8 us a row (0.3 s for 40,000 texts), flat columns a fraction of that
+            columns: dict = {}
+            for k in range(_langid.TOP):
+                columns[f"lang_{k + 1}"] = [a[0][k] if len(a[0]) > k else None for a in judged]
+                columns[f"prob_{k + 1}"] = [a[1][k] if len(a[1]) > k else None for a in judged]
+            for k, name in enumerate(("letters", "sentence_letters", "prose", "script"), start=2):
+                columns[name] = [a[k] for a in judged]
+            fresh = pl.DataFrame(columns, schema=schema).with_columns(key=todo["key"], text=todo["text"])
             memo.put(fresh)
             known = pl.concat([known.filter(pl.col("prose").is_not_null()), fresh.select(known.columns)])
         return known.drop("key")
@@ -333,6 +341,8 @@ class Language(Check):
     def _judge(self, ctx, split, frame, info, answers):
         import polars as pl
 
+        from ._langid import TOP
+
         o = self.options
         expected = sorted(map(str, o.languages))
         severity = Severity(o.severity)
@@ -353,8 +363,10 @@ class Language(Check):
                 scripts[text] = script
         if scripts:
             tops = answers.filter(pl.col("text").is_in(pl.Series(list(scripts), dtype=pl.String).implode()))
-            for text, top, prob in tops.select("text", "top", "prob").iter_rows():
-                candidates[text] = (list(zip(top, prob)), scripts[text])
+            for text, *top in tops.select("text", *(f"{what}_{k}" for k in range(1, TOP + 1)
+                                                     for what in ("lang", "prob"))).iter_rows():
+                pairs = [(lang, prob) for lang, prob in zip(top[::2], top[1::2]) if lang is not None]
+                candidates[text] = (pairs, scripts[text])
         self._unasked = 0
         confirmed, by_sample = self._confirmed(ctx, candidates) if candidates else ({}, 0)
         unasked = self._unasked
@@ -472,8 +484,12 @@ def _answer_schema() -> dict:
     """The columns of a text's answer, in the order `_langid.judge_many` gives them."""
     import polars as pl
 
-    return {"top": pl.List(pl.String), "prob": pl.List(pl.Float64), "letters": pl.Int64,
-            "sentence_letters": pl.Int64, "prose": pl.Boolean, "script": pl.String}
+    from ._langid import TOP
+
+    tops = {}
+    for k in range(1, TOP + 1):
+        tops |= {f"lang_{k}": pl.String, f"prob_{k}": pl.Float64}
+    return {**tops, "letters": pl.Int64, "sentence_letters": pl.Int64, "prose": pl.Boolean, "script": pl.String}
 
 
 def _names_language(prompt: str, lang: str) -> bool:
