@@ -5,6 +5,7 @@ select, ignore, max_findings, seed, task, decision, checks.<id>, and for the hoo
 `fail_on` ("error" default, "warning", "never"), `fail_on_added` (findings on lines the commit adds or
 changes: "warning" default), `gate` (true: NOT READY fails a hook run; default false in hook mode), `cache` (default true), `cache_dir` (default `.auditor_cache` next to this file).
 Limits for untrusted data (auditor.limits): `max_line_bytes`, `max_expansion`, `max_memory`.
+Where the heavy stages run: `engine` ("local" default, "ray"), `ray_address`, `workers`.
 
 Several datasets in one repository are `[[datasets]]` tables (`[[tool.auditor.datasets]]` in
 pyproject.toml). Each needs `train`; every other key overrides the top-level value for that dataset
@@ -50,6 +51,7 @@ else:  # pragma: no cover
 
 DECISION_QUESTIONS = ("prompting_tried", "behaviour_gap", "task_stable")
 TASKS = ("structured", "classification", "free-text")
+ENGINES = ("local", "ray")
 
 DATASET_KEYS = ("name", "train", "eval", "input_format", "schema", "format", "fields", "min_examples", "min_eval_examples",
                 "select", "ignore", "max_findings", "seed", "task", "decision", "checks", "fail_on", "fail_on_added", "gate",
@@ -94,6 +96,9 @@ class AuditConfig:
     fail_on: str = "error"  # hook mode: findings of this severity or worse fail the run
     fail_on_added: str = "warning"  # hook mode: the same for findings on lines the commit adds or changes
     gate: bool | None = None  # hook mode: does NOT READY fail the run (None: no)
+    engine: str = "local"  # where the heavy stages run: local, or ray (the `ray` extra)
+    ray_address: str | None = None  # --engine ray: the cluster to join (None: $RAY_ADDRESS, else a local Ray)
+    workers: int | None = None  # --engine ray without a cluster: CPUs of the local Ray (None: every core)
     source: str | None = None  # the config file this came from, for messages
 
     def input_limits(self) -> InputLimits:
@@ -251,6 +256,13 @@ def validate(config: AuditConfig, *, prefix: str = "", source: str | None = None
                           f"got {config.fail_on_added!r}")
     if config.gate is not None and not isinstance(config.gate, bool):
         raise ConfigError(f"{where}'{prefix}gate' must be true or false")
+    if config.engine not in ENGINES:
+        raise ConfigError(f"{where}'{prefix}engine' must be one of {', '.join(ENGINES)}, got {config.engine!r}")
+    if config.ray_address is not None and not isinstance(config.ray_address, str):
+        raise ConfigError(f"{where}'{prefix}ray_address' must be a string, e.g. \"ray://head:10001\"")
+    if config.workers is not None and (isinstance(config.workers, bool) or not isinstance(config.workers, int)
+                                       or config.workers < 1):
+        raise ConfigError(f"{where}'{prefix}workers' must be a whole number >= 1, got {config.workers!r}")
     if config.max_memory is not None:
         try:
             parse_size(config.max_memory, f"{prefix}max_memory")

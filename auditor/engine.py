@@ -95,17 +95,38 @@ def _audit(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[s
            loaded: dict[str, Dataset]) -> dict[str, Any]:
     import tempfile
 
+    engine = start_engine(config)
     # inputs that are not JSONL files are read as JSONL spools, which checks may read again until the end
-    with tempfile.TemporaryDirectory(prefix="auditor-inputs-") as spool_dir:
-        return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir, tables, loaded)
+    try:
+        with tempfile.TemporaryDirectory(prefix="auditor-inputs-") as spool_dir:
+            return _audit_inputs(config, checks, schema, progress, cache, not_loaded, spool_dir, tables, loaded,
+                                 engine)
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def start_engine(config: AuditConfig) -> Any:
+    """The engine of the heavy stages: None for the local one, else a started `auditor.engines` engine."""
+    if config.engine == "local":
+        return None
+    from .engines import ray_data
+
+    if not ray_data.available():
+        raise ConfigError("--engine ray needs Ray Data: pip install 'dataset-auditor[ray]'")
+    try:
+        return ray_data.RayEngine(config.ray_address, config.workers)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"--engine ray: cannot start or join Ray ({first})") from None
 
 
 def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
                   progress: Any, cache: Any, not_loaded: list[str], spool_dir: str,
-                  tables: dict[str, Any], loaded: dict[str, Dataset]) -> dict[str, Any]:
+                  tables: dict[str, Any], loaded: dict[str, Dataset], engine: Any = None) -> dict[str, Any]:
     datasets = _load_all(config, progress, cache, spool_dir, tables, loaded)
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
-    ctx = AuditContext(datasets, settings, schema, _cache=cache)
+    ctx = AuditContext(datasets, settings, schema, _cache=cache, _engine=engine)
 
     # invalid records leave the clean set whichever checks run: their findings are always reported
     reported = any("record-validity" in plugin.cls.provides for plugin, _ in checks)

@@ -53,9 +53,9 @@ def test_unknown_config_key_exits_2_naming_the_key(make_files, tmp_path, capsys,
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(["audit", train], capsys)
     assert code == 2
-    assert err.strip().endswith("(known: cache, cache_dir, checks, datasets, decision, eval, fail_on, fail_on_added, fields, format, gate, "
-                                "ignore, input_format, max_expansion, max_findings, max_line_bytes, max_memory, min_eval_examples, "
-                                "min_examples, schema, seed, select, task, train)")
+    assert err.strip().endswith("(known: cache, cache_dir, checks, datasets, decision, engine, eval, fail_on, fail_on_added, fields, "
+                                "format, gate, ignore, input_format, max_expansion, max_findings, max_line_bytes, max_memory, "
+                                "min_eval_examples, min_examples, ray_address, schema, seed, select, task, train, workers)")
     assert "unknown key 'tool.auditor.min_exmaples'" in err and len(err.strip().splitlines()) == 1
 
 

@@ -103,6 +103,12 @@ def audit(
     max_memory: Annotated[str | None, typer.Option(
         help="Stop (exit 2) when the audit holds more memory, e.g. 4GiB (0: no limit) "
              "[default: half of the machine's memory].")] = None,
+    engine: Annotated[str | None, typer.Option(
+        help="Where the heavy stages run: local, or ray (Ray Data; the ray extra) [default: local].")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        help="--engine ray: the Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run].")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="--engine ray: CPUs of the local Ray started for the run [default: every core].")] = None,
 ) -> None:
     """Audit TRAIN (and --eval files): print a verdict and exit 0 ready, 1 not ready, 2 could not audit.
 
@@ -141,7 +147,8 @@ def audit(
         overrides = dict(schema=schema, input_format=input_format, format=format, fields=parse_assignments(field or [], "--field"),
                          min_examples=min_examples, min_eval_examples=min_eval_examples, select=split_names(select),
                          ignore=split_names(ignore), task=task, max_findings=max_findings, seed=seed,
-                         max_line_bytes=max_line_bytes, max_expansion=max_expansion)
+                         max_line_bytes=max_line_bytes, max_expansion=max_expansion, engine=engine,
+                         ray_address=ray_address, workers=workers)
         accepted = _accepted(baseline, waivers)
         cli_checks = check_options(option)
         # the flags that stand for check options apply to those of their checks the audit runs

@@ -63,6 +63,14 @@ class AuditContext:
     _shared: dict[Any, Any] = field(default_factory=dict)
     _cache: Any = None  # auditor.store.Cache of this audit, or None (no caching)
     _files: tuple[InputFile, ...] | None = None
+    # runs row-local per-file builders elsewhere (auditor.engines: `by_rows(build)`), or None: here
+    _engine: Any = None
+
+    def __reduce__(self):
+        # A builder sent to another process (an engine's worker) takes its context along: what arrives
+        # is the part a builder may use, the settings and the texts of the rows it is handed, never
+        # the audit's frames.
+        return RowsView, (self.settings,)
 
     @property
     def frame(self):
@@ -154,7 +162,9 @@ class AuditContext:
                                lambda: join_normalized([self.text(part) for part in parts]))
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
-        return self.per_file(_text_artefact(spec), lambda frame: matching_text(frame, parts), persist=False)
+        # Kept here: the checks read these texts on this side, sending rows out for them buys nothing.
+        return self.per_file(_text_artefact(spec), lambda frame: matching_text(frame, parts), persist=False,
+                             remote=False)
 
     def text_of(self, spec: str, frame):
         """`text(spec)` for the rows of `frame` (a frame handed to a `per_file` builder).
@@ -204,11 +214,11 @@ class AuditContext:
                                lambda: np.broadcast_to(keys_of(matching_text(frame.slice(0, 1), _parts(spec))),
                                                        (frame.height, 3)))
 
-        # polars' string hash is stable within a version only
-        return self.per_file(("text-keys", spec, pl.__version__, 1), build)
+        # polars' string hash is stable within a version only; hashed here, from the texts held here
+        return self.per_file(("text-keys", spec, pl.__version__, 1), build, remote=False)
 
     def per_file(self, key: Any, build: Callable[[Any], T], *, concat: bool = True, persist: bool = True,
-                 blocks: bool | None = None) -> T:
+                 blocks: bool | None = None, remote: bool = True) -> T:
         """An artefact computed file by file (or block by block) and kept in the incremental cache between runs.
 
         `build(frame)` gets one input file's frame (every row, valid or not, the columns of `ctx.frame`)
@@ -234,14 +244,21 @@ class AuditContext:
         be row-aligned is built and kept for the whole file instead. `blocks=False` (the default with
         `concat=False`, whose values may hold positions within the file) always builds whole files.
         Without a cache every file is built whole; the result is the same either way.
+
+        With another engine (`--engine ray`) a row-local value is built there, over blocks of rows, unless
+        `remote=False`; `build` then gets the rows' content columns and a context that offers
+        `settings` and `text_of` only (see `RowsView`).
         """
         from ..store.artefacts import per_file
         from ..store.code import code_digest
+        from ..store.values import canonical_key
 
         cache = self._cache if persist else None
         # stored under the code that builds it too: an edited builder (or a constant beside it) never
         # reads what the old code wrote
         stored = (key, code_digest(build)) if cache is not None else key
+        if self._engine is not None and remote and concat and blocks is not False:
+            build = self._engine.by_rows(build, _family(("per-file", canonical_key(key)))[0])
         return self.shared(_per_file_key(key, concat),
                            lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks))
 
@@ -300,6 +317,17 @@ class AuditContext:
 
         return self.shared("label_task", lambda: self.rows("train")
                            .select(pl.col("label").is_not_null().any()).item() or False)
+
+
+class RowsView:
+    """The context a per-file builder gets in another process: the audit's settings, and the texts of
+    the rows it is handed (the same normalization as `AuditContext.text_of`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def text_of(self, spec: str, frame):
+        return matching_text(frame, _parts(spec))
 
 
 # the frame columns each text part is made of

@@ -165,11 +165,14 @@ def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, 
     else:
         keys = band_keys(ctx, text, threshold=threshold, num_perm=num_perm, ngram=ngram)
         keys_a, keys_b = keys[unique_a], None if unique_b is None else keys[unique_b]
+    # another engine pairs the same keys by the same kernels, partition by partition
+    engine = getattr(ctx, "_engine", None)
     if other_rows is None:
-        left, right = candidate_pairs(keys_a)
+        left, right = candidate_pairs(keys_a) if engine is None else engine.candidate_pairs(keys_a)
         left, right = unique_a[left], unique_a[right]
     else:
-        left, right = cross_candidate_pairs(keys_a, keys_b)
+        left, right = (cross_candidate_pairs(keys_a, keys_b) if engine is None
+                       else engine.cross_candidate_pairs(keys_a, keys_b))
         left, right = unique_a[left], unique_b[right]
     del keys, keys_a, keys_b
     if verify == "estimate":
@@ -234,8 +237,12 @@ def pair_jaccard(ctx: Any, text: str, left, right, *, ngram: int = 3):
     if not len(left):
         return np.zeros(0, np.float64)
     involved = np.unique(np.concatenate([left, right]))
-    offsets, hashes = shingle_hashes(ctx.text_rows(text, involved), ngram=ngram, char_ngram=CHAR_NGRAM,
-                                      seed=ctx.settings.seed)
+    texts = ctx.text_rows(text, involved)
+    engine = getattr(ctx, "_engine", None)
+    if engine is not None:
+        return engine.pair_jaccard(texts, np.searchsorted(involved, left), np.searchsorted(involved, right),
+                                   ngram=ngram, char_ngram=CHAR_NGRAM, seed=ctx.settings.seed)
+    offsets, hashes = shingle_hashes(texts, ngram=ngram, char_ngram=CHAR_NGRAM, seed=ctx.settings.seed)
     return jaccard(offsets, hashes, np.searchsorted(involved, left), np.searchsorted(involved, right))
 
 

@@ -151,14 +151,9 @@ def _unique_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
     return (packed >> _U64(32)).astype(np.int64), (packed & _MASK32).astype(np.int64)
 
 
-def _buckets(keys: np.ndarray, keep: np.ndarray | None = None):
-    """Group the flattened (row, band) keys (those where `keep`, when given): returns (row of each sorted
-    entry, bucket starts, sizes, sorted keys)."""
-    _, nb = keys.shape
-    flat = keys.ravel()
-    rows = np.arange(flat.size, dtype=np.int64) // nb
-    if keep is not None:
-        flat, rows = flat[keep], rows[keep]
+def _entry_buckets(flat: np.ndarray, rows: np.ndarray):
+    """Group entries (key, row), given in ascending row order: (row of each sorted entry, bucket starts,
+    sizes, sorted keys)."""
     order = np.argsort(flat, kind="stable")  # stable: rows stay ascending inside a bucket
     sk = flat[order]
     brk = np.flatnonzero(sk[1:] != sk[:-1]) + 1
@@ -234,6 +229,25 @@ def candidate_pairs(keys: np.ndarray, *, ids: np.ndarray | None = None, max_buck
     return left, right
 
 
+def entry_pairs(bands: np.ndarray, flat: np.ndarray, rows: np.ndarray, *,
+                max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """`candidate_pairs` from band key entries (band, key, row), in any order: every (band, key) must be
+    given with all its entries (a shuffle partition holds whole keys), and the pairs of several
+    partitions joined by `_unique_pairs` are those of `candidate_pairs` on all the keys."""
+    if not len(flat):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((rows, flat, bands))  # by band, key, then row: members ascending as _shared_buckets has them
+    bands, flat, members = bands[order], flat[order], rows[order].astype(np.int64)
+    same = (flat[1:] == flat[:-1]) & (bands[1:] == bands[:-1])
+    brk = np.flatnonzero(np.r_[True, ~same])
+    size = np.diff(np.r_[brk, len(flat)])
+    multi = size >= 2
+    left, right = _within_bucket_pairs(members, brk[multi].astype(np.int64), size[multi].astype(np.int64),
+                                       max_bucket)
+    ok = left != right
+    return _unique_pairs(np.minimum(left[ok], right[ok]), np.maximum(left[ok], right[ok]))
+
+
 def cross_candidate_pairs(keys_a: np.ndarray, keys_b: np.ndarray, *, max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i in a, j in b) sharing at least one band key (train/eval leakage candidates).
 
@@ -259,8 +273,20 @@ def cross_candidate_pairs(keys_a: np.ndarray, keys_b: np.ndarray, *, max_bucket:
     if not keep_b.any():
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     keep_a = pl.Series(keys_a.ravel()).is_in(pl.Series(keys_b.ravel()[keep_b]).implode()).to_numpy()
-    ma, sa, za, ka = _buckets(keys_a, keep_a)
-    mb, sb, zb, kb = _buckets(keys_b, keep_b)
+    rows_a = np.arange(keys_a.size, dtype=np.int64) // keys_a.shape[1]
+    rows_b = np.arange(keys_b.size, dtype=np.int64) // keys_b.shape[1]
+    return cross_entry_pairs(keys_a.ravel()[keep_a], rows_a[keep_a], keys_b.ravel()[keep_b], rows_b[keep_b],
+                             max_bucket=max_bucket)
+
+
+def cross_entry_pairs(flat_a: np.ndarray, rows_a: np.ndarray, flat_b: np.ndarray, rows_b: np.ndarray, *,
+                      max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """`cross_candidate_pairs` from band key entries (key, row) of each side, rows ascending per side:
+    every key of a side must be given with all its entries (a shuffle partition holds whole keys)."""
+    if not len(flat_a) or not len(flat_b):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ma, sa, za, ka = _entry_buckets(flat_a, rows_a)
+    mb, sb, zb, kb = _entry_buckets(flat_b, rows_b)
     _, ia, ib = np.intersect1d(ka[sa], kb[sb], assume_unique=True, return_indices=True)
     sa, za, sb, zb = sa[ia], za[ia], sb[ib], zb[ib]
     prod = za * zb

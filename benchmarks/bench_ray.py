@@ -1,0 +1,135 @@
+"""`--engine ray` against the local engine: the same audit on a local Ray of this machine, its wall time
+as a ratio to the local engine's, the peak memory of every process, whether the JSON reports are the
+same byte for byte, and the per-stage rates the README's scale plan is computed from.
+
+    flock /tmp/auditor-bench.lock python benchmarks/bench_ray.py --rows 100000
+    flock /tmp/auditor-bench.lock python benchmarks/bench_ray.py --rows 1000000 --eval 10000
+
+Data: bench_leakage.py's seeded chat rows (as bench_audit.py uses), every check but language, no cache.
+Each engine audits in a fresh process; Ray is started by the audit with `--workers` CPUs (default 2) and
+its processes (raylet, workers) are sampled for their resident memory while it runs. A stage's rate is
+rows per core-second: rows / (seconds x CPUs), the CPUs Ray was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_leakage import generate  # noqa: E402
+
+CHILD = """
+import json, sys, time
+from auditor.config import AuditConfig
+from auditor.engine import audit
+from auditor.render.json_report import render_json
+from auditor.engines import ray_data
+
+train, evals, engine, workers, out = sys.argv[1:6]
+stages = {}
+close = ray_data.RayEngine.close
+def keep_stages(self):
+    stages.update(self.stages)
+    close(self)
+ray_data.RayEngine.close = keep_stages
+config = AuditConfig(train=(train,), eval=(evals,) if evals else (), ignore=("language",), engine=engine,
+                     workers=int(workers))
+start = time.perf_counter()
+report = audit(config)
+wall = time.perf_counter() - start
+with open(out, "w", encoding="utf-8") as handle:
+    handle.write(render_json(report))
+print(json.dumps({"wall": wall, "stages": stages}))
+"""
+
+
+def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
+    """One audit in a fresh process: its result line, the wall time, and the peak RSS of it and its descendants."""
+    import psutil
+
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", CHILD, train, evals, engine, str(workers), out],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+    peaks: dict[int, tuple[str, int]] = {}
+    total_peak = [0]
+
+    def sample() -> None:
+        try:
+            root = psutil.Process(child.pid)
+        except psutil.NoSuchProcess:
+            return
+        while child.poll() is None:
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                break
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss
+                    name = " ".join(proc.cmdline()[:2])[-60:] if proc.pid != child.pid else "driver"
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += rss
+                if rss > peaks.get(proc.pid, ("", 0))[1]:
+                    peaks[proc.pid] = (name, rss)
+            total_peak[0] = max(total_peak[0], total)
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    stdout, stderr = child.communicate()
+    watcher.join()
+    if child.returncode != 0:
+        raise SystemExit(f"{engine} audit failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["process_wall"] = time.perf_counter() - start
+    result["peaks"] = sorted(peaks.values(), key=lambda p: -p[1])
+    result["total_peak"] = total_peak[0]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="train rows")
+    parser.add_argument("--eval", type=int, default=5_000, help="eval rows")
+    parser.add_argument("--workers", type=int, default=2, help="CPUs of the local Ray")
+    args = parser.parse_args()
+    mib = 1 << 20
+    with tempfile.TemporaryDirectory(prefix="bench_ray_") as folder:
+        generate(folder, args.rows, max(args.eval, 1), seed=1)
+        train, evals = os.path.join(folder, "train.jsonl"), os.path.join(folder, "eval.jsonl")
+        print(f"{args.rows:,} train + {args.eval:,} eval chat rows, every check but language, no cache; "
+              f"load {os.getloadavg()[0]:.2f}", flush=True)
+        local = run(train, evals, "local", args.workers, os.path.join(folder, "local.json"))
+        print(f"  local: {local['wall']:.1f} s in the audit ({local['process_wall']:.1f} s with the process), "
+              f"peak {local['total_peak'] / mib:,.0f} MiB (every process); load {os.getloadavg()[0]:.2f}", flush=True)
+        ray = run(train, evals, "ray", args.workers, os.path.join(folder, "ray.json"))
+        same = Path(folder, "local.json").read_bytes() == Path(folder, "ray.json").read_bytes()
+        driver = next((rss for name, rss in ray["peaks"] if name == "driver"), 0)
+        workers = [rss for name, rss in ray["peaks"] if "default_worker" in name or "ray::" in name]
+        print(f"  ray:   {ray['wall']:.1f} s in the audit ({ray['process_wall']:.1f} s with the process) = "
+              f"{ray['wall'] / local['wall']:.2f}x local; driver peak {driver / mib:,.0f} MiB, largest Ray worker "
+              f"{max(workers, default=0) / mib:,.0f} MiB ({len(workers)} workers), every process "
+              f"{ray['total_peak'] / mib:,.0f} MiB; load {os.getloadavg()[0]:.2f}")
+        print(f"  JSON reports byte-identical: {'yes' if same else 'NO'}")
+        print("  stage (on Ray)            seconds   rows        rows/core-s   shuffled bytes/row")
+        for stage, (seconds, rows, shuffled) in sorted(ray["stages"].items(), key=lambda s: -s[1][0]):
+            rate = rows / (seconds * args.workers) if seconds else float("inf")
+            print(f"  {stage:<25} {seconds:7.2f}   {rows:<10,}  {rate:12,.0f}   "
+                  f"{shuffled / rows if rows and shuffled else 0:.0f}")
+        if not same:
+            raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

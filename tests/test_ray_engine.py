@@ -1,0 +1,158 @@
+"""`--engine ray` gives the local engine's report byte for byte; a default audit never imports Ray."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from auditor.config import AuditConfig
+from auditor.engine import audit
+from auditor.render.json_report import render_json
+from auditor.testing import write_jsonl
+
+from conftest import SAMPLE, chat, run_cli
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """One local 2-CPU Ray for the module: an audit joins the running session and leaves it running."""
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def both_engines(config: AuditConfig, **options) -> tuple[str, str]:
+    local = render_json(audit(config, **options))
+    on_ray = render_json(audit(config.with_overrides(engine="ray"), **options))
+    return local, on_ray
+
+
+def generated_set(tmp_path):
+    """Train and eval files with exact copies, near-copies, contradictions, eval leaks and a template of
+    more rows than an LSH bucket pairs in full (star and chain pairs)."""
+    words = "the parcel left our warehouse on monday and the courier says it will arrive within three days".split()
+    train, evals = [], []
+    for i in range(300):  # distinct rows
+        train.append(chat(f"ticket {i}: order {i * 7919} item {i * 104729} colour {i % 13} size {i % 7}",
+                          json.dumps({"category": ["billing", "shipping", "returns"][i % 3], "id": i})))
+    for i in range(20):  # exact copies, in another case and spacing
+        train.append(chat(f"TICKET {i}:  order {i * 7919} item {i * 104729} colour {i % 13} size {i % 7}",
+                          json.dumps({"category": ["billing", "shipping", "returns"][i % 3], "id": i})))
+    for i in range(40):  # near-copies: one word of a long text differs
+        text = " ".join(words[:-1] + [f"word{i}"])
+        train.append(chat(f"{text} and the parcel number is {i // 10}", "We will track it for you."))
+    for i in range(230):  # one template, 230 near-identical rows: a bucket above 200 members
+        train.append(chat(" ".join(f"step{k}" for k in range(60)) + f" reference code {i}", "Thanks, noted."))
+    for i in range(15):  # contradictions: the same prompt with two structured answers
+        prompt = f"classify the refund request number {i} for the blue kettle"
+        train.append(chat(prompt, json.dumps({"category": "returns"})))
+        train.append(chat(prompt, json.dumps({"category": "billing"})))
+    for i in range(60):  # eval: distinct rows, exact leaks, near leaks and n-gram leaks
+        evals.append(chat(f"eval question {i} about invoice {i * 31337} and account {i * 271}",
+                          json.dumps({"category": "billing", "id": i})))
+    for i in range(0, 30, 3):
+        evals.append(train[i])
+        evals.append(chat(f"ticket {i}: order {i * 7919} item {i * 104729} colour {i % 13} size {i % 7} thanks",
+                          json.dumps({"category": "billing"})))
+    evals.append(chat(" ".join(words * 2) + " please help", "Sure."))
+    train_path = write_jsonl(tmp_path / "train.jsonl", train)
+    eval_path = write_jsonl(tmp_path / "eval.jsonl", evals)
+    return AuditConfig(train=(str(train_path),), eval=(str(eval_path),), min_examples=100, min_eval_examples=10)
+
+
+@pytest.mark.ray
+def test_sample_data_report_is_identical(ray_session):
+    config = AuditConfig(train=(str(SAMPLE / "train.jsonl"),), eval=(str(SAMPLE / "eval.jsonl"),),
+                         schema=str(SAMPLE / "schema.json"))
+    local, on_ray = both_engines(config)
+    assert local == on_ray
+    assert json.loads(local)["verdict"]["status"] == "not_ready"
+
+
+@pytest.mark.ray
+def test_generated_set_report_is_identical(ray_session, tmp_path):
+    config = generated_set(tmp_path)
+    local, on_ray = both_engines(config)
+    assert local == on_ray
+    report = json.loads(local)
+    codes = {f["code"] for r in report["results"] for f in r["findings"]}
+    # the identity covers every heavy stage: each kind of finding is there
+    assert {"DUP001", "DUP002", "LEAK001"} <= codes and codes & {"CON001", "CON002"}
+    near = next(r for r in report["results"] if r["check"] == "near-duplicates")
+    assert max(int(size) for size in near["metrics"]["cluster_sizes"]) > 200
+
+
+@pytest.mark.ray
+def test_cached_ray_audit_matches_the_local_one(ray_session, tmp_path):
+    """With the incremental cache, per-block artefacts built on Ray are the ones the local engine builds."""
+    from auditor.store import open_cache
+
+    config = generated_set(tmp_path)
+    local = render_json(audit(config))
+    on_ray = render_json(audit(config.with_overrides(engine="ray"), cache=open_cache(str(tmp_path / "cache"))))
+    assert on_ray == local
+
+
+@pytest.mark.ray
+@pytest.mark.parametrize("disk_hash_shuffle", [False, True], ids=["sort-shuffle", "disk-hash-shuffle"])
+def test_candidate_pairs_are_the_local_kernels(ray_session, disk_hash_shuffle):
+    from auditor.engines.ray_data import RayEngine
+    from auditor.similarity.lsh import candidate_pairs, cross_candidate_pairs
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 40, size=(600, 6), dtype=np.uint64)  # few values: buckets of ~90 rows per band
+    keys[:260, 0] = 5  # one bucket above max_bucket: star and chain pairs
+    other = rng.integers(0, 60, size=(90, 6), dtype=np.uint64)
+    engine = RayEngine()
+    if disk_hash_shuffle:
+        engine.disk_shuffle_entries = 0
+    try:
+        for got, want in [(engine.candidate_pairs(keys, max_bucket=200), candidate_pairs(keys, max_bucket=200)),
+                          (engine.cross_candidate_pairs(keys, other, max_bucket=20),
+                           cross_candidate_pairs(keys, other, max_bucket=20))]:
+            assert len(want[0]) > 1000
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+    finally:
+        engine.close()
+    assert ray.is_initialized()  # the session it joined stays up
+
+
+def test_bad_engine_options_exit_2_with_one_line(capsys):
+    for args, message in [(["--engine", "spark"], "'engine' must be one of local, ray"),
+                          (["--engine", "ray", "--workers", "0"], "'workers' must be a whole number >= 1")]:
+        code, _, err = run_cli(["audit", str(SAMPLE / "train.jsonl"), "--no-cache", *args], capsys)
+        assert code == 2
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_engine_ray_without_ray_says_how_to_install(capsys, monkeypatch):
+    from auditor.engines import ray_data
+
+    monkeypatch.setattr(ray_data, "available", lambda: False)
+    code, _, err = run_cli(["audit", str(SAMPLE / "train.jsonl"), "--no-cache", "--engine", "ray"], capsys)
+    assert code == 2
+    assert err.strip() == "auditor: error: --engine ray needs Ray Data: pip install 'dataset-auditor[ray]'"
+
+
+def test_default_audit_and_help_never_import_ray(tmp_path):
+    script = (
+        "import sys\n"
+        "from auditor.cli import main\n"
+        "for args in (['--help'], ['audit', sys.argv[1], '--eval', sys.argv[2], '--no-cache', '-q']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(SAMPLE / "train.jsonl"), str(SAMPLE / "eval.jsonl")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
