@@ -51,10 +51,31 @@ print(json.dumps({"wall": wall, "stages": stages}))
 """
 
 
+def _descendants(root: int) -> list[tuple[int, str, int]]:
+    """(pid, command, resident bytes) of `root` and every process below it, read from /proc (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        found.append((pid, command[:60].strip(), rss))
+        todo += parents.get(pid, [])
+    return found
+
+
 def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
     """One audit in a fresh process: its result line, the wall time, and the peak RSS of it and its descendants."""
-    import psutil
-
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", CHILD, train, evals, engine, str(workers), out],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -63,25 +84,13 @@ def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
     total_peak = [0]
 
     def sample() -> None:
-        try:
-            root = psutil.Process(child.pid)
-        except psutil.NoSuchProcess:
-            return
         while child.poll() is None:
             total = 0
-            try:
-                procs = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
-            for proc in procs:
-                try:
-                    rss = proc.memory_info().rss
-                    name = " ".join(proc.cmdline()[:2])[-60:] if proc.pid != child.pid else "driver"
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    continue
+            for pid, name, rss in _descendants(child.pid):
                 total += rss
-                if rss > peaks.get(proc.pid, ("", 0))[1]:
-                    peaks[proc.pid] = (name, rss)
+                name = "driver" if pid == child.pid else name
+                if rss > peaks.get(pid, ("", 0))[1]:
+                    peaks[pid] = (name, rss)
             total_peak[0] = max(total_peak[0], total)
             time.sleep(0.2)
 
