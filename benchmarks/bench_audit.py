@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _child import timed  # noqa: E402
+from _child import compile_bytecode, timed  # noqa: E402
 from bench_leakage import generate  # noqa: E402
 
 
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="also time `auditor --help` (the cold-start bound)")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
+    compile_bytecode()
     auditor = str(Path(sys.executable).with_name("auditor"))
     with tempfile.TemporaryDirectory(prefix="bench_audit_") as folder:
         generate(folder, args.train, max(args.eval, 1), seed=1)

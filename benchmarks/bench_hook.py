@@ -87,6 +87,10 @@ def main() -> None:
     parser.add_argument("--ignore", default="", help="checks to skip, passed to `auditor audit --ignore`")
     args = parser.parse_args()
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _child import compile_bytecode
+
+    compile_bytecode()
     auditor = auditor_command()
     root = Path(tempfile.mkdtemp(prefix="bench-hook-"))
     checks = subprocess.run([*auditor, "checks"], capture_output=True, text=True).stdout.split("\n")

@@ -7,8 +7,9 @@ same byte for byte, and the per-stage rates the README's scale plan is computed 
 
 Data: bench_leakage.py's seeded chat rows (as bench_audit.py uses), every check but language, no cache.
 Each engine audits in a fresh process; Ray is started by the audit with `--workers` CPUs (default 2) and
-its processes (raylet, workers) are sampled for their resident memory while it runs. A stage's rate is
-rows per core-second: rows / (seconds x CPUs), the CPUs Ray was given.
+its processes (raylet, workers) are sampled while it runs for the memory each holds of its own (private
+pages; the object store in shared memory is counted once, not once per process that maps it). A stage's
+rate is rows per core-second: rows / (seconds x CPUs), the CPUs Ray was given.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import compile_bytecode  # noqa: E402
 from bench_leakage import generate  # noqa: E402
 
 CHILD = """
@@ -51,8 +53,27 @@ print(json.dumps({"wall": wall, "stages": stages}))
 """
 
 
+def _private_bytes(pid: int) -> int:
+    """The memory a process holds of its own (private pages, /proc/PID/smaps_rollup): its resident size
+    less what it shares, such as the pages of Ray's object store that every reader of a block maps."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1]) * 1024
+    return total
+
+
+def _shared_memory_used() -> int:
+    """Bytes in use on /dev/shm, where a local Ray keeps its object store."""
+    try:
+        stat = os.statvfs("/dev/shm")
+    except OSError:
+        return 0
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+
+
 def _descendants(root: int) -> list[tuple[int, str, int]]:
-    """(pid, command, resident bytes) of `root` and every process below it, read from /proc (Linux)."""
+    """(pid, command, private bytes) of `root` and every process below it, read from /proc (Linux)."""
     parents: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -65,7 +86,7 @@ def _descendants(root: int) -> list[tuple[int, str, int]]:
     while todo:
         pid = todo.pop()
         try:
-            rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            rss = _private_bytes(pid)
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
@@ -75,7 +96,8 @@ def _descendants(root: int) -> list[tuple[int, str, int]]:
 
 
 def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
-    """One audit in a fresh process: its result line, the wall time, and the peak RSS of it and its descendants."""
+    """One audit in a fresh process: its result line, the wall time, and the peak memory of it and its
+    descendants (private pages of each process, plus the shared memory they use, counted once)."""
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", CHILD, train, evals, engine, str(workers), out],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -83,9 +105,11 @@ def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
     peaks: dict[int, tuple[str, int]] = {}
     total_peak = [0]
 
+    shm_before = _shared_memory_used()
+
     def sample() -> None:
         while child.poll() is None:
-            total = 0
+            total = max(0, _shared_memory_used() - shm_before)  # the object store, counted once
             for pid, name, rss in _descendants(child.pid):
                 total += rss
                 name = "driver" if pid == child.pid else name
@@ -113,6 +137,7 @@ def main() -> None:
     parser.add_argument("--eval", type=int, default=5_000, help="eval rows")
     parser.add_argument("--workers", type=int, default=2, help="CPUs of the local Ray")
     args = parser.parse_args()
+    compile_bytecode()
     mib = 1 << 20
     with tempfile.TemporaryDirectory(prefix="bench_ray_") as folder:
         generate(folder, args.rows, max(args.eval, 1), seed=1)
@@ -121,15 +146,15 @@ def main() -> None:
               f"load {os.getloadavg()[0]:.2f}", flush=True)
         local = run(train, evals, "local", args.workers, os.path.join(folder, "local.json"))
         print(f"  local: {local['wall']:.1f} s in the audit ({local['process_wall']:.1f} s with the process), "
-              f"peak {local['total_peak'] / mib:,.0f} MiB (every process); load {os.getloadavg()[0]:.2f}", flush=True)
+              f"peak {local['total_peak'] / mib:,.0f} MiB; load {os.getloadavg()[0]:.2f}", flush=True)
         ray = run(train, evals, "ray", args.workers, os.path.join(folder, "ray.json"))
         same = Path(folder, "local.json").read_bytes() == Path(folder, "ray.json").read_bytes()
         driver = next((rss for name, rss in ray["peaks"] if name == "driver"), 0)
         workers = [rss for name, rss in ray["peaks"] if "default_worker" in name or "ray::" in name]
         print(f"  ray:   {ray['wall']:.1f} s in the audit ({ray['process_wall']:.1f} s with the process) = "
-              f"{ray['wall'] / local['wall']:.2f}x local; driver peak {driver / mib:,.0f} MiB, largest Ray worker "
-              f"{max(workers, default=0) / mib:,.0f} MiB ({len(workers)} workers), every process "
-              f"{ray['total_peak'] / mib:,.0f} MiB; load {os.getloadavg()[0]:.2f}")
+              f"{ray['wall'] / local['wall']:.2f}x local; peak memory (private): driver "
+              f"{driver / mib:,.0f} MiB, largest Ray worker {max(workers, default=0) / mib:,.0f} MiB "
+              f"({len(workers)} workers), every process with the object store {ray['total_peak'] / mib:,.0f} MiB; load {os.getloadavg()[0]:.2f}")
         print(f"  JSON reports byte-identical: {'yes' if same else 'NO'}")
         print("  stage (on Ray)            seconds   rows        rows/core-s   shuffled bytes/row")
         for stage, (seconds, rows, shuffled) in sorted(ray["stages"].items(), key=lambda s: -s[1][0]):
