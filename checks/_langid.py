@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections import Counter
 from functools import cache
@@ -375,45 +376,167 @@ def langdetect_version() -> str:
 
 
 @cache
-def _vectorized_detector():
-    """langdetect's Detector with its inner loops on numpy arrays: the same arithmetic in the same
-    order on the same random draws, so the same probabilities to the last bit (a test compares them),
-    in about half the time: a text langdetect cannot settle (random letters) costs ~20 ms in the
-    library's per-language Python loops, and the noise probe asks 60 of them."""
+def _python_draws_hold() -> bool:
+    """Whether `_Draws` reproduces this Python's `random.Random` (choice and gauss), tried on a few
+    sequence lengths: when a Python draws otherwise, the stock langdetect Detector answers instead."""
+    import random
+
+    for seed in (0, 7):
+        stock, ours = random.Random(seed), _Draws(seed)
+        for n in (1, 2, 3, 4, 5, 8, 9, 100, 1024, 1025, 4099):
+            if [stock.gauss(0.0, 1.0) for _ in range(3)] != [ours.gauss() for _ in range(3)]:
+                return False
+            picks, at = ours.choices(n, 64)
+            if [stock._randbelow(n) for _ in range(64)] != picks.tolist():
+                return False
+            ours.skip(at[-1] + 1)
+    return True
+
+
+class _Draws:
+    """Python's Mersenne Twister stream for one seed (`random.Random(seed)`), read from numpy's MT19937
+    set to the same state: the 32-bit words Python's `getrandbits` returns, in order. Each text of a
+    batch reads its own position in the one stream, as a seeded langdetect Detector would."""
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        import numpy as np
+
+        state = random.Random(seed).getstate()[1]
+        self._bits = np.random.MT19937()
+        self._bits.state = {"bit_generator": "MT19937",
+                            "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]}}
+        self._words = np.zeros(0, np.uint64)
+        self.at = 0  # the next word of this reader (see `fork`)
+        self.gauss_next = None
+
+    def fork(self) -> _Draws:
+        """A reader of the same stream from its start (a text's own position and gauss state)."""
+        twin = object.__new__(_Draws)
+        twin._bits, twin._words, twin.at, twin.gauss_next = self._bits, None, 0, None
+        twin._owner = self
+        return twin
+
+    def words(self, start: int, count: int):
+        owner = getattr(self, "_owner", self)
+        import numpy as np
+
+        if start + count > len(owner._words):
+            more = max(start + count - len(owner._words), 1 << 15)
+            owner._words = np.concatenate([owner._words, owner._bits.random_raw(more)])
+        return owner._words[start:start + count]
+
+    def skip(self, count: int) -> None:
+        self.at += count
+
+    def random(self) -> float:
+        a, b = (int(w) for w in self.words(self.at, 2))
+        self.at += 2
+        return ((a >> 5) * 67108864.0 + (b >> 6)) * (1.0 / 9007199254740992.0)
+
+    def gauss(self) -> float:
+        """`random.Random.gauss(0.0, 1.0)`: Box-Muller, the second value kept for the next call."""
+        import math
+
+        z, self.gauss_next = self.gauss_next, None
+        if z is None:
+            x2pi = self.random() * (2.0 * math.pi)
+            g2rad = math.sqrt(-2.0 * math.log(1.0 - self.random()))
+            z = math.cos(x2pi) * g2rad
+            self.gauss_next = math.sin(x2pi) * g2rad
+        return 0.0 + z * 1.0
+
+    def choices(self, n: int, count: int):
+        """The next `count` values of `random.Random.choice` over `n` items (`_randbelow(n)`: the top
+        n.bit_length() bits of a word, words at or past n rejected), and the offset of the word each
+        one came from, counted from `at` (not consumed: see `skip`)."""
+        import numpy as np
+
+        k = n.bit_length()
+        span = 2 * count + 64
+        while True:
+            top = self.words(self.at, span) >> np.uint64(32 - k)
+            kept = np.flatnonzero(top < n)
+            if len(kept) >= count:
+                kept = kept[:count]
+                return top[kept].astype(np.int64), kept
+            span *= 2
+
+
+# Texts judged in lockstep by `_lockstep_probabilities`: their n-gram table (~300 rows of 55 languages
+# a text) and their draws (1,001 a trial) stay a few MB.
+LOCKSTEP_TEXTS = 64
+
+
+def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
+    """langdetect's `langprob` of each detector (text appended, seed set), or None when its text has no
+    features: `Detector._detect_block` for all of them at once, its trials in lockstep across texts.
+
+    The same arithmetic in the same order on the same random draws, so the same probabilities to the last
+    bit (a test compares them with the stock Detector): each text's draws are read from one Mersenne
+    Twister stream at its own position (every detector seeds its generator alike), its n-gram
+    probabilities are rows of one table, and a step multiplies every unsettled text's row at once. A
+    text langdetect cannot settle (random letters) costs ~10 ms in the library's per-language loops; in
+    lockstep, sixty of them cost about what one does.
+    """
     import numpy as np
-    from langdetect.detector import Detector
-    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 
-    class VectorizedDetector(Detector):
-        def _detect_block(self):
-            self.cleaning_text()
-            ngrams = self._extract_ngrams()
-            if not ngrams:
-                raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-            # each distinct n-gram's row once; the draws pick positions in a list as long as `ngrams`,
-            # so the random sequence is the library's
-            distinct = {word: i for i, word in enumerate(dict.fromkeys(ngrams))}
-            table = np.array([self.word_lang_prob_map[word] for word in distinct], dtype=np.float64)
-            picks = [distinct[word] for word in ngrams]
-            langprob = np.zeros(len(self.langlist))
-            choice, gauss = self.random.choice, self.random.gauss
-            self.random.seed(self.seed)
-            for _ in range(self.n_trial):
-                prob = np.array(self._init_probability(), dtype=np.float64)
-                alpha = self.alpha + gauss(0.0, 1.0) * self.ALPHA_WIDTH
-                factors = alpha / self.BASE_FREQ + table  # row j: weight + p[j], as the library adds them
-                i = 0
-                while True:
-                    prob *= factors[choice(picks)]
-                    if i % 5 == 0:
-                        prob /= sum(prob.tolist())  # Python's own sum, as the library adds them
-                        if prob.max() > self.CONV_THRESHOLD or i >= self.ITERATION_LIMIT:
-                            break
-                    i += 1
-                langprob += prob / self.n_trial
-            self.langprob = langprob.tolist()
-
-    return VectorizedDetector
+    if not detectors:
+        return []
+    first = detectors[0]
+    langs = len(first.langlist)
+    n_trial, limit, conv = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
+    rows, picks, owners = [], [], []
+    out: list[list[float] | None] = [None] * len(detectors)
+    texts = []
+    for j, detector in enumerate(detectors):
+        detector.cleaning_text()
+        ngrams = detector._extract_ngrams()
+        if not ngrams:
+            continue
+        distinct = {word: i for i, word in enumerate(dict.fromkeys(ngrams))}
+        base = len(rows)
+        rows += [detector.word_lang_prob_map[word] for word in distinct]
+        picks.append(np.array([base + distinct[word] for word in ngrams], dtype=np.int64))
+        owners += [len(texts)] * len(distinct)
+        texts.append(j)
+    if not texts:
+        return out
+    table = np.array(rows, dtype=np.float64)
+    owner = np.array(owners, dtype=np.int64)
+    stream = _Draws(first.seed)
+    readers = [stream.fork() for _ in texts]
+    langprob = np.zeros((len(texts), langs))
+    # Python's float sum adds left to right before 3.12, compensated from 3.12 on: the library's sum
+    sequential = sys.version_info < (3, 12)
+    for _ in range(n_trial):
+        alphas = np.array([detectors[texts[t]].alpha + readers[t].gauss() * first.ALPHA_WIDTH
+                           for t in range(len(texts))])
+        factors = (alphas / first.BASE_FREQ)[owner][:, None] + table  # weight + p[j], as the library adds them
+        drawn = [readers[t].choices(len(picks[t]), limit + 1) for t in range(len(texts))]
+        steps = np.stack([picks[t][values] for t, (values, _) in enumerate(drawn)])  # text x step -> row
+        prob = np.full((len(texts), langs), 1.0 / langs)
+        alive = np.arange(len(texts))
+        for i in range(limit + 1):
+            prob *= factors[steps[alive, i]]
+            if i % 5:
+                continue
+            total = (np.add.accumulate(prob, axis=1)[:, -1] if sequential
+                     else np.array([sum(row) for row in prob.tolist()]))
+            prob /= total[:, None]
+            done = (prob.max(axis=1) > conv) if i < limit else np.ones(len(alive), bool)
+            if done.any():
+                for slot in np.flatnonzero(done):
+                    t = alive[slot]
+                    readers[t].skip(int(drawn[t][1][i]) + 1)
+                    langprob[t] += prob[slot] / n_trial
+                alive, prob = alive[~done], prob[~done]
+                if not len(alive):
+                    break
+    for t, j in enumerate(texts):
+        out[j] = langprob[t].tolist()
+    return out
 
 
 @cache
@@ -465,18 +588,30 @@ class _WordProbabilities(dict):
 def second_opinions(bodies: list[str], seed: int, max_chars: int) -> list[tuple[str | None, float]]:
     """langdetect's top (language, probability) of each prose body (zh-cn and zh-tw as zh), or
     (None, 0.0) when it finds no features."""
+    from langdetect.detector import Detector
     from langdetect.lang_detect_exception import LangDetectException
 
     factory = _factory()
     factory.set_seed(seed)
-    detector_class = _vectorized_detector()
-    out: list[tuple[str | None, float]] = []
+    detectors = []
     for body in bodies:
-        detector = detector_class(factory)
+        detector = Detector(factory)
         detector.append(prefix(body, max_chars))
-        try:
-            best = detector.get_probabilities()
-        except LangDetectException:  # no features
-            best = []
+        detectors.append(detector)
+    if _python_draws_hold():
+        found: list[list[float] | None] = []
+        for lo in range(0, len(detectors), LOCKSTEP_TEXTS):
+            found += _lockstep_probabilities(detectors[lo:lo + LOCKSTEP_TEXTS])
+    else:  # this Python draws otherwise than `_Draws` knows: the library's own loops
+        found = []
+        for detector in detectors:
+            try:
+                detector.get_probabilities()
+                found.append(detector.langprob)
+            except LangDetectException:  # no features
+                found.append(None)
+    out: list[tuple[str | None, float]] = []
+    for detector, langprob in zip(detectors, found):
+        best = detector._sort_probability(langprob) if langprob is not None else []
         out.append((best[0].lang.split("-")[0], round(best[0].prob, 6)) if best else (None, 0.0))
     return out

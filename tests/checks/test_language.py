@@ -573,7 +573,7 @@ def test_the_word_by_word_langdetect_factory_gives_the_stock_factorys_answers():
     assert 0 < len(dict.keys(lazy.word_lang_prob_map)) < len(stock.word_lang_prob_map) // 100  # built as asked
 
 
-def test_the_vectorized_second_opinion_gives_langdetects_probabilities_to_the_last_bit():
+def test_second_opinions_in_lockstep_give_langdetects_probabilities_to_the_last_bit():
     import random
 
     from langdetect.detector import Detector
@@ -588,19 +588,41 @@ def test_the_vectorized_second_opinion_gives_langdetects_probabilities_to_the_la
     texts += ["The quick brown fox jumps over the lazy dog and keeps running to the hills.",
               "Der schnelle braune Fuchs springt über den faulen Hund.", "Le renard brun saute par-dessus le chien.",
               "速い茶色のキツネが怠惰な犬を飛び越える", "Быстрая коричневая лиса прыгает через ленивую собаку",
-              "hola", "x", "", "12345 !!!"]
+              "hola", "x", "", "12345 !!!", "a", "ab"]
+    assert _langid._python_draws_hold()  # this Python's draws are reproduced: the lockstep path answers
     factory = _langid._factory()
-    vectorized = _langid._vectorized_detector()
     for seed in (0, 7):
         factory.set_seed(seed)
+        stock = []
         for text in texts:
-            answers = []
-            for detector_class in (Detector, vectorized):
-                detector = detector_class(factory)
-                detector.append(text)
-                try:
-                    detector.get_probabilities()
-                    answers.append(detector.langprob)
-                except LangDetectException as exc:
-                    answers.append(str(exc))
-            assert answers[0] == answers[1], text
+            detector = Detector(factory)
+            detector.append(text)
+            try:
+                detector.get_probabilities()
+                stock.append(detector.langprob)
+            except LangDetectException:
+                stock.append(None)
+        batch = []
+        for text in texts:
+            detector = Detector(factory)
+            detector.append(text)
+            batch.append(detector)
+        together = _langid._lockstep_probabilities(batch)  # every text in one lockstep, settled or not
+        assert together == stock
+        assert [texts[i] for i, p in enumerate(together) if p is None] == ["", "12345 !!!"]  # no features
+        one_by_one = []
+        for text in texts:
+            detector = Detector(factory)
+            detector.append(text)
+            one_by_one += _langid._lockstep_probabilities([detector])
+        assert one_by_one == stock
+
+
+def test_a_python_that_draws_otherwise_gets_the_librarys_own_second_opinions(monkeypatch):
+    from dataset_auditor_checks import _langid
+
+    bodies = ["Der schnelle braune Fuchs springt über den faulen Hund und läuft weiter.", "qzx vbn wrtp"]
+    lockstep = _langid.second_opinions(bodies, 0, 2000)
+    monkeypatch.setattr(_langid, "_python_draws_hold", lambda: False)
+    assert _langid.second_opinions(bodies, 0, 2000) == lockstep
+    assert lockstep[0][0] == "de"
