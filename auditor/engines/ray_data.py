@@ -9,8 +9,8 @@ these stages hand back):
   in the worker);
 - candidate pairs: band key entries (band, key, row) hash-partitioned by key into whole-key
   partitions, each partition paired by `lsh.entry_pairs` (one call per partition, never per bucket);
-  across train and eval the eval side's keys are broadcast to the train side's map tasks, which drop
-  every entry eval cannot pair with before the shuffle;
+  across train and eval the smaller side's keys are broadcast to the larger side's map tasks, which
+  drop every entry the other side cannot pair with before the shuffle;
 - verification: `map_batches` over the candidate pairs with the two texts of each pair, shingled and
   compared by `shingles.jaccard`.
 
@@ -165,23 +165,27 @@ class RayEngine:
 
     def cross_candidate_pairs(self, keys_a: np.ndarray, keys_b: np.ndarray, *,
                               max_bucket: int = 200) -> tuple[np.ndarray, np.ndarray]:
-        """`lsh.cross_candidate_pairs(keys_a, keys_b)`; b (the eval side) is small: its keys are broadcast."""
+        """`lsh.cross_candidate_pairs(keys_a, keys_b)`: the smaller side's keys (the eval set's, against a
+        training set) are broadcast, and the larger side's map tasks drop every entry they cannot pair
+        with before the shuffle; only entries of shared keys are shuffled."""
         import ray
 
         from ..similarity.lsh import _unique_pairs
 
         if keys_a.shape[0] == 0 or keys_b.shape[0] == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        partitions = self._partitions(keys_b.size * 2)
-        self._shuffle_for(keys_b.size * 2)
-        with self._timed("cross candidate pairs", keys_a.shape[0] + keys_b.shape[0], keys_b.size * _ENTRY_BYTES):
-            wanted = np.unique(keys_b.ravel())  # sent once to the object store by Ray Data
+        a_smaller = keys_a.size <= keys_b.size
+        small = keys_a if a_smaller else keys_b
+        partitions = self._partitions(small.size * 2)
+        self._shuffle_for(small.size * 2)
+        with self._timed("cross candidate pairs", keys_a.shape[0] + keys_b.shape[0], small.size * 2 * _ENTRY_BYTES):
+            wanted = np.unique(small.ravel())  # sent once to the object store by Ray Data
             side_a = ray.data.from_arrow_refs(self._key_blocks(keys_a)).map_batches(
-                _entries, fn_args=(partitions, wanted), fn_kwargs={"side": 0}, batch_format="numpy",
-                batch_size=None, zero_copy_batch=True)
+                _entries, fn_args=(partitions, None if a_smaller else wanted), fn_kwargs={"side": 0},
+                batch_format="numpy", batch_size=None, zero_copy_batch=True)
             side_b = ray.data.from_arrow_refs(self._key_blocks(keys_b)).map_batches(
-                _entries, fn_args=(partitions, None), fn_kwargs={"side": 1}, batch_format="numpy",
-                batch_size=None, zero_copy_batch=True)
+                _entries, fn_args=(partitions, wanted if a_smaller else None), fn_kwargs={"side": 1},
+                batch_format="numpy", batch_size=None, zero_copy_batch=True)
             pairs = side_a.union(side_b).groupby("part").map_groups(_cross_partition, fn_args=(max_bucket,),
                                                                      batch_format="numpy")
             left, right = _collect_pairs(pairs)
