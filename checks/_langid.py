@@ -464,9 +464,9 @@ class _Draws:
             span *= 2
 
 
-# Texts judged in lockstep by `_lockstep_probabilities`: their n-gram table (~300 rows of 55 languages
-# a text) and their draws (1,001 a trial) stay a few MB.
-LOCKSTEP_TEXTS = 64
+# Texts judged in lockstep by `_lockstep_probabilities`: their n-gram table (300-900 rows of 55 languages
+# a text) stays under ~13 MB a batch, and their draws (1,001 a trial) ~0.3 MB.
+LOCKSTEP_TEXTS = 32
 
 
 def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
@@ -487,7 +487,7 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
     first = detectors[0]
     langs = len(first.langlist)
     n_trial, limit, conv = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
-    rows, picks, owners = [], [], []
+    rows, picks = [], []
     out: list[list[float] | None] = [None] * len(detectors)
     texts = []
     for j, detector in enumerate(detectors):
@@ -499,12 +499,10 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
         base = len(rows)
         rows += [detector.word_lang_prob_map[word] for word in distinct]
         picks.append(np.array([base + distinct[word] for word in ngrams], dtype=np.int64))
-        owners += [len(texts)] * len(distinct)
         texts.append(j)
     if not texts:
         return out
     table = np.array(rows, dtype=np.float64)
-    owner = np.array(owners, dtype=np.int64)
     stream = _Draws(first.seed)
     readers = [stream.fork() for _ in texts]
     langprob = np.zeros((len(texts), langs))
@@ -513,13 +511,13 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
     for _ in range(n_trial):
         alphas = np.array([detectors[texts[t]].alpha + readers[t].gauss() * first.ALPHA_WIDTH
                            for t in range(len(texts))])
-        factors = (alphas / first.BASE_FREQ)[owner][:, None] + table  # weight + p[j], as the library adds them
+        weights = alphas / first.BASE_FREQ
         drawn = [readers[t].choices(len(picks[t]), limit + 1) for t in range(len(texts))]
         steps = np.stack([picks[t][values] for t, (values, _) in enumerate(drawn)])  # text x step -> row
         prob = np.full((len(texts), langs), 1.0 / langs)
         alive = np.arange(len(texts))
         for i in range(limit + 1):
-            prob *= factors[steps[alive, i]]
+            prob *= table[steps[alive, i]] + weights[alive][:, None]  # p[j] + weight: the library's weight + p[j]
             if i % 5:
                 continue
             total = (np.add.accumulate(prob, axis=1)[:, -1] if sequential
