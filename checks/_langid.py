@@ -454,6 +454,8 @@ class _Draws:
         import numpy as np
 
         k = n.bit_length()
+        if k > 32:  # getrandbits(k) would take two words: more n-grams than langdetect ever extracts
+            raise ValueError(f"{n} items: more than one 32-bit word a draw")
         span = 2 * count + 64
         while True:
             top = self.words(self.at, span) >> np.uint64(32 - k)

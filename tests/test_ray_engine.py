@@ -116,13 +116,37 @@ def test_candidate_pairs_are_the_local_kernels(ray_session, disk_hash_shuffle):
     try:
         for got, want in [(engine.candidate_pairs(keys, max_bucket=200), candidate_pairs(keys, max_bucket=200)),
                           (engine.cross_candidate_pairs(keys, other, max_bucket=20),
-                           cross_candidate_pairs(keys, other, max_bucket=20))]:
+                           cross_candidate_pairs(keys, other, max_bucket=20)),
+                          # as leakage asks: the small (eval) side first, its keys broadcast either way
+                          (engine.cross_candidate_pairs(other, keys, max_bucket=20),
+                           cross_candidate_pairs(other, keys, max_bucket=20))]:
             assert len(want[0]) > 1000
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_array_equal(got[1], want[1])
     finally:
         engine.close()
     assert ray.is_initialized()  # the session it joined stays up
+
+
+@pytest.mark.ray
+def test_the_readme_ray_command_runs_as_written(ray_session, tmp_path, monkeypatch, capsys):
+    import shlex
+    import shutil
+
+    readme = (SAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Past one machine"):readme.index("## Performance")]
+    line = next(text for text in section.splitlines() if text.startswith("auditor audit") and "--engine ray" in text)
+    args = shlex.split(line.split("#")[0])[1:]
+    assert args[args.index("--engine") + 1] == "ray" and "--workers" in args
+    for name in ("train.jsonl", "eval.jsonl"):  # the files the README names
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli([*args, "--no-cache", "--output-format", "json"], capsys)
+    local_args = [a for i, a in enumerate(args) if a not in ("--engine", "--workers")
+                  and args[i - 1] not in ("--engine", "--workers")]
+    local_code, local_out, _ = run_cli([*local_args, "--no-cache", "--output-format", "json"], capsys)
+    assert code == local_code == 1  # sample_data is NOT READY, on either engine
+    assert out == local_out and json.loads(out)["verdict"]["status"] == "not_ready"
 
 
 def test_bad_engine_options_exit_2_with_one_line(capsys):
