@@ -30,6 +30,7 @@ import sys
 import unicodedata
 from collections import Counter
 from functools import cache
+from typing import Any
 
 ALGORITHM = 3  # bump when `prose` or `identify` could answer differently, so remembered answers are dropped
 
@@ -489,7 +490,8 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
     first = detectors[0]
     langs = len(first.langlist)
     n_trial, limit, conv = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
-    rows, picks = [], []
+    words: list[str] = []
+    picks = []
     out: list[list[float] | None] = [None] * len(detectors)
     texts = []
     for j, detector in enumerate(detectors):
@@ -498,13 +500,15 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
         if not ngrams:
             continue
         distinct = {word: i for i, word in enumerate(dict.fromkeys(ngrams))}
-        base = len(rows)
-        rows += [detector.word_lang_prob_map[word] for word in distinct]
-        picks.append(np.array([base + distinct[word] for word in ngrams], dtype=np.int64))
+        base = len(words)
+        words += distinct
+        picks.append(np.fromiter((base + distinct[word] for word in ngrams), np.int64, len(ngrams)))
         texts.append(j)
     if not texts:
         return out
-    table = np.array(rows, dtype=np.float64)
+    probabilities = first.word_lang_prob_map
+    table = (probabilities.rows_of(words) if isinstance(probabilities, _WordProbabilities)
+             else np.array([probabilities[word] for word in words], dtype=np.float64))
     stream = _Draws(first.seed)
     readers = [stream.fork() for _ in texts]
     langprob = np.zeros((len(texts), langs))
@@ -567,6 +571,39 @@ class _WordProbabilities(dict):
         super().__init__()
         self._profiles = profiles
         self._words = set().union(*(freq.keys() for freq, _ in profiles))
+        self._row_of: dict[str, int] = {}  # n-gram -> its row of self._rows (see rows_of)
+        self._rows: Any = None
+        self._used = 0
+
+    def rows_of(self, words: list[str]) -> Any:
+        """The probabilities of `words` (n-grams the profiles know) as rows of one float64 array, the
+        values `self[word]` holds: a batch's new n-grams are found with one set intersection per
+        language (C), not one lookup per n-gram and language, and are kept for the next batch."""
+        import numpy as np
+
+        new = [word for word in dict.fromkeys(words) if word not in self._row_of]
+        if new:
+            block = np.zeros((len(new), len(self._profiles)), dtype=np.float64)
+            position = {word: i for i, word in enumerate(new)}
+            for index, (freq, n_words) in enumerate(self._profiles):
+                hits = [word for word in freq.keys() & position.keys() if 1 <= len(word) <= 3]
+                if not hits:
+                    continue
+                at = np.fromiter((position[word] for word in hits), np.int64, len(hits))
+                counts = np.fromiter((freq[word] for word in hits), np.float64, len(hits))
+                lengths = np.fromiter((len(word) for word in hits), np.int64, len(hits))
+                # 1.0 * count / n_words[length - 1], as the library divides: exact integers as doubles
+                block[at, index] = counts / np.asarray(n_words, dtype=np.float64)[lengths - 1]
+            if self._rows is None or self._used + len(new) > len(self._rows):
+                grown = np.zeros((max(2 * (self._used + len(new)), 4096), len(self._profiles)), dtype=np.float64)
+                if self._rows is not None:
+                    grown[:self._used] = self._rows[:self._used]
+                self._rows = grown
+            self._rows[self._used:self._used + len(new)] = block
+            for i, word in enumerate(new):
+                self._row_of[word] = self._used + i
+            self._used += len(new)
+        return self._rows[np.fromiter((self._row_of[word] for word in words), np.int64, len(words))]
 
     def __contains__(self, word: object) -> bool:
         return word in self._words

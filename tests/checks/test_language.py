@@ -573,6 +573,25 @@ def test_the_word_by_word_langdetect_factory_gives_the_stock_factorys_answers():
     assert 0 < len(dict.keys(lazy.word_lang_prob_map)) < len(stock.word_lang_prob_map) // 100  # built as asked
 
 
+def test_word_probability_rows_are_the_stock_factorys_in_any_batch():
+    import os
+
+    import numpy as np
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    stock = DetectorFactory()
+    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
+    stock.load_json_profile([open(os.path.join(PROFILES_DIRECTORY, n), encoding="utf-8").read() for n in names])
+    lazy = _langid._factory.__wrapped__().word_lang_prob_map  # a fresh one: nothing built yet
+    known = sorted(stock.word_lang_prob_map)
+    first, second = known[::997], known[5::1301] + known[::997][:40]  # the second batch repeats 40 of the first
+    for batch in (first, second, first[:3] * 2):
+        rows = lazy.rows_of(batch)
+        assert rows.shape == (len(batch), len(stock.langlist))
+        assert rows.tolist() == [stock.word_lang_prob_map[word] for word in batch]
+    assert np.count_nonzero(lazy.rows_of(first)) > len(first)  # real probabilities, not zeros
+
+
 def test_second_opinions_in_lockstep_give_langdetects_probabilities_to_the_last_bit():
     import random
 
