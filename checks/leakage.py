@@ -240,10 +240,14 @@ class Leakage(Check):
                 continue
             counts = windows_of.slice(data.first_row, data.lines).list.len().to_numpy()
             for start, stop in scan_slices(counts, _SCAN_WINDOWS):
-                rows = np.arange(data.first_row + start, data.first_row + stop, dtype=np.int64)
-                piece = row_windows(windows_of.slice(data.first_row + start, stop - start), rows)
-                keep = is_valid[piece["row"].to_numpy()] & piece["hash"].is_in(wanted).to_numpy()
-                found.append(piece.filter(keep))
+                # the windows that occur in eval first, then the rows of those alone (a row id repeated
+                # for every window of the slice cost more than the lookup itself)
+                hashes = windows_of.slice(data.first_row + start, stop - start).explode().drop_nulls()
+                at = np.flatnonzero(hashes.is_in(wanted).to_numpy())
+                ends = np.cumsum(counts[start:stop])
+                rows = data.first_row + start + np.searchsorted(ends, at, side="right").astype(np.int64)
+                keep = is_valid[rows]
+                found.append(pl.DataFrame({"row": rows[keep], "hash": hashes.gather(at[keep])}))
         windows = pl.concat(found).unique()
         windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32),
                                        tools=pl.Series(tools[windows["row"].to_numpy()]))
