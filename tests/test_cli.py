@@ -246,3 +246,20 @@ def test_short_help_and_version_exit_zero_and_a_mistyped_check_suggests_the_near
         main(["audit", "train.jsonl", "--no-cache", "-q", "--select", "exact-duplicate"])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "unknown check 'exact-duplicate'; did you mean 'exact-duplicates'?" in err
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("3", "3")])
+def test_the_command_line_starts_numpys_blas_with_one_thread_unless_told(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    # a fresh process: BLAS reads the variable once, when numpy is first imported
+    script = ("import os, sys\nfrom auditor.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n"
+              "    pass\nprint(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"{expected} False"  # set before numpy is ever imported

@@ -7,6 +7,7 @@ program on every commit.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import Annotated, NoReturn
 
@@ -66,6 +67,9 @@ def warn_not_loaded(messages) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage errors become one line on stderr and exit code 2, never a traceback."""
+    # numpy's OpenBLAS starts a thread per core when numpy is imported (~35 ms of every hook run) and no
+    # command multiplies matrices; a thread count the user chose is kept
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="auditor", standalone_mode=False)
