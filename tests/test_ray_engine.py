@@ -149,6 +149,25 @@ def test_the_readme_ray_command_runs_as_written(ray_session, tmp_path, monkeypat
     assert out == local_out and json.loads(out)["verdict"]["status"] == "not_ready"
 
 
+def test_a_ray_address_where_nothing_answers_exits_2_at_once(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on: bound, never listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "auditor", "audit", str(SAMPLE / "train.jsonl"), "--no-cache",
+                               "--engine", "ray", "--ray-address", f"127.0.0.1:{port}"],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                              env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
+        seconds = time.perf_counter() - start
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (f"auditor: error: --engine ray: cannot start or join Ray "
+                                                    f"(nothing answers at 127.0.0.1:{port} (Connection refused))")
+    assert seconds < 30  # Ray alone retries an absent head for minutes
+
+
 def test_bad_engine_options_exit_2_with_one_line(capsys):
     for args, message in [(["--engine", "spark"], "'engine' must be one of local, ray"),
                           (["--engine", "ray", "--workers", "0"], "'workers' must be a whole number >= 1")]:

@@ -65,7 +65,15 @@ class RayEngine:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                        "logging_level": "ERROR"}
             if address:
-                ray.init(address=address, **options)
+                unreachable = _unreachable(address)
+                if unreachable:  # Ray itself retries an absent head for minutes
+                    raise ConnectionError(unreachable)
+                try:
+                    ray.init(address=address, **options)
+                except ConnectionError as exc:
+                    raise ConnectionError(
+                        f"{str(exc).strip().splitlines()[0]}; on a node of the cluster use the address 'auto', "
+                        f"or set RAY_AUTH_MODE=token for a cluster with Ray's token authentication") from None
             else:
                 ray.init(num_cpus=workers, **options)
             self._started = True
@@ -73,8 +81,9 @@ class RayEngine:
 
         import ray.data
 
-        # Ray Data logs every execution at INFO: the audit's output is its report, not Ray's progress
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        # Ray Data logs every execution at INFO and the progress bars it does not draw at WARNING: the
+        # audit's output is its report, not Ray's progress
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         data = ray.data.DataContext.get_current()
         data.enable_progress_bars = False
         data.print_on_execution_start = False
@@ -249,6 +258,21 @@ class RayEngine:
             spent[1] += rows
             spent[2] += shuffled
         return timing()
+
+
+def _unreachable(address: str, timeout: float = 5.0) -> str | None:
+    """Why nothing can answer at a HOST:PORT address (one TCP connection tried), or None: reachable, or
+    an address Ray resolves itself ('auto', 'ray://...')."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return None
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"nothing answers at {address} ({exc.strerror or type(exc).__name__})"
 
 
 def _aligned(value: Any, height: int) -> bool:
