@@ -75,7 +75,8 @@ class RayEngine:
                         f"{str(exc).strip().splitlines()[0]}; on a node of the cluster use the address 'auto', "
                         f"or set RAY_AUTH_MODE=token for a cluster with Ray's token authentication") from None
             else:
-                ray.init(num_cpus=workers, **options)
+                # a Ray of its own even where `ray start` left one running: --workers is this run's
+                ray.init(address="local", num_cpus=workers, **options)
             self._started = True
         import logging
 
