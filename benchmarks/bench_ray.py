@@ -86,11 +86,11 @@ def _descendants(root: int) -> list[tuple[int, str, int]]:
     while todo:
         pid = todo.pop()
         try:
-            rss = _private_bytes(pid)
+            private = _private_bytes(pid)
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        found.append((pid, command[:60].strip(), rss))
+        found.append((pid, command[:60].strip(), private))
         todo += parents.get(pid, [])
     return found
 
@@ -110,11 +110,11 @@ def run(train: str, evals: str, engine: str, workers: int, out: str) -> dict:
     def sample() -> None:
         while child.poll() is None:
             total = max(0, _shared_memory_used() - shm_before)  # the object store, counted once
-            for pid, name, rss in _descendants(child.pid):
-                total += rss
+            for pid, name, private in _descendants(child.pid):
+                total += private
                 name = "driver" if pid == child.pid else name
-                if rss > peaks.get(pid, ("", 0))[1]:
-                    peaks[pid] = (name, rss)
+                if private > peaks.get(pid, ("", 0))[1]:
+                    peaks[pid] = (name, private)
             total_peak[0] = max(total_peak[0], total)
             time.sleep(0.2)
 
@@ -149,8 +149,8 @@ def main() -> None:
               f"peak {local['total_peak'] / mib:,.0f} MiB; load {os.getloadavg()[0]:.2f}", flush=True)
         ray = run(train, evals, "ray", args.workers, os.path.join(folder, "ray.json"))
         same = Path(folder, "local.json").read_bytes() == Path(folder, "ray.json").read_bytes()
-        driver = next((rss for name, rss in ray["peaks"] if name == "driver"), 0)
-        workers = [rss for name, rss in ray["peaks"] if "default_worker" in name or "ray::" in name]
+        driver = next((size for name, size in ray["peaks"] if name == "driver"), 0)
+        workers = [size for name, size in ray["peaks"] if "default_worker" in name or "ray::" in name]
         print(f"  ray:   {ray['wall']:.1f} s in the audit ({ray['process_wall']:.1f} s with the process) = "
               f"{ray['wall'] / local['wall']:.2f}x local; peak memory (private): driver "
               f"{driver / mib:,.0f} MiB, largest Ray worker {max(workers, default=0) / mib:,.0f} MiB "

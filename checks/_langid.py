@@ -383,7 +383,7 @@ def _python_draws_hold() -> bool:
     import random
 
     for seed in (0, 7):
-        stock, ours = random.Random(seed), _Draws(seed)
+        stock, ours = random.Random(seed), _Draws(_Stream(seed))
         for n in (1, 2, 3, 4, 5, 8, 9, 100, 1024, 1025, 4099):
             if [stock.gauss(0.0, 1.0) for _ in range(3)] != [ours.gauss() for _ in range(3)]:
                 return False
@@ -394,10 +394,9 @@ def _python_draws_hold() -> bool:
     return True
 
 
-class _Draws:
+class _Stream:
     """Python's Mersenne Twister stream for one seed (`random.Random(seed)`), read from numpy's MT19937
-    set to the same state: the 32-bit words Python's `getrandbits` returns, in order. Each text of a
-    batch reads its own position in the one stream, as a seeded langdetect Detector would."""
+    set to the same state: the 32-bit words Python's `getrandbits` returns, in order, made as asked."""
 
     def __init__(self, seed: int) -> None:
         import random
@@ -409,30 +408,30 @@ class _Draws:
         self._bits.state = {"bit_generator": "MT19937",
                             "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]}}
         self._words = np.zeros(0, np.uint64)
-        self.at = 0  # the next word of this reader (see `fork`)
-        self.gauss_next = None
-
-    def fork(self) -> _Draws:
-        """A reader of the same stream from its start (a text's own position and gauss state)."""
-        twin = object.__new__(_Draws)
-        twin._bits, twin._words, twin.at, twin.gauss_next = self._bits, None, 0, None
-        twin._owner = self
-        return twin
 
     def words(self, start: int, count: int):
-        owner = getattr(self, "_owner", self)
         import numpy as np
 
-        if start + count > len(owner._words):
-            more = max(start + count - len(owner._words), 1 << 15)
-            owner._words = np.concatenate([owner._words, owner._bits.random_raw(more)])
-        return owner._words[start:start + count]
+        if start + count > len(self._words):
+            more = max(start + count - len(self._words), 1 << 15)
+            self._words = np.concatenate([self._words, self._bits.random_raw(more)])
+        return self._words[start:start + count]
+
+
+class _Draws:
+    """`random.Random(seed)`'s `choice` and `gauss`, read from a `_Stream` at this reader's own position:
+    each text of a batch reads the one stream as its own seeded langdetect Detector would."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self._stream = stream
+        self.at = 0  # the next word of the stream this reader takes
+        self.gauss_next = None
 
     def skip(self, count: int) -> None:
         self.at += count
 
     def random(self) -> float:
-        a, b = (int(w) for w in self.words(self.at, 2))
+        a, b = (int(w) for w in self._stream.words(self.at, 2))
         self.at += 2
         return ((a >> 5) * 67108864.0 + (b >> 6)) * (1.0 / 9007199254740992.0)
 
@@ -459,7 +458,7 @@ class _Draws:
             raise ValueError(f"{n} items: more than one 32-bit word a draw")
         span = 2 * count + 64
         while True:
-            top = self.words(self.at, span) >> np.uint64(32 - k)
+            top = self._stream.words(self.at, span) >> np.uint64(32 - k)
             kept = np.flatnonzero(top < n)
             if len(kept) >= count:
                 kept = kept[:count]
@@ -509,8 +508,8 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
     probabilities = first.word_lang_prob_map
     table = (probabilities.rows_of(words) if isinstance(probabilities, _WordProbabilities)
              else np.array([probabilities[word] for word in words], dtype=np.float64))
-    stream = _Draws(first.seed)
-    readers = [stream.fork() for _ in texts]
+    stream = _Stream(first.seed)
+    readers = [_Draws(stream) for _ in texts]
     langprob = np.zeros((len(texts), langs))
     # Python's float sum adds left to right before 3.12, compensated from 3.12 on: the library's sum
     sequential = sys.version_info < (3, 12)
