@@ -166,7 +166,8 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
                 tail = pieces.pop()
                 if len(tail) > limit:
                     skipped, tail = len(tail), b""
-                pieces = [overlong_line(len(p), limit) if len(p) > limit else p for p in pieces]
+                if len(buffer) > limit:  # else no line of it can be longer (one pass over the lines saved)
+                    pieces = [overlong_line(len(p), limit) if len(p) > limit else p for p in pieces]
                 if b"\r" in buffer:
                     pieces = [piece.rstrip(b"\r") for piece in pieces]
                 hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, pieces), dtype=np.uint64, count=len(pieces))
