@@ -240,10 +240,12 @@ def block_key(settings: Any, first: bool, lines: list[bytes]) -> str:
     return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
 
 
-def stored_rows(cache: Cache, path: str, settings: Any) -> Pack | None:
-    """The rows of a file as last loaded with these format settings (a pack of its blocks), or None."""
-    pack = get_pack(cache, pack_name("rows", path, settings))
-    if pack is None or any(tuple(value.columns) != BLOCK_COLUMNS for value in pack.stored()):
+def stored_rows(cache: Cache, path: str, settings: Any, *, decode_later: bool = False) -> Pack | None:
+    """The rows of a file as last loaded with these format settings (a pack of its blocks), or None.
+    `decode_later`: the rows are decoded on a second thread while the caller reads the file (see Pack)."""
+    pack = get_pack(cache, pack_name("rows", path, settings), decode_later=decode_later,
+                    accept=lambda value: tuple(value.columns) == BLOCK_COLUMNS)
+    if pack is None:
         return None
     header = pack.header
     if not (isinstance(header.get("issues"), list) and isinstance(header.get("formats"), list)
@@ -253,7 +255,8 @@ def stored_rows(cache: Cache, path: str, settings: Any) -> Pack | None:
 
 
 def stored_block(pack: Pack, key: str, lines: int) -> BlockRows | None:
-    """The parsed rows of a block held by a row pack, or None."""
+    """The issues and formats of a block held by a row pack, or None; its frame is None: the rows are
+    `pack.part(key, lines)`, read once the pack's rows are decoded."""
     found = pack.find(key, lines)
     if found is None:
         return None
@@ -264,7 +267,7 @@ def stored_block(pack: Pack, key: str, lines: int) -> BlockRows | None:
         formats = {str(name): int(count) for name, count in pack.header["formats"][index]}
     except (TypeError, ValueError):  # a pack that passed its checksum but is not what this version writes
         return None
-    return BlockRows(pack.part(key, lines), issues, formats)
+    return BlockRows(None, issues, formats)
 
 
 def store_rows(cache: Cache, path: str, settings: Any, blocks: list[Block], parts: list[BlockRows], frame: Any,

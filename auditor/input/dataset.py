@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import DatasetLoadError
 from ..results import Severity
+from ..store.entries import CacheMiss
 from .blocks import (
     Block,
     BlockRows,
@@ -111,7 +112,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
                  fields: Mapping[str, str] | None = None,
                  progress: Callable[[int], None] | None = None, cache: Any = None,
                  limits: InputLimits = DEFAULT_LIMITS, kind: str = "jsonl", read_path: str | None = None,
-                 follow: Any = None) -> Dataset:
+                 follow: Any = None, stored: bool = True) -> Dataset:
     """Read and normalize one JSONL(.gz) file; broken lines become rows with an `error` and an issue.
 
     The file is read as content-defined blocks of lines (see `iter_blocks`); with a `cache`
@@ -119,6 +120,7 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     so editing one line of a large file re-parses one block. Rows, issues and formats never depend on
     the blocks: mixed formats, the dominant format and the SHA-256 are decided for the whole file.
     `follow` (a readers.BackgroundSpool) is still writing `read_path`: it is read as it grows.
+    `stored=False`: every block is parsed, none read from the cache (it is still written).
     """
     import polars as pl
 
@@ -133,7 +135,9 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     formats: Counter[str] = Counter()
     blocks: list[Block] = []
     digest = BackgroundSha256()
-    pack = stored_rows(cache, path, settings) if cache is not None else None
+    # the stored rows are decoded on a second thread while the file is read: only the keys are needed
+    # before the last block
+    pack = stored_rows(cache, path, settings, decode_later=True) if cache is not None and stored else None
     # a file still being written (`follow`) has no size yet: parsed here
     parser = BlockParser(forced, forced_name, fmt, fields, parallel=follow is None and _large(read_path or path),
                          local_first=0 if pack is None else LOCAL_FIRST)
@@ -156,17 +160,22 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
         issues.extend(LineIssue(block.start + i.line, i.code, i.severity, i.message) for i in part.issues)
         for name, count in part.formats.items():  # first-seen order across the file, as _dominant needs
             formats[name] += count
-    if pack is not None and pack.keys == [b.key for b in blocks]:
-        frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
-    elif parts:
-        frames = [p.frame for p in parts]
-        for part in parts:
-            part.frame = None  # the rows are held once: in `frames`, until they are concatenated
-        frame = _concat_releasing(frames)
-        if cache is not None:
-            store_rows(cache, path, settings, blocks, parts, frame, pack)
-    else:
-        frame = empty_block_frame()
+    try:
+        if pack is not None and pack.keys == [b.key for b in blocks]:
+            frame = pack.value  # the file is unchanged: its rows as stored, without copying blocks together
+        elif parts:
+            frames = [pack.part(b.key, b.lines) if p.frame is None else p.frame for b, p in zip(blocks, parts)]
+            for part in parts:
+                part.frame = None  # the rows are held once: in `frames`, until they are concatenated
+            frame = _concat_releasing(frames)
+            if cache is not None:
+                store_rows(cache, path, settings, blocks, parts, frame, pack)
+        else:
+            frame = empty_block_frame()
+    except CacheMiss:  # the stored rows were not what their entry said: every block parsed after all
+        digest.hexdigest()
+        return load_dataset(path, split, first_row=first_row, fmt=fmt, fields=fields, cache=cache, limits=limits,
+                            kind=kind, read_path=read_path, stored=False)
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
     dominant = _dominant(formats)
     if len(formats) > 1 and not forced_name:

@@ -12,6 +12,7 @@ pack itself is rewritten for the file as it is now. Either way edits do not pile
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ import xxhash
 
 from ..version import __version__
 from .code import engine_digest
-from .entries import LAYOUT, Cache
+from .entries import LAYOUT, Cache, CacheMiss
 from .values import canonical_key
 
 
@@ -33,15 +34,20 @@ class Pack:
     """A decoded pack: the value of a file's blocks, concatenated, and which rows belong to which block.
 
     `keys` and `header` are the file's as last stored; each block's rows come from the base entry or
-    from the delta beside it (see `put_pack`), and `value` joins them only when asked for."""
+    from the delta beside it (see `put_pack`), and `value` joins them only when asked for. The values
+    are `stored` ones, or decoded on a second thread (`get_pack(..., decode_later=True)`) while the
+    caller goes on with the keys: the first look at the rows waits for them, and raises CacheMiss when
+    they turn out not to be what the header says."""
 
     def __init__(self, keys: list[str], lines: list[int], header: dict[str, Any],
-                 sources: list[tuple[Any, int]], base: tuple[str, frozenset[tuple[str, int]]] | None = None) -> None:
+                 sources: list[tuple[int, int]], stored: Any, base: tuple[str, frozenset[tuple[str, int]]] | None = None
+                 ) -> None:
         self.keys = keys
         self.lines = lines
         self.header = header
         self.base = base  # (checksum, blocks) of the base entry, which a delta extends
-        self._sources = sources  # (value, first row in it) of every block
+        self._sources = sources  # (index into the stored values, first row in it) of every block
+        self._stored = stored  # the values (base, then delta), or a Decoding of them
         self._index: dict[tuple[str, int], tuple[int, int]] = {}
         at = 0
         for i, (key, count) in enumerate(zip(keys, lines)):
@@ -49,29 +55,31 @@ class Pack:
             at += count
         self._value: Any = None
 
+    def stored(self) -> list[Any]:
+        """The values the blocks come from (the base entry's, and the delta's when there is one)."""
+        if isinstance(self._stored, Decoding):
+            self._stored = self._stored.result()
+        return self._stored
+
     @property
     def value(self) -> Any:
         """The rows of every block, in order (the base entry's value itself when it holds them all)."""
         if self._value is None:
-            whole = self._sources[0][0] if self._sources else None
+            stored = self.stored()
             at = 0
-            for (value, first), count in zip(self._sources, self.lines):
-                if value is not whole or first != at:
+            for (slot, first), count in zip(self._sources, self.lines):
+                if slot != 0 or first != at:
                     break
                 at += count
             else:
-                if whole is not None and at == len(whole):
-                    self._value = whole
-                    return whole
+                if stored and at == len(stored[0]):
+                    self._value = stored[0]
+                    return self._value
             from .values import join_rows
 
-            self._value = join_rows([_rows(value, first, count) for (value, first), count
+            self._value = join_rows([_rows(stored[slot], first, count) for (slot, first), count
                                      in zip(self._sources, self.lines)])
         return self._value
-
-    def stored(self) -> list[Any]:
-        """The values the blocks come from (the base entry's, and the delta's when there is one)."""
-        return list({id(value): value for value, _ in self._sources}.values())
 
     def find(self, key: str, lines: int) -> tuple[int, int] | None:
         """(index in the pack, first row) of a block, or None when the pack does not hold it."""
@@ -82,8 +90,38 @@ class Pack:
         found = self.find(key, lines)
         if found is None:
             return None
-        value, first = self._sources[found[0]]
-        return _rows(value, first, lines)
+        slot, first = self._sources[found[0]]
+        return _rows(self.stored()[slot], first, lines)
+
+
+class Decoding:
+    """Payloads being decoded on a second thread (polars and numpy let go of the GIL meanwhile);
+    `result` waits for the values, each checked to hold `rows[i]` rows, else raises CacheMiss."""
+
+    def __init__(self, payloads: list[tuple[str, Any]], rows: list[int], accept: Callable[[Any], bool]) -> None:
+        import threading
+
+        self._payloads, self._rows, self._accept = payloads, rows, accept
+        self._values: list[Any] | None = None
+        self._thread = threading.Thread(target=self._decode, name="auditor-decode", daemon=True)
+        self._thread.start()
+
+    def _decode(self) -> None:
+        from .values import decode_value
+
+        try:
+            values = [decode_value(kind, payload) for kind, payload in self._payloads]
+            if all(len(v) == n and self._accept(v) for v, n in zip(values, self._rows)):
+                self._values = values
+        except Exception:  # damaged past its checksum: a miss, said by result()
+            self._values = None
+        self._payloads = []
+
+    def result(self) -> list[Any]:
+        self._thread.join()
+        if self._values is None:
+            raise CacheMiss
+        return self._values
 
 
 def _rows(value: Any, first: int, count: int) -> Any:
@@ -96,47 +134,76 @@ def pack_name(kind: str, path: str, key: Any) -> str:
     return f"{xxhash.xxh3_128_hexdigest(owner + b'|' + canonical_key(key))}.pack"
 
 
-def get_pack(cache: Cache, name: str) -> Pack | None:
+def get_pack(cache: Cache, name: str, *, decode_later: bool = False,
+             accept: Callable[[Any], bool] = lambda value: True) -> Pack | None:
     """The pack stored under `name` (with the delta beside it, when it extends this base), or None when it
-    is absent, damaged or not row-aligned."""
-    found = cache.get_value(name, count=False)
-    if found is None:
+    is absent, damaged, not row-aligned or a value is not one `accept` takes. `decode_later`: the entries
+    are read and checked now, their values decoded on a second thread (see Pack)."""
+    base_entry = _entry(cache, name, decode_later)
+    if base_entry is None:
         return None
-    header, value = found
+    header, value = base_entry
     blocks = _blocks(header)
-    if blocks is None or sum(n for _, n in blocks) != len(value):
+    if blocks is None or (not decode_later and (sum(n for _, n in blocks) != len(value) or not accept(value))):
         return None
     sources, at = [], 0
     for _, count in blocks:
-        sources.append((value, at))
+        sources.append((0, at))
         at += count
     base = (str(header.get("xxh3")), frozenset(blocks))
-    pack = Pack([k for k, _ in blocks], [n for _, n in blocks], header, sources, base)
-    delta = cache.get_value(_delta_name(name), count=False)
-    if delta is not None and delta[0].get("base") == base[0]:
-        return _extended(pack, *delta) or pack
-    return pack
+    keys, lines = [k for k, _ in blocks], [n for _, n in blocks]
+    delta = _entry(cache, _delta_name(name), decode_later)
+    if delta is not None and delta[0].get("base") == base[0] and (decode_later or accept(delta[1])):
+        extended = _extended(blocks, sources, *delta, decode_later)
+        if extended is not None:
+            keys, lines, sources, own_rows = extended
+            header = delta[0]
+            values = [value, delta[1]]
+            rows = [at, own_rows]
+            return Pack(keys, lines, header, sources, _stored(values, rows, decode_later, accept), base)
+    return Pack(keys, lines, header, sources, _stored([value], [at], decode_later, accept), base)
 
 
-def _extended(base: Pack, header: dict[str, Any], value: Any) -> Pack | None:
-    """The pack as the delta records it: its own blocks from its value, the others from the base."""
+def _entry(cache: Cache, name: str, decode_later: bool) -> tuple[dict[str, Any], Any] | None:
+    """(header, value) of an entry, or (header, (kind, payload)) to decode later; None when absent."""
+    if not decode_later:
+        return cache.get_value(name, count=False)
+    try:
+        header, payload = cache.read(name)
+    except CacheMiss:
+        return None
+    return header, (header.get("type"), payload)
+
+
+def _stored(values: list[Any], rows: list[int], decode_later: bool, accept: Callable[[Any], bool]) -> Any:
+    return Decoding(values, rows, accept) if decode_later else values
+
+
+def _extended(base_blocks: list[tuple[str, int]], base_sources: list[tuple[int, int]], header: dict[str, Any],
+              value: Any, decode_later: bool) -> tuple[list[str], list[int], list[tuple[int, int]], int] | None:
+    """(keys, lines, sources, rows of the delta) of the pack as the delta records it: its own blocks from
+    its value (index 1), the others from the base (index 0)."""
     blocks, own = _blocks(header), header.get("own")
     if blocks is None or not isinstance(own, list) or not all(isinstance(i, int) and 0 <= i < len(blocks) for i in own):
         return None
     own_set = set(own)
-    if len(own_set) != len(own) or own != sorted(own) or sum(blocks[i][1] for i in own) != len(value):
+    own_rows = sum(blocks[i][1] for i in own)
+    if len(own_set) != len(own) or own != sorted(own) or (not decode_later and own_rows != len(value)):
         return None
+    in_base: dict[tuple[str, int], tuple[int, int]] = {}
+    for block, source in zip(base_blocks, base_sources):
+        in_base.setdefault(block, source)
     sources, at = [], 0
     for i, (key, count) in enumerate(blocks):
         if i in own_set:
-            sources.append((value, at))
+            sources.append((1, at))
             at += count
             continue
-        found = base.find(key, count)
+        found = in_base.get((key, count))
         if found is None:
             return None
-        sources.append(base._sources[found[0]])
-    return Pack([k for k, _ in blocks], [n for _, n in blocks], header, sources, base.base)
+        sources.append(found)
+    return [k for k, _ in blocks], [n for _, n in blocks], sources, own_rows
 
 
 def _blocks(header: dict[str, Any]) -> list[tuple[str, int]] | None:

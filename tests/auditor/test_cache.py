@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import random
@@ -696,3 +697,26 @@ def test_arrays_are_served_from_the_entry_bytes_and_stay_writable(tmp_path):
         assert served.dtype == value.dtype and served.shape == value.shape and np.array_equal(served, value)
         served[...] = 0  # a check may write into what it is served; the entry on disk is untouched
     assert np.array_equal(open_cache(tmp_path / "cache").get_value("c.art")[1], values["c"])
+
+
+@pytest.mark.parametrize("wrong", ["columns", "rows"])
+def test_stored_rows_that_decode_to_other_rows_are_parsed_again(tmp_path, capsys, monkeypatch, small_blocks, wrong):
+    # the stored rows are decoded on a second thread while the file is read: what they turn out to be
+    # is known only after the blocks were matched on the entry's header
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(200))
+    cache_dir = tmp_path / "cache"
+    cold = cli_report(capsys, str(train), "--cache-dir", str(cache_dir))
+    cache = open_cache(cache_dir)
+    name = pack_name("rows", str(train), [None, [], DEFAULT_MAX_LINE_BYTES])
+    header, payload = cache.read(name)
+    frame = pl.read_ipc(io.BytesIO(payload))
+    value = frame.rename({"prompt": "question"}) if wrong == "columns" else frame.head(199)
+    cache.put_value(name, value, {k: v for k, v in header.items() if k not in ("key", "size", "xxh3", "type")})
+    for report in (cache_dir / "v1").glob("*.report"):
+        report.unlink()  # the whole report would be served without reading any pack
+    calls = count_loads(monkeypatch)
+    assert cli_report(capsys, str(train), "--cache-dir", str(cache_dir)) == cold
+    assert sum(n for n, _ in calls) == 200  # every line parsed, none taken from the wrong rows
+    calls.clear()
+    assert cli_report(capsys, str(train), "--cache-dir", str(cache_dir)) == cold
+    assert calls == []  # and stored again as they are
