@@ -29,6 +29,7 @@ from .results import (
     union_rows,
 )
 from .verdict import decide
+from .workers import workers
 from .version import __version__
 
 SCHEMA_VERSION = 1
@@ -124,26 +125,18 @@ def start_engine(config: AuditConfig) -> Any:
 def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema: dict[str, Any] | None,
                   progress: Any, cache: Any, not_loaded: list[str], spool_dir: str,
                   tables: dict[str, Any], loaded: dict[str, Dataset], engine: Any = None) -> dict[str, Any]:
+    before = (cache.hits, cache.misses) if cache is not None else (0, 0)
     datasets = _load_all(config, progress, cache, spool_dir, tables, loaded)
+    # the input's blocks were served by the cache (an unchanged or edited re-run): see run_checks
+    cached = cache is not None and cache.hits - before[0] > 4 * (cache.misses - before[1])
     settings = Settings(seed=config.seed, max_findings=config.max_findings, task=config.task)
     ctx = AuditContext(datasets, settings, schema, _cache=cache, _engine=engine)
 
     # invalid records leave the clean set whichever checks run: their findings are always reported
     reported = any("record-validity" in plugin.cls.provides for plugin, _ in checks)
     results = [_input_result(datasets, config.max_findings, with_format=not reported)]
-    declared = [check.artefacts() for _, check in checks]
-    order = run_order(declared)
-    ran: dict[int, CheckResult] = {}
-    for at, index in enumerate(order):
-        plugin, check = checks[index]
-        pending = [declared[i] for i in order[at:]]
-        ctx.planned = frozenset().union(*pending) if all(uses is not None for uses in pending) else frozenset()
-        with progress.task(f"check {plugin.id}") as advance:
-            ran[index] = _run_check(plugin, check, ctx, config.max_findings)
-            advance(1)
-        later = [declared[i] for i in order[at + 1:]]
-        if all(uses is not None for uses in later):  # free what no check still to run reads
-            ctx.release(frozenset().union(*later))
+    threads = 2 if engine is None and cached and workers() > 1 else 1
+    ran = run_checks(checks, ctx, config.max_findings, progress, threads=threads)
     results += [ran[index] for index in range(len(checks))]  # reported in the registry's order
     fingerprint_findings(ctx, results)
     verdict = decide(ctx, results, min_examples=config.min_examples,
@@ -162,6 +155,63 @@ def _audit_inputs(config: AuditConfig, checks: list[tuple[Plugin, Any]], schema:
         "checks": {p.id: _check_info(p, check) for p, check in checks},
         "results": [r.to_dict(lambda rows: _lines_of(rows, datasets)) for r in results],
     }
+
+
+def run_checks(checks: list[tuple[Plugin, Any]], ctx: AuditContext, max_findings: int, progress: Any = None, *,
+               threads: int = 1) -> dict[int, CheckResult]:
+    """Each check's result by its index in `checks`, the checks run in `run_order`, on `threads` threads.
+
+    Two threads when the cache served the input: the checks then mostly read back what earlier runs
+    built and join it, light work, much of it in one thread of Python; two at a time keep both cores
+    busy (an edited re-run of 100,000 rows: ~0.2 s less). A cold run stays on one: its heavy stages
+    already use every core, and two checks at once would only hold two checks' artefacts at once.
+    The results are the same either way: every artefact is built once (`AuditContext.shared`) and
+    each check reads only its own and the audit's.
+    """
+    progress = progress or NoProgress()
+    declared = [check.artefacts() for _, check in checks]
+    order = run_order(declared)
+    known = all(uses is not None for uses in declared)
+    ran: dict[int, CheckResult] = {}
+
+    def needed_by(indexes: list[int]) -> frozenset[str]:
+        return frozenset().union(*(declared[i] for i in indexes)) if known else frozenset()
+
+    if threads <= 1 or len(checks) < 2:
+        for at, index in enumerate(order):
+            plugin, check = checks[index]
+            ctx.planned = needed_by(order[at:])
+            with progress.task(f"check {plugin.id}") as advance:
+                ran[index] = _run_check(plugin, check, ctx, max_findings)
+                advance(1)
+            if known:  # free what no check still to run reads
+                ctx.release(needed_by(order[at + 1:]))
+        return ran
+
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    # Every declaration stays planned: whichever check asks first for an artefact that checks plan
+    # together (see similarity.banding) builds what the first of them in `order` would have built.
+    ctx.planned = needed_by(order)
+    unfinished = list(order)
+    with progress.task("checks", total=len(checks)) as advance, \
+            ThreadPoolExecutor(threads, thread_name_prefix="auditor-check") as pool:
+        running = {pool.submit(_run_check, *checks[index], ctx, max_findings): index for index in order}
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: order.index(running[f])):
+                    index = running.pop(future)
+                    ran[index] = future.result()  # an AuditorError ends the audit, as on one thread
+                    unfinished.remove(index)
+                    advance(1)
+                if known:
+                    ctx.release(needed_by(unfinished))
+        except BaseException:
+            for future in running:
+                future.cancel()  # the checks not started yet never start
+            raise
+    return ran
 
 
 def _lines_of(rows: Set[int], datasets: Sequence[Dataset]) -> dict[str, list[int]]:

@@ -14,10 +14,12 @@ callers do the work in-process: the results are the same, only slower.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 _POOL: Any = None
 _BROKEN = False
+_STARTING = threading.Lock()
 
 
 def workers() -> int:
@@ -33,17 +35,19 @@ def pool() -> Any:
     core or processes cannot be started here."""
     global _POOL, _BROKEN
     if _POOL is None and not _BROKEN and workers() > 1:
-        import atexit
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        with _STARTING:  # checks on two threads (see engine.run_checks) start one pool between them
+            if _POOL is None and not _BROKEN:
+                import atexit
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
 
-        try:
-            _POOL = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
-        except (OSError, ValueError):
-            _BROKEN = True
-            return None
-        atexit.register(shutdown)
+                try:
+                    _POOL = ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_exit_with_parent, initargs=(os.getpid(),))
+                except (OSError, ValueError):
+                    _BROKEN = True
+                    return None
+                atexit.register(shutdown)
     return _POOL
 
 

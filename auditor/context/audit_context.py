@@ -61,6 +61,10 @@ class AuditContext:
     # included, set by the engine: empty when unknown (a check that declares nothing)
     planned: frozenset[str] = frozenset()
     _shared: dict[Any, Any] = field(default_factory=dict)
+    # checks may run on two threads (see engine.run_checks): an artefact is built once, by the first
+    # that asks, while the others wait for it; `_guard` serializes the bookkeeping of `_building`
+    _building: dict[Any, Any] = field(default_factory=dict)
+    _guard: Any = field(default_factory=lambda: __import__("threading").Lock())
     _cache: Any = None  # auditor.store.Cache of this audit, or None (no caching)
     _files: tuple[InputFile, ...] | None = None
     # runs row-local per-file builders elsewhere (auditor.engines: `by_rows(build)`), or None: here
@@ -123,10 +127,20 @@ class AuditContext:
                     yield row, data.path, line, record
 
     def shared(self, key: Any, build: Callable[[], T]) -> T:
-        """Compute an artefact once per audit and hand the same object to every check that asks."""
-        if key not in self._shared:
-            self._shared[key] = build()
-        return self._shared[key]
+        """Compute an artefact once per audit and hand the same object to every check that asks (a
+        check asking while another thread builds it waits for that build)."""
+        try:
+            return self._shared[key]
+        except KeyError:
+            pass
+        import threading
+
+        with self._guard:
+            lock = self._building.setdefault(key, threading.RLock())
+        with lock:  # builds ask only for what they are built from: no two wait on each other
+            if key not in self._shared:
+                self._shared[key] = build()
+            return self._shared[key]
 
     def release(self, keep: frozenset[str] | set[str]) -> None:
         """Forget the artefacts of every family no check still to run declares (`Check.artefacts`). A
@@ -136,10 +150,12 @@ class AuditContext:
         # a selection's text is made of its parts' texts: keeping it keeps them
         keep = set(keep) | {f"text:{part}" for family in keep if family.startswith("text:")
                             for part in family[len("text:"):].split("+")}
-        for key in [k for k in self._shared if isinstance(k, tuple)]:
-            name, selection = _family(key)
-            if name not in keep and (selection is None or f"{name}:{selection}" not in keep):
-                del self._shared[key]
+        with self._guard:
+            for key in [k for k in list(self._shared) if isinstance(k, tuple)]:
+                name, selection = _family(key)
+                if name not in keep and (selection is None or f"{name}:{selection}" not in keep):
+                    self._shared.pop(key, None)
+                    self._building.pop(key, None)
 
     def normalized(self, column: str):
         """The matching form (NFKC, lower case, collapsed whitespace) of a text column, for all frame rows."""
@@ -268,15 +284,25 @@ class AuditContext:
         `widths[1]` that of `keys[1]`, and so on. Each is then memoized under its own key, as if
         `per_file(keys[i], ...)` had built it alone (ask for it that way); the cache keeps the pass's
         whole value under the list of keys, so the same checks get it back on the next run."""
+        import threading
+
         import numpy as np
 
         together = _per_file_key(("columns", *keys), True)
-        value = self.per_file(("columns", *keys), build)
-        start = 0
-        for key, width in zip(keys, widths):
-            self._shared.setdefault(_per_file_key(key, True), np.ascontiguousarray(value[:, start:start + width]))
-            start += width
-        self._shared.pop(together, None)  # held as its parts only
+        with self._guard:
+            lock = self._building.setdefault(together, threading.RLock())
+        with lock:
+            if all(self.memoized(key) for key in keys):
+                return  # another thread's pass
+            value = self.per_file(("columns", *keys), build)
+            parts, start = {}, 0
+            for key, width in zip(keys, widths):
+                parts[_per_file_key(key, True)] = np.ascontiguousarray(value[:, start:start + width])
+                start += width
+            with self._guard:  # all at once: a thread that sees one memoized finds the others too
+                for key, part in parts.items():
+                    self._shared.setdefault(key, part)
+                self._shared.pop(together, None)  # held as its parts only
 
     def memoized(self, key: Any) -> bool:
         """Whether the `per_file` artefact of `key` is already held for this audit."""

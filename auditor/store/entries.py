@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ class Cache:
         self._broken = False
         self.opened_ns = time.time_ns() - 2 * 10**9  # entries used since (mtime, coarse on some file systems)
         self._writer: Any = None  # a one-thread executor for background writes, started by the first one
+        self._starting = threading.Lock()
         self._pending: list[Any] = []
 
     def content_digest(self, path: str) -> str:
@@ -116,11 +118,12 @@ class Cache:
         if background:
             if kind == "ndarray":
                 value = value.copy()  # arrays are mutable: write what was built, whatever a check does next
-            if self._writer is None:
-                from concurrent.futures import ThreadPoolExecutor
+            with self._starting:  # checks on two threads share one writer
+                if self._writer is None:
+                    from concurrent.futures import ThreadPoolExecutor
 
-                self._writer = ThreadPoolExecutor(1, thread_name_prefix="auditor-cache")
-            self._pending.append(self._writer.submit(self._encode_and_write, name, header, value))
+                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="auditor-cache")
+                self._pending.append(self._writer.submit(self._encode_and_write, name, header, value))
             return
         try:
             self._encode_and_write(name, header, value, quiet=False)

@@ -136,3 +136,75 @@ def test_bandings_declared_for_one_text_come_from_one_minhash_pass(tmp_path, mon
         assert both[check]["findings"] == alone[check][0][check]["findings"]
     assert [(f["line"], f["related"][0]["line"]) for f in both["leakage"]["findings"]] == [(1, 39), (2, 40)]
     assert [sorted(r["line"] for r in [f, *f["related"]]) for f in both["contradictions"]["findings"]] == [[4, 41]]
+
+
+def test_checks_on_two_threads_give_the_results_of_one(tmp_path):
+    import orjson
+
+    from auditor import engine
+
+    calls: list[int] = []
+    real = engine.run_checks
+
+    def forced(checks, ctx, max_findings, progress=None, *, threads=1):
+        calls.append(threads)
+        return real(checks, ctx, max_findings, progress, threads=forced.threads)
+
+    config = AuditConfig(train=("sample_data/train.jsonl",), eval=("sample_data/eval.jsonl",),
+                         schema="sample_data/schema.json")
+    reports = {}
+    for threads in (1, 2):
+        forced.threads = threads
+        engine.run_checks = forced
+        try:
+            reports[threads] = orjson.dumps(audit(config))
+        finally:
+            engine.run_checks = real
+    assert reports[1] == reports[2]
+    results = orjson.loads(reports[2])["results"]
+    assert sum(len(r["findings"]) for r in results) > 20  # many checks found something: a real comparison
+    assert calls == [1, 1]  # without a cache nothing is served from it: one thread
+
+
+def test_an_artefact_two_threads_ask_for_at_once_is_built_once():
+    import threading
+    import time
+
+    ctx = make_context(distinct_chats(4))
+    builds: list[int] = []
+    start = threading.Barrier(2)
+    got: list[object] = []
+
+    def build():
+        builds.append(1)
+        time.sleep(0.05)  # the other thread asks meanwhile
+        return object()
+
+    def ask():
+        start.wait()
+        got.append(ctx.shared(("exact-groups", 7), build))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1 and got[0] is got[1]
+
+
+def test_a_re_run_served_by_the_cache_runs_the_checks_on_two_threads(tmp_path, monkeypatch):
+    from auditor import engine
+    from auditor.store import open_cache
+
+    path = write_jsonl(tmp_path / "train.jsonl", distinct_chats(30))
+    monkeypatch.setattr(engine, "workers", lambda: 2)
+    seen: list[int] = []
+    real = engine.run_checks
+    monkeypatch.setattr(engine, "run_checks", lambda *a, threads=1, **k: seen.append(threads) or real(*a, threads=threads, **k))
+    config = AuditConfig(train=(str(path),))
+    cold = audit(config, cache=open_cache(tmp_path / "cache"))
+    for entry in (tmp_path / "cache" / "v1").glob("*.report"):
+        entry.unlink()  # else the whole report is served and no check runs
+    warm = audit(config, cache=open_cache(tmp_path / "cache"))
+    assert seen == [1, 2]
+    assert warm["results"] == cold["results"]
