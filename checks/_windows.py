@@ -28,6 +28,49 @@ def window_artefacts(ctx, text, n):
     return ctx.per_file(("ngram-windows", text, n, pl.__version__), build)
 
 
+def windows_of_rows(ctx, text, n, rows):
+    """`window_hashes` of some rows (row ids), hashed now: for the small side of a comparison."""
+    return window_hashes(ctx.text_rows(text, rows), n)
+
+
+def matching_windows(ctx, text, n, wanted, scan_windows):
+    """For every frame row, its windows found in `wanted` (distinct window hashes: those of the eval
+    rows), in window order: a List(UInt64) Series aligned with `ctx.frame`.
+
+    Kept per block of lines under the digest of `wanted`, so a re-run whose eval rows are unchanged
+    scans only the train blocks an edit touched: an edited run of blocks hashes its own rows, a whole
+    file is scanned from `window_artefacts` (kept per block too, so an edit of the eval rows rehashes
+    nothing), `scan_windows` windows at a time.
+    """
+    import numpy as np
+    import polars as pl
+    import xxhash
+
+    hashes = np.unique(wanted.to_numpy().astype(np.uint64))
+    lookup = pl.Series("wanted", hashes).implode()
+    files = ctx.files
+
+    def build(frame):  # a file, or a run of its blocks
+        first = frame["row"][0] if frame.height else None
+        if any(f.first_row == first and f.lines == frame.height for f in files):
+            windows = window_artefacts(ctx, text, n).slice(first, frame.height)
+        else:
+            windows = window_hashes(ctx.text_of(text, frame), n)
+        counts = windows.list.len().fill_null(0).to_numpy()
+        parts = []
+        for start, stop in scan_slices(counts, scan_windows) or [(0, 0)]:
+            flat = windows.slice(start, stop - start).explode().drop_nulls()
+            keep = flat.is_in(lookup).to_numpy()
+            owner = np.repeat(np.arange(stop - start), counts[start:stop])
+            kept = np.bincount(owner[keep], minlength=stop - start)
+            parts.append(_lists(flat.filter(keep).to_numpy(), kept))
+        return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+    # built here: it reads the window artefact, which another engine's workers do not hold
+    return ctx.per_file(("ngram-matches", text, n, pl.__version__, xxhash.xxh3_128_hexdigest(hashes.tobytes())),
+                        build, remote=False)
+
+
 def window_hashes(texts, n):
     """Hashes of every window of `n` consecutive words (\\w+ runs) of each text, one list per text.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from auditor import Check, Severity, counted, normalize_series, option, shapes, similarity, user_side
 
-from ._windows import row_windows, scan_slices, window_artefacts
+from ._windows import matching_windows, row_windows, windows_of_rows
 
 DETECTORS = ("exact", "exact-pair", "near", "ngram")
 CONFLICT = "LEAK003"  # an exact leak whose label or structured answer differs from train's
@@ -138,7 +138,8 @@ class Leakage(Check):
     def artefacts(self):  # what it reads of the audit context (see Check.artefacts)
         text = "prompt" if self.options.include_system else "input"
         return frozenset({f"text:{text}", f"text-keys:{text}", f"text:{text}+tools", f"text-keys:{text}+tools",
-                          f"lsh-band-keys:{text}", f"ngram-windows:{text}", "text-keys:tools", "no-text-keys"}
+                          f"lsh-band-keys:{text}", f"ngram-windows:{text}", f"ngram-matches:{text}", "text-keys:tools",
+                          "no-text-keys"}
                          | ({similarity.banding(text, self.options.threshold)} if "near" in self.options.detectors
                             else set()))
 
@@ -219,35 +220,27 @@ class Leakage(Check):
 
         opts = self.options
         n = opts.ngram
-        windows_of = window_artefacts(ctx, text, n)  # entry i: the windows of frame row i
         is_valid = np.zeros(ctx.frame.height, dtype=bool)
         is_valid[valid_ids] = True
 
         eval_ids = valid_ids[valid_order >= 0].astype(np.int64)
-        eval_positions = row_windows(windows_of.gather(eval_ids), eval_ids, positions=True)
+        # hashed here, not read from the train rows' artefact: the eval side is small
+        eval_positions = row_windows(windows_of_rows(ctx, text, n, eval_ids), eval_ids, positions=True)
         # rows offering different functions never match: the functions are part of the input
         tools = ctx.text_keys("tools")[:, 0]
         eval_positions = eval_positions.with_columns(
             order=pl.Series(order[eval_positions["row"].to_numpy()], dtype=pl.Int32),
             tools=pl.Series(tools[eval_positions["row"].to_numpy()]))
         eval_windows = eval_positions.select("row", "hash", "tools").unique()
-        wanted = eval_windows["hash"].unique().implode()
-        # The train side is scanned in slices of about _SCAN_WINDOWS windows and only windows that occur
-        # in some eval row are kept, so the join never sees the whole train window table at once.
+        # The train rows' windows that occur in some eval row, kept per block for these eval windows:
+        # the join never sees the whole train window table.
+        matches = matching_windows(ctx, text, n, eval_windows["hash"], _SCAN_WINDOWS)
         found = [eval_windows.select("row", "hash")]
         for data in ctx.files:
-            if data.split != "train":
-                continue
-            counts = windows_of.slice(data.first_row, data.lines).list.len().to_numpy()
-            for start, stop in scan_slices(counts, _SCAN_WINDOWS):
-                # the windows that occur in eval first, then the rows of those alone (a row id repeated
-                # for every window of the slice cost more than the lookup itself)
-                hashes = windows_of.slice(data.first_row + start, stop - start).explode().drop_nulls()
-                at = np.flatnonzero(hashes.is_in(wanted).to_numpy())
-                ends = np.cumsum(counts[start:stop])
-                rows = data.first_row + start + np.searchsorted(ends, at, side="right").astype(np.int64)
-                keep = is_valid[rows]
-                found.append(pl.DataFrame({"row": rows[keep], "hash": hashes.gather(at[keep])}))
+            if data.split == "train":
+                rows = np.arange(data.first_row, data.first_row + data.lines, dtype=np.int64)
+                train = row_windows(matches.slice(data.first_row, data.lines), rows)
+                found.append(train.filter(pl.Series(is_valid[train["row"].to_numpy()])))
         windows = pl.concat(found).unique()
         windows = windows.with_columns(order=pl.Series(order[windows["row"].to_numpy()], dtype=pl.Int32),
                                        tools=pl.Series(tools[windows["row"].to_numpy()]))

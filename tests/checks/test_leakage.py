@@ -303,14 +303,25 @@ def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, 
     cold, found = audit("--no-cache")
     assert found == [(16, [4]), (17, [61])]
     cache = ["--cache-dir", str(tmp_path / "cache")]
-    assert audit(*cache) == (cold, found) and sorted(built) == [18, 120]  # cold cache: each file in one run
+    # cold cache: each file in one run, and the 17 valid eval rows hashed for the lookup (every run)
+    assert audit(*cache) == (cold, found) and sorted(built) == [17, 18, 120]
     assert audit(*cache) == (cold, found) and built == []
     lines = (tmp_path / "train.jsonl").read_text().splitlines(keepends=True)
     lines[89] = json.dumps(_pc(" ".join(texts[134].split()[:36] + texts[145].split()))) + "\n"  # eval line 10
     (tmp_path / "train.jsonl").write_text("".join(lines))
     edited, found = audit(*cache)
     assert found == [(10, [90]), (16, [4]), (17, [61])]
-    assert 1 <= len(built) <= 2 and sum(built) <= 40  # the edited line's block, not the whole file
+    assert built[0] == 17 and 1 <= len(built[1:]) <= 2 and sum(built[1:]) <= 40  # the edited block, not the file
+    assert edited == audit("--no-cache")[0]
+
+    # an edited eval row: the train windows come from the cache (but those of the block edited above,
+    # which that run hashed for its lookup alone), and the edited eval block is hashed again
+    lines = (tmp_path / "eval.jsonl").read_text().splitlines(keepends=True)
+    lines[0] = json.dumps(_pc(" ".join(texts[20].split()))) + "\n"  # now train line 21, whole
+    (tmp_path / "eval.jsonl").write_text("".join(lines))
+    edited, found = audit(*cache)
+    assert found == [(1, [21]), (10, [90]), (16, [4]), (17, [61])]
+    assert built[0] == 17 and 120 not in built and sum(built[1:]) <= 40 + 18
     assert edited == audit("--no-cache")[0]
 
 
