@@ -9,8 +9,8 @@ from typing import Any
 import xxhash
 
 from .entries import Cache
-from .packs import get_pack, pack_name, put_pack
-from .values import canonical_key, combine, join_rows, split_rows, value_kind
+from .packs import Pieces, get_pack, pack_name, put_pack
+from .values import canonical_key, combine, joinable, split_rows, value_kind
 
 
 def per_file(cache: Cache | None, files: list[Any], key: Any, build: Callable[[Any], Any], *,
@@ -35,7 +35,9 @@ def per_file(cache: Cache | None, files: list[Any], key: Any, build: Callable[[A
         else:
             value = _whole_file(cache, data, key, build)
         values.append(value)
-    return combine(values) if concat else values
+    if concat:
+        return combine(values)
+    return [value.joined() if isinstance(value, Pieces) else value for value in values]
 
 
 def _whole_file(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any], *, lookup: bool = True) -> Any:
@@ -51,7 +53,8 @@ def _whole_file(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any], 
 
 
 def _by_block(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any]) -> Any:
-    """build() per block of one file, each unchanged block's value from the file's pack.
+    """build() per block of one file, each unchanged block's value from the file's pack: the `Pieces`
+    the file's value is made of (joined with the other files' by `combine`).
 
     The missing blocks are built a contiguous run at a time (a cold file is one run: build gets the
     file's own frame). A value that is not row-aligned (one entry per row along its first axis) or
@@ -62,9 +65,9 @@ def _by_block(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any]) ->
     pack = get_pack(cache, name)
     if pack is not None and pack.keys == [b.key for b in blocks]:
         cache.hits += len(blocks)
-        return pack.value
-    parts: list[Any] = [pack.part(b.key, b.lines) if pack is not None else None for b in blocks]
-    missing = [i for i, part in enumerate(parts) if part is None]
+        return Pieces(pack.spans())
+    spans: list[Any] = [pack.span(b.key, b.lines) if pack is not None else None for b in blocks]
+    missing = [i for i, span in enumerate(spans) if span is None]
     cache.hits += len(blocks) - len(missing)
     if missing:
         found = cache.get_value(_file_entry(data, key), count=False)
@@ -72,18 +75,18 @@ def _by_block(cache: Cache, data: Any, key: Any, build: Callable[[Any], Any]) ->
             cache.hits += 1
             return found[1]
         cache.misses += len(missing)
-        if not _build_runs(data, build, parts, missing):
+        if not _build_runs(data, build, spans, missing):
             return _whole_file(cache, data, key, build, lookup=False)
-    value = join_rows(parts)
-    if value is None:
+    value = Pieces(spans)
+    if not joinable(value.slices()):
         return _whole_file(cache, data, key, build, lookup=False)
     put_pack(cache, name, list(blocks), value, previous=pack)
     return value
 
 
-def _build_runs(data: Any, build: Callable[[Any], Any], parts: list[Any], missing: list[int]) -> bool:
-    """Fill `parts[i]` for the missing blocks, a contiguous run of blocks per build; False when the
-    value turns out not to be row-aligned."""
+def _build_runs(data: Any, build: Callable[[Any], Any], spans: list[Any], missing: list[int]) -> bool:
+    """Fill `spans[i]` (value, first row, rows) for the missing blocks, a contiguous run of blocks per
+    build; False when the value turns out not to be row-aligned."""
     blocks = data.blocks
     runs: list[list[int]] = []
     for i in missing:
@@ -96,11 +99,12 @@ def _build_runs(data: Any, build: Callable[[Any], Any], parts: list[Any], missin
         stop = blocks[run[-1]].start + blocks[run[-1]].lines
         value = build(data.frame if start == 0 and stop == data.lines else data.frame.slice(start, stop - start))
         value_kind(value)
-        pieces = split_rows(value, [blocks[i].lines for i in run])
-        if pieces is None:
+        if split_rows(value, [blocks[i].lines for i in run]) is None:
             return False
-        for i, piece in zip(run, pieces):
-            parts[i] = piece
+        at = 0
+        for i in run:
+            spans[i] = (value, at, blocks[i].lines)
+            at += blocks[i].lines
     return True
 
 

@@ -81,6 +81,19 @@ class Pack:
                                      in zip(self._sources, self.lines)])
         return self._value
 
+    def spans(self) -> list[tuple[Any, int, int]]:
+        """(value, first row, rows) of every block, in order: where each block's rows are stored."""
+        stored = self.stored()
+        return [(stored[slot], first, count) for (slot, first), count in zip(self._sources, self.lines)]
+
+    def span(self, key: str, lines: int) -> tuple[Any, int, int] | None:
+        """(value, first row, rows) of a block, or None when the pack does not hold it."""
+        found = self.find(key, lines)
+        if found is None:
+            return None
+        slot, first = self._sources[found[0]]
+        return self.stored()[slot], first, lines
+
     def find(self, key: str, lines: int) -> tuple[int, int] | None:
         """(index in the pack, first row) of a block, or None when the pack does not hold it."""
         return self._index.get((key, lines))
@@ -217,9 +230,43 @@ def _delta_name(name: str) -> str:
     return name.removesuffix(".pack") + ".delta"
 
 
+class Pieces:
+    """A row-aligned value as the (value, first row, rows) spans its blocks' rows are stored in, in
+    order: joined only when asked (`joined`), and then only where the spans are not one run of rows of
+    one value already. An edited file's artefact is so copied once, into the audit-wide value
+    (`values.combine`), not first into the file's own."""
+
+    def __init__(self, spans: list[tuple[Any, int, int]]) -> None:
+        self.spans = spans
+
+    def slices(self) -> list[Any]:
+        """The rows, in as few slices as the spans allow (adjacent spans of one value are one)."""
+        runs: list[list[Any]] = []
+        for value, first, count in self.spans:
+            if runs and runs[-1][0] is value and runs[-1][1] + runs[-1][2] == first:
+                runs[-1][2] += count
+            else:
+                runs.append([value, first, count])
+        return [value if first == 0 and count == len(value) else _rows(value, first, count)
+                for value, first, count in runs]
+
+    def block(self, i: int) -> Any:
+        value, first, count = self.spans[i]
+        return _rows(value, first, count)
+
+    def joined(self) -> Any:
+        """The rows as one value (the stored value itself when one holds them all); None when the
+        spans are not of one type (dtype, shape, schema)."""
+        from .values import join_rows
+
+        slices = self.slices()
+        return join_rows(slices) if slices else None
+
+
 def put_pack(cache: Cache, name: str, blocks: list[Any], value: Any, header: dict[str, Any] | None = None,
              previous: Pack | None = None) -> None:
-    """Store the value of a file's `blocks` (each with a `key` and a number of `lines`), in the background.
+    """Store the value of a file's `blocks` (each with a `key` and a number of `lines`), in the background;
+    `value` may be the Pieces it is made of.
 
     With the `previous` pack read for this file: when the blocks its base entry lacks hold at most
     DELTA_SHARE of the rows, only they are written, as the delta beside the base; else the base is
@@ -231,11 +278,16 @@ def put_pack(cache: Cache, name: str, blocks: list[Any], value: Any, header: dic
         checksum, stored = previous.base
         own = [i for i, b in enumerate(blocks) if (b.key, b.lines) not in stored]
         if sum(blocks[i].lines for i in own) <= DELTA_SHARE * sum(b.lines for b in blocks):
-            pieces = split_rows(value, [b.lines for b in blocks])
+            if isinstance(value, Pieces):
+                pieces = [value.block(i) for i in range(len(blocks))]
+            else:
+                pieces = split_rows(value, [b.lines for b in blocks])
             if pieces is not None:
-                rows = join_rows([pieces[i] for i in own]) if own else _rows(value, 0, 0)
+                rows = join_rows([pieces[i] for i in own]) if own else _rows(pieces[0], 0, 0) if pieces else None
                 if rows is not None:
                     cache.put_value(_delta_name(name), rows, {**header, "base": checksum, "own": own},
                                     background=True)
                     return
+    if isinstance(value, Pieces):
+        value = value.joined()
     cache.put_value(name, value, header, background=True)

@@ -108,36 +108,55 @@ def split_rows(value: Any, sizes: list[int]) -> list[Any] | None:
     return pieces
 
 
-def join_rows(parts: list[Any]) -> Any:
-    """Blocks of one file as one value, or None when they are not of one type (dtype, shape, schema)."""
+def joinable(parts: list[Any]) -> bool:
+    """Whether blocks of one file are of one type (dtype and trailing shape, Series dtype and name,
+    frame schema, or lists), so that `join_rows` joins them."""
     first = parts[0]
     if isinstance(first, list):
-        return [item for part in parts for item in part] if all(isinstance(p, list) for p in parts) else None
+        return all(isinstance(p, list) for p in parts)
+    kind = type(first).__name__
+    if kind == "ndarray":
+        return all(type(p) is type(first) and p.dtype == first.dtype and p.shape[1:] == first.shape[1:]
+                   for p in parts)
+    if kind == "Series":
+        return all(type(p) is type(first) and p.dtype == first.dtype and p.name == first.name for p in parts)
+    if kind == "DataFrame":
+        return all(type(p) is type(first) and p.schema == first.schema for p in parts)
+    return False
+
+
+def join_rows(parts: list[Any]) -> Any:
+    """Blocks of one file as one value, or None when they are not of one type (see `joinable`)."""
+    if not joinable(parts):
+        return None
+    first = parts[0]
+    if isinstance(first, list):
+        return [item for part in parts for item in part]
     if len(parts) == 1:
         return first
-    import numpy as np
+    if type(first).__name__ == "ndarray":
+        import numpy as np
+
+        return np.concatenate(parts)
     import polars as pl
 
-    if isinstance(first, np.ndarray):
-        if all(isinstance(p, np.ndarray) and p.dtype == first.dtype and p.shape[1:] == first.shape[1:]
-               for p in parts):
-            return np.concatenate(parts)
-        return None
-    if isinstance(first, pl.Series):
-        if all(isinstance(p, pl.Series) and p.dtype == first.dtype and p.name == first.name for p in parts):
-            return pl.concat(parts, rechunk=True)
-        return None
-    if isinstance(first, pl.DataFrame):
-        if all(isinstance(p, pl.DataFrame) and p.schema == first.schema for p in parts):
-            return pl.concat(parts, rechunk=True)
-        return None
-    return None
+    return pl.concat(parts, rechunk=True)
 
 
 def combine(values: list[Any]) -> Any:
-    """Concatenate per-file values in file order (the order of ctx.frame)."""
+    """Concatenate per-file values in file order (the order of ctx.frame); a file's value may be the
+    `Pieces` of its blocks: numpy pieces are copied once, straight into the whole."""
+    from .packs import Pieces
+
     if not values:
         return values
+    if all(isinstance(v, Pieces) or type(v).__name__ == "ndarray" for v in values):
+        parts = [p for v in values for p in (v.slices() if isinstance(v, Pieces) else [v])]
+        if parts and all(type(p).__name__ == "ndarray" for p in parts):
+            import numpy as np
+
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    values = [v.joined() if isinstance(v, Pieces) else v for v in values]
     first = values[0]
     if isinstance(first, list):
         return [item for value in values for item in value]
