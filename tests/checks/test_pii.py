@@ -219,3 +219,27 @@ def test_arithmetic_with_plus_signs_is_not_read_by_the_phone_finder_but_numbers_
     result = run_check(Pii, sums + numbers)
     assert len(read) == 2  # only the two rows that write a number after a +
     assert [(f.location.line, f.code) for f in result.findings] == [(41, "PII001"), (42, "PII001")]
+
+
+def test_prefilter_bits_are_each_kinds_own_match():
+    # the texts are first matched against every kind at once, then each kind on the ones that matched:
+    # the bits must be what each kind's prefilter alone says, for every text
+    import numpy as np
+    import polars as pl
+
+    from dataset_auditor_checks._pii_kinds import KINDS
+    from dataset_auditor_checks.pii import _prefilter_bits
+
+    texts = [text for _, text, _ in PLANTED] + [
+        "no personal data here", "", "Ticket 1234: order 5678 late", "version 1.2.3.4 of the app", "a:b:c",
+        "API_KEY = 'x'", "٣٤٥-٦٧-٨٩٠١ in Arabic-Indic digits", "call +1 (555) 010-9999", None]
+    kinds = list(KINDS.values())
+    frame = pl.DataFrame({"prompt": texts, "response": list(reversed(texts))}, schema={"prompt": pl.String,
+                                                                                      "response": pl.String})
+    bits = _prefilter_bits(frame, kinds)
+    for j, field in enumerate(("prompt", "response")):
+        for k, kind in enumerate(kinds):
+            alone = frame[field].str.contains(kind.prefilter).fill_null(False).to_numpy()
+            assert np.array_equal((bits[:, j] >> k) & 1, alone.astype(np.uint32)), (field, kind.name)
+    assert bits[-1, 0] == 0 and bits[0, 1] == 0  # a missing text matches nothing
+    assert (bits[:len(PLANTED), 0] != 0).all()  # every planted value is worth reading
