@@ -162,9 +162,9 @@ class Cache:
         """
         entry = self.entries / name
         key = entry.stem
-        blob = read_entry(entry)
+        blob = read_entry(entry, mapped=True)
         try:
-            if not blob.startswith(MAGIC):
+            if blob[: len(MAGIC)] != MAGIC:
                 raise ValueError("not a cache entry")
             (length,) = struct.unpack_from("<I", blob, len(MAGIC))
             start = len(MAGIC) + 4
@@ -229,9 +229,18 @@ class Cache:
         return removed
 
 
-def read_entry(entry: Path) -> bytearray:
+# Entries of at least this many bytes are mapped rather than read (see read_entry).
+MAP_BYTES = 1 << 20
+
+
+def read_entry(entry: Path, *, mapped: bool = False) -> bytearray | Any:
     """An entry's bytes, read only from a regular file inside the cache, no larger than the cache may be:
-    a FIFO, a device or a link planted in the cache directory is a miss (and is removed), never a hang."""
+    a FIFO, a device or a link planted in the cache directory is a miss (and is removed), never a hang.
+
+    `mapped`: a large entry is a private copy-on-write mapping of the file (mmap), not a copy read into
+    fresh memory: its pages are the page cache's, shared until written (a numpy value served from
+    it is still writable, and a write never reaches the file). Entries are replaced by a rename, never
+    rewritten in place, so a mapping keeps the bytes it was checksummed with."""
     import stat
 
     try:
@@ -245,6 +254,13 @@ def read_entry(entry: Path) -> bytearray:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
             _remove(entry)
             raise CacheMiss
+        if mapped and info.st_size >= MAP_BYTES and os.name == "posix":
+            import mmap
+
+            try:
+                return mmap.mmap(fd, info.st_size, access=mmap.ACCESS_COPY)
+            except ValueError:  # it shrank since fstat: not what was written
+                raise CacheMiss from None
         with os.fdopen(fd, "rb") as handle:
             fd = -1
             # read into a mutable buffer: a numpy value is then served from these bytes, without a copy

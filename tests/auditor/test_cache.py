@@ -687,16 +687,28 @@ def test_a_damaged_delta_is_ignored_and_its_blocks_rebuilt(tmp_path, capsys, mon
 
 def test_arrays_are_served_from_the_entry_bytes_and_stay_writable(tmp_path):
     cache = open_cache(tmp_path / "cache")
+    from auditor.store.entries import MAP_BYTES
+
     values = {"c": np.arange(12, dtype=np.uint64).reshape(3, 4), "f": np.asfortranarray(np.arange(6).reshape(2, 3)),
-              "empty": np.zeros((0, 5), np.uint32), "big-endian": np.arange(5, dtype=">i4")}
+              "empty": np.zeros((0, 5), np.uint32), "big-endian": np.arange(5, dtype=">i4"),
+              "mapped": np.arange(MAP_BYTES // 8 * 3, dtype=np.uint64).reshape(-1, 3)}  # an entry above MAP_BYTES
     for name, value in values.items():
         cache.put_value(f"{name}.art", value)
     fresh = open_cache(tmp_path / "cache")
+    served_values = {}
     for name, value in values.items():
         _, served = fresh.get_value(f"{name}.art")
         assert served.dtype == value.dtype and served.shape == value.shape and np.array_equal(served, value)
         served[...] = 0  # a check may write into what it is served; the entry on disk is untouched
-    assert np.array_equal(open_cache(tmp_path / "cache").get_value("c.art")[1], values["c"])
+        served_values[name] = served
+    again = open_cache(tmp_path / "cache")
+    assert np.array_equal(again.get_value("c.art")[1], values["c"])
+    assert np.array_equal(again.get_value("mapped.art")[1], values["mapped"])  # the write stayed in memory
+    # the entry replaced while a value mapped from it lives (as another audit would): the value keeps its rows
+    _, mapped = open_cache(tmp_path / "cache").get_value("mapped.art")
+    cache.put_value("mapped.art", values["mapped"] + np.uint64(1))
+    assert np.array_equal(mapped, values["mapped"])
+    assert np.array_equal(open_cache(tmp_path / "cache").get_value("mapped.art")[1], values["mapped"] + np.uint64(1))
 
 
 @pytest.mark.parametrize("wrong", ["columns", "rows"])
