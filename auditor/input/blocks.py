@@ -10,6 +10,7 @@ values hold no line numbers or row ids (issues count lines from the block start;
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -198,6 +199,128 @@ def iter_blocks(source: SourceFile, digest: Any = None) -> Iterator[tuple[int, l
         yield start, block
 
 
+def block_bytes(lines: list[bytes]) -> int:
+    """The bytes a block's lines take in a plain file, each with its line end (see `file_layout`)."""
+    return sum(map(len, lines)) + len(lines)
+
+
+def file_layout(sizes: list[int], file_bytes: int) -> list[int] | None:
+    """The byte length of each block of a plain file (from `block_bytes` of its blocks), or None when the
+    lines are not the file's bytes as they are (a CR stripped, an overlong line replaced)."""
+    total = sum(sizes)
+    if total == file_bytes:
+        return sizes
+    if sizes and total - 1 == file_bytes:  # no line end after the last line
+        return [*sizes[:-1], sizes[-1] - 1]
+    return None
+
+
+def known_blocks(source: SourceFile, settings: Any, pack: Pack, digest: Any = None) -> list[tuple] | None:
+    """The blocks of a plain file as `iter_blocks` cuts them, found from the layout the row pack recorded
+    (`file_layout`): (first line index, lines or None, key, line count, bytes) per block.
+
+    A stored block is recognized where it now starts by the key of its bytes, hashed where they lie
+    (the lines of an unchanged block are never split or copied: `lines` is None); the rest is cut line
+    by line exactly as `iter_blocks` cuts it, from the end of the last block, until a block is found
+    again: one that starts where a stored block started (moved by what the edits before it added or
+    removed, or by the change of the file's size), or a cut block the pack holds, which tells where
+    the stored blocks after it now start. Boundaries depend only on the lines since the last one, so
+    from a found block on the stored blocks are what cutting would give. None when this does not
+    apply (a compressed file, a CR in it, a line over the length limit, no layout): the caller cuts
+    the whole file.
+    """
+    import mmap
+
+    import xxhash
+
+    layout = pack.header.get("layout")
+    if (source.compressed or source.zstd or source.follow is not None or not isinstance(layout, list)
+            or len(layout) != len(pack.keys) or not all(isinstance(n, int) and n > 0 for n in layout)):
+        return None
+    starts: dict[int, int] = {}
+    offsets: list[int] = []
+    at = 0
+    for j, n in enumerate(layout):
+        starts.setdefault(at, j)
+        offsets.append(at)
+        at += n
+    try:
+        with open(source.path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                return None
+            data = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    if data.find(b"\r") >= 0:
+        return None
+    limit = source.limits.max_line_bytes
+    view = memoryview(data)
+    delta = size - at
+
+    def stored_at(pos: int, shift: int) -> tuple | None:
+        j = starts.get(pos - shift)
+        if j is None:
+            return None
+        end = pos + layout[j]
+        last = j == len(layout) - 1
+        # the stored last block was cut by the end of the file, not by the rule: only there is it a block
+        if end > size or (last and end != size) or (not last and data[end - 1] != 10):
+            return None
+        body = view[pos:end - 1] if data[end - 1] == 10 else view[pos:end]
+        key = _block_key_of(settings, pos == 0, pack.lines[j], xxhash.xxh3_128_hexdigest(body))
+        return (j, key) if key == pack.keys[j] else None
+
+    out: list[tuple] = []
+    pos = line = shift = 0
+    while pos < size:
+        found = stored_at(pos, shift)
+        if found is None and delta != shift:
+            found = stored_at(pos, delta)
+            if found is not None:
+                shift = delta
+        if found is not None:
+            j, key = found
+            out.append((line, None, key, pack.lines[j], layout[j]))
+            pos += layout[j]
+            line += pack.lines[j]
+            continue
+        cut = _cut_one(data, pos, size, limit)
+        if cut is None:
+            return None
+        lines, end = cut
+        key = block_key(settings, pos == 0, lines)
+        stored = pack.find(key, len(lines))
+        if stored is not None:  # cut as a stored block: the blocks after it are looked for after it too
+            shift = pos - offsets[stored[0]]
+        out.append((line, lines, key, len(lines), end - pos))
+        pos, line = end, line + len(lines)
+    if digest is not None:
+        digest.update(data)  # the file's bytes, hashed on the digest's own thread
+    return out
+
+
+def _cut_one(data: Any, pos: int, size: int, limit: int) -> tuple[list[bytes], int] | None:
+    """The lines of the block that starts at byte `pos`, cut as `iter_blocks` cuts (after a line whose
+    hash has its low bits zero once BLOCK_MIN lines are in, at BLOCK_MAX lines, at the end of the file),
+    and the byte where the next block starts; None at a line over `limit` bytes."""
+    import xxhash
+
+    low, high, mask = BLOCK_MIN, BLOCK_MAX, BLOCK_SPREAD - 1
+    lines: list[bytes] = []
+    while pos < size:
+        newline = data.find(b"\n", pos)
+        end = size if newline < 0 else newline
+        if end - pos > limit:
+            return None
+        piece = data[pos:end]
+        lines.append(piece)
+        pos = end + 1 if newline >= 0 else size
+        if len(lines) == high or (len(lines) >= low and xxhash.xxh3_64_intdigest(piece) & mask == 0):
+            break
+    return lines, pos
+
+
 # The columns of a block's frame (BlockRows.frame, a cache entry): what depends on its lines alone.
 BLOCK_COLUMNS = ("format", "valid", "error", "system", "prompt", "response", "label", "asked", "tool_call", "tools",
                  "tool_specs")
@@ -232,11 +355,16 @@ def empty_block_frame():
 
 def block_key(settings: Any, first: bool, lines: list[bytes]) -> str:
     """The cache key of one block: its bytes, the format settings, and the code that parses them."""
+    import xxhash
+
+    return _block_key_of(settings, first, len(lines), xxhash.xxh3_128_hexdigest(b"\n".join(lines)))
+
+
+def _block_key_of(settings: Any, first: bool, count: int, content: str) -> str:
     import orjson
     import xxhash
 
-    content = xxhash.xxh3_128_hexdigest(b"\n".join(lines))
-    parts = ["block", __version__, engine_digest(), LAYOUT, settings, first, len(lines), content]
+    parts = ["block", __version__, engine_digest(), LAYOUT, settings, first, count, content]
     return xxhash.xxh3_128_hexdigest(orjson.dumps(parts))
 
 
@@ -271,9 +399,12 @@ def stored_block(pack: Pack, key: str, lines: int) -> BlockRows | None:
 
 
 def store_rows(cache: Cache, path: str, settings: Any, blocks: list[Block], parts: list[BlockRows], frame: Any,
-               previous: Pack | None = None) -> None:
+               previous: Pack | None = None, layout: list[int] | None = None) -> None:
     """Keep a loaded file's rows: `frame` is its blocks' frames concatenated, `parts` their BlockRows (their
-    formats and issues are read; their frames may already be let go); `previous` the pack read for it."""
+    formats and issues are read; their frames may already be let go); `previous` the pack read for it;
+    `layout` the bytes of each block in the file (see `known_blocks`), when the file is plain."""
     header = {"formats": [list(p.formats.items()) for p in parts],
               "issues": [[[i.line, i.code, i.severity.value, i.message] for i in p.issues] for p in parts]}
+    if layout is not None:
+        header["layout"] = layout
     put_pack(cache, pack_name("rows", path, settings), blocks, frame.select(BLOCK_COLUMNS), header, previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -13,9 +14,12 @@ from ..store.entries import CacheMiss
 from .blocks import (
     Block,
     BlockRows,
+    block_bytes,
     block_key,
     empty_block_frame,
+    file_layout,
     iter_blocks,
+    known_blocks,
     parse_block,
     parse_block_as,
     store_rows,
@@ -141,20 +145,31 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     # a file still being written (`follow`) has no size yet: parsed here
     parser = BlockParser(forced, forced_name, fmt, fields, parallel=follow is None and _large(read_path or path),
                          local_first=0 if pack is None else LOCAL_FIRST)
-    for start, lines in iter_blocks(source, digest):
+    # an edited file whose layout the cache knows: its unchanged blocks are found where they lie
+    known = known_blocks(source, settings, pack, digest) if pack is not None else None
+    cut = known if known is not None else ((start, lines, None, len(lines), block_bytes(lines))
+                                           for start, lines in iter_blocks(source, digest))
+    sizes: list[int] = []
+    for start, lines, key, count, size in cut:
         first = start == 0
-        key = block_key(settings, first, lines) if cache is not None else None
-        part = stored_block(pack, key, len(lines)) if pack is not None else None
+        if key is None and cache is not None:
+            key = block_key(settings, first, lines)
+        part = stored_block(pack, key, count) if pack is not None else None
         if part is None:
+            if lines is None:  # a stored block whose issues cannot be read after all: cut the file again
+                digest.hexdigest()
+                return load_dataset(path, split, first_row=first_row, fmt=fmt, fields=fields, cache=cache,
+                                    limits=limits, kind=kind, read_path=read_path, stored=False)
             part = parser.parse(lines, first)
             if cache is not None:
                 cache.misses += 1
         elif cache is not None:
             cache.hits += 1
         parts.append(part)
-        blocks.append(Block(key, start, len(lines)))
+        blocks.append(Block(key, start, count))
+        sizes.append(size)
         if progress:
-            progress(len(lines))
+            progress(count)
     parts = parser.resolved(parts)
     for block, part in zip(blocks, parts):
         issues.extend(LineIssue(block.start + i.line, i.code, i.severity, i.message) for i in part.issues)
@@ -169,7 +184,9 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
                 part.frame = None  # the rows are held once: in `frames`, until they are concatenated
             frame = _concat_releasing(frames)
             if cache is not None:
-                store_rows(cache, path, settings, blocks, parts, frame, pack)
+                layout = None if source.compressed or source.zstd or follow is not None else \
+                    file_layout(sizes, _file_size(source.path))
+                store_rows(cache, path, settings, blocks, parts, frame, pack, layout)
         else:
             frame = empty_block_frame()
     except CacheMiss:  # the stored rows were not what their entry said: every block parsed after all
@@ -275,6 +292,13 @@ class BlockParser:
         workers.broken()
         self._pool, self._parallel = None, False
         return parse_block(lines, first, *self._local)
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return -1
 
 
 def _concat_releasing(frames: list) -> Any:

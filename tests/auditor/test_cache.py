@@ -732,3 +732,78 @@ def test_stored_rows_that_decode_to_other_rows_are_parsed_again(tmp_path, capsys
     calls.clear()
     assert cli_report(capsys, str(train), "--cache-dir", str(cache_dir)) == cold
     assert calls == []  # and stored again as they are
+
+
+def _random_lines(rng, n):
+    words = ["alpha", "beta", "gamma", "delta", "{\"a\": 1}", "", "x" * 30, "naïve café", "\ufeffbom"]
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(0, 4))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_known_blocks_cut_an_edited_file_exactly_as_iter_blocks(tmp_path, monkeypatch, small_blocks, seed):
+    # an edited file is cut from the layout the cache recorded: the blocks (their lines, keys and byte
+    # sizes) must be exactly what cutting the whole file line by line gives, for any edit
+    from auditor.input.blocks import block_bytes, file_layout, iter_blocks, known_blocks, store_rows
+    from auditor.input.dataset import load_dataset
+
+    rng = random.Random(seed)
+    lines = _random_lines(rng, rng.randint(1, 160))
+    path = tmp_path / "train.jsonl"
+    ending = rng.random() < 0.8
+    path.write_bytes(("\n".join(lines) + ("\n" if ending else "")).encode())
+    cache = open_cache(tmp_path / "cache")
+    load_dataset(str(path), "train", cache=cache)
+    cache.flush()
+    settings = [None, [], DEFAULT_MAX_LINE_BYTES]
+    pack = stored_rows(open_cache(tmp_path / "cache"), str(path), settings)
+    assert pack is not None and "layout" in pack.header
+
+    edits = [rng.choice(["replace", "insert", "delete", "append", "ending"]) for _ in range(rng.randint(1, 3))]
+    for what in edits:  # 1-3 edits anywhere: replace, insert, delete, append, the last line end
+        at = rng.randrange(len(lines) + 1)
+        if what == "replace" and lines:
+            lines[min(at, len(lines) - 1)] = _random_lines(rng, 1)[0] + " edited"
+        elif what == "insert":
+            inserted = _random_lines(rng, rng.randint(1, 30))
+            lines[at:at] = inserted
+        elif what == "delete" and len(lines) > 1:
+            del lines[at:at + rng.randint(1, 20)]
+        elif what == "append":
+            lines += _random_lines(rng, rng.randint(1, 30))
+        else:
+            ending = not ending
+    path.write_bytes(("\n".join(lines) + ("\n" if ending else "")).encode())
+
+    source = SourceFile(str(path))
+    full = list(iter_blocks(source))
+    known = known_blocks(source, settings, pack)
+    assert known is not None
+    assert [(start, count) for start, _, _, count, _ in known] == [(start, len(block)) for start, block in full]
+    for (start, block_lines, key, count, size), (_, cut) in zip(known, full):
+        if block_lines is None:
+            assert key == block_key(settings, start == 0, cut)  # a stored block, recognized where it lies
+        else:
+            assert block_lines == cut
+        assert size == block_bytes(cut) or (not ending and size == block_bytes(cut) - 1)
+    assert sum(size for *_, size in known) == path.stat().st_size
+    assert file_layout([block_bytes(cut) for _, cut in full], path.stat().st_size) == [k[-1] for k in known]
+    recognized = [k[1] is None for k in known]
+    if len(full) >= 6 and len(edits) == 1 and edits[0] in ("replace", "insert", "delete"):
+        # one edit touches a block or two (an insert adds its own, of BLOCK_MIN lines or more): the
+        # others, before and after it, are found as stored
+        new_blocks = len(inserted) // 2 if edits[0] == "insert" else 0
+        assert recognized.count(False) <= 3 + new_blocks, (edits, recognized)
+
+
+def test_a_file_with_a_carriage_return_is_cut_line_by_line(tmp_path, capsys, monkeypatch, small_blocks):
+    from auditor.input.blocks import known_blocks
+
+    train = write_jsonl(tmp_path / "train.jsonl", distinct_chats(80))
+    cache_dir = str(tmp_path / "cache")
+    cli_report(capsys, str(train), "--cache-dir", cache_dir)
+    lines = train.read_bytes().split(b"\n")
+    lines[40] = lines[40] + b"\r"  # one CRLF line: the line reader drops the CR, the bytes keep it
+    train.write_bytes(b"\n".join(lines))
+    pack = stored_rows(open_cache(tmp_path / "cache"), str(train), [None, [], DEFAULT_MAX_LINE_BYTES])
+    assert known_blocks(SourceFile(str(train)), [None, [], DEFAULT_MAX_LINE_BYTES], pack) is None
+    assert cli_report(capsys, str(train), "--cache-dir", cache_dir) == cli_report(capsys, str(train), "--no-cache")
