@@ -147,8 +147,10 @@ class AuditContext:
         family is the artefact's name ("text-keys"), and for `per_file` artefacts named by a text
         selection also "name:selection" ("text-keys:input"); `keep` names either. A forgotten artefact
         is rebuilt (or read from the cache) if asked for again."""
-        # a selection's text is made of its parts' texts: keeping it keeps them
+        # a selection's text is made of its parts' texts: keeping it keeps them until it is built (then
+        # it is held whole, and its parts only for whoever declares them)
         keep = set(keep) | {f"text:{part}" for family in keep if family.startswith("text:")
+                            and _per_file_key(_text_artefact(family[len("text:"):]), True) not in self._shared
                             for part in family[len("text:"):].split("+")}
         with self._guard:
             for key in [k for k in list(self._shared) if isinstance(k, tuple)]:

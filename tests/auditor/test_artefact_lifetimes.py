@@ -208,3 +208,25 @@ def test_a_re_run_served_by_the_cache_runs_the_checks_on_two_threads(tmp_path, m
     warm = audit(config, cache=open_cache(tmp_path / "cache"))
     assert seen == [1, 2]
     assert warm["results"] == cold["results"]
+
+
+def test_a_selection_keeps_its_parts_until_it_is_built():
+    from auditor.context.audit_context import _per_file_key, _text_artefact
+
+    ctx = make_context(distinct_chats(6))
+
+    def held(spec):
+        return _per_file_key(_text_artefact(spec), True) in ctx._shared
+
+    ctx.text("input")
+    ctx.text("response")
+    ctx.release(frozenset({"text:input+response"}))  # not built yet: its parts are what it will be made of
+    assert held("input") and held("response")
+    joined = ctx.text("input+response")
+    ctx.release(frozenset({"text:input+response"}))  # built: held whole, the parts no longer
+    assert held("input+response") and not held("input") and not held("response")
+    assert ctx.text("input+response") is joined
+    ctx.release(frozenset({"text:input+response", "text:input"}))  # a part declared on its own is kept
+    ctx.text("input")
+    ctx.release(frozenset({"text:input+response", "text:input"}))
+    assert held("input") and not held("response")
