@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ class AuditContext:
     # checks may run on two threads (see engine.run_checks): an artefact is built once, by the first
     # that asks, while the others wait for it; `_guard` serializes the bookkeeping of `_building`
     _building: dict[Any, Any] = field(default_factory=dict)
-    _guard: Any = field(default_factory=lambda: __import__("threading").Lock())
+    _guard: Any = field(default_factory=threading.Lock)
     _cache: Any = None  # auditor.store.Cache of this audit, or None (no caching)
     _files: tuple[InputFile, ...] | None = None
     # runs row-local per-file builders elsewhere (auditor.engines: `by_rows(build)`), or None: here
@@ -133,8 +134,6 @@ class AuditContext:
             return self._shared[key]
         except KeyError:
             pass
-        import threading
-
         with self._guard:
             lock = self._building.setdefault(key, threading.RLock())
         with lock:  # builds ask only for what they are built from: no two wait on each other
@@ -286,8 +285,6 @@ class AuditContext:
         `widths[1]` that of `keys[1]`, and so on. Each is then memoized under its own key, as if
         `per_file(keys[i], ...)` had built it alone (ask for it that way); the cache keeps the pass's
         whole value under the list of keys, so the same checks get it back on the next run."""
-        import threading
-
         import numpy as np
 
         together = _per_file_key(("columns", *keys), True)

@@ -234,8 +234,8 @@ def known_blocks(source: SourceFile, settings: Any, pack: Pack, digest: Any = No
     import xxhash
 
     layout = pack.header.get("layout")
-    if (source.compressed or source.zstd or source.follow is not None or not isinstance(layout, list)
-            or len(layout) != len(pack.keys) or not all(isinstance(n, int) and n > 0 for n in layout)):
+    if (not source.plain or not isinstance(layout, list) or len(layout) != len(pack.keys)
+            or not all(isinstance(n, int) and n > 0 for n in layout)):
         return None
     starts: dict[int, int] = {}
     offsets: list[int] = []

@@ -145,6 +145,11 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
     # a file still being written (`follow`) has no size yet: parsed here
     parser = BlockParser(forced, forced_name, fmt, fields, parallel=follow is None and _large(read_path or path),
                          local_first=0 if pack is None else LOCAL_FIRST)
+    def parsed_afresh() -> Dataset:  # stored rows that turn out unreadable: every block parsed after all
+        digest.hexdigest()
+        return load_dataset(path, split, first_row=first_row, fmt=fmt, fields=fields, cache=cache, limits=limits,
+                            kind=kind, read_path=read_path, stored=False)
+
     # an edited file whose layout the cache knows: its unchanged blocks are found where they lie
     known = known_blocks(source, settings, pack, digest) if pack is not None else None
     cut = known if known is not None else ((start, lines, None, len(lines), block_bytes(lines))
@@ -156,10 +161,8 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
             key = block_key(settings, first, lines)
         part = stored_block(pack, key, count) if pack is not None else None
         if part is None:
-            if lines is None:  # a stored block whose issues cannot be read after all: cut the file again
-                digest.hexdigest()
-                return load_dataset(path, split, first_row=first_row, fmt=fmt, fields=fields, cache=cache,
-                                    limits=limits, kind=kind, read_path=read_path, stored=False)
+            if lines is None:  # a stored block whose issues cannot be read after all
+                return parsed_afresh()
             part = parser.parse(lines, first)
             if cache is not None:
                 cache.misses += 1
@@ -184,15 +187,12 @@ def load_dataset(path: str, split: str, *, first_row: int = 0, fmt: str | None =
                 part.frame = None  # the rows are held once: in `frames`, until they are concatenated
             frame = _concat_releasing(frames)
             if cache is not None:
-                layout = None if source.compressed or source.zstd or follow is not None else \
-                    file_layout(sizes, _file_size(source.path))
+                layout = file_layout(sizes, _file_size(source.path)) if source.plain else None
                 store_rows(cache, path, settings, blocks, parts, frame, pack, layout)
         else:
             frame = empty_block_frame()
-    except CacheMiss:  # the stored rows were not what their entry said: every block parsed after all
-        digest.hexdigest()
-        return load_dataset(path, split, first_row=first_row, fmt=fmt, fields=fields, cache=cache, limits=limits,
-                            kind=kind, read_path=read_path, stored=False)
+    except CacheMiss:  # the stored rows were not what their entry said
+        return parsed_afresh()
     frame = frame.with_columns(line=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
     dominant = _dominant(formats)
     if len(formats) > 1 and not forced_name:

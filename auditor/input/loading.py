@@ -129,6 +129,11 @@ class SourceFile:
         self.follow = follow  # a readers.BackgroundSpool still writing the file: read it as it grows
         self._check_readable()
 
+    @property
+    def plain(self) -> bool:
+        """Whether the file's bytes are its text as they lie (not compressed, not still being written)."""
+        return not (self.compressed or self.zstd or self.follow is not None)
+
     def _check_readable(self) -> None:
         if not os.path.exists(self.path):
             raise DatasetLoadError(f"{self.path}: file not found")

@@ -100,11 +100,8 @@ class Pack:
 
     def part(self, key: str, lines: int) -> Any:
         """A block's slice of the value, or None."""
-        found = self.find(key, lines)
-        if found is None:
-            return None
-        slot, first = self._sources[found[0]]
-        return _rows(self.stored()[slot], first, lines)
+        span = self.span(key, lines)
+        return None if span is None else _rows(*span)
 
 
 class Decoding:
@@ -251,8 +248,7 @@ class Pieces:
                 for value, first, count in runs]
 
     def block(self, i: int) -> Any:
-        value, first, count = self.spans[i]
-        return _rows(value, first, count)
+        return _rows(*self.spans[i])
 
     def joined(self) -> Any:
         """The rows as one value (the stored value itself when one holds them all); None when the
@@ -283,7 +279,7 @@ def put_pack(cache: Cache, name: str, blocks: list[Any], value: Any, header: dic
             else:
                 pieces = split_rows(value, [b.lines for b in blocks])
             if pieces is not None:
-                rows = join_rows([pieces[i] for i in own]) if own else _rows(pieces[0], 0, 0) if pieces else None
+                rows = join_rows([pieces[i] for i in own]) if own else _rows(pieces[0], 0, 0)
                 if rows is not None:
                     cache.put_value(_delta_name(name), rows, {**header, "base": checksum, "own": own},
                                     background=True)

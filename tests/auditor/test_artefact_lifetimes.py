@@ -143,23 +143,32 @@ def test_checks_on_two_threads_give_the_results_of_one(tmp_path):
 
     from auditor import engine
 
+    import threading
+
     calls: list[int] = []
     real = engine.run_checks
+    real_run = engine._run_check
+    ran_on: dict[int, set[str]] = {1: set(), 2: set()}
 
     def forced(checks, ctx, max_findings, progress=None, *, threads=1):
         calls.append(threads)
         return real(checks, ctx, max_findings, progress, threads=forced.threads)
+
+    def run_one(*args, **kwargs):
+        ran_on[forced.threads].add(threading.current_thread().name)
+        return real_run(*args, **kwargs)
 
     config = AuditConfig(train=("sample_data/train.jsonl",), eval=("sample_data/eval.jsonl",),
                          schema="sample_data/schema.json")
     reports = {}
     for threads in (1, 2):
         forced.threads = threads
-        engine.run_checks = forced
+        engine.run_checks, engine._run_check = forced, run_one
         try:
             reports[threads] = orjson.dumps(audit(config))
         finally:
-            engine.run_checks = real
+            engine.run_checks, engine._run_check = real, real_run
+    assert ran_on[1] == {threading.main_thread().name} and len(ran_on[2]) == 2  # the checks ran on two threads
     assert reports[1] == reports[2]
     results = orjson.loads(reports[2])["results"]
     assert sum(len(r["findings"]) for r in results) > 20  # many checks found something: a real comparison

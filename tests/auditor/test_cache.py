@@ -687,7 +687,9 @@ def test_a_damaged_delta_is_ignored_and_its_blocks_rebuilt(tmp_path, capsys, mon
 
 def test_arrays_are_served_from_the_entry_bytes_and_stay_writable(tmp_path):
     cache = open_cache(tmp_path / "cache")
-    from auditor.store.entries import MAP_BYTES
+    import mmap
+
+    from auditor.store.entries import MAP_BYTES, read_entry
 
     values = {"c": np.arange(12, dtype=np.uint64).reshape(3, 4), "f": np.asfortranarray(np.arange(6).reshape(2, 3)),
               "empty": np.zeros((0, 5), np.uint32), "big-endian": np.arange(5, dtype=">i4"),
@@ -702,6 +704,8 @@ def test_arrays_are_served_from_the_entry_bytes_and_stay_writable(tmp_path):
         served[...] = 0  # a check may write into what it is served; the entry on disk is untouched
         served_values[name] = served
     again = open_cache(tmp_path / "cache")
+    assert isinstance(read_entry(again.entries / "mapped.art", mapped=True), mmap.mmap)  # mapped, not read
+    assert isinstance(read_entry(again.entries / "c.art", mapped=True), bytearray)  # a small one is read
     assert np.array_equal(again.get_value("c.art")[1], values["c"])
     assert np.array_equal(again.get_value("mapped.art")[1], values["mapped"])  # the write stayed in memory
     # the entry replaced while a value mapped from it lives (as another audit would): the value keeps its rows
