@@ -466,21 +466,71 @@ class _Draws:
             span *= 2
 
 
-# Texts judged in lockstep by `_lockstep_probabilities`: their n-gram table (300-900 rows of 55 languages
-# a text) stays under ~13 MB a batch, and their draws (1,001 a trial) ~0.3 MB.
-LOCKSTEP_TEXTS = 32
+# Texts judged in lockstep by `_lockstep_probabilities`: a step's rows (texts x 5 steps x 55 languages)
+# and a trial's draws (1,001 a text) stay well under a megabyte.
+LOCKSTEP_TEXTS = 64
 
 
-def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
+def _normal_table(text: str) -> dict[int, str]:
+    """`NGram.normalize` of every character of `text`, as a `str.translate` table (kept between texts:
+    langdetect asks the same few hundred characters over and over)."""
+    from langdetect.utils.ngram import NGram
+
+    missing = set(text).difference(map(chr, _NORMAL))
+    for ch in missing:
+        _NORMAL[ord(ch)] = NGram.normalize(ch)
+    return _NORMAL
+
+
+_NORMAL: dict[int, str] = {}
+
+
+def _candidate_ngrams(text: str) -> list[str]:
+    """The n-grams `Detector._extract_ngrams` draws from a cleaned text, in its order, before it keeps
+    those its profiles know: `NGram.add_char` and `NGram.get` over each character, inlined (a word of
+    two capitals in a row gives none until it ends)."""
+    out: list[str] = []
+    grams = " "
+    capital = False
+    for ch in text.translate(_normal_table(text)):
+        last = grams[-1]
+        if last == " ":
+            capital = False
+            if ch == " ":
+                grams = " "
+                continue
+            grams = " " + ch
+        else:
+            grams = (grams[1:] if len(grams) >= 3 else grams) + ch
+        if ch.isupper():
+            if last.isupper():
+                capital = True
+        else:
+            capital = False
+        if capital:
+            continue
+        if ch != " ":
+            out.append(ch)
+        out.append(grams[-2:])
+        if len(grams) == 3:
+            out.append(grams)
+    return out
+
+
+def _lockstep_probabilities(detectors: list, reach: list | None = None) -> list[list[float] | None]:
     """langdetect's `langprob` of each detector (text appended, seed set), or None when its text has no
     features: `Detector._detect_block` for all of them at once, its trials in lockstep across texts.
 
     The same arithmetic in the same order on the same random draws, so the same probabilities to the last
     bit (a test compares them with the stock Detector): each text's draws are read from one Mersenne
     Twister stream at its own position (every detector seeds its generator alike), its n-gram
-    probabilities are rows of one table, and a step multiplies every unsettled text's row at once. A
-    text langdetect cannot settle (random letters) costs ~10 ms in the library's per-language loops; in
-    lockstep, sixty of them cost about what one does.
+    probabilities are rows of one table, and five steps (one normalization) of every unsettled text are
+    one product. A text langdetect cannot settle (random letters) costs ~10 ms in the library's
+    per-language loops; in lockstep, sixty of them cost about what one does.
+
+    `reach`, when given, holds for each detector None or (language indices, threshold): only whether one
+    of those languages ends at least `threshold` likely matters. Once the trials left could not lift any
+    of them there, even each ending certain of it, the text's trials stop and its answer is None.
     """
     import numpy as np
 
@@ -489,56 +539,82 @@ def _lockstep_probabilities(detectors: list) -> list[list[float] | None]:
     first = detectors[0]
     langs = len(first.langlist)
     n_trial, limit, conv = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
-    words: list[str] = []
-    picks = []
-    out: list[list[float] | None] = [None] * len(detectors)
-    texts = []
-    for j, detector in enumerate(detectors):
+    last = -(-limit // 5) * 5  # the stock loop stops at the first normalization at or past its limit
+    probabilities = first.word_lang_prob_map
+    lazy = isinstance(probabilities, _WordProbabilities)
+    candidates = []
+    for detector in detectors:
         detector.cleaning_text()
-        ngrams = detector._extract_ngrams()
-        if not ngrams:
-            continue
-        distinct = {word: i for i, word in enumerate(dict.fromkeys(ngrams))}
-        base = len(words)
-        words += distinct
-        picks.append(np.fromiter((base + distinct[word] for word in ngrams), np.int64, len(ngrams)))
-        texts.append(j)
+        candidates.append(_candidate_ngrams(detector.text))
+    if lazy:
+        found = probabilities.rows_for([gram for grams in candidates for gram in grams])
+    else:
+        known = [gram for grams in candidates for gram in grams if gram in probabilities]
+        index = {gram: i for i, gram in enumerate(dict.fromkeys(known))}
+        found = np.fromiter((index.get(gram, -1) for grams in candidates for gram in grams), np.int64)
+    out: list[list[float] | None] = [None] * len(detectors)
+    texts, picks = [], []
+    at = 0
+    for j, grams in enumerate(candidates):
+        rows = found[at:at + len(grams)]
+        at += len(grams)
+        rows = rows[rows >= 0]
+        if len(rows):
+            texts.append(j)
+            picks.append(rows)
     if not texts:
         return out
-    probabilities = first.word_lang_prob_map
-    table = (probabilities.rows_of(words) if isinstance(probabilities, _WordProbabilities)
-             else np.array([probabilities[word] for word in words], dtype=np.float64))
+    table = probabilities.table() if lazy else np.array([probabilities[gram] for gram in index], dtype=np.float64)
     stream = _Stream(first.seed)
     readers = [_Draws(stream) for _ in texts]
     langprob = np.zeros((len(texts), langs))
+    bounds = [reach[texts[t]] if reach else None for t in range(len(texts))]
     # Python's float sum adds left to right before 3.12, compensated from 3.12 on: the library's sum
     sequential = sys.version_info < (3, 12)
-    for _ in range(n_trial):
-        alphas = np.array([detectors[texts[t]].alpha + readers[t].gauss() * first.ALPHA_WIDTH
-                           for t in range(len(texts))])
+
+    def normalized(prob):
+        total = (np.add.accumulate(prob, axis=1)[:, -1] if sequential
+                 else np.array([sum(row) for row in prob.tolist()]))
+        prob /= total[:, None]
+        return prob
+
+    running = list(range(len(texts)))
+    for trial in range(n_trial):
+        if not running:
+            break
+        alphas = np.array([detectors[texts[t]].alpha + readers[t].gauss() * first.ALPHA_WIDTH for t in running])
         weights = alphas / first.BASE_FREQ
-        drawn = [readers[t].choices(len(picks[t]), limit + 1) for t in range(len(texts))]
-        steps = np.stack([picks[t][values] for t, (values, _) in enumerate(drawn)])  # text x step -> row
-        prob = np.full((len(texts), langs), 1.0 / langs)
-        alive = np.arange(len(texts))
-        for i in range(limit + 1):
-            prob *= table[steps[alive, i]] + weights[alive][:, None]  # p[j] + weight: the library's weight + p[j]
-            if i % 5:
-                continue
-            total = (np.add.accumulate(prob, axis=1)[:, -1] if sequential
-                     else np.array([sum(row) for row in prob.tolist()]))
-            prob /= total[:, None]
-            done = (prob.max(axis=1) > conv) if i < limit else np.ones(len(alive), bool)
+        drawn = [readers[t].choices(len(picks[t]), last + 1) for t in running]
+        steps = np.stack([picks[t][values] for t, (values, _) in zip(running, drawn)])  # text x step -> row
+        prob = np.full((len(running), langs), 1.0 / langs)
+        alive = np.arange(len(running))  # slots of `running` still stepping
+        i = 0
+        while True:
+            if i == 0:
+                prob *= table[steps[alive, 0]] + weights[alive][:, None]  # p[j] + weight: the library's weight + p[j]
+            else:
+                rows = table[steps[alive, i - 4:i + 1]]
+                rows += weights[alive][:, None, None]
+                for k in range(5):
+                    prob *= rows[:, k]
+            prob = normalized(prob)
+            done = (prob.max(axis=1) > conv) if i < last else np.ones(len(alive), bool)
             if done.any():
                 for slot in np.flatnonzero(done):
-                    t = alive[slot]
-                    readers[t].skip(int(drawn[t][1][i]) + 1)
+                    t = running[alive[slot]]
+                    readers[t].skip(int(drawn[alive[slot]][1][i]) + 1)
                     langprob[t] += prob[slot] / n_trial
                 alive, prob = alive[~done], prob[~done]
                 if not len(alive):
                     break
+            i += 5
+        left = (n_trial - trial - 1) / n_trial
+        if left and reach:  # 1e-6: the answer is rounded to six places
+            running = [t for t in running if bounds[t] is None
+                       or (langprob[t][bounds[t][0]] + left >= bounds[t][1] - 1e-6).any()]
+    dropped = set(range(len(texts))) - set(running)
     for t, j in enumerate(texts):
-        out[j] = langprob[t].tolist()
+        out[j] = None if t in dropped else langprob[t].tolist()
     return out
 
 
@@ -569,46 +645,60 @@ class _WordProbabilities(dict):
     def __init__(self, profiles: list[tuple[dict[str, int], list[int]]]) -> None:
         super().__init__()
         self._profiles = profiles
-        self._words = set().union(*(freq.keys() for freq, _ in profiles))
-        self._row_of: dict[str, int] = {}  # n-gram -> its row of self._rows (see rows_of)
+        self._known: set[str] | None = None  # every n-gram of every profile, made when first asked
+        self._row_of: dict[str, int] = {}  # n-gram -> its row of self._rows (-1: no profile has it)
         self._rows: Any = None
         self._used = 0
 
-    def rows_of(self, words: list[str]) -> Any:
-        """The probabilities of `words` (n-grams the profiles know) as rows of one float64 array, the
-        values `self[word]` holds: a batch's new n-grams are found with one set intersection per
-        language (C), not one lookup per n-gram and language, and are kept for the next batch."""
+    def rows_for(self, words: list[str]) -> Any:
+        """The row of `self.table()` holding each word's probabilities (-1 for a word no profile has):
+        a batch's new n-grams are found with one set intersection per language (C), not one lookup per
+        n-gram and language, and are kept for the next batch."""
         import numpy as np
 
-        new = [word for word in dict.fromkeys(words) if word not in self._row_of]
+        row_of = self._row_of
+        new = [word for word in dict.fromkeys(words) if word not in row_of]
         if new:
             block = np.zeros((len(new), len(self._profiles)), dtype=np.float64)
             position = {word: i for i, word in enumerate(new)}
+            seen = np.zeros(len(new), bool)
+            odd_lengths = any(not 1 <= len(word) <= 3 for word in new)  # never from a text's n-grams
             for index, (freq, n_words) in enumerate(self._profiles):
-                hits = [word for word in freq.keys() & position.keys() if 1 <= len(word) <= 3]
-                if not hits:
+                shared = list(freq.keys() & position.keys())
+                if not shared:
                     continue
-                at = np.fromiter((position[word] for word in hits), np.int64, len(hits))
-                counts = np.fromiter((freq[word] for word in hits), np.float64, len(hits))
-                lengths = np.fromiter((len(word) for word in hits), np.int64, len(hits))
+                at = np.array([position[word] for word in shared], np.int64)
+                seen[at] = True
+                if odd_lengths:
+                    shared = [word for word in shared if 1 <= len(word) <= 3]
+                    at = np.array([position[word] for word in shared], np.int64)
+                counts = np.array([freq[word] for word in shared], np.float64)
+                lengths = np.array([len(word) for word in shared], np.int64)
                 # 1.0 * count / n_words[length - 1], as the library divides: exact integers as doubles
                 block[at, index] = counts / np.asarray(n_words, dtype=np.float64)[lengths - 1]
-            if self._rows is None or self._used + len(new) > len(self._rows):
-                grown = np.zeros((max(2 * (self._used + len(new)), 4096), len(self._profiles)), dtype=np.float64)
+            kept = np.flatnonzero(seen)
+            if self._rows is None or self._used + len(kept) > len(self._rows):
+                grown = np.zeros((max(2 * (self._used + len(kept)), 4096), len(self._profiles)), dtype=np.float64)
                 if self._rows is not None:
                     grown[:self._used] = self._rows[:self._used]
                 self._rows = grown
-            self._rows[self._used:self._used + len(new)] = block
-            for i, word in enumerate(new):
-                self._row_of[word] = self._used + i
-            self._used += len(new)
-        return self._rows[np.fromiter((self._row_of[word] for word in words), np.int64, len(words))]
+            self._rows[self._used:self._used + len(kept)] = block[kept]
+            row_of.update(dict.fromkeys(new, -1))
+            row_of.update(zip([new[k] for k in kept.tolist()], range(self._used, self._used + len(kept))))
+            self._used += len(kept)
+        return np.array(list(map(row_of.__getitem__, words)), np.int64)
+
+    def table(self) -> Any:
+        """The rows `rows_for` points into (valid until the next `rows_for`)."""
+        return self._rows
 
     def __contains__(self, word: object) -> bool:
-        return word in self._words
+        if self._known is None:
+            self._known = set().union(*(freq.keys() for freq, _ in self._profiles))
+        return word in self._known
 
     def __missing__(self, word: str) -> list[float]:
-        if word not in self._words:
+        if word not in self:
             raise KeyError(word)
         probabilities = [0.0] * len(self._profiles)
         length = len(word)
@@ -621,9 +711,14 @@ class _WordProbabilities(dict):
         return probabilities
 
 
-def second_opinions(bodies: list[str], seed: int, max_chars: int) -> list[tuple[str | None, float]]:
+def second_opinions(bodies: list[str], seed: int, max_chars: int,
+                    reach: list | None = None) -> list[tuple[str | None, float]]:
     """langdetect's top (language, probability) of each prose body (zh-cn and zh-tw as zh), or
-    (None, 0.0) when it finds no features."""
+    (None, 0.0) when it finds no features.
+
+    `reach`, when given, holds for each body None or (languages, threshold): the answer only matters if
+    it is one of those languages, at least `threshold` likely. A body whose trials show that none of them
+    can end there is answered (None, 0.0) before its last trial, like a body without features."""
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import LangDetectException
 
@@ -635,9 +730,15 @@ def second_opinions(bodies: list[str], seed: int, max_chars: int) -> list[tuple[
         detector.append(prefix(body, max_chars))
         detectors.append(detector)
     if _python_draws_hold():
+        bounds = None
+        if reach is not None:
+            codes = [lang.split("-")[0] for lang in factory.langlist]
+            bounds = [None if wanted is None else
+                      ([i for i, code in enumerate(codes) if code in wanted[0]], wanted[1]) for wanted in reach]
         found: list[list[float] | None] = []
         for lo in range(0, len(detectors), LOCKSTEP_TEXTS):
-            found += _lockstep_probabilities(detectors[lo:lo + LOCKSTEP_TEXTS])
+            found += _lockstep_probabilities(detectors[lo:lo + LOCKSTEP_TEXTS],
+                                             bounds[lo:lo + LOCKSTEP_TEXTS] if bounds else None)
     else:  # this Python draws otherwise than `_Draws` knows: the library's own loops
         found = []
         for detector in detectors:

@@ -21,10 +21,10 @@ CHUNK = 8_192
 # Second opinions on a language flagged many times are taken on a seeded sample of this many texts,
 # which must agree this often for the rest to be confirmed (see Language._ask_langdetect): all 30,
 # which a language that langdetect disagrees on one time in ten passes 4% of the time (as often as
-# 49 of 50 would), for 20 fewer texts of ~3 ms each.
+# 49 of 50 would), for 20 fewer texts of ~1 ms each.
 CONFIRM_SAMPLE = 30
 CONFIRM_AGREEMENT = 0.98
-# Texts fastText is unsure of are asked of langdetect one by one, ~3 ms each: at most this many per
+# Texts fastText is unsure of are asked of langdetect one by one, ~0.4-1 ms each: at most this many per
 # split, a seeded sample when there are more (a set of random letters makes every text unsure). The
 # others stay unflagged and are counted: a budget can cost a finding, never add a false one.
 SECOND_OPINIONS = 2_000
@@ -266,7 +266,7 @@ class Language(Check):
         """langdetect's verdict on the texts of `ask` (text, fastText's top), into `out`; returns how
         many texts a sample's agreement confirmed.
 
-        langdetect costs ~2-4 ms a text. When many texts are flagged in one language (a set largely
+        langdetect costs ~0.4-1 ms a text in lockstep (see `_langid`). When many texts are flagged in one language (a set largely
         in another language), fastText's sure answers (top probability >= `flag_probability`) are
         checked on a seeded sample of `CONFIRM_SAMPLE` texts per language: when langdetect agrees on
         at least `CONFIRM_AGREEMENT` of the sample, the language's other sure answers are confirmed
@@ -278,16 +278,20 @@ class Language(Check):
 
         threshold = self.options.flag_probability
         max_chars = self.options.max_chars
+        # the threshold is part of the name: an answer is cut short when it cannot agree at it (below)
         memo = ctx.memo(f"language-second|{_langid.ALGORITHM}|{_langid.langdetect_version()}|"
-                        f"seed={ctx.settings.seed}|max_chars={max_chars}")
+                        f"seed={ctx.settings.seed}|max_chars={max_chars}|flag={threshold}")
 
         def verdicts(items):
             keys = [memo.key(text) for text, _ in items]
             known = memo.get(keys)
             todo = [i for i, answer in enumerate(known) if answer is None]
             bodies = [_langid.prose(items[i][0], max_chars) or "" for i in todo]
-            # the profiles take ~0.4 s to load: only when something is not remembered
-            judged = _langid.second_opinions(bodies, ctx.settings.seed, max_chars) if todo else []
+            # A text fastText is unsure of agrees only if langdetect is sure of one of fastText's languages:
+            # its trials stop once they cannot end there (random letters: after one or two of seven).
+            reach = [None if max(items[i][1].values()) >= threshold else (set(items[i][1]), threshold) for i in todo]
+            # the profiles take ~35 ms to load: only when something is not remembered
+            judged = _langid.second_opinions(bodies, ctx.settings.seed, max_chars, reach) if todo else []
             memo.put((keys[i], list(answer)) for i, answer in zip(todo, judged))
             for i, answer in zip(todo, judged):
                 known[i] = answer

@@ -242,7 +242,7 @@ def test_a_list_of_names_is_not_flagged():
 
 
 def test_when_the_second_opinion_disagrees_the_text_is_undetermined_and_counted(monkeypatch):
-    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: [("nl", 0.99)] * len(bodies))
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars, reach=None: [("nl", 0.99)] * len(bodies))
     rows = english_rows(3) + [chat(DE_Q, DE_A)]
     result = run_check(Language, rows, languages=["en"])
     assert result.findings == []
@@ -484,7 +484,7 @@ def test_second_opinions_on_unsure_texts_stop_at_the_budget_and_the_rest_is_coun
     asked = []
     real = _langid.second_opinions
     monkeypatch.setattr(_langid, "second_opinions",
-                        lambda bodies, seed, max_chars: asked.extend(bodies) or real(bodies, seed, max_chars))
+                        lambda bodies, seed, max_chars, reach=None: asked.extend(bodies) or real(bodies, seed, max_chars))
     monkeypatch.setattr(language, "SECOND_OPINIONS", 4)
     rows = english_rows(3) + [chat(gibberish(), gibberish()) for _ in range(10)]
     result = run_check(Language, rows, languages=["en"])
@@ -494,7 +494,7 @@ def test_second_opinions_on_unsure_texts_stop_at_the_budget_and_the_rest_is_coun
     assert {f.location.line for f in result.findings} <= set(range(4, 14))  # never an English row
     again = []
     monkeypatch.setattr(_langid, "second_opinions",
-                        lambda bodies, seed, max_chars: again.extend(bodies) or real(bodies, seed, max_chars))
+                        lambda bodies, seed, max_chars, reach=None: again.extend(bodies) or real(bodies, seed, max_chars))
     assert [f.to_dict() for f in run_check(Language, rows, languages=["en"]).findings] == \
         [f.to_dict() for f in result.findings] and again == asked  # the same seeded sample
 
@@ -515,7 +515,7 @@ def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_
     rows = english_rows(3) + [chat(gibberish(), gibberish()) for _ in range(12)]
     asked = []
     monkeypatch.setattr(_langid, "second_opinions",  # a detector that knows none of these texts
-                        lambda bodies, seed, max_chars: asked.extend(bodies) or [(None, 0.0)] * len(bodies))
+                        lambda bodies, seed, max_chars, reach=None: asked.extend(bodies) or [(None, 0.0)] * len(bodies))
     noise = run_check(Language, rows, languages=["en"])
     m = noise.metrics["train"]
     assert m["unconfirmed_texts"] > 2 * 5  # a pool the probe is for
@@ -524,7 +524,7 @@ def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_
     # one confirmation in the probe (langdetect is sure of about one text of random letters in 80)
     # is still noise
     asked.clear()
-    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: [
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars, reach=None: [
         (top[0][0], 0.99) if top and len(asked) == 1 else (None, 0.0)  # the first text asked only
         for top in _langid.identify(bodies) if not asked.append(1)])
     once = run_check(Language, rows, languages=["en"])
@@ -533,7 +533,7 @@ def test_a_pool_of_unsure_noise_is_probed_and_not_asked_text_by_text_but_a_pool_
     # the same pool, where the second opinion is sure of fastText's first answer: past the probe,
     # every text is asked and the confirmed ones are flagged as before
     asked.clear()
-    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars: asked.extend(bodies) or
+    monkeypatch.setattr(_langid, "second_opinions", lambda bodies, seed, max_chars, reach=None: asked.extend(bodies) or
                         [(top[0][0], 0.99) if top else (None, 0.0) for top in _langid.identify(bodies)])
     confirmed = run_check(Language, rows, languages=["en"])
     assert confirmed.metrics["train"]["unasked_by_budget"] == 0
@@ -586,10 +586,15 @@ def test_word_probability_rows_are_the_stock_factorys_in_any_batch():
     known = sorted(stock.word_lang_prob_map)
     first, second = known[::997], known[5::1301] + known[::997][:40]  # the second batch repeats 40 of the first
     for batch in (first, second, first[:3] * 2):
-        rows = lazy.rows_of(batch)
+        at = lazy.rows_for(batch)  # before the table: a batch may grow it
+        rows = lazy.table()[at]
         assert rows.shape == (len(batch), len(stock.langlist))
         assert rows.tolist() == [stock.word_lang_prob_map[word] for word in batch]
-    assert np.count_nonzero(lazy.rows_of(first)) > len(first)  # real probabilities, not zeros
+    at = lazy.rows_for(first)
+    assert np.count_nonzero(lazy.table()[at]) > len(first)  # real probabilities, not zeros
+    at = lazy.rows_for(["qx", first[0], "\u2603\u2603", first[0]])  # n-grams no profile has: -1, known ones their row
+    assert at[0] == at[2] == -1 and at[1] == at[3] >= 0
+    assert "qx" not in lazy and first[0] in lazy
 
 
 def test_second_opinions_in_lockstep_give_langdetects_probabilities_to_the_last_bit():
@@ -645,3 +650,55 @@ def test_a_python_that_draws_otherwise_gets_the_librarys_own_second_opinions(mon
     monkeypatch.setattr(_langid, "_python_draws_hold", lambda: False)
     assert _langid.second_opinions(bodies, 0, 2000) == lockstep
     assert lockstep[0][0] == "de"
+
+
+def test_langdetects_ngrams_are_drawn_from_the_text_as_the_library_draws_them():
+    import random
+
+    from langdetect.detector import Detector
+
+    from dataset_auditor_checks import _langid
+
+    rng = random.Random(11)
+    pieces = ["The", "QUICK", "bRoWn", "fox", "ÉCOLE", "straße", "Ωμέγα", "ДОМ", "дом", "東京", "ひらがな", "カタカナ",
+              "한국어", "Tiếng", "Việt", "ș", "ț", "—", "...", "!!", "a", "I", "AB", "x1y", "ǅemal", "ﬁne", "’s", "ـ"]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(300)]
+    texts += ["", " ", "  a  ", "A", "AA", "AAA a", "aA", "Aa", "ABC DEF", "x" * 50, "\u0300a", "a\u0301e"]
+    factory = _langid._factory()
+    for text in texts:
+        detector = Detector(factory)
+        detector.append(text)
+        detector.cleaning_text()
+        ours = [gram for gram in _langid._candidate_ngrams(detector.text) if gram in factory.word_lang_prob_map]
+        assert ours == detector._extract_ngrams(), text
+
+
+def test_a_second_opinion_that_cannot_agree_stops_early_and_decides_as_the_whole_one_would():
+    import random
+
+    from dataset_auditor_checks import _langid
+
+    rng = random.Random(5)
+    gibberish_texts = [" ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+                                for _ in range(40)) for _ in range(20)]
+    prose_texts = ["Der schnelle braune Fuchs springt über den faulen Hund und läuft weiter in den Wald.",
+                   "Le renard brun saute par-dessus le chien paresseux et court vers la forêt.",
+                   "El rápido zorro marrón salta sobre el perro perezoso y corre hacia el bosque.",
+                   "The quick brown fox jumps over the lazy dog and keeps running to the hills."]
+    bodies = gibberish_texts + prose_texts
+    whole = _langid.second_opinions(bodies, 0, 300)
+    tops = [{"de", "nl", "en"}, {"fr", "it", "es"}, {"es", "pt", "gl"}, {"en", "de", "fr"}]
+    wanted = [set(rng.sample(["en", "de", "fr", "sv", "it"], 3)) for _ in gibberish_texts] + tops
+    for threshold in (0.5, 0.8, 0.9, 0.99):
+        cut = _langid.second_opinions(bodies, 0, 300, [(langs, threshold) for langs in wanted])
+        for (lang, prob), (cut_lang, cut_prob), langs in zip(whole, cut, wanted):
+            agrees = lang in langs and prob >= threshold
+            assert agrees == (cut_lang in langs and cut_prob >= threshold)
+            if cut_lang is not None:
+                assert (cut_lang, cut_prob) == (lang, prob)  # an answer given is the whole answer
+        if threshold >= 0.8:  # random letters: cut short, but for one langdetect is sure is English
+            assert sum(answer == (None, 0.0) for answer in cut[:20]) >= 19 and ("en", 0.999996) in cut[:20]
+            assert [answer[0] for answer in cut[20:]] == ["de", "fr", "es", "en"]  # prose: answered in full
+    assert all(lang is not None for lang, _ in whole[:20])  # uncut, langdetect does name a language
+    mixed = _langid.second_opinions(bodies[:2] + bodies[-1:], 0, 300, [None, ({"en"}, 0.9), None])
+    assert mixed == [whole[0], (None, 0.0), whole[-1]]  # only the texts given a reach are cut
