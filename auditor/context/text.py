@@ -93,6 +93,9 @@ def join_normalized(texts: list):
     """
     import polars as pl
 
+    # A part empty on every row (no functions offered, no system prompts) adds nothing to any row: the
+    # others' join is the answer, and with one part left it is that part's own bytes, not a copy.
+    texts = [text for text in texts if text.str.len_bytes().sum()] or texts[:1]
     if len(texts) == 1:
         return texts[0].rename("text")
     columns = {f"p{i}": text for i, text in enumerate(texts)}

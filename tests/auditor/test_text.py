@@ -75,3 +75,16 @@ def test_parts_normalized_alone_and_joined_are_the_normalized_joined_text(rows):
         assert matching_text(frame, parts).to_list() == expected
         alone = [matching_text(frame, [p]) for p in parts]
         assert join_normalized(alone).to_list() == expected
+
+
+def test_a_part_empty_on_every_row_joins_to_the_other_parts_unchanged():
+    from auditor.context.text import join_normalized
+
+    prompt = pl.Series("x", ["hello world", "", "b c"])
+    empty = pl.Series("y", ["", "", ""])
+    response = pl.Series("z", ["ok", "yes", ""])
+    assert join_normalized([prompt, empty]).to_list() == ["hello world", "", "b c"]
+    assert join_normalized([empty, prompt, empty, response]).to_list() == ["hello world ok", "yes", "b c"]
+    assert join_normalized([empty, empty]).to_list() == ["", "", ""]
+    assert join_normalized([prompt, empty]).name == "text"
+    assert join_normalized([prompt, empty]).len() == 3
