@@ -123,8 +123,10 @@ def _signatures(responses):
 
     distinct = responses.drop_nulls().unique()
     # prose (no JSON value can start with its first character) is "text" without a call into Python
-    starts = distinct.str.strip_chars_start(" \t\n\r").str.slice(0, 1)
-    maybe_json = starts.is_in(sorted(shapes.JSON_STARTS))
+    stripped = distinct.str.strip_chars_start(" \t\n\r")
+    # a value that starts with t, f or n is true, false or null and nothing else ("no idea" is prose)
+    maybe_json = (stripped.str.slice(0, 1).is_in(sorted(shapes.JSON_STARTS - set("tfn")))
+                  | stripped.str.strip_chars_end(" \t\n\r").is_in(["true", "false", "null"]))
     shapes_of = pl.Series(["text"] * len(distinct), dtype=pl.String)
     candidates = maybe_json.arg_true()
     if len(candidates):

@@ -80,10 +80,12 @@ def test_signatures_of_prose_are_text_without_parsing_and_agree_with_the_per_row
     from dataset_auditor_checks import output_format
 
     targets = pl.Series(["Sure, here you go", '{"a": 1}', " [1, 2]", "thanks!", "", None, "42", "\n{bad json",
-                         "no", "true"])
+                         "no", "true", " false \n", "null", "nullable field", "fine"])
     expected = [shapes.signature(t) for t in targets.to_list()]
+    assert expected[-5:] == ["boolean", "boolean", "null", "text", "text"]
     parsed = []
     original = shapes.signature
     monkeypatch.setattr(shapes, "signature", lambda text: parsed.append(text) or original(text))
     assert output_format._signatures(targets).to_list() == expected
-    assert sorted(parsed) == sorted(['{"a": 1}', " [1, 2]", "thanks!", "42", "\n{bad json", "no", "true"])
+    # prose that starts like true, false or null ("thanks!", "no") is not parsed either
+    assert sorted(parsed) == sorted(['{"a": 1}', " [1, 2]", "42", "\n{bad json", "true", " false \n", "null"])
