@@ -395,18 +395,15 @@ def _python_draws_hold() -> bool:
 
 
 class _Stream:
-    """Python's Mersenne Twister stream for one seed (`random.Random(seed)`), read from numpy's MT19937
-    set to the same state: the 32-bit words Python's `getrandbits` returns, in order, made as asked."""
+    """Python's Mersenne Twister stream for one seed (`random.Random(seed)`): the 32-bit words its
+    `getrandbits` returns, in order, made as asked (many at a time, as one long `getrandbits`)."""
 
     def __init__(self, seed: int) -> None:
         import random
 
         import numpy as np
 
-        state = random.Random(seed).getstate()[1]
-        self._bits = np.random.MT19937()
-        self._bits.state = {"bit_generator": "MT19937",
-                            "state": {"key": np.array(state[:624], dtype=np.uint32), "pos": state[624]}}
+        self._twister = random.Random(seed)
         self._words = np.zeros(0, np.uint64)
 
     def words(self, start: int, count: int):
@@ -414,7 +411,9 @@ class _Stream:
 
         if start + count > len(self._words):
             more = max(start + count - len(self._words), 1 << 15)
-            self._words = np.concatenate([self._words, self._bits.random_raw(more)])
+            # getrandbits(32 k) is the next k words, the first one least significant
+            drawn = np.frombuffer(self._twister.getrandbits(32 * more).to_bytes(4 * more, "little"), dtype="<u4")
+            self._words = np.concatenate([self._words, drawn.astype(np.uint64)])
         return self._words[start:start + count]
 
 

@@ -67,11 +67,31 @@ def chunked(texts, width, dtype, finish, *, num_perm, ngram, char_ngram, seed, c
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The (a, b) permutation parameters datasketch's MinHash draws for (num_perm, seed)."""
-    gen = np.random.RandomState(seed)
-    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
-    return a, b
+    """The (a, b) permutation parameters datasketch's MinHash draws for (num_perm, seed):
+    `np.random.RandomState(seed).randint(0, 2**31, num_perm)` and then `randint(0, 2**32, num_perm)` as
+    uint32, read straight from the Mersenne Twister numpy seeds alike (importing numpy.random costs a
+    cold run more than drawing 256 words)."""
+    if not 0 <= seed < 1 << 32:
+        raise ValueError("Seed must be between 0 and 2**32 - 1")  # as RandomState says
+    words = _legacy_words(seed, 2 * num_perm)
+    # randint below 2**31 masks a word to 31 bits (never rejecting one); below 2**32 takes it whole
+    a = (words[:num_perm] & np.uint32(0x7FFFFFFF)) * np.uint32(2) + np.uint32(1)
+    return a, words[num_perm:].copy()
+
+
+def _legacy_words(seed: int, count: int) -> np.ndarray:
+    """The first `count` 32-bit outputs of `np.random.RandomState(seed)`: MT19937 seeded by
+    init_genrand (numpy's legacy seeding of an integer), drawn by Python's generator set to that state."""
+    import random
+
+    state = [seed]
+    for i in range(1, 624):
+        prev = state[-1]
+        state.append((1812433253 * (prev ^ (prev >> 30)) + i) & 0xFFFFFFFF)
+    twister = random.Random()
+    twister.setstate((3, (*state, 624), None))
+    # getrandbits(32 k) is the next k words, the first one least significant
+    return np.frombuffer(twister.getrandbits(32 * count).to_bytes(4 * count, "little"), dtype="<u4").astype(np.uint32)
 
 
 def _signature_rows(offsets, hv, a, b, out, r0, r1) -> None:

@@ -241,3 +241,15 @@ def test_unique_false_keeps_the_same_sets():
     assert np.diff(o2).tolist() == [7, 1, 0, 2]
     for i in range(len(texts)):
         assert set(h1[o1[i] : o1[i + 1]]) == set(h2[o2[i] : o2[i + 1]])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 42, 2**31, 2**32 - 1])
+def test_permutations_are_the_ones_datasketch_draws_with_numpy(seed):
+    for num_perm in (1, 64, 128, 256):
+        a, b = minhash._permutations(num_perm, seed)
+        drawn = MinHash(num_perm=num_perm, seed=seed).permutations  # datasketch: RandomState(seed).randint
+        np.testing.assert_array_equal(a, drawn[0].astype(np.uint32))
+        np.testing.assert_array_equal(b, drawn[1].astype(np.uint32))
+        assert a.dtype == b.dtype == np.uint32 and (a % 2 == 1).all()
+    with pytest.raises(ValueError):
+        minhash._permutations(4, -1)
