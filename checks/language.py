@@ -167,25 +167,12 @@ class Language(Check):
         return ctx.shared(("language", split, self.options_key(ctx)), lambda: self._detect(ctx, split))
 
     def _detect(self, ctx, split):
-        import numpy as np
         import polars as pl
 
-        rows = ctx.rows(split).select("row", "system", "prompt", "asked", "response", "tool_call")
-        population = rows.height
-        sampled = population > self.options.sample
-        if sampled:  # seeded sample, then back in row order
-            picked = np.random.default_rng(ctx.settings.seed).choice(population, self.options.sample, replace=False)
-            rows = rows[np.sort(picked)]
-        call = pl.col("tool_call").fill_null(False)
-        sides = rows.select(
-            "row",
-            prompt_text=pl.coalesce("asked", user_side()),
-            # a tool call is what the model is trained to emit, not text in a language
-            response_text=pl.when(call).then(None).otherwise(pl.col("response")),
-            call=call)
-        texts = pl.concat([sides["prompt_text"], sides["response_text"]]).rename("text")
-        unique = texts.filter(texts.is_not_null() & (texts != "")).unique().sort()  # sorted: stable chunks
-        answers = self._answers(ctx, unique)
+        sides, info = self._sides(ctx, split)
+        unique = _distinct_texts(sides)
+        answers = self._every_answer(ctx)
+        answers = answers.join(unique.to_frame(), on="text", how="semi", maintain_order="left")
         frame = sides.select("row")
         for side in SIDES:
             found = sides.select(text=f"{side}_text", call="call").with_row_index("_at").join(
@@ -202,7 +189,43 @@ class Language(Check):
                 pl.col("sentence_letters").alias(f"{side}_sentence_letters"),
                 prose.alias(f"{side}_prose"),
                 pl.col("script").alias(f"{side}_script")))
-        return frame, {"sampled": sampled, "sample_size": rows.height, "population": population}, answers
+        return frame, info, answers
+
+    def _sides(self, ctx, split):
+        """(row, prompt_text, response_text, call) of the split's judged rows (a seeded sample above
+        `sample`), and the sampling information."""
+        return ctx.shared(("language-sides", split, self.options_key(ctx)), lambda: self._pick_sides(ctx, split))
+
+    def _pick_sides(self, ctx, split):
+        import numpy as np
+        import polars as pl
+
+        rows = ctx.rows(split).select("row", "system", "prompt", "asked", "response", "tool_call")
+        population = rows.height
+        sampled = population > self.options.sample
+        if sampled:  # seeded sample, then back in row order
+            picked = np.random.default_rng(ctx.settings.seed).choice(population, self.options.sample, replace=False)
+            rows = rows[np.sort(picked)]
+        call = pl.col("tool_call").fill_null(False)
+        sides = rows.select(
+            "row",
+            prompt_text=pl.coalesce("asked", user_side()),
+            # a tool call is what the model is trained to emit, not text in a language
+            response_text=pl.when(call).then(None).otherwise(pl.col("response")),
+            call=call)
+        return sides, {"sampled": sampled, "sample_size": rows.height, "population": population}
+
+    def _every_answer(self, ctx):
+        """`_answers` for the texts of every split at once: the eval split's texts go to the worker
+        processes with train's rather than being judged alone on one core after them."""
+        import polars as pl
+
+        def build():
+            splits = ["train"] + (["eval"] if ctx.has_eval else [])
+            texts = pl.concat([_distinct_texts(self._sides(ctx, split)[0]) for split in splits])
+            return self._answers(ctx, texts.unique().sort())  # sorted: stable chunks
+
+        return ctx.shared(("language-answers", self.options_key(ctx)), build)
 
     def _answers(self, ctx, texts):
         """A frame of every text of `texts` (a Series) and its answer: fastText's top languages and
@@ -504,6 +527,14 @@ def _names_language(prompt: str, lang: str) -> bool:
 
     name = LANGUAGE_NAMES.get(lang)
     return bool(name) and re.search(rf"\b{re.escape(name)}\b", prompt, re.IGNORECASE) is not None
+
+
+def _distinct_texts(sides):
+    """The distinct non-empty texts of both sides, sorted."""
+    import polars as pl
+
+    texts = pl.concat([sides["prompt_text"], sides["response_text"]]).rename("text")
+    return texts.filter(texts.is_not_null() & (texts != "")).unique().sort()
 
 
 def _judge_all(texts, max_chars):

@@ -702,3 +702,26 @@ def test_a_second_opinion_that_cannot_agree_stops_early_and_decides_as_the_whole
     assert all(lang is not None for lang, _ in whole[:20])  # uncut, langdetect does name a language
     mixed = _langid.second_opinions(bodies[:2] + bodies[-1:], 0, 300, [None, ({"en"}, 0.9), None])
     assert mixed == [whole[0], (None, 0.0), whole[-1]]  # only the texts given a reach are cut
+
+
+def test_train_and_eval_texts_are_judged_in_one_batch_with_the_findings_of_one_split_at_a_time(monkeypatch):
+    from dataset_auditor_checks import language
+
+    train = english_rows(6) + [chat(DE_Q, DE_A), chat(DE_Q, "Please send us your order number and we will check it.")]
+    evals = english_rows(3)[1:] + [chat(DE_Q, DE_A), chat("Wie spät ist es jetzt in Berlin, bitte sagen Sie es mir?", DE_A)]
+    batches = []
+    real = language._judge_all
+    monkeypatch.setattr(language, "_judge_all", lambda texts, max_chars: batches.append(list(texts)) or real(texts, max_chars))
+    together = run_check(Language, train, evals, languages=["en"])
+    assert len(batches) == 1  # one batch: the texts of both splits, each text once
+    assert len(batches[0]) == len(set(batches[0])) and DE_A in batches[0]
+    # each split alone gives the same findings and metrics
+    alone_train = run_check(Language, train, languages=["en"])
+    assert [(f.location.line, f.message, f.data) for f in together.findings if f.split == "train"] == \
+        [(f.location.line, f.message, f.data) for f in alone_train.findings]
+    assert together.metrics["train"] == alone_train.metrics["train"]
+    alone_eval = run_check(Language, evals, languages=["en"])
+    assert [(f.location.line, f.message, f.data) for f in together.findings if f.split == "eval"] == \
+        [(f.location.line, f.message, f.data) for f in alone_eval.findings]
+    assert together.metrics["eval"] == alone_eval.metrics["train"]
+    assert {f.split for f in together.findings} == {"train", "eval"}
