@@ -169,10 +169,10 @@ class Language(Check):
     def _detect(self, ctx, split):
         import polars as pl
 
-        sides, info = self._sides(ctx, split)
-        unique = _distinct_texts(sides)
+        sides, info, unique = self._sides(ctx, split)
         answers = self._every_answer(ctx)
-        answers = answers.join(unique.to_frame(), on="text", how="semi", maintain_order="left")
+        if answers.height != len(unique):  # another split's texts too: this split's only
+            answers = answers.join(unique.to_frame(), on="text", how="semi", maintain_order="left")
         frame = sides.select("row")
         for side in SIDES:
             found = sides.select(text=f"{side}_text", call="call").with_row_index("_at").join(
@@ -193,8 +193,9 @@ class Language(Check):
 
     def _sides(self, ctx, split):
         """(row, prompt_text, response_text, call) of the split's judged rows (a seeded sample above
-        `sample`), and the sampling information."""
-        return ctx.shared(("language-sides", split, self.options_key(ctx)), lambda: self._pick_sides(ctx, split))
+        `sample`), the sampling information, and the distinct texts of both sides, sorted."""
+        # keys of the family "language", which the check declares: another thread's release keeps them
+        return ctx.shared(("language", "sides", split, self.options_key(ctx)), lambda: self._pick_sides(ctx, split))
 
     def _pick_sides(self, ctx, split):
         import numpy as np
@@ -213,7 +214,8 @@ class Language(Check):
             # a tool call is what the model is trained to emit, not text in a language
             response_text=pl.when(call).then(None).otherwise(pl.col("response")),
             call=call)
-        return sides, {"sampled": sampled, "sample_size": rows.height, "population": population}
+        info = {"sampled": sampled, "sample_size": rows.height, "population": population}
+        return sides, info, _distinct_texts(sides)
 
     def _every_answer(self, ctx):
         """`_answers` for the texts of every split at once: the eval split's texts go to the worker
@@ -222,10 +224,11 @@ class Language(Check):
 
         def build():
             splits = ["train"] + (["eval"] if ctx.has_eval else [])
-            texts = pl.concat([_distinct_texts(self._sides(ctx, split)[0]) for split in splits])
-            return self._answers(ctx, texts.unique().sort())  # sorted: stable chunks
+            texts = [self._sides(ctx, split)[2] for split in splits]
+            # sorted: stable chunks
+            return self._answers(ctx, texts[0] if len(texts) == 1 else pl.concat(texts).unique().sort())
 
-        return ctx.shared(("language-answers", self.options_key(ctx)), build)
+        return ctx.shared(("language", "every answer", self.options_key(ctx)), build)
 
     def _answers(self, ctx, texts):
         """A frame of every text of `texts` (a Series) and its answer: fastText's top languages and
