@@ -725,3 +725,16 @@ def test_train_and_eval_texts_are_judged_in_one_batch_with_the_findings_of_one_s
         [(f.location.line, f.message, f.data) for f in alone_eval.findings]
     assert together.metrics["eval"] == alone_eval.metrics["train"]
     assert {f.split for f in together.findings} == {"train", "eval"}
+
+
+def test_the_checks_shared_artefacts_survive_a_release_that_keeps_its_declared_families():
+    # with checks on two threads, another check's end releases every family no unfinished check declares
+    check = Language(Language.make_options({}))
+    ctx = make_context(english_rows(4), english_rows(2))
+    check.run(ctx)
+    mine = [key for key in ctx._shared if isinstance(key, tuple) and key[0] == "language"]
+    assert len(mine) >= 5  # per split: sides and detections; the answers of every split
+    ctx.release(frozenset(check.artefacts()))
+    assert all(key in ctx._shared for key in mine)
+    ctx.release(frozenset())
+    assert not any(key in ctx._shared for key in mine)
