@@ -79,7 +79,7 @@ code,.mono{font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .banner.v-ready_with_warnings{background:var(--warnbg);border-color:#f5e0a0}.banner.v-ready_with_warnings h1{color:var(--warn)}
 .banner.v-not_ready{background:var(--badbg);border-color:#ffcecb}.banner.v-not_ready h1{color:var(--bad)}
 .banner .counts{font-size:16px;margin-top:4px}.banner ul{margin:10px 0 0;padding-left:20px}
-.banner .meta{color:var(--muted);font-size:12px;margin-top:10px}
+.banner .meta{color:var(--muted);font-size:12px;margin-top:10px;overflow-wrap:anywhere}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 14px;background:var(--bg)}
 .card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:12px}
@@ -108,13 +108,13 @@ overflow-wrap:anywhere}
 .group{border:1px solid var(--line);border-radius:6px;margin:10px 0;break-inside:avoid}
 .group-head{background:var(--bg);padding:4px 10px;font-size:12px;color:var(--muted);border-bottom:1px solid var(--line)}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(260px,100%),1fr))}
-.col{padding:8px 10px;border-right:1px solid var(--line);min-width:0}.col:last-child{border-right:0}
+.col{padding:8px 10px;border-right:1px solid var(--line);min-width:0}.col>.mono{overflow-wrap:anywhere}.col:last-child{border-right:0}
 .shared{padding:6px 10px;border-bottom:1px solid var(--line)}.shared b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
 .shared .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .col .field{margin:4px 0}.col .field b{font-size:11px;text-transform:uppercase;color:var(--muted);display:block}
 .col .text{white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 ins{background:#aceebb;text-decoration:none;border-radius:2px}del{background:#ffcecb;text-decoration:none;border-radius:2px}
-.note{color:var(--muted);font-size:12px}
+.note{color:var(--muted);font-size:12px;overflow-wrap:anywhere}
 .filters{position:sticky;top:0;background:#fff;z-index:1;padding:8px 0;border-bottom:1px solid var(--line);
 display:flex;gap:14px;align-items:center;flex-wrap:wrap}
 .filters input[type=search]{padding:3px 6px;min-width:min(220px,100%)}
