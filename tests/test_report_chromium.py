@@ -191,7 +191,7 @@ def _open(browser: Browser, url: str, width: int) -> None:
 
 
 def test_the_report_fits_a_phone_and_a_desktop_and_its_filters_hide_the_side_by_side_views(tmp_path):
-    tmp_path = tmp_path / ("longfoldername" * 2)  # a path longer than a phone is wide: it must wrap
+    tmp_path = tmp_path / ("longfoldername" * 6)  # a path longer than a phone is wide: it must wrap
     tmp_path.mkdir()
     report = enrich(real_report(tmp_path, hostile_train(), [{"text": "late parcel", "label": "delivery"}] * 6))
     page = tmp_path / "report.html"
