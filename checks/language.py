@@ -292,11 +292,12 @@ class Language(Check):
         """langdetect's verdict on the texts of `ask` (text, fastText's top), into `out`; returns how
         many texts a sample's agreement confirmed.
 
-        langdetect costs ~0.4-1 ms a text in lockstep (see `_langid`). When many texts are flagged in one language (a set largely
-        in another language), fastText's sure answers (top probability >= `flag_probability`) are
-        checked on a seeded sample of `CONFIRM_SAMPLE` texts per language: when langdetect agrees on
-        at least `CONFIRM_AGREEMENT` of the sample, the language's other sure answers are confirmed
-        by that agreement; otherwise every text is asked. Unsure answers are always asked one by one.
+        langdetect costs ~0.4-1 ms a text in lockstep (see `_langid`). When many texts are flagged in
+        one language (a set largely in another language), fastText's sure answers (top probability
+        >= `flag_probability`) are checked on a seeded sample of `CONFIRM_SAMPLE` texts per language:
+        when langdetect agrees on at least `CONFIRM_AGREEMENT` of the sample, the language's other sure
+        answers are confirmed by that agreement; otherwise every text is asked. Unsure answers are
+        always asked one by one.
         """
         import random
 
