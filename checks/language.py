@@ -193,7 +193,7 @@ class Language(Check):
 
     def _sides(self, ctx, split):
         """(row, prompt_text, response_text, call) of the split's judged rows (a seeded sample above
-        `sample`), the sampling information, and the distinct texts of both sides, sorted."""
+        `sample`), the sampling information, and the distinct texts of both sides."""
         # keys of the family "language", which the check declares: another thread's release keeps them
         return ctx.shared(("language", "sides", split, self.options_key(ctx)), lambda: self._pick_sides(ctx, split))
 
@@ -226,7 +226,7 @@ class Language(Check):
             splits = ["train"] + (["eval"] if ctx.has_eval else [])
             texts = [self._sides(ctx, split)[2] for split in splits]
             # sorted: stable chunks
-            return self._answers(ctx, texts[0] if len(texts) == 1 else pl.concat(texts).unique().sort())
+            return self._answers(ctx, (texts[0] if len(texts) == 1 else pl.concat(texts).unique()).sort())
 
         return ctx.shared(("language", "every answer", self.options_key(ctx)), build)
 
@@ -534,11 +534,11 @@ def _names_language(prompt: str, lang: str) -> bool:
 
 
 def _distinct_texts(sides):
-    """The distinct non-empty texts of both sides, sorted."""
+    """The distinct non-empty texts of both sides, in no particular order."""
     import polars as pl
 
     texts = pl.concat([sides["prompt_text"], sides["response_text"]]).rename("text")
-    return texts.filter(texts.is_not_null() & (texts != "")).unique().sort()
+    return texts.filter(texts.is_not_null() & (texts != "")).unique()
 
 
 def _judge_all(texts, max_chars):
