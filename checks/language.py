@@ -163,16 +163,14 @@ class Language(Check):
 
     def detections(self, ctx, split: str):
         """(frame of row and per side text, lang, prob, letters, sentence letters, prose, script;
-        sampling info; every distinct text's answer, as `_answers` gives it)."""
+        sampling info; every distinct text's answer, as `_every_answer` gives it)."""
         return ctx.shared(("language", split, self.options_key(ctx)), lambda: self._detect(ctx, split))
 
     def _detect(self, ctx, split):
         import polars as pl
 
-        sides, info, unique = self._sides(ctx, split)
-        answers = self._every_answer(ctx)
-        if answers.height != len(unique):  # another split's texts too: this split's only
-            answers = answers.join(unique.to_frame(), on="text", how="semi", maintain_order="left")
+        sides, info, _ = self._sides(ctx, split)
+        answers = self._every_answer(ctx)[split]
         frame = sides.select("row")
         for side in SIDES:
             found = sides.select(text=f"{side}_text", call="call").with_row_index("_at").join(
@@ -218,51 +216,63 @@ class Language(Check):
         return sides, info, _distinct_texts(sides)
 
     def _every_answer(self, ctx):
-        """`_answers` for the texts of every split at once: the eval split's texts go to the worker
-        processes with train's rather than being judged alone on one core after them."""
-        import polars as pl
-
-        def build():
-            splits = ["train"] + (["eval"] if ctx.has_eval else [])
-            texts = [self._sides(ctx, split)[2] for split in splits]
-            # sorted: stable chunks
-            return self._answers(ctx, (texts[0] if len(texts) == 1 else pl.concat(texts).unique()).sort())
-
-        return ctx.shared(("language", "every answer", self.options_key(ctx)), build)
-
-    def _answers(self, ctx, texts):
-        """A frame of every text of `texts` (a Series) and its answer: fastText's top languages and
-        their probabilities (`lang_1`, `prob_1`, `lang_2`, ...; null beyond what it gave), `letters`, `sentence_letters`, `prose` (is prose) and `script`
-        (the language its script settles); remembered from earlier audits, or judged now.
+        """For each split, a frame of every distinct text of its judged rows and its answer: fastText's
+        top languages and their probabilities (`lang_1`, `prob_1`, `lang_2`, ...; null beyond what it
+        gave), `letters`, `sentence_letters`, `prose` (is prose) and `script` (the language its script
+        settles); remembered from earlier audits, or judged now.
 
         The memo (in the audit's cache) is keyed by each text's content, so an edited dataset only
-        judges the texts it has not seen before.
+        judges the texts it has not seen before. The texts no split remembers are judged in one batch:
+        the eval split's go to the worker processes with train's rather than being judged alone on one
+        core after them, and a text of both splits is judged once.
         """
+
+        def build():
+            import polars as pl
+
+            from . import _langid
+
+            max_chars = self.options.max_chars
+            memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}",
+                            schema=_answer_schema())
+            known = {}
+            for split in ["train"] + (["eval"] if ctx.has_eval else []):
+                texts = self._sides(ctx, split)[2].sort()  # sorted: stable chunks
+                known[split] = memo.lookup(memo.keys(texts)).with_columns(text=texts)
+            todo = (pl.concat([frame.filter(pl.col("prose").is_null()).select("key", "text") for frame in known.values()])
+                    .unique(subset="text").sort("text"))
+            fresh = self._judged(todo, max_chars) if todo.height else None
+            if fresh is not None:
+                memo.put(fresh)
+            out = {}
+            for split, frame in known.items():
+                missing = frame.filter(pl.col("prose").is_null())
+                if missing.height:
+                    mine = fresh.join(missing.select("text"), on="text", how="semi", maintain_order="left")
+                    frame = pl.concat([frame.filter(pl.col("prose").is_not_null()), mine.select(frame.columns)])
+                out[split] = frame.drop("key")
+            return out
+
+        # a key of the family "language", which the check declares: another thread's release keeps it
+        return ctx.shared(("language", "every answer", self.options_key(ctx)), build)
+
+    @staticmethod
+    def _judged(todo, max_chars):
+        """The answers to the texts of `todo` (key, text), judged now, as rows of the memo's schema."""
         import polars as pl
 
         from . import _langid
 
-        max_chars = self.options.max_chars
-        memo = ctx.memo(f"language|{_langid.ALGORITHM}|{_langid.model_version()}|max_chars={max_chars}",
-                        schema=_answer_schema())
-        keys = memo.keys(texts)
-        known = memo.lookup(keys).with_columns(text=texts)
-        todo = known.filter(pl.col("prose").is_null())
-        if todo.height:
-            judged = _judge_all(todo["text"].to_list(), max_chars)
-            schema = _answer_schema()
-            # column by column, the top languages spread over TOP columns: a list column built from
-            # Python lists costs ~8 us a row (0.3 s for 40,000 texts), flat columns a fraction of that
-            columns: dict = {}
-            for k in range(_langid.TOP):
-                columns[f"lang_{k + 1}"] = [a[0][k] if len(a[0]) > k else None for a in judged]
-                columns[f"prob_{k + 1}"] = [a[1][k] if len(a[1]) > k else None for a in judged]
-            for k, name in enumerate(("letters", "sentence_letters", "prose", "script"), start=2):
-                columns[name] = [a[k] for a in judged]
-            fresh = pl.DataFrame(columns, schema=schema).with_columns(key=todo["key"], text=todo["text"])
-            memo.put(fresh)
-            known = pl.concat([known.filter(pl.col("prose").is_not_null()), fresh.select(known.columns)])
-        return known.drop("key")
+        judged = _judge_all(todo["text"].to_list(), max_chars)
+        # column by column, the top languages spread over TOP columns: a list column built from
+        # Python lists costs ~8 us a row (0.3 s for 40,000 texts), flat columns a fraction of that
+        columns: dict = {}
+        for k in range(_langid.TOP):
+            columns[f"lang_{k + 1}"] = [a[0][k] if len(a[0]) > k else None for a in judged]
+            columns[f"prob_{k + 1}"] = [a[1][k] if len(a[1]) > k else None for a in judged]
+        for k, name in enumerate(("letters", "sentence_letters", "prose", "script"), start=2):
+            columns[name] = [a[k] for a in judged]
+        return pl.DataFrame(columns, schema=_answer_schema()).with_columns(key=todo["key"], text=todo["text"])
 
     def _confirmed(self, ctx, candidates: dict[str, list]) -> tuple[dict[str, tuple | None], int]:
         """For each text about to be flagged (with fastText's top languages): the language a second
