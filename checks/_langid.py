@@ -539,18 +539,12 @@ def _lockstep_probabilities(detectors: list, reach: list | None = None) -> list[
     langs = len(first.langlist)
     n_trial, limit, conv = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
     last = -(-limit // 5) * 5  # the stock loop stops at the first normalization at or past its limit
-    probabilities = first.word_lang_prob_map
-    lazy = isinstance(probabilities, _WordProbabilities)
+    probabilities = first.word_lang_prob_map  # a `_WordProbabilities`: the detectors are `_factory()`'s
     candidates = []
     for detector in detectors:
         detector.cleaning_text()
         candidates.append(_candidate_ngrams(detector.text))
-    if lazy:
-        found = probabilities.rows_for([gram for grams in candidates for gram in grams])
-    else:
-        known = [gram for grams in candidates for gram in grams if gram in probabilities]
-        index = {gram: i for i, gram in enumerate(dict.fromkeys(known))}
-        found = np.fromiter((index.get(gram, -1) for grams in candidates for gram in grams), np.int64)
+    found = probabilities.rows_for([gram for grams in candidates for gram in grams])
     out: list[list[float] | None] = [None] * len(detectors)
     texts, picks = [], []
     at = 0
@@ -563,7 +557,7 @@ def _lockstep_probabilities(detectors: list, reach: list | None = None) -> list[
             picks.append(rows)
     if not texts:
         return out
-    table = probabilities.table() if lazy else np.array([probabilities[gram] for gram in index], dtype=np.float64)
+    table = probabilities.table()
     stream = _Stream(first.seed)
     readers = [_Draws(stream) for _ in texts]
     langprob = np.zeros((len(texts), langs))

@@ -77,7 +77,7 @@ def test_parts_normalized_alone_and_joined_are_the_normalized_joined_text(rows):
         assert join_normalized(alone).to_list() == expected
 
 
-def test_a_part_empty_on_every_row_joins_to_the_other_parts_unchanged():
+def test_a_part_empty_on_every_row_joins_to_the_other_parts_unchanged(monkeypatch):
     from auditor.context.text import join_normalized
 
     prompt = pl.Series("x", ["hello world", "", "b c"])
@@ -88,3 +88,6 @@ def test_a_part_empty_on_every_row_joins_to_the_other_parts_unchanged():
     assert join_normalized([empty, empty]).to_list() == ["", "", ""]
     assert join_normalized([prompt, empty]).name == "text"
     assert join_normalized([prompt, empty]).len() == 3
+    # no join is computed when one part is left: the result is that part's own text, not a copy
+    monkeypatch.setattr(pl, "concat_str", lambda *a, **k: (_ for _ in ()).throw(AssertionError("joined")))
+    assert join_normalized([empty, prompt, empty]).to_list() == ["hello world", "", "b c"]
