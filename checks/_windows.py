@@ -40,7 +40,8 @@ def matching_windows(ctx, text, n, wanted, scan_windows):
     Kept per block of lines under the digest of `wanted`, so a re-run whose eval rows are unchanged
     scans only the train blocks an edit touched: an edited run of blocks hashes its own rows, a whole
     file is scanned from `window_artefacts` (kept per block too, so an edit of the eval rows rehashes
-    nothing), `scan_windows` windows at a time.
+    nothing), `scan_windows` windows at a time. Without a cache nothing is kept between runs: each
+    slice's windows are hashed, scanned and dropped.
     """
     import numpy as np
     import polars as pl
@@ -48,13 +49,11 @@ def matching_windows(ctx, text, n, wanted, scan_windows):
 
     hashes = np.unique(wanted.to_numpy().astype(np.uint64))
     lookup = pl.Series("wanted", hashes).implode()
-    files = ctx.files
 
-    def build(frame):  # a file, or a run of its blocks
-        first = frame["row"][0] if frame.height else None
-        if any(f.first_row == first and f.lines == frame.height for f in files):
-            windows = window_artefacts(ctx, text, n).slice(first, frame.height)
-        else:
+    def build(frame):  # a file, a slice of one, or a run of its blocks
+        if ctx.persistent and ctx.building_whole(frame):
+            windows = window_artefacts(ctx, text, n).slice(frame["row"][0], frame.height)
+        else:  # without a cache the windows are hashed where they are scanned, never held for every row
             windows = window_hashes(ctx.text_of(text, frame), n)
         counts = windows.list.len().fill_null(0).to_numpy()
         parts = []

@@ -410,7 +410,7 @@ class Leakage(Check):
         spec = "prompt" if self.options.include_system else "input"
         ids = sorted(set(overlaps["eval_row"].to_list()) | set(overlaps["ref_row"].to_list()))
         words = dict(zip(ids, (_template_words(t) for t in
-                               ctx.text(spec).gather(pl.Series(ids, dtype=pl.Int64)).to_list())))
+                               ctx.text_rows(spec, ids).to_list())))
         templates, phrases = [], {}
         for row, ref, coverage, covered, total in overlaps.sort("eval_row").iter_rows():
             source, line = source_of[row], line_of[row]

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..input.dataset import Dataset, LineIssue
-from .text import join_normalized, matching_text, normalize_series
+from .text import join_normalized, matching_text, normalize_series, prompt_of_sides
 
 T = TypeVar("T")
 TEXT_PARTS = ("prompt", "input", "response", "system", "label", "tools")
+# Rows a row-local per-file artefact is built for at a time (see `per_file`): what a build holds beside
+# its value (a joined text, shingles, hash temporaries) is a slice's, not a million rows'.
+BUILD_SLICE_ROWS = 131_072
 
 
 @dataclass(slots=True)
@@ -146,11 +149,11 @@ class AuditContext:
         family is the artefact's name ("text-keys"), and for `per_file` artefacts named by a text
         selection also "name:selection" ("text-keys:input"); `keep` names either. A forgotten artefact
         is rebuilt (or read from the cache) if asked for again."""
-        # a selection's text is made of its parts' texts: keeping it keeps them until it is built (then
-        # it is held whole, and its parts only for whoever declares them)
-        keep = set(keep) | {f"text:{part}" for family in keep if family.startswith("text:")
-                            and _per_file_key(_text_artefact(family[len("text:"):]), True) not in self._shared
-                            for part in family[len("text:"):].split("+")}
+        # a selection's text is joined from its parts' texts where it is asked for (see `text`): keeping
+        # it keeps them, and the prompt is made of its system text and its user side
+        keep = set(keep) | {f"text:{side}" for family in keep if family.startswith("text:")
+                            for part in family[len("text:"):].split("+")
+                            for side in (("system", "input") if part == "prompt" else (part,))}
         with self._guard:
             for key in [k for k in list(self._shared) if isinstance(k, tuple)]:
                 name, selection = _family(key)
@@ -169,40 +172,76 @@ class AuditContext:
         side without the system prompt: what the user wrote), `response`, `system`, `label`, `tools`
         (the functions offered, see `normalize.tool_signature`: part of an example's identity).
 
-        The whole column is normalized (and kept for this audit): to compare texts for equality use
-        `text_keys`, and to build a per-block artefact use `text_of`, so that an edited re-run
-        normalizes the edited block only.
+        Each part is normalized once per audit, and kept for it (`prompt` is made of `system` and
+        `input`, see `prompt_of_sides`); a selection of several parts is joined from them where it is
+        asked for and not kept, so a million rows hold each normalized text once. To compare texts
+        for equality use `text_keys`, and to build a per-block artefact use `text_of`, so that an
+        edited re-run normalizes the edited block only.
         """
-        parts = _parts(spec)
-        if len(parts) > 1:  # each part normalized once, whichever selections share it
-            return self.shared(_per_file_key(_text_artefact(spec), True),
-                               lambda: join_normalized([self.text(part) for part in parts]))
+        return self._selection(_parts(spec), self.frame, self._part)
+
+    def _part(self, part: str):
         # Not persisted: normalizing is cheap next to reading back a copy of every text from disk, and
         # the texts would be most of the cache's size.
         # Kept here: the checks read these texts on this side, sending rows out for them buys nothing.
-        return self.per_file(_text_artefact(spec), lambda frame: matching_text(frame, parts), persist=False,
+        return self.per_file(_text_artefact(part), lambda frame: matching_text(frame, [part]), persist=False,
                              remote=False)
+
+    @staticmethod
+    def _selection(parts: list[str], frame, part_text: Callable[[str], Any]):
+        """The matching text of `parts` for the rows of `frame`, from `part_text(part)`: each part's text
+        for those rows."""
+        texts = [prompt_of_sides(frame, part_text("system"), part_text("input")) if part == "prompt"
+                 else part_text(part) for part in parts]
+        return texts[0].rename("text") if len(texts) == 1 else join_normalized(texts)
 
     def text_of(self, spec: str, frame):
         """`text(spec)` for the rows of `frame` (a frame handed to a `per_file` builder).
 
-        A whole file (known by its row ids) is served from `text(spec)` (normalized once, shared by
-        every artefact); a run of blocks being rebuilt after an edit is normalized on its own.
+        A whole file (known by its row ids), or a file being built whole a slice at a time, is served
+        from each part's text, normalized once for the audit and shared by every artefact; a run of
+        blocks being rebuilt after an edit is normalized on its own.
         """
-        first = frame["row"][0] if frame.height else None
-        if any(f.first_row == first and f.lines == frame.height for f in self.files):
-            return self.text(spec).slice(first, frame.height)
+        if self.building_whole(frame):
+            first = frame["row"][0]
+            return self._selection(_parts(spec), frame, lambda part: self._part(part).slice(first, frame.height))
         return self.text_rows(spec, frame["row"])
 
+    def building_whole(self, frame) -> bool:
+        """Whether a frame handed to a `per_file` builder is a whole file, or a slice of one being built
+        whole a slice at a time (see `per_file`): an artefact it reads is then wanted for every row of
+        the file, where after an edit (a run of blocks) only the run's rows are."""
+        from ..store.artefacts import building_whole_file
+
+        if not frame.height:
+            return False
+        first = frame["row"][0]
+        return building_whole_file() or any(f.first_row == first and f.lines == frame.height for f in self.files)
+
+    @property
+    def persistent(self) -> bool:
+        """Whether `per_file` artefacts are kept between runs (the audit has an incremental cache)."""
+        return self._cache is not None
+
     def text_rows(self, spec: str, rows):
-        """`text(spec)` for some row ids: gathered when the whole column exists, else normalized for them."""
+        """`text(spec)` for some row ids: gathered from each part's text where it is held, else normalized for them."""
         import polars as pl
 
         rows = pl.Series("row", rows, dtype=pl.Int64)
-        full = self._shared.get(_per_file_key(_text_artefact(spec), concat=True))
-        if full is not None:
-            return full.gather(rows)
-        return matching_text(self.frame[rows], _parts(spec))
+        picked = None
+
+        def part_text(part):
+            nonlocal picked
+            full = self._shared.get(_per_file_key(_text_artefact(part), concat=True))
+            if full is not None:
+                return full.gather(rows)
+            if picked is None:
+                picked = self.frame[rows]
+            return matching_text(picked, [part])
+
+        parts = _parts(spec)
+        return self._selection(parts, self.frame.select("system", "prompt")[rows] if "prompt" in parts else None,
+                               part_text)
 
     def text_keys(self, spec: str):
         """(frame rows, 3) uint64 per row of `text(spec)`: two independently seeded 64-bit hashes (128 bits:
@@ -274,10 +313,13 @@ class AuditContext:
         # stored under the code that builds it too: an edited builder (or a constant beside it) never
         # reads what the old code wrote
         stored = (key, code_digest(build)) if cache is not None else key
+        slice_rows = BUILD_SLICE_ROWS
         if self._engine is not None and remote and concat and blocks is not False:
             build = self._engine.by_rows(build, _family(("per-file", canonical_key(key)))[0])
+            slice_rows = None  # the engine cuts the rows into its own blocks
         return self.shared(_per_file_key(key, concat),
-                           lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks))
+                           lambda: per_file(cache, self.datasets, stored, build, concat=concat, blocks=blocks,
+                                            slice_rows=slice_rows))
 
     def per_file_columns(self, keys: list[Any], widths: list[int], build: Callable[[Any], Any]) -> None:
         """Several row-aligned `per_file` artefacts that one pass builds side by side: `build(frame)`

@@ -111,3 +111,34 @@ def join_normalized(texts: list):
         pieces.append(frame.slice(lo, _TEXT_SLICE).lazy().select(joined.alias("text"))
                       .collect(engine="streaming")["text"])
     return pieces[0] if len(pieces) == 1 else pl.concat(pieces, rechunk=False)
+
+
+def prompt_of_sides(frame, system, user):
+    """The matching text of `prompt` for the rows of `frame` (columns `system` and `prompt`), made from
+    the matching texts of its sides, `system` and `user` (the `input` part): the same text as
+    normalizing the prompt itself (`matching_text(frame, ["prompt"])`), without normalizing it again.
+
+    A prompt that is its system text, a newline and its user side is the two joined (see
+    `join_normalized`); a prompt that does not start with its system text (or has none) is its user
+    side whole (see `user_side`); the rare rest (a system text not followed by a newline) is
+    normalized itself.
+    """
+    import polars as pl
+
+    s, p = pl.col("system"), pl.col("prompt")
+    starts = s.is_not_null() & p.str.starts_with(s.fill_null(""))
+    kind = frame.select(pl.when(~starts.fill_null(False)).then(0)
+                        .when(p.str.slice(s.str.len_chars(), 1) == "\n").then(1).otherwise(2)
+                        .cast(pl.Int8).alias("kind"))["kind"]
+    user = user.rename("text")
+    if not (kind != 0).any():  # no prompt opens with a system text: each is its user side (the same bytes)
+        return user
+    joined = join_normalized([system, user])
+    if (kind == 1).all():
+        return joined
+    text = (pl.DataFrame({"kind": kind, "joined": joined, "user": user})
+            .select(pl.when(pl.col("kind") == 1).then("joined").otherwise("user").alias("text")).to_series())
+    odd = (kind == 2).arg_true()
+    if len(odd):
+        text = text.scatter(odd, _matching_part(frame.select(pl.col("prompt").gather(odd)), "prompt"))
+    return text

@@ -219,23 +219,72 @@ def test_a_re_run_served_by_the_cache_runs_the_checks_on_two_threads(tmp_path, m
     assert warm["results"] == cold["results"]
 
 
-def test_a_selection_keeps_its_parts_until_it_is_built():
+def test_a_selection_is_joined_from_its_parts_and_keeps_them_but_is_never_held_whole():
+    from auditor.context import text as text_module
     from auditor.context.audit_context import _per_file_key, _text_artefact
 
-    ctx = make_context(distinct_chats(6))
+    rows = distinct_chats(6)
+    rows[1]["messages"].insert(0, {"role": "system", "content": "Be  BRIEF."})
+    ctx = make_context(rows)
 
     def held(spec):
         return _per_file_key(_text_artefact(spec), True) in ctx._shared
 
-    ctx.text("input")
-    ctx.text("response")
-    ctx.release(frozenset({"text:input+response"}))  # not built yet: its parts are what it will be made of
-    assert held("input") and held("response")
     joined = ctx.text("input+response")
-    ctx.release(frozenset({"text:input+response"}))  # built: held whole, the parts no longer
-    assert held("input+response") and not held("input") and not held("response")
-    assert ctx.text("input+response") is joined
-    ctx.release(frozenset({"text:input+response", "text:input"}))  # a part declared on its own is kept
-    ctx.text("input")
-    ctx.release(frozenset({"text:input+response", "text:input"}))
+    assert joined.to_list() == text_module.matching_text(ctx.frame, ["input", "response"]).to_list()
+    assert held("input") and held("response") and not held("input+response")  # a million rows: held once
+    ctx.release(frozenset({"text:input+response"}))  # its parts are what it is made of
+    assert held("input") and held("response")
+    ctx.release(frozenset({"text:input"}))
     assert held("input") and not held("response")
+
+    # the prompt is made of the system text and the user side, never normalized itself
+    normalized = []
+    real = text_module._matching_part
+    ctx = make_context(rows)
+    expected = text_module.matching_text(ctx.frame, ["prompt"]).to_list()
+    text_module._matching_part = lambda frame, part: normalized.append(part) or real(frame, part)
+    try:
+        assert ctx.text("prompt").to_list() == expected
+        assert ctx.text_rows("prompt+response", [1, 0]).to_list() == [
+            text_module.normalize_text(ctx.frame["prompt"][r] + "\n" + ctx.frame["response"][r]) for r in (1, 0)]
+    finally:
+        text_module._matching_part = real
+    assert "prompt" not in normalized and expected[1].startswith("be brief. ")
+    assert held("system") and held("input") and not held("prompt")
+    ctx.release(frozenset({"text:prompt+tools"}))
+    assert held("system") and held("input")
+    ctx.release(frozenset())
+    assert not held("system") and not held("input")
+
+
+def test_artefacts_built_a_slice_of_rows_at_a_time_give_the_report_built_whole(tmp_path, monkeypatch):
+    # a million rows are built 131,072 at a time, so that a build's texts and temporaries are a slice's:
+    # slices of 37 rows (cold without a cache; cold with one, block by block; then an edit) must give the
+    # report that whole files give
+    from auditor.context import audit_context
+    from auditor.render.json_report import render_json
+    from auditor.similarity import lsh
+    from auditor.store import open_cache
+    from conftest import generated_set
+
+    config = generated_set(tmp_path)
+    whole = render_json(audit(config))
+    monkeypatch.setattr(audit_context, "BUILD_SLICE_ROWS", 37)
+    sizes = []
+    real = lsh.text_bandings_keys
+    monkeypatch.setattr(lsh, "text_bandings_keys", lambda texts, *a, **k: sizes.append(len(texts)) or real(texts, *a, **k))
+    assert render_json(audit(config)) == whole
+    assert max(sizes) <= 37 and sum(sizes) > 37 * 10  # built in slices, every row
+    sizes.clear()
+    assert render_json(audit(config, cache=open_cache(tmp_path / "cache"))) == whole
+    assert max(sizes) <= 4096 and len(sizes) > 2  # a block at a time (blocks hold 256-4,096 lines)
+
+    train = config.train[0]
+    lines = open(train, encoding="utf-8").read().splitlines()
+    lines[5] = lines[5].replace("ticket 5", "ticket five")
+    with open(train, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    edited = render_json(audit(config, cache=open_cache(tmp_path / "cache")))
+    monkeypatch.setattr(audit_context, "BUILD_SLICE_ROWS", 1 << 30)
+    assert edited == render_json(audit(config)) and edited != whole

@@ -91,3 +91,35 @@ def test_a_part_empty_on_every_row_joins_to_the_other_parts_unchanged(monkeypatc
     # no join is computed when one part is left: the result is that part's own text, not a copy
     monkeypatch.setattr(pl, "concat_str", lambda *a, **k: (_ for _ in ()).throw(AssertionError("joined")))
     assert join_normalized([empty, prompt, empty]).to_list() == ["hello world", "", "b c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(PARTS, PARTS, st.sampled_from(["\n", " ", "", "x", "\n\n", None])), min_size=1, max_size=30))
+def test_the_prompt_made_of_its_normalized_sides_is_the_normalized_prompt(rows):
+    # the prompt is normalized once per audit as its sides (system, user): the text made of them must
+    # be the prompt's own normalized text, whether the prompt opens with its system text and a newline,
+    # with it and something else, or not at all
+    from auditor import user_side
+    from auditor.context.text import matching_text, prompt_of_sides
+
+    systems, prompts = [], []
+    for system, user, seam in rows:
+        systems.append(system)
+        prompts.append(user if seam is None or system is None else system + seam + (user or ""))
+    frame = pl.DataFrame({"system": systems, "prompt": prompts}, schema={"system": pl.String, "prompt": pl.String})
+    user = normalize_series(frame.select(user_side())["prompt"])
+    made = prompt_of_sides(frame, matching_text(frame, ["system"]), user)
+    assert made.to_list() == matching_text(frame, ["prompt"]).to_list()
+    assert made.to_list() == [normalize_text(p) for p in prompts]
+
+
+def test_prompts_without_system_texts_are_their_user_sides_and_odd_seams_are_normalized_whole():
+    from auditor.context.text import prompt_of_sides
+
+    frame = pl.DataFrame({"system": [None, "Be brief."], "prompt": ["Hi  there", "Where?"]})
+    user = pl.Series("u", ["hi there", "where?"])
+    made = prompt_of_sides(frame, pl.Series(["", "be brief."]), user)
+    assert made.to_list() == ["hi there", "where?"] and made.name == "text"
+    joined = prompt_of_sides(pl.DataFrame({"system": ["Be brief.", "S"], "prompt": ["Be brief.\nWhere?", "Sx"]}),
+                             pl.Series(["be brief.", "s"]), pl.Series(["where?", "sx"]))
+    assert joined.to_list() == ["be brief. where?", "sx"]
