@@ -51,10 +51,17 @@ def matching_windows(ctx, text, n, wanted, scan_windows):
     lookup = pl.Series("wanted", hashes).implode()
 
     def build(frame):  # a file, a slice of one, or a run of its blocks
-        if ctx.persistent and ctx.building_whole(frame):
-            windows = window_artefacts(ctx, text, n).slice(frame["row"][0], frame.height)
-        else:  # without a cache the windows are hashed where they are scanned, never held for every row
-            windows = window_hashes(ctx.text_of(text, frame), n)
+        if not (ctx.persistent and ctx.building_whole(frame)):
+            # hashed where they are scanned, never held as lists for every row
+            parts = []
+            for flat, per_row in _flat_windows(ctx.text_of(text, frame), n):
+                keep = pl.Series(flat).is_in(lookup).to_numpy()
+                owner = np.repeat(np.arange(len(per_row)), per_row)
+                parts.append(_lists(flat[keep], np.bincount(owner[keep], minlength=len(per_row))))
+            if not parts:
+                return _lists(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+            return pl.concat(parts) if len(parts) > 1 else parts[0]
+        windows = window_artefacts(ctx, text, n).slice(frame["row"][0], frame.height)
         counts = windows.list.len().fill_null(0).to_numpy()
         parts = []
         for start, stop in scan_slices(counts, scan_windows) or [(0, 0)]:
@@ -79,10 +86,19 @@ def window_hashes(texts, n):
     Returns a Series "windows" of dtype List(UInt64) aligned with `texts`, each list in window order;
     repeated windows of one text are kept (dropped after the join).
     """
+    import polars as pl
+
+    parts = [_lists(flat, per_row) for flat, per_row in _flat_windows(texts, n)]
+    if not parts:
+        return pl.Series("windows", [], dtype=pl.List(pl.UInt64))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _flat_windows(texts, n):
+    """`window_hashes` `_HASH_ROWS` texts at a time, as (window hashes in row order, windows per row)."""
     import numpy as np
     import polars as pl
 
-    parts = []
     for start in range(0, len(texts), _HASH_ROWS):
         # as a streaming query: polars cuts the texts into morsels on every core (~2x on two)
         words = (texts.slice(start, _HASH_ROWS).rename("text").to_frame().lazy()
@@ -118,10 +134,7 @@ def window_hashes(texts, n):
         source[short] = count + np.arange(len(short), dtype=np.int64)
         ends = np.cumsum(per_row)
         index = np.repeat(source - (ends - per_row), per_row) + np.arange(ends[-1], dtype=np.int64)
-        parts.append(_lists(similarity.fmix64(hashes[index]), per_row))
-    if not parts:
-        return pl.Series("windows", [], dtype=pl.List(pl.UInt64))
-    return pl.concat(parts) if len(parts) > 1 else parts[0]
+        yield similarity.fmix64(hashes[index]), per_row
 
 
 def _lists(values, counts):

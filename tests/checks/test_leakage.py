@@ -283,8 +283,8 @@ def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, 
     monkeypatch.setattr(blocks_module, "BLOCK_MAX", 40)
     monkeypatch.setattr(blocks_module, "BLOCK_SPREAD", 4)
     built = []
-    real = leakage_module.window_hashes
-    monkeypatch.setattr(leakage_module, "window_hashes", lambda texts, n: built.append(len(texts)) or real(texts, n))
+    real = leakage_module._flat_windows  # every hashing of windows goes through it
+    monkeypatch.setattr(leakage_module, "_flat_windows", lambda texts, n: built.append(len(texts)) or real(texts, n))
     texts = _texts(150)
     train = [_pc(t) for t in texts[:120]]
     pasted = " ".join(texts[130].split()[:4] + texts[60].split()[:36])  # 36 of its 40 words from train line 61
