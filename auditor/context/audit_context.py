@@ -299,7 +299,10 @@ class AuditContext:
         `text_of` for their texts). A value that turns out not to
         be row-aligned is built and kept for the whole file instead. `blocks=False` (the default with
         `concat=False`, whose values may hold positions within the file) always builds whole files.
-        Without a cache every file is built whole; the result is the same either way.
+        Without a cache every file is built whole, though a file of more than `BUILD_SLICE_ROWS` rows
+        is handed to a row-local `build` that many rows at a time (so is a cold file's run of blocks;
+        `building_whole(frame)` tells these slices from an edit's blocks); the result is the same
+        either way.
 
         With another engine (`--engine ray`) a row-local value is built there, over blocks of rows, unless
         `remote=False`; `build` then gets the rows' content columns and a context that offers
