@@ -263,3 +263,48 @@ def test_the_command_line_starts_numpys_blas_with_one_thread_unless_told(given, 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == f"{expected} False"  # set before numpy is ever imported
+
+
+ARENA_PROBE = """
+import ctypes, os, re, sys, threading
+if sys.argv[1] == "command":
+    from auditor.cli import main
+    sys.argv = ["auditor", "--version"]
+    try:
+        main()
+    except SystemExit:
+        pass
+libc = ctypes.CDLL(None)
+libc.tmpfile.restype = ctypes.c_void_p
+barrier = threading.Barrier(6)
+def work():  # six threads allocating at once: glibc gives each an arena of its own unless bounded
+    barrier.wait()
+    held = [ctypes.create_string_buffer(4096) for _ in range(200)]
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(6)]
+for t in threads: t.start()
+for t in threads: t.join()
+out = ctypes.c_void_p(libc.tmpfile())
+libc.malloc_info(0, out)
+libc.fflush(out)
+fd = libc.fileno(out)
+os.lseek(fd, 0, 0)
+print(len(re.findall(rb'<heap nr="', os.read(fd, 1 << 20))))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(__import__("ctypes").CDLL(None), "malloc_info"),
+                    reason="glibc's malloc arenas")
+@pytest.mark.parametrize("given, mode, expected", [(None, "command", 2), ("4", "command", 4), (None, "library", None)])
+def test_the_command_line_bounds_malloc_arenas_unless_told(given, mode, expected):
+    import os
+
+    # a fresh process: the bound applies to arenas created after it; a program that imports the tool is
+    # left as it is
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    if given is not None:
+        env["MALLOC_ARENA_MAX"] = given
+    done = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    heaps = int(done.stdout.split()[-1])
+    assert heaps == expected if expected is not None else heaps > 4  # unbounded: an arena per thread

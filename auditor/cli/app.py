@@ -66,6 +66,24 @@ def warn_not_loaded(messages) -> None:
         print(f"auditor: warning: {visible(message)[:300]}; skipped", file=sys.stderr)
 
 
+def _bound_malloc_arenas(arenas: int = 2) -> None:
+    """At most `arenas` glibc malloc arenas for this process, unless the user set MALLOC_ARENA_MAX.
+
+    glibc gives threads arenas of their own (up to 8 per core), and memory freed in one stays with it:
+    the hashing threads' numpy temporaries, slice after slice, left a million-row audit ~0.45 GiB
+    above what it holds (peak 3.2 GiB; 2.7 GiB with two arenas, in the same time). Two arenas keep
+    two hashing threads from waiting on one lock."""
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(-8, arenas)  # M_ARENA_MAX
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage errors become one line on stderr and exit code 2, never a traceback."""
     # numpy's OpenBLAS starts a thread per core when numpy is imported (~35 ms of every hook run) and no
@@ -76,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         # A run lasts seconds and makes few reference cycles: fewer collections of the young objects
         # (a full collection walks every object of polars, numpy and typer: ~20 ms each)
         gc.set_threshold(50_000, 20, 20)
+        _bound_malloc_arenas()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="auditor", standalone_mode=False)
