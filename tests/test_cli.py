@@ -266,14 +266,12 @@ def test_the_command_line_starts_numpys_blas_with_one_thread_unless_told(given, 
 
 
 ARENA_PROBE = """
-import ctypes, os, re, sys, threading
+import contextlib, ctypes, os, re, sys, threading
 if sys.argv[1] == "command":
     from auditor.cli import main
     sys.argv = ["auditor", "--version"]
-    try:
+    with contextlib.suppress(SystemExit):
         main()
-    except SystemExit:
-        pass
 libc = ctypes.CDLL(None)
 libc.tmpfile.restype = ctypes.c_void_p
 barrier = threading.Barrier(6)
