@@ -100,11 +100,19 @@ def _flat_windows(texts, n):
     import polars as pl
 
     for start in range(0, len(texts), _HASH_ROWS):
-        # as a streaming query: polars cuts the texts into morsels on every core (~2x on two)
-        words = (texts.slice(start, _HASH_ROWS).rename("text").to_frame().lazy()
-                 .select(pl.col("text").str.extract_all(r"\w+")).collect(engine="streaming").to_series())
-        lengths = words.list.len().fill_null(0).to_numpy().astype(np.int64)
-        flat = words.explode().drop_nulls()
+        # as a streaming query: polars cuts the texts into morsels on every core (~2x on two). The \w+ runs
+        # are what is left between spaces once every other character is a space: measured 1.8x faster
+        # than extract_all(r"\w+"), the same words. Doubled spaces leave empty pieces, dropped here.
+        pieces = (texts.slice(start, _HASH_ROWS).rename("text").to_frame().lazy()
+                  .select(pl.col("text").str.replace_all(r"[^\w ]+", " ").str.split(" "))
+                  .collect(engine="streaming").to_series())
+        lengths = pieces.list.len().fill_null(0).to_numpy().astype(np.int64)
+        flat = pieces.explode().drop_nulls()
+        del pieces
+        empty = (flat.str.len_bytes() == 0).to_numpy()
+        if empty.any():
+            lengths -= np.bincount(np.repeat(np.arange(len(lengths)), lengths)[empty], minlength=len(lengths))
+            flat = flat.filter(pl.Series(~empty))
         word_hash = flat.hash(seed=0x6C65616B).to_numpy()  # "leak"
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])

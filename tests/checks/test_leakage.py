@@ -273,6 +273,15 @@ def test_window_hashes_short_and_long_rows():
     assert window_hashes(pl.Series([], dtype=pl.String), 3).dtype == pl.List(pl.UInt64)
 
 
+def test_windows_are_over_the_word_runs_whatever_separates_them():
+    import polars as pl
+
+    messy = ["  a, b!!c  d\te\n f  ", "!!! ... ?", "café  naïve—東京 x_y 42", "one\u00a0two three", " lone ", None]
+    plain = ["a b c d e f", "", "café naïve 東京 x_y 42", "one two three", "lone", None]
+    assert window_hashes(pl.Series(messy), 3).to_list() == window_hashes(pl.Series(plain), 3).to_list()
+    assert [len(w) for w in window_hashes(pl.Series(messy), 3).to_list()] == [4, 0, 3, 1, 1, 0]
+
+
 def test_cached_windows_are_rebuilt_only_for_the_edited_block(tmp_path, capsys, monkeypatch):
     import auditor.input.blocks as blocks_module
     import dataset_auditor_checks._windows as leakage_module
