@@ -41,19 +41,24 @@ def signatures(ctx: Any, text: str, *, num_perm: int = 128, ngram: int = 3, rows
 
 def _once_per_text(texts, compute):
     """`compute(texts)` (an array with one row per text), computed once per distinct text: repeated
-    texts (copies, empty fields) are shingled and hashed once."""
+    texts (copies, empty fields) are shingled and hashed once. With a list of row-aligned Series,
+    `compute(*texts)`, once per distinct row of them."""
     import numpy as np
     import polars as pl
 
-
-    if len(np.unique(texts.hash(7).to_numpy())) == len(texts):
-        return compute(texts)  # no text twice (a 64-bit hash tells; most files): nothing to share
-    first = (pl.DataFrame({"text": texts}).with_row_index("i")
-             .select(pl.col("i").min().over("text"))["i"].to_numpy().astype(np.int64))
+    columns = texts if isinstance(texts, list) else [texts]
+    rows = len(columns[0])
+    combined = columns[0].hash(7).to_numpy()
+    for column in columns[1:]:  # a row of unique combined hash is a unique row
+        combined = fmix64(combined * np.uint64(0x94D049BB133111EB) ^ column.hash(7).to_numpy())
+    if len(np.unique(combined)) == rows:
+        return compute(*columns)  # no row twice (a 64-bit hash tells; most files): nothing to share
+    frame = pl.DataFrame({f"t{i}": column for i, column in enumerate(columns)}).with_row_index("i")
+    first = frame.select(pl.col("i").min().over(frame.columns[1:]))["i"].to_numpy().astype(np.int64)
     distinct = np.flatnonzero(first == np.arange(len(first)))
     if len(distinct) == len(first):
-        return compute(texts)
-    return compute(texts.gather(distinct))[np.searchsorted(distinct, first)]
+        return compute(*columns)
+    return compute(*(column.gather(distinct) for column in columns))[np.searchsorted(distinct, first)]
 
 
 def banding(text: str, threshold: float, *, num_perm: int = 128, ngram: int = 3) -> str:
@@ -85,7 +90,7 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     bandings of the same text that checks still to run declared (`banding`) are cut from the same
     signatures in the same pass.
     """
-    from .lsh import lsh_params, recall_threshold, text_bandings_keys
+    from .lsh import joined_bandings_keys, lsh_params, recall_threshold, text_bandings_keys
     from .shingles import hash_version
 
     seed = ctx.settings.seed
@@ -93,24 +98,59 @@ def band_keys(ctx: Any, text: str, *, threshold: float, num_perm: int = 128, ngr
     def params(value: float) -> tuple[int, int]:
         return lsh_params(recall_threshold(value), num_perm)
 
-    def key(bands: int, band_rows: int) -> tuple:
-        return ("lsh-band-keys", text, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
+    def key(selection: str, bands: int, band_rows: int) -> tuple:
+        return ("lsh-band-keys", selection, num_perm, ngram, CHAR_NGRAM, seed, bands, band_rows,
                 ALGORITHM_VERSION, hash_version())
 
     def compute(bandings):
         return lambda texts: text_bandings_keys(texts, bandings, num_perm=num_perm, ngram=ngram,
                                                 char_ngram=CHAR_NGRAM, seed=seed)
 
+    def unbuilt(selection: str, own=()) -> list[tuple[int, int]]:
+        """The bandings of `selection` that checks still to run declared, and `own`, not built yet."""
+        declared = {params(t) for t in _planned_bandings(ctx, selection, num_perm, ngram)} | set(own)
+        return sorted(b for b in declared if not ctx.memoized(key(selection, *b)))
+
     own = params(threshold)
     if rows is not None:
         return compute([own])(ctx.text_rows(text, rows))
-    if not ctx.memoized(key(*own)):
-        planned = {params(t) for t in _planned_bandings(ctx, text, num_perm, ngram)}
-        together = sorted({own} | {b for b in planned if not ctx.memoized(key(*b))})
-        if len(together) > 1:
-            ctx.per_file_columns([key(*b) for b in together], [bands for bands, _ in together],
-                                 lambda frame: _once_per_text(ctx.text_of(text, frame), compute(together)))
-    return ctx.per_file(key(*own), lambda frame: _once_per_text(ctx.text_of(text, frame), compute([own])))
+    if not ctx.memoized(key(text, *own)):
+        pair = _joined_with(ctx, text, num_perm, ngram)
+        first, second, joined = pair or (text, None, None)
+        first_bandings = unbuilt(first, [own] if text == first else [])
+        joined_bandings = unbuilt(joined, [own] if text == joined else []) if pair else []
+        if first_bandings and joined_bandings:
+            # a text and the selection it opens (input, input+response): one pass signs the first's words
+            # for both (`joined_signatures`)
+            ctx.per_file_columns(
+                [key(first, *b) for b in first_bandings] + [key(joined, *b) for b in joined_bandings],
+                [bands for bands, _ in first_bandings + joined_bandings],
+                lambda frame: _once_per_text(
+                    [ctx.text_of(first, frame), ctx.text_of(second, frame)],
+                    lambda a, b: joined_bandings_keys(a, b, first_bandings, joined_bandings, num_perm=num_perm,
+                                                      ngram=ngram, char_ngram=CHAR_NGRAM, seed=seed)))
+        else:
+            together = unbuilt(text, [own])
+            if len(together) > 1:
+                ctx.per_file_columns([key(text, *b) for b in together], [bands for bands, _ in together],
+                                     lambda frame: _once_per_text(ctx.text_of(text, frame), compute(together)))
+    return ctx.per_file(key(text, *own), lambda frame: _once_per_text(ctx.text_of(text, frame), compute([own])))
+
+
+def _joined_with(ctx: Any, text: str, num_perm: int, ngram: int) -> tuple[str, str, str] | None:
+    """(first, second, joined) when `text` is a selection of two parts whose first part has bandings
+    that checks still to run declared, or one part opening such a selection (as "input" opens
+    "input+response"): the pair whose band keys one pass builds. Else None."""
+    parts = text.split("+")
+    if len(parts) == 2:
+        return (parts[0], parts[1], text) if _planned_bandings(ctx, parts[0], num_perm, ngram) else None
+    if len(parts) == 1:
+        prefix, suffix = f"lsh-band-keys:{text}+", f"/{num_perm}/{ngram}"
+        for declared in sorted(ctx.planned):
+            selection = declared[len("lsh-band-keys:"):].split("@")[0]
+            if declared.startswith(prefix) and declared.endswith(suffix) and selection.count("+") == 1:
+                return text, selection.split("+")[1], selection
+    return None
 
 
 def near_pairs(ctx: Any, rows, *, text: str, threshold: float, other_rows=None, num_perm: int = 128,

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .minhash import chunked
+from .minhash import chunked, in_chunks, joined_signatures
 from .shingles import _MASK32, _NGRAM_MULTS, _U64, _fmix64, _seed_mix
 
 
@@ -41,6 +41,26 @@ def text_bandings_keys(texts, bandings: list[tuple[int, int]], *, num_perm: int 
 
     return chunked(texts, sum(bands for bands, _ in bandings), np.uint64, cut, num_perm=num_perm, ngram=ngram,
                    char_ngram=char_ngram, seed=seed, chunk_size=chunk_size, threads=threads)
+
+
+def joined_bandings_keys(first, second, bandings: list[tuple[int, int]], joined_bandings: list[tuple[int, int]], *,
+                         num_perm: int = 128, ngram: int = 3, char_ngram: int = 5, seed: int = 1,
+                         chunk_size: int = 1 << 14, threads: int | None = None) -> np.ndarray:
+    """``text_bandings_keys(first, bandings)`` beside ``text_bandings_keys(joined, joined_bandings)``, where
+    `joined` is each row's `first` and `second` texts joined, from one pass that signs the words of
+    `first` once for both (`joined_signatures`)."""
+    from .shingles import as_series
+
+    first, second = as_series(first), as_series(second)
+
+    def keys(lo: int) -> np.ndarray:
+        own, joined = joined_signatures(first.slice(lo, chunk_size), second.slice(lo, chunk_size),
+                                        num_perm=num_perm, ngram=ngram, char_ngram=char_ngram, seed=seed)
+        return np.hstack([band_keys(own, bands, rows, seed=seed) for bands, rows in bandings]
+                         + [band_keys(joined, bands, rows, seed=seed) for bands, rows in joined_bandings])
+
+    width = sum(bands for bands, _ in bandings) + sum(bands for bands, _ in joined_bandings)
+    return in_chunks(len(first), width, np.uint64, keys, chunk_size=chunk_size, threads=threads)
 
 
 @lru_cache(maxsize=64)

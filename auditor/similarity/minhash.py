@@ -44,26 +44,70 @@ def text_signatures(texts, *, num_perm: int = 128, ngram: int = 3, char_ngram: i
 
 def chunked(texts, width, dtype, finish, *, num_perm, ngram, char_ngram, seed, chunk_size, threads):
     """Shingle -> sign -> finish(signatures) chunk by chunk into an (n, width) array, on worker threads."""
+    series = as_series(texts)
+
+    def sign(lo: int) -> np.ndarray:
+        off, hs = shingle_hashes(series.slice(lo, chunk_size), ngram=ngram, char_ngram=char_ngram, seed=seed,
+                                 unique=False)
+        return finish(minhash_signatures(off, hs, num_perm=num_perm, seed=seed))
+
+    return in_chunks(len(series), width, dtype, sign, chunk_size=chunk_size, threads=threads)
+
+
+def in_chunks(rows: int, width: int, dtype, work, *, chunk_size: int, threads: int | None) -> np.ndarray:
+    """An (rows, width) array whose rows lo..lo+chunk_size are `work(lo)`, chunks computed on worker threads."""
     if threads is None:
         threads = default_threads()
-    series = as_series(texts)
-    out = np.empty((len(series), width), dtype)
+    out = np.empty((rows, width), dtype)
 
-    def work(lo: int) -> None:
-        chunk = series.slice(lo, chunk_size)
-        off, hs = shingle_hashes(chunk, ngram=ngram, char_ngram=char_ngram, seed=seed, unique=False)
-        out[lo : lo + len(chunk)] = finish(minhash_signatures(off, hs, num_perm=num_perm, seed=seed))
+    def fill(lo: int) -> None:
+        out[lo : lo + chunk_size] = work(lo)
 
-    starts = range(0, len(series), chunk_size)
+    starts = range(0, rows, chunk_size)
     if threads <= 1 or len(starts) <= 1:
         for lo in starts:
-            work(lo)
+            fill(lo)
     else:
         # polars and numpy release the GIL: chunks run in parallel, each writing its own rows.
         with ThreadPoolExecutor(threads) as pool:
-            for future in [pool.submit(work, lo) for lo in starts]:
+            for future in [pool.submit(fill, lo) for lo in starts]:
                 future.result()
     return out
+
+
+def joined_signatures(first, second, *, num_perm: int = 128, ngram: int = 3, char_ngram: int = 5,
+                      seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The signatures of the texts `first` and of each row's `first` and `second` texts joined (as
+    `join_normalized` joins normalized parts), the words of `first` split and hashed once for both.
+
+    Equal to ``text_signatures(first)`` and ``text_signatures(join_normalized([first, second]))``. The
+    signature of a union of shingle sets is the element-wise minimum of theirs, and the word n-grams of
+    the joined text are those of `first`, those of `second` and the few that cross the seam
+    (`seam_grams`); a joined text of fewer than `ngram` words has character n-grams of its own.
+    """
+    from .shingles import _shingle_chunk, _word_grams, _word_hashes, seam_grams
+
+    first, second = as_series(first), as_series(second)
+
+    def sign(counts, hashes):
+        offsets = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return minhash_signatures(offsets, hashes, num_perm=num_perm, seed=seed)
+
+    words_first, words_second = _word_hashes(first, seed), _word_hashes(second, seed)
+    own = sign(*_shingle_chunk(first, ngram, char_ngram, seed, False, words=words_first))
+    # where `first` has fewer than ngram words its own signature is of character n-grams: none joined
+    joined = np.where((words_first[0] >= ngram)[:, None], own, np.uint32(_MAX32))
+    np.minimum(joined, sign(*_word_grams(*words_second, ngram)), out=joined)
+    np.minimum(joined, sign(*seam_grams(words_first, words_second, ngram)), out=joined)
+    short = np.flatnonzero((words_first[0] + words_second[0] < ngram)
+                           & ((first.str.len_bytes() + second.str.len_bytes()).to_numpy() > 0))
+    if len(short):
+        from ..context.text import join_normalized
+
+        texts = join_normalized([first.gather(short), second.gather(short)])
+        joined[short] = sign(*_shingle_chunk(texts, ngram, char_ngram, seed, False))
+    return own, joined
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

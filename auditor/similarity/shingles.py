@@ -113,51 +113,90 @@ def _char_grams(texts: list[str], char_ngram: int, seed: int) -> tuple[np.ndarra
     return win_row, (_fmix64(acc) >> _U64(32)).astype(np.uint32)
 
 
-def _shingle_chunk(series, ngram: int, char_ngram: int, seed: int, unique: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Shingle one chunk of texts; returns (per-text counts int64, uint32 hashes grouped by text)."""
+def _word_hashes(series, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The words (`\\w+` runs) of every text, hashed: (words per text int64, uint64 hashes in text order)."""
     n = len(series)
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
-    # --- words: `\w+` runs, found and hashed by polars (Rust) on the whole chunk at once:
-    # non-word characters become spaces, split, explode, drop the empty pieces, hash.
+    # found and hashed by polars (Rust) on the whole chunk at once: non-word characters become spaces,
+    # split, explode, drop the empty pieces, hash.
     pieces = series.str.replace_all(r"[^\w ]+", " ").str.split(" ")
     flat = pieces.explode().drop_nulls()
     empty = (flat.str.len_bytes() == 0).to_numpy()
     per_text = pieces.list.len().fill_null(0).to_numpy().astype(np.int64)
     words = flat.hash(seed).to_numpy()
     del pieces, flat
-    w_count = per_text
     if empty.any():
         # Empty pieces (around punctuation, or an empty text) are not words.
-        w_count = per_text - np.bincount(np.repeat(np.arange(n), per_text)[empty], minlength=n)
+        per_text = per_text - np.bincount(np.repeat(np.arange(n), per_text)[empty], minlength=n)
         words = words[~empty]
+    return per_text, words
 
-    # --- word n-grams: fixed-weight combination of n consecutive (already well mixed) word
-    # hashes, top 32 bits, only for windows that do not cross a text boundary (arithmetic on the
-    # exploded array; MinHash applies its own 32-bit finalizer to every shingle hash).
+
+def _word_grams(w_count: np.ndarray, words: np.ndarray, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word n-gram hashes of texts of `w_count` words each (`words` in text order): (n-grams per text,
+    uint32 hashes in text order).
+
+    A fixed-weight combination of n consecutive (already well mixed) word hashes, top 32 bits, only for
+    windows that do not cross a text boundary (arithmetic on the exploded array; MinHash applies its
+    own 32-bit finalizer to every shingle hash)."""
     nw = len(words)
     g_count = np.maximum(w_count - (ngram - 1), 0)
-    if nw >= ngram:
-        m = nw - ngram + 1
-        acc = words[:m] * _NGRAM_MULTS[0]
-        tmp = np.empty_like(acc)
+    if nw < ngram:
+        return g_count, np.zeros(0, np.uint32)
+    m = nw - ngram + 1
+    acc = words[:m] * _NGRAM_MULTS[0]
+    tmp = np.empty_like(acc)
+    for j in range(1, ngram):
+        np.multiply(words[j : j + m], _NGRAM_MULTS[j % len(_NGRAM_MULTS)], out=tmp)
+        acc += tmp
+    del tmp
+    acc >>= _U64(32)
+    g_hash = acc.astype(np.uint32)
+    del acc
+    if ngram > 1:
+        # Windows starting in the last ngram-1 words of a text cross into the next one.
+        ends = np.cumsum(w_count)
+        valid = np.ones(m, bool)
         for j in range(1, ngram):
-            np.multiply(words[j : j + m], _NGRAM_MULTS[j % len(_NGRAM_MULTS)], out=tmp)
-            acc += tmp
-        del tmp
-        acc >>= _U64(32)
-        g_hash = acc.astype(np.uint32)
-        del acc
-        if ngram > 1:
-            # Windows starting in the last ngram-1 words of a text cross into the next one.
-            ends = np.cumsum(w_count)
-            valid = np.ones(m, bool)
-            for j in range(1, ngram):
-                start = ends - j
-                valid[start[(w_count >= j) & (start < m)]] = False
-            g_hash = g_hash[valid]
-    else:
-        g_hash = np.zeros(0, np.uint32)
+            start = ends - j
+            valid[start[(w_count >= j) & (start < m)]] = False
+        g_hash = g_hash[valid]
+    return g_count, g_hash
+
+
+def seam_grams(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
+               ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """The word n-grams of each text of `first` joined to the same row's text of `second` that hold words
+    of both: (n-grams per row, uint32 hashes in row order). Each side is (words per text, word hashes)
+    from `_word_hashes`. The joined text's word n-grams are then exactly those of `first`, those of
+    `second` and these."""
+    (count_a, words_a), (count_b, words_b) = first, second
+    # A window holding words of both sides holds at most ngram - 1 of either: the last ones of the first
+    # side and the first ones of the second. Those words, side by side, are a short text whose every
+    # n-gram crosses the seam.
+    tail = np.minimum(count_a, ngram - 1)
+    head = np.minimum(count_b, ngram - 1)
+    both = tail + head
+    before = np.cumsum(both) - both
+    tail_at = np.cumsum(count_a) - tail  # where each row's tail starts among the first side's words
+    head_at = np.cumsum(count_b) - count_b
+    seam = np.empty(int(both.sum()), np.uint64)
+    within = np.arange(int(tail.sum())) - np.repeat(np.cumsum(tail) - tail, tail)
+    seam[np.repeat(before, tail) + within] = words_a[np.repeat(tail_at, tail) + within]
+    within = np.arange(int(head.sum())) - np.repeat(np.cumsum(head) - head, head)
+    seam[np.repeat(before + tail, head) + within] = words_b[np.repeat(head_at, head) + within]
+    return _word_grams(both, seam, ngram)
+
+
+def _shingle_chunk(series, ngram: int, char_ngram: int, seed: int, unique: bool,
+                   words: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle one chunk of texts; returns (per-text counts int64, uint32 hashes grouped by text).
+    `words`: the chunk's `_word_hashes`, when the caller has them already."""
+    n = len(series)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    w_count, words = _word_hashes(series, seed) if words is None else words
+    g_count, g_hash = _word_grams(w_count, words, ngram)
+    del words
 
     # --- character n-grams for non-empty texts with too few words (short classification texts).
     # A text has either word n-grams or character n-grams, never both.

@@ -106,7 +106,7 @@ def test_checks_sharing_artefacts_run_one_after_another_and_unknown_needs_keep_t
 def test_bandings_declared_for_one_text_come_from_one_minhash_pass(tmp_path, monkeypatch):
     import orjson
 
-    from auditor.similarity import minhash
+    from auditor.similarity import lsh, minhash
 
     train = distinct_chats(40)
     long = " ".join(f"word{i}" for i in range(30))
@@ -136,6 +136,41 @@ def test_bandings_declared_for_one_text_come_from_one_minhash_pass(tmp_path, mon
         assert both[check]["findings"] == alone[check][0][check]["findings"]
     assert [(f["line"], f["related"][0]["line"]) for f in both["leakage"]["findings"]] == [(1, 39), (2, 40)]
     assert [sorted(r["line"] for r in [f, *f["related"]]) for f in both["contradictions"]["findings"]] == [[4, 41]]
+
+
+def test_the_user_side_and_its_join_with_the_response_come_from_one_pass(tmp_path, monkeypatch):
+    # contradictions bands the user side, near-duplicates the user side joined to the response: one pass
+    # signs the user side's words for both, and each check finds what it finds alone
+    import orjson
+
+    from auditor.similarity import lsh, minhash
+
+    train = distinct_chats(40)
+    long = " ".join(f"word{i}" for i in range(30))
+    train[3]["messages"][1]["content"] = long
+    train.append(chat(long + " please", json.dumps({"category": "refund", "id": 3})))  # near, answered otherwise
+    copy = " ".join(f"term{i}" for i in range(25))
+    train += [chat(copy, "Sent today."), chat(copy + " thanks", "Sent today."), chat("hi", "ok"), chat("hi!", "ok")]
+    path = str(write_jsonl(tmp_path / "train.jsonl", train))
+    separate, joined = [], []
+    for module, name, calls in ((minhash, "shingle_hashes", separate), (lsh, "joined_signatures", joined)):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda texts, *a, real=real, calls=calls, **k:
+                            calls.append(len(texts)) or real(texts, *a, **k))
+
+    def report(*select):
+        separate.clear(), joined.clear()
+        result = audit(AuditConfig(train=[path], select=select))
+        return {r["check"]: r for r in orjson.loads(orjson.dumps(result))["results"]}, sum(separate), sum(joined)
+
+    both, separately, together = report("contradictions", "near-duplicates")
+    assert (separately, together) == (0, len(train))
+    alone = {check: report(check) for check in ("contradictions", "near-duplicates")}
+    assert alone["contradictions"][1:] == (len(train), 0) and alone["near-duplicates"][1:] == (len(train), 0)
+    for check in ("contradictions", "near-duplicates"):
+        assert both[check]["findings"] == alone[check][0][check]["findings"]
+    assert [sorted(r["line"] for r in [f, *f["related"]]) for f in both["contradictions"]["findings"]] == [[4, 41]]
+    assert [f["data"]["lines"] for f in both["near-duplicates"]["findings"]] == [[42, 43]]
 
 
 def test_checks_on_two_threads_give_the_results_of_one(tmp_path):
@@ -272,13 +307,14 @@ def test_artefacts_built_a_slice_of_rows_at_a_time_give_the_report_built_whole(t
     whole = render_json(audit(config))
     monkeypatch.setattr(audit_context, "BUILD_SLICE_ROWS", 37)
     sizes = []
-    real = lsh.text_bandings_keys
-    monkeypatch.setattr(lsh, "text_bandings_keys", lambda texts, *a, **k: sizes.append(len(texts)) or real(texts, *a, **k))
+    for name in ("text_bandings_keys", "joined_bandings_keys"):  # band keys of one text, of a text and its join
+        real = getattr(lsh, name)
+        monkeypatch.setattr(lsh, name, lambda texts, *a, real=real, **k: sizes.append(len(texts)) or real(texts, *a, **k))
     assert render_json(audit(config)) == whole
     assert max(sizes) <= 37 and sum(sizes) > 37 * 10  # built in slices, every row
     sizes.clear()
     assert render_json(audit(config, cache=open_cache(tmp_path / "cache"))) == whole
-    assert max(sizes) <= 4096 and len(sizes) > 2  # a block at a time (blocks hold 256-4,096 lines)
+    assert max(sizes) <= 4096 and len(sizes) >= 2  # runs of blocks (blocks hold 256-4,096 lines), each file
 
     train = config.train[0]
     lines = open(train, encoding="utf-8").read().splitlines()

@@ -253,3 +253,27 @@ def test_permutations_are_the_ones_datasketch_draws_with_numpy(seed):
         assert a.dtype == b.dtype == np.uint32 and (a % 2 == 1).all()
     with pytest.raises(ValueError):
         minhash._permutations(4, -1)
+
+
+@pytest.mark.parametrize(("ngram", "threads"), [(3, 1), (3, 2), (1, 1), (5, 2)])
+def test_signatures_of_a_text_and_its_join_are_those_of_each_text_signed_alone(ngram, threads):
+    # the joined text's signature is the minimum of the first text's word n-grams', the second's and the
+    # seam's: every mix of long, short (character n-grams), word-less and empty sides on each side
+    import polars as pl
+
+    from auditor.context.text import join_normalized, normalize_series
+
+    rng = np.random.default_rng(ngram)
+    pieces = _vocab(300) + ["!!", "?", "—", "東京", "x_y", "42", "", "  "]
+    def text():
+        return " ".join(rng.choice(pieces, rng.choice([0, 1, 1, 2, 2, 3, 4, 6, 12, 40])))
+    sides = [normalize_series(pl.Series([text() for _ in range(1500)] + list(MIXED_TEXTS))).fill_null("")
+             for _ in range(2)]
+    joined = join_normalized(sides)
+    own, together = minhash.joined_signatures(*sides, ngram=ngram)
+    np.testing.assert_array_equal(own, minhash.text_signatures(sides[0], ngram=ngram, threads=1))
+    np.testing.assert_array_equal(together, minhash.text_signatures(joined, ngram=ngram, threads=1))
+    bandings, joined_bandings = [(11, 11), (20, 5)], [(16, 8)]
+    keys = lsh.joined_bandings_keys(*sides, bandings, joined_bandings, ngram=ngram, chunk_size=97, threads=threads)
+    np.testing.assert_array_equal(keys, np.hstack([lsh.text_bandings_keys(sides[0], bandings, ngram=ngram),
+                                                   lsh.text_bandings_keys(joined, joined_bandings, ngram=ngram)]))
