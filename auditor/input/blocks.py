@@ -119,8 +119,9 @@ def _parse_one(data: bytes, line: int, forced: Any, forced_name: str | None) -> 
             issues.append((UNRECOGNIZED_RECORD, Severity.ERROR, error))
         else:
             norm = normalize_record(raw.record, record_format, forced or NORMALIZERS[record_format])
-            issues.extend((FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
-            issues.extend((FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
+            if norm.errors or norm.warnings:
+                issues.extend((FORMAT_ERROR, Severity.ERROR, m) for m in norm.errors)
+                issues.extend((FORMAT_WARNING, Severity.WARNING, m) for m in norm.warnings)
     elif error == "blank line":
         issues.append((BLANK_LINE, Severity.WARNING, error))
     else:

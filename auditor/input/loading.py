@@ -54,12 +54,10 @@ def parse_line(raw: bytes, line: int) -> RawLine:
     if line == 1 and raw.startswith(BOM):
         raw = raw[len(BOM) :]
         warning = "byte-order mark at the start of the file (ignored; many trainers reject it)"
-    if not raw.strip():
-        return RawLine(line, None, "blank line")
     try:
         value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return RawLine(line, None, _explain_invalid(raw, exc))
+    except orjson.JSONDecodeError as exc:  # a blank line is no JSON either: told apart only here, where rare
+        return RawLine(line, None, "blank line" if not raw.strip() else _explain_invalid(raw, exc))
     if not isinstance(value, dict):
         return RawLine(line, None, f"JSON value is {_json_kind(value)}, not an object", warning)
     return RawLine(line, value, None, warning)

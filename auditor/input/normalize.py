@@ -251,15 +251,59 @@ def _repr(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else _kind(value)
 
 
+_PLAIN_MESSAGE_KEYS = frozenset({"role", "content"})
+
+
+def _plain_conversation(messages: Any, out: Normalized) -> bool:
+    """The common chat record in one tight loop: every turn holds only a system, user or assistant role
+    and a string content, a user turn is among them, and the last turn is the assistant's, with text.
+    Fills `out` as `_conversation` and `_require_user_turn` would (such a record has no problem for them
+    to tell and mentions no tools); False, `out` untouched, for every other record."""
+    if type(messages) is not list or not messages:
+        return False
+    systems: list[str] = []
+    asked = None
+    others = 0  # turns before the last that are not the system's
+    for message in messages:
+        if type(message) is not dict or message.keys() != _PLAIN_MESSAGE_KEYS:
+            return False
+        role, content = message["role"], message["content"]
+        if type(content) is not str:
+            return False
+        if role == "user":
+            asked = content
+            others += 1
+        elif role == "system":
+            systems.append(content)
+        elif role == "assistant":
+            others += 1
+        else:
+            return False
+    response = messages[-1]["content"]
+    if messages[-1]["role"] != "assistant" or asked is None or not response.strip():
+        return False
+    if systems:
+        out.system = "\n".join(systems)
+    if len(messages) > 1:
+        out.prompt = "\n".join([message["content"] for message in messages[:-1]])
+    if others > 2:  # more than one turn before the answer that is not the system's: name the last question
+        out.asked = asked
+    out.response = response
+    return True
+
+
 def normalize_chat(record: Mapping[str, Any], out: Normalized) -> None:
     messages = record.get("messages")
-    turns = _conversation(messages, "messages", out, None, "role", "content", strict_keys=True)
-    _require_user_turn(turns, out)
-    out.tools = "tools" in record or "functions" in record or _mentions_tools(messages)
+    mentions_tools = False
+    if not _plain_conversation(messages, out):
+        turns = _conversation(messages, "messages", out, None, "role", "content", strict_keys=True)
+        _require_user_turn(turns, out)
+        mentions_tools = _mentions_tools(messages)
+    out.tools = "tools" in record or "functions" in record or mentions_tools
     if out.tools:
         out.tool_specs = tool_signature(_as_list(record.get("tools")) + _as_list(record.get("functions")))
-    unknown = sorted(set(record) - CHAT_RECORD_KEYS)
-    if unknown:
+    if not record.keys() <= CHAT_RECORD_KEYS:
+        unknown = sorted(set(record) - CHAT_RECORD_KEYS)
         out.warnings.append(f"unknown top-level keys: {', '.join(unknown)}")
 
 

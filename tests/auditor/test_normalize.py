@@ -145,3 +145,44 @@ def test_tool_calls_with_integers_beyond_64_bits_are_written_not_raised():
     out = normalize_record(record, "chat", NORMALIZERS["chat"])
     assert out.tool_call and out.errors == []
     assert out.response == '[{"arguments":{"n":-9223372036854775809,"é":1},"id":"c1"}]'
+
+
+def _turn(role, content):
+    return {"role": role, "content": content}
+
+
+@pytest.mark.parametrize("messages", [
+    [_turn("user", "q"), _turn("assistant", "a")],
+    [_turn("system", "s"), _turn("user", "q"), _turn("assistant", "a")],
+    [_turn("system", "s1"), _turn("system", "s2"), _turn("user", "q"), _turn("assistant", "a")],
+    [_turn("user", "q1"), _turn("assistant", "a1"), _turn("user", "q2"), _turn("assistant", "a2")],
+    [_turn("user", "q1"), _turn("user", "q2"), _turn("assistant", "a")],
+    [_turn("user", "q"), _turn("assistant", "a1"), _turn("assistant", "a2")],
+    [_turn("assistant", "hello"), _turn("user", "q"), _turn("assistant", "a")],
+    # the plain loop gives these up to the general one, which says what is wrong or odd
+    [_turn("user", "q"), _turn("assistant", "earlier"), _turn("user", "q2"), _turn("assistant", "  ")],
+    [_turn("user", "q"), _turn("assistant", " ")],
+    [_turn("system", "s"), _turn("assistant", "a")],
+    [_turn("user", "q"), _turn("assistant", "a"), _turn("user", "q2")],
+    [_turn("user", "q"), {"role": "assistant", "content": "a", "weight": 0}],
+    [_turn("user", "q"), {"role": "assistant", "content": "a", "name": "bot"}],
+    [_turn("user", "q"), {"role": "assistant", "content": "a", "extra": 1}],
+    [_turn("user", "q"), _turn("assistant", None)],
+    [_turn("user", [{"type": "text", "text": "q"}]), _turn("assistant", "a")],
+    [_turn("user", "q"), _turn("tool", "42"), _turn("assistant", "a")],
+    [_turn(["user"], "q"), _turn("assistant", "a")],
+    [_turn("User", "q"), _turn("assistant", "a")],
+    [{"role": "user"}, _turn("assistant", "a")],
+    ["user: q", _turn("assistant", "a")],
+    [],
+])
+@pytest.mark.parametrize("extra", [{}, {"tools": []}, {"metadata": {}, "id": 7}])
+def test_the_plain_chat_loop_reads_a_record_as_the_general_one_does(messages, extra, monkeypatch):
+    # most chat rows take a tight loop of their own: whatever it accepts, it must read exactly as the
+    # general path reads it, and whatever it declines, the general path reads
+    from auditor.input import normalize
+
+    record = {"messages": messages, **extra}
+    fast = norm(record)
+    monkeypatch.setattr(normalize, "_plain_conversation", lambda messages, out: False)
+    assert fast == norm(record)
